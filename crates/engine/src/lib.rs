@@ -1,0 +1,22 @@
+//! # anomaly-engine
+//!
+//! The compute core of Anomaly Playground: digit data, the variational autoencoder, its training loop,
+//! anomaly scores and the figures of merit (ROC, AUC). Everything here is plain Rust that `cargo test`
+//! runs natively; the web app and its worker only forward commands to it and render what it returns.
+//!
+//! The data flows one way: [`data`] → [`train`] (batches into [`models`]) → [`score`] → [`metrics`] →
+//! [`evaluate`], which packs the summaries a page draws. Nothing in this crate may touch a browser API.
+
+pub mod data;
+pub mod evaluate;
+pub mod metrics;
+pub mod models;
+pub mod projection;
+pub mod rng;
+pub mod score;
+pub mod settings;
+pub mod train;
+
+pub use evaluate::Evaluation;
+pub use settings::{SettingProblem, TrainSettings};
+pub use train::{StepReport, TrainError, Trainer};

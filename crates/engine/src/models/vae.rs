@@ -1,0 +1,155 @@
+//! A variational autoencoder with MLP encoder and decoder (SCIENCE.md, section 1).
+//!
+//! encoder: x → ReLU(hidden) → (μ, log σ²); decoder: z → ReLU(hidden) → logits of x̂.
+//! Inputs are intensities in [0, 1] and the decoder's outputs are Bernoulli logits, so the reconstruction
+//! error is the binary cross-entropy summed over the pixels of a row.
+
+use candle_core::{Result, Tensor, D};
+use candle_nn::{linear, Linear, Module, VarBuilder};
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct VaeShape {
+    pub inputs: usize,
+    pub hidden: usize,
+    pub latent: usize,
+}
+
+pub struct Vae {
+    encoder_hidden: Linear,
+    encoder_mean: Linear,
+    encoder_log_variance: Linear,
+    decoder_hidden: Linear,
+    decoder_output: Linear,
+    shape: VaeShape,
+}
+
+/// What one pass through the VAE gives, each with one row per input row.
+pub struct VaeOutput {
+    pub logits: Tensor,
+    pub mean: Tensor,
+    pub log_variance: Tensor,
+}
+
+impl Vae {
+    pub fn new(shape: VaeShape, vb: VarBuilder) -> Result<Self> {
+        Ok(Self {
+            encoder_hidden: linear(shape.inputs, shape.hidden, vb.pp("encoder_hidden"))?,
+            encoder_mean: linear(shape.hidden, shape.latent, vb.pp("encoder_mean"))?,
+            encoder_log_variance: linear(shape.hidden, shape.latent, vb.pp("encoder_log_variance"))?,
+            decoder_hidden: linear(shape.latent, shape.hidden, vb.pp("decoder_hidden"))?,
+            decoder_output: linear(shape.hidden, shape.inputs, vb.pp("decoder_output"))?,
+            shape,
+        })
+    }
+
+    pub fn shape(&self) -> VaeShape {
+        self.shape
+    }
+
+    /// (μ, log σ²) of q(z | x).
+    pub fn encode(&self, x: &Tensor) -> Result<(Tensor, Tensor)> {
+        let hidden = self.encoder_hidden.forward(x)?.relu()?;
+        Ok((self.encoder_mean.forward(&hidden)?, self.encoder_log_variance.forward(&hidden)?))
+    }
+
+    pub fn decode_logits(&self, z: &Tensor) -> Result<Tensor> {
+        self.decoder_output.forward(&self.decoder_hidden.forward(z)?.relu()?)
+    }
+
+    /// A training pass: z = μ + σ·ε with the caller's noise ε (so the caller controls the seed).
+    pub fn forward_sampled(&self, x: &Tensor, noise: &Tensor) -> Result<VaeOutput> {
+        let (mean, log_variance) = self.encode(x)?;
+        let z = (&mean + (log_variance.affine(0.5, 0.0)?.exp()? * noise)?)?;
+        Ok(VaeOutput { logits: self.decode_logits(&z)?, mean, log_variance })
+    }
+
+    /// A scoring pass: z = μ, so a row's score does not depend on random noise.
+    pub fn forward_mean(&self, x: &Tensor) -> Result<VaeOutput> {
+        let (mean, log_variance) = self.encode(x)?;
+        Ok(VaeOutput { logits: self.decode_logits(&mean)?, mean, log_variance })
+    }
+}
+
+/// Binary cross-entropy between targets x ∈ [0, 1] and logits l, summed per row, in the form that never
+/// overflows: max(l, 0) − x·l + ln(1 + e^{−|l|}).
+pub fn reconstruction_error(logits: &Tensor, x: &Tensor) -> Result<Tensor> {
+    let softplus_tail = logits.abs()?.neg()?.exp()?.affine(1.0, 1.0)?.log()?;
+    ((logits.relu()? - (x * logits)?)? + softplus_tail)?.sum(D::Minus1)
+}
+
+/// KL(q(z | x) ‖ N(0, 1)) per row: −½ Σ (1 + log σ² − μ² − σ²).
+pub fn kl_divergence(mean: &Tensor, log_variance: &Tensor) -> Result<Tensor> {
+    let terms = ((log_variance.affine(1.0, 1.0)? - mean.sqr()?)? - log_variance.exp()?)?;
+    terms.sum(D::Minus1)?.affine(-0.5, 0.0)
+}
+
+/// Sigmoid of the logits: the reconstructed intensities in [0, 1].
+pub fn intensities(logits: &Tensor) -> Result<Tensor> {
+    candle_nn::ops::sigmoid(logits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{DType, Device};
+    use candle_nn::VarMap;
+
+    fn small_vae() -> (Vae, VarMap) {
+        let varmap = VarMap::new();
+        let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+        let vae = Vae::new(VaeShape { inputs: 12, hidden: 8, latent: 3 }, vb).unwrap();
+        crate::models::init::seeded_init(&varmap, 5).unwrap();
+        (vae, varmap)
+    }
+
+    #[test]
+    fn shapes_follow_the_settings() {
+        let (vae, _) = small_vae();
+        let x = Tensor::zeros((5, 12), DType::F32, &Device::Cpu).unwrap();
+        let out = vae.forward_sampled(&x, &Tensor::ones((5, 3), DType::F32, &Device::Cpu).unwrap()).unwrap();
+        assert_eq!(out.logits.dims(), &[5, 12]);
+        assert_eq!(out.mean.dims(), &[5, 3]);
+        assert_eq!(out.log_variance.dims(), &[5, 3]);
+        assert_eq!(reconstruction_error(&out.logits, &x).unwrap().dims(), &[5]);
+        assert_eq!(kl_divergence(&out.mean, &out.log_variance).unwrap().dims(), &[5]);
+    }
+
+    #[test]
+    fn reconstruction_error_matches_the_textbook_formula() {
+        let logits = Tensor::new(&[[2.0f32, -1.0, 0.0], [30.0, -30.0, 0.5]], &Device::Cpu).unwrap();
+        let x = Tensor::new(&[[1.0f32, 0.0, 0.5], [0.0, 1.0, 1.0]], &Device::Cpu).unwrap();
+        let got = reconstruction_error(&logits, &x).unwrap().to_vec1::<f32>().unwrap();
+        let expected: Vec<f32> = [[2.0f64, -1.0, 0.0], [30.0, -30.0, 0.5]]
+            .iter()
+            .zip([[1.0f64, 0.0, 0.5], [0.0, 1.0, 1.0]])
+            .map(|(l, t)| {
+                l.iter().zip(t).map(|(&l, t)| {
+                    let p = 1.0 / (1.0 + (-l).exp());
+                    -(t * p.max(1e-300).ln() + (1.0 - t) * (1.0 - p).max(1e-300).ln())
+                }).sum::<f64>() as f32
+            })
+            .collect();
+        for (g, e) in got.iter().zip(&expected) {
+            assert!((g - e).abs() < 1e-4 * e.abs().max(1.0), "{got:?} vs {expected:?}");
+        }
+    }
+
+    #[test]
+    fn kl_is_zero_for_the_prior_and_positive_otherwise() {
+        let zeros = Tensor::zeros((1, 3), DType::F32, &Device::Cpu).unwrap();
+        assert_eq!(kl_divergence(&zeros, &zeros).unwrap().to_vec1::<f32>().unwrap(), vec![0.0]);
+        let mean = Tensor::new(&[[1.0f32, 0.0, -2.0]], &Device::Cpu).unwrap();
+        // −½ Σ (1 + 0 − μ² − 1) = ½ Σ μ² = 2.5
+        assert_eq!(kl_divergence(&mean, &zeros).unwrap().to_vec1::<f32>().unwrap(), vec![2.5]);
+    }
+
+    #[test]
+    fn seeded_init_reproduces_weights() {
+        let (a, _) = small_vae();
+        let (b, _) = small_vae();
+        let x = Tensor::ones((2, 12), DType::F32, &Device::Cpu).unwrap();
+        let la = a.forward_mean(&x).unwrap().logits.to_vec2::<f32>().unwrap();
+        let lb = b.forward_mean(&x).unwrap().logits.to_vec2::<f32>().unwrap();
+        assert_eq!(la, lb);
+    }
+}

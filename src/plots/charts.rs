@@ -1,0 +1,228 @@
+//! The four line and point charts: loss curve, latent space, score histograms and the ROC curve.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters_canvas::CanvasBackend;
+use web_sys::HtmlCanvasElement;
+
+use super::canvas::{fit_to_screen, CanvasSize};
+use super::palette::{ANOMALOUS, BLIND_GUESS, DIGIT_COLOURS, GRID, NORMAL, TEXT};
+use anomaly_engine::evaluate::LatentPoint;
+use anomaly_engine::metrics::{Histogram, Roc};
+
+type Area = DrawingArea<CanvasBackend, Shift>;
+type DrawResult = Result<(), String>;
+
+fn open(canvas: &HtmlCanvasElement) -> Result<(Area, CanvasSize), String> {
+    let size = fit_to_screen(canvas);
+    let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or("the canvas has no 2D context")?;
+    let area = backend.into_drawing_area();
+    area.fill(&WHITE).map_err(|e| e.to_string())?;
+    Ok((area, size))
+}
+
+fn font(size: &CanvasSize, points: f64) -> TextStyle<'static> {
+    ("sans-serif", points * size.scale).into_font().color(&TEXT)
+}
+
+fn px(size: &CanvasSize, css_pixels: f64) -> u32 {
+    (css_pixels * size.scale).round() as u32
+}
+
+/// Training loss per step (thin line) and validation loss per epoch (dashed with dots).
+pub fn loss_curve(canvas: &HtmlCanvasElement, step_losses: &[f32], steps_per_epoch: usize, validation: &[(usize, f32)]) -> DrawResult {
+    let (area, size) = open(canvas)?;
+    if step_losses.is_empty() {
+        return area.present().map_err(|e| e.to_string());
+    }
+    let per_epoch = steps_per_epoch.max(1) as f32;
+    let train: Vec<(f32, f32)> = step_losses.iter().enumerate().map(|(i, &l)| ((i + 1) as f32 / per_epoch, l)).collect();
+    let validation: Vec<(f32, f32)> = validation.iter().map(|&(e, l)| (e as f32, l)).collect();
+    let values = train.iter().chain(&validation).map(|p| p.1).filter(|v| v.is_finite());
+    let (low, high) = values.fold((f32::MAX, f32::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    // Start the axis at the early loss's scale but cap it so the later, interesting part is visible.
+    let high = high.min(low + 3.0 * (train.last().map_or(high, |p| p.1) - low).max(1.0) + (high - low) * 0.1);
+    let x_max = train.last().map_or(1.0, |p| p.0).max(validation.last().map_or(0.0, |p| p.0)).max(1.0);
+    let mut chart = ChartBuilder::on(&area)
+        .margin(px(&size, 10.0))
+        .x_label_area_size(px(&size, 34.0))
+        .y_label_area_size(px(&size, 48.0))
+        .build_cartesian_2d(0f32..x_max, (low * 0.97)..(high * 1.01))
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .light_line_style(GRID)
+        .label_style(font(&size, 11.0))
+        .axis_desc_style(font(&size, 12.0))
+        .x_desc("epoch")
+        .y_desc("loss per digit")
+        .draw()
+        .map_err(|e| e.to_string())?;
+    let thin = ShapeStyle::from(&NORMAL).stroke_width(px(&size, 1.5));
+    chart
+        .draw_series(LineSeries::new(train, thin))
+        .map_err(|e| e.to_string())?
+        .label("training (each step)")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], thin));
+    if !validation.is_empty() {
+        let style = ShapeStyle::from(&ANOMALOUS).stroke_width(px(&size, 2.0));
+        chart
+            .draw_series(DashedLineSeries::new(validation.clone(), px(&size, 6.0), px(&size, 4.0), style))
+            .map_err(|e| e.to_string())?;
+        let radius = px(&size, 4.0);
+        chart
+            .draw_series(validation.iter().map(|&p| Circle::new(p, radius, style.filled())))
+            .map_err(|e| e.to_string())?
+            .label("validation (each epoch)")
+            .legend(move |(x, y)| Circle::new((x + 8, y), radius, style.filled()));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .label_font(font(&size, 11.0))
+        .background_style(WHITE.mix(0.85))
+        .border_style(GRID)
+        .draw()
+        .map_err(|e| e.to_string())?;
+    area.present().map_err(|e| e.to_string())
+}
+
+/// Test digits at their latent means, projected on the two principal axes; each point is drawn as its
+/// digit, in that digit's colour, so the classes read without colour too.
+pub fn latent_scatter(canvas: &HtmlCanvasElement, points: &[LatentPoint], explained: [f32; 2]) -> DrawResult {
+    let (area, size) = open(canvas)?;
+    if points.is_empty() {
+        return area.present().map_err(|e| e.to_string());
+    }
+    let bound = |f: fn(&LatentPoint) -> f32| {
+        let (lo, hi) = points.iter().map(f).fold((f32::MAX, f32::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
+        let pad = ((hi - lo) * 0.05).max(1e-3);
+        (lo - pad)..(hi + pad)
+    };
+    let mut chart = ChartBuilder::on(&area)
+        .margin(px(&size, 10.0))
+        .x_label_area_size(px(&size, 34.0))
+        .y_label_area_size(px(&size, 44.0))
+        .build_cartesian_2d(bound(|p| p.x), bound(|p| p.y))
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .light_line_style(GRID)
+        .label_style(font(&size, 11.0))
+        .axis_desc_style(font(&size, 12.0))
+        .x_desc(format!("principal axis 1 ({:.0}% of variance)", explained[0] * 100.0))
+        .y_desc(format!("axis 2 ({:.0}%)", explained[1] * 100.0))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    let glyph = ("sans-serif", 11.0 * size.scale).into_font().style(FontStyle::Bold);
+    chart
+        .draw_series(points.iter().map(|p| {
+            let style = glyph.clone().color(&DIGIT_COLOURS[p.digit as usize % 10]).pos(plotters::style::text_anchor::Pos::new(
+                plotters::style::text_anchor::HPos::Center,
+                plotters::style::text_anchor::VPos::Center,
+            ));
+            Text::new(p.digit.to_string(), (p.x, p.y), style)
+        }))
+        .map_err(|e| e.to_string())?;
+    area.present().map_err(|e| e.to_string())
+}
+
+/// Score histograms of normal (filled bars) and anomalous (outlined, hatched-free steps) test digits,
+/// each normalised to unit area so that classes of different sizes compare.
+pub fn score_histograms(canvas: &HtmlCanvasElement, normal: &Histogram, anomalous: &Histogram) -> DrawResult {
+    let (area, size) = open(canvas)?;
+    let bins = normal.counts.len();
+    let width = (normal.high - normal.low) / bins as f32;
+    let density = |h: &Histogram| -> Vec<f32> {
+        let total = h.counts.iter().sum::<u32>().max(1) as f32;
+        h.counts.iter().map(|&c| c as f32 / total / width).collect()
+    };
+    let (normal_density, anomalous_density) = (density(normal), density(anomalous));
+    let top = normal_density.iter().chain(&anomalous_density).fold(0f32, |m, &v| m.max(v)).max(f32::MIN_POSITIVE) * 1.1;
+    let mut chart = ChartBuilder::on(&area)
+        .margin(px(&size, 10.0))
+        .x_label_area_size(px(&size, 34.0))
+        .y_label_area_size(px(&size, 52.0))
+        .build_cartesian_2d(normal.low..normal.high, 0f32..top)
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .light_line_style(GRID)
+        .label_style(font(&size, 11.0))
+        .axis_desc_style(font(&size, 12.0))
+        .x_desc("anomaly score (reconstruction error)")
+        .y_desc("fraction per unit score")
+        .y_label_formatter(&|v| format!("{v:.1e}"))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    let x_of = |i: usize| normal.low + i as f32 * width;
+    chart
+        .draw_series(normal_density.iter().enumerate().map(|(i, &d)| {
+            Rectangle::new([(x_of(i), 0.0), (x_of(i + 1), d)], NORMAL.mix(0.45).filled())
+        }))
+        .map_err(|e| e.to_string())?
+        .label("normal digits (filled)")
+        .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], NORMAL.mix(0.45).filled()));
+    let outline: Vec<(f32, f32)> = anomalous_density
+        .iter()
+        .enumerate()
+        .flat_map(|(i, &d)| [(x_of(i), d), (x_of(i + 1), d)])
+        .collect();
+    let style = ShapeStyle::from(&ANOMALOUS).stroke_width(px(&size, 2.0));
+    chart
+        .draw_series(LineSeries::new(outline, style))
+        .map_err(|e| e.to_string())?
+        .label("anomalies (outline)")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], style));
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .label_font(font(&size, 11.0))
+        .background_style(WHITE.mix(0.85))
+        .border_style(GRID)
+        .draw()
+        .map_err(|e| e.to_string())?;
+    area.present().map_err(|e| e.to_string())
+}
+
+/// The ROC curve (anomalies found vs normal digits flagged) with the diagonal of a blind guess.
+pub fn roc_curve(canvas: &HtmlCanvasElement, roc: &Roc) -> DrawResult {
+    let (area, size) = open(canvas)?;
+    let mut chart = ChartBuilder::on(&area)
+        .margin(px(&size, 10.0))
+        .x_label_area_size(px(&size, 34.0))
+        .y_label_area_size(px(&size, 44.0))
+        .build_cartesian_2d(0f64..1f64, 0f64..1f64)
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .light_line_style(GRID)
+        .label_style(font(&size, 11.0))
+        .axis_desc_style(font(&size, 12.0))
+        .x_desc("normal digits flagged (false-positive rate)")
+        .y_desc("anomalies found (true-positive rate)")
+        .draw()
+        .map_err(|e| e.to_string())?;
+    let guess = ShapeStyle::from(&BLIND_GUESS).stroke_width(px(&size, 1.0));
+    chart
+        .draw_series(DashedLineSeries::new(vec![(0.0, 0.0), (1.0, 1.0)], px(&size, 5.0), px(&size, 5.0), guess))
+        .map_err(|e| e.to_string())?
+        .label("blind guess (AUC 0.5)")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], guess));
+    let style = ShapeStyle::from(&NORMAL).stroke_width(px(&size, 2.5));
+    let points: Vec<(f64, f64)> = roc.false_positive_rate.iter().copied().zip(roc.true_positive_rate.iter().copied()).collect();
+    chart
+        .draw_series(LineSeries::new(points, style))
+        .map_err(|e| e.to_string())?
+        .label(format!("this model (AUC {:.3})", roc.auc))
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], style));
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .label_font(font(&size, 11.0))
+        .background_style(WHITE.mix(0.85))
+        .border_style(GRID)
+        .draw()
+        .map_err(|e| e.to_string())?;
+    area.present().map_err(|e| e.to_string())
+}

@@ -1,0 +1,8 @@
+//! Canvas plots. Each function draws one figure from plain data; none of them knows about signals or the
+//! worker. Colours come from [`palette`], chosen to stay distinguishable with colour-vision deficiencies,
+//! and every figure also encodes its meaning in shape, line style or text, never in colour alone.
+
+pub mod canvas;
+pub mod charts;
+pub mod digits;
+pub mod palette;

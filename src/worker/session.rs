@@ -1,0 +1,216 @@
+//! One training run as the worker sees it: the engine's experiment plus the bookkeeping behind the
+//! progress bar (throughput, time left) and the messages the page needs.
+
+use std::rc::Rc;
+
+use anomaly_engine::data::DigitSet;
+use anomaly_engine::evaluate::DigitExperiment;
+use anomaly_engine::train::{TrainData, TrainError, Trainer};
+use anomaly_engine::TrainSettings;
+
+use super::{now_ms, post};
+use crate::protocol::{Event, Progress, StepUnit};
+
+#[derive(Default)]
+pub struct WorkerState {
+    pub digits: Option<Rc<DigitSet>>,
+    pub session: Option<Session>,
+    /// Bumped whenever a run starts, pauses or resets, so that an older training loop knows to stop.
+    pub generation: u64,
+}
+
+pub struct Session {
+    experiment: DigitExperiment,
+    pub running: bool,
+    stop_after: Option<StepUnit>,
+    rows_trained: usize,
+    training_ms: f64,
+    total_steps: usize,
+    epoch_loss_sum: f64,
+    epoch_rows: usize,
+    recent_losses: Vec<f32>,
+    ended: bool,
+}
+
+impl WorkerState {
+    /// Resumes the paused run if it has these settings, otherwise starts a new one. Returns whether a
+    /// training loop should be started.
+    pub fn start_or_resume(&mut self, settings: &TrainSettings, stop_after: Option<StepUnit>) -> bool {
+        let Some(digits) = self.digits.clone() else {
+            post(&Event::Failed { message: "The digits are still loading; try again in a moment.".into() });
+            return false;
+        };
+        if let Some(problem) = settings.problems().first() {
+            post(&Event::Failed { message: problem.message.clone() });
+            return false;
+        }
+        let resumable = self.session.as_ref().is_some_and(|s| !s.ended && s.experiment.trainer.settings() == settings);
+        if !resumable {
+            match DigitExperiment::new(&digits, settings) {
+                Ok(experiment) => {
+                    post(&Event::RunStarted {
+                        settings: settings.clone(),
+                        train_rows: experiment.trainer.train_rows(),
+                        steps_per_epoch: experiment.trainer.steps_per_epoch(),
+                    });
+                    self.session = Some(Session::new(experiment));
+                }
+                Err(err) => {
+                    post(&Event::Failed { message: format!("Training could not start: {err}.") });
+                    return false;
+                }
+            }
+        }
+        let session = self.session.as_mut().expect("a session was just ensured");
+        session.running = true;
+        session.stop_after = stop_after;
+        self.generation += 1;
+        true
+    }
+}
+
+impl Session {
+    fn new(experiment: DigitExperiment) -> Self {
+        Self {
+            experiment,
+            running: false,
+            stop_after: None,
+            rows_trained: 0,
+            training_ms: 0.0,
+            total_steps: 0,
+            epoch_loss_sum: 0.0,
+            epoch_rows: 0,
+            recent_losses: Vec::new(),
+            ended: false,
+        }
+    }
+
+    /// Trains for about `budget_ms`, then reports progress. Stops early at an epoch's end (to evaluate),
+    /// at the requested step, at the end of the run, or when the loss diverges.
+    pub fn train_for(&mut self, budget_ms: f64) {
+        let chunk_start = now_ms();
+        while self.running && now_ms() - chunk_start < budget_ms {
+            let step_start = now_ms();
+            let result = self.experiment.trainer.step();
+            self.training_ms += now_ms() - step_start;
+            match result {
+                Ok(report) => {
+                    self.total_steps += 1;
+                    self.rows_trained += report.rows;
+                    self.epoch_loss_sum += report.loss as f64 * report.rows as f64;
+                    self.epoch_rows += report.rows;
+                    self.recent_losses.push(report.loss);
+                    if report.epoch_finished {
+                        self.end_epoch(report.epochs_done);
+                    }
+                    let finished = self.experiment.trainer.is_finished();
+                    let step_done = match self.stop_after {
+                        Some(StepUnit::Batch) => true,
+                        Some(StepUnit::Epoch) => report.epoch_finished,
+                        None => false,
+                    };
+                    if finished || step_done {
+                        self.running = false;
+                        self.post_progress();
+                        if !report.epoch_finished {
+                            self.post_evaluation();
+                        }
+                        if finished {
+                            self.ended = true;
+                            post(&Event::Finished);
+                        } else {
+                            post(&Event::Paused);
+                        }
+                        return;
+                    }
+                    if report.epoch_finished {
+                        break; // report this epoch before starting the next chunk
+                    }
+                }
+                Err(err) => {
+                    self.running = false;
+                    self.ended = true;
+                    self.post_progress();
+                    match err {
+                        TrainError::Diverged { .. } => {
+                            post(&Event::Diverged { message: err.to_string() });
+                            self.post_evaluation(); // of the last good weights
+                        }
+                        other => post(&Event::Failed { message: format!("Training stopped: {other}.") }),
+                    }
+                    return;
+                }
+            }
+        }
+        self.post_progress();
+    }
+
+    fn end_epoch(&mut self, epoch: usize) {
+        let train_loss = (self.epoch_loss_sum / self.epoch_rows.max(1) as f64) as f32;
+        self.epoch_loss_sum = 0.0;
+        self.epoch_rows = 0;
+        let validation_loss = match self.experiment.trainer.validation_loss() {
+            Ok(loss) => loss,
+            Err(err) => {
+                post(&Event::Failed { message: format!("The validation loss could not be computed: {err}.") });
+                None
+            }
+        };
+        self.post_progress();
+        post(&Event::EpochEnded { epoch, train_loss, validation_loss });
+        self.post_evaluation();
+    }
+
+    fn post_evaluation(&self) {
+        match self.experiment.evaluate() {
+            Ok(evaluation) => post(&Event::Evaluated(Box::new(evaluation))),
+            Err(err) => post(&Event::Failed { message: format!("The test digits could not be scored: {err}.") }),
+        }
+    }
+
+    fn post_progress(&mut self) {
+        let trainer = &self.experiment.trainer;
+        let settings = trainer.settings();
+        let samples_per_second = if self.training_ms > 0.0 { self.rows_trained as f64 / (self.training_ms / 1000.0) } else { 0.0 };
+        let steps_left = (settings.epochs - trainer.epochs_done().min(settings.epochs)) * trainer.steps_per_epoch()
+            - trainer.step_in_epoch().min(trainer.steps_per_epoch());
+        let seconds_left = if samples_per_second > 0.0 {
+            steps_left as f64 * settings.batch_size as f64 / samples_per_second
+        } else {
+            0.0
+        };
+        post(&Event::Progress(Progress {
+            epochs_done: trainer.epochs_done(),
+            epochs: settings.epochs,
+            step_in_epoch: trainer.step_in_epoch(),
+            steps_per_epoch: trainer.steps_per_epoch(),
+            total_steps: self.total_steps,
+            recent_losses: std::mem::take(&mut self.recent_losses),
+            samples_per_second,
+            seconds_left,
+        }));
+    }
+
+    /// Times the benchmark model of `make bench` (784-256-16, batch 64, Adam) on the real digits.
+    pub fn benchmark(digits: &DigitSet, steps: usize) -> Event {
+        let settings = TrainSettings { normal_digits: (0..9).collect(), ..TrainSettings::default() };
+        let rows: Vec<usize> = (0..digits.len()).collect();
+        let data = TrainData { features: anomaly_engine::data::IMAGE_PIXELS, train: digits.gather_f32(&rows), validation: vec![] };
+        let mut trainer = match Trainer::new(&settings, data) {
+            Ok(trainer) => trainer,
+            Err(err) => return Event::Failed { message: format!("The benchmark could not start: {err}.") },
+        };
+        for _ in 0..3 {
+            if let Err(err) = trainer.step() {
+                return Event::Failed { message: format!("The benchmark failed: {err}.") };
+            }
+        }
+        let started = now_ms();
+        for _ in 0..steps {
+            if let Err(err) = trainer.step() {
+                return Event::Failed { message: format!("The benchmark failed: {err}.") };
+            }
+        }
+        Event::BenchmarkResult { steps, milliseconds_per_step: (now_ms() - started) / steps.max(1) as f64 }
+    }
+}

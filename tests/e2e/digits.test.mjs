@@ -1,0 +1,154 @@
+// End-to-end: the real built app in headless Chromium, driven as a visitor would, read from the page.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { serve, launch, openPage, distDir, artifacts } from './support.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await serve(distDir);
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function ready(page) {
+  await page.waitForFunction(() => document.querySelector('#status')?.textContent.includes('digits loaded'), null, { timeout: 60_000 });
+}
+
+async function setField(page, id, value) {
+  await page.fill(`#${id}`, String(value));
+  await page.press(`#${id}`, 'Tab'); // commits the value (the form reads it on change)
+}
+
+async function onlyNormal(page, digit) {
+  for (let d = 0; d < 10; d++) {
+    const box = page.locator(`#normal-${d}`);
+    if ((await box.isChecked()) !== (d === digit)) await page.click(`label[for=normal-${d}]`);
+  }
+}
+
+test('page loads the real digits, shows no errors, and looks right at desktop and phone width', async () => {
+  const { page, context, problems } = await openPage(browser, server.url);
+  await ready(page);
+  assert.match(await page.textContent('#status'), /10,000 digits loaded/);
+  assert.equal(await page.isEnabled('#train'), true);
+  await page.screenshot({ path: path.join(artifacts, 'desktop-initial.png'), fullPage: true });
+  await page.setViewportSize({ width: 375, height: 800 });
+  await page.screenshot({ path: path.join(artifacts, 'phone-initial.png'), fullPage: true });
+  // Nothing may stick out sideways at phone width.
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `page is ${overflow}px wider than a 375px phone`);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('normal = 0, three epochs: the loss falls and the AUC shown is above 0.9', async () => {
+  const { page, context, problems } = await openPage(browser, server.url);
+  await ready(page);
+  await onlyNormal(page, 0);
+  await setField(page, 'epochs', 3);
+  await page.click('#train');
+  await page.waitForFunction(() => document.querySelector('#status').textContent.startsWith('Finished'), null, { timeout: 120_000 });
+  const lossSummary = await page.textContent('#loss-summary');
+  const [, first, last] = lossSummary.match(/from ([\d.]+) after epoch 1 to ([\d.]+) after epoch 3/) ?? [];
+  assert.ok(first && last, `loss summary: ${lossSummary}`);
+  assert.ok(Number(last) < Number(first), `validation loss did not fall: ${lossSummary}`);
+  const auc = Number(await page.textContent('#auc-value'));
+  assert.ok(auc > 0.9, `AUC shown is ${auc}`);
+  // The per-digit table lists digit 0 as normal and the nine others as anomalies with their own AUC.
+  const roles = await page.$$eval('#auc-table tbody tr', (rows) => rows.map((r) => r.children[1].textContent));
+  assert.deepEqual(roles, ['normal', ...Array(9).fill('anomaly')]);
+  assert.equal(await page.locator('.reconstructions .pair').count() >= 6, true);
+  await page.screenshot({ path: path.join(artifacts, 'desktop-trained.png'), fullPage: true });
+  await page.setViewportSize({ width: 375, height: 800 });
+  await page.waitForTimeout(300); // canvases redraw at the new width
+  await page.screenshot({ path: path.join(artifacts, 'phone-trained.png'), fullPage: true });
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('Pause during training is answered at once and training really stops', async () => {
+  const { page, context, problems } = await openPage(browser, server.url);
+  await ready(page);
+  await onlyNormal(page, 1);
+  await setField(page, 'epochs', 200);
+  await page.click('#train');
+  await page.waitForFunction(() => Number(document.querySelector('#progress').value) > 0, null, { timeout: 30_000 });
+  const clickedAt = Date.now();
+  await page.click('#pause');
+  await page.waitForFunction(() => document.querySelector('#status').textContent.startsWith('Paused'), null, { timeout: 5_000 });
+  const answeredIn = Date.now() - clickedAt;
+  const stepsAtPause = await page.$eval('#progress', (p) => Number(p.value));
+  await page.waitForTimeout(1000);
+  assert.equal(await page.$eval('#progress', (p) => Number(p.value)), stepsAtPause, 'training went on after Pause');
+  assert.equal(await page.isEnabled('#train'), true);
+  assert.equal(await page.textContent('#train'), 'Resume');
+  // Resume continues the same run from where it stopped.
+  await page.click('#train');
+  await page.waitForFunction((n) => Number(document.querySelector('#progress').value) > n, stepsAtPause, { timeout: 30_000 });
+  await page.click('#pause');
+  console.log(`# Pause answered in ${answeredIn} ms`);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('settings outside their range are refused in the form, with a sentence, until fixed', async () => {
+  const { page, context } = await openPage(browser, server.url);
+  await ready(page);
+  await setField(page, 'hidden_units', 5000);
+  assert.match(await page.textContent('#hidden_units-error'), /between 8 and 1024/);
+  assert.equal(await page.getAttribute('#hidden_units', 'aria-invalid'), 'true');
+  assert.equal(await page.isEnabled('#train'), false);
+  await setField(page, 'learning_rate', 'fast');
+  assert.match(await page.textContent('#learning_rate-error'), /"fast" is not a number/);
+  await setField(page, 'hidden_units', 128);
+  await setField(page, 'learning_rate', 0.001);
+  assert.equal(await page.textContent('#hidden_units-error'), '');
+  assert.equal(await page.isEnabled('#train'), true);
+  // All ten digits normal leaves no anomalies: refused too.
+  for (let d = 0; d < 10; d++) if (!(await page.isChecked(`#normal-${d}`))) await page.click(`label[for=normal-${d}]`);
+  assert.match(await page.textContent('#normal_digits-error'), /Leave at least one digit out/);
+  assert.equal(await page.isEnabled('#train'), false);
+  await context.close();
+});
+
+test('a diverging run stops with a sentence and keeps the last good model', async () => {
+  const { page, context } = await openPage(browser, server.url);
+  await ready(page);
+  await setField(page, 'learning_rate', 1);
+  await setField(page, 'beta', 10);
+  await setField(page, 'epochs', 20);
+  await page.click('#train');
+  await page.waitForFunction(() => /^(Stopped|Finished)/.test(document.querySelector('#status').textContent), null, { timeout: 120_000 });
+  const status = await page.textContent('#status');
+  assert.match(status, /^Stopped: training diverged at epoch \d+, step \d+/);
+  assert.match(status, /smaller learning rate/);
+  // The last good weights were evaluated and are shown; the page still works.
+  assert.match(await page.textContent('#auc-value'), /^\d\.\d{3}$/);
+  assert.equal(await page.textContent('#train'), 'Train again');
+  await context.close();
+});
+
+test('a missing digit file gives a clear message, not a blank page', async () => {
+  const broken = await serve(distDir, { override: (p) => (p.endsWith('/data/digits.bin') ? { status: 404 } : null) });
+  const { page, context } = await openPage(browser, broken.url);
+  await page.waitForFunction(() => document.querySelector('#status')?.textContent.includes('could not be loaded'), null, { timeout: 60_000 });
+  assert.match(await page.textContent('#status'), /server answered 404/);
+  assert.equal(await page.isEnabled('#train'), false);
+  await context.close();
+  await broken.close();
+});
+
+test('a corrupt digit file is recognised as corrupt', async () => {
+  const broken = await serve(distDir, { override: (p) => (p.endsWith('/data/digits.bin') ? { status: 200, body: 'APDIGIT1 but then nothing useful' } : null) });
+  const { page, context } = await openPage(browser, broken.url);
+  await page.waitForFunction(() => document.querySelector('#status')?.textContent.includes('could not be loaded'), null, { timeout: 60_000 });
+  assert.match(await page.textContent('#status'), /truncated|corrupt/);
+  await context.close();
+  await broken.close();
+});

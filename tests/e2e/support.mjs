@@ -1,0 +1,70 @@
+// Shared pieces of the browser tests: a static server for the built app, and Debian's Chromium.
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const artifacts = path.join(repoRoot, 'tests/artifacts');
+fs.mkdirSync(artifacts, { recursive: true });
+
+const types = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript',
+  '.wasm': 'application/wasm', '.css': 'text/css', '.bin': 'application/octet-stream',
+  '.json': 'application/json', '.png': 'image/png',
+};
+
+/**
+ * Serves `root` on 127.0.0.1 at a free port. Every request is logged in `requests`.
+ * `override(urlPath)` may return {status, body} to simulate a broken deployment.
+ */
+export async function serve(root, { override } = {}) {
+  const requests = [];
+  const server = http.createServer((req, res) => {
+    const urlPath = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    requests.push({ method: req.method, path: urlPath, at: Date.now() });
+    const special = override?.(urlPath);
+    if (special) {
+      res.writeHead(special.status, { 'content-type': 'application/octet-stream' });
+      res.end(special.body ?? '');
+      return;
+    }
+    const file = path.join(root, urlPath.endsWith('/') ? urlPath + 'index.html' : urlPath);
+    if (!file.startsWith(root) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('not found');
+      return;
+    }
+    res.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' });
+    fs.createReadStream(file).pipe(res);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  return { url: `http://127.0.0.1:${port}/`, requests, close: () => new Promise((r) => server.close(r)) };
+}
+
+/** Headless Chromium with the flags that work on these machines (../shared/TOOLCHAIN.md). */
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox', '--enable-unsafe-webgpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  });
+}
+
+/** A page that records console errors and uncaught exceptions, for tests to assert there were none. */
+export async function openPage(browser, url, viewport = { width: 1280, height: 900 }) {
+  const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console: ${msg.text()}`); });
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  await page.goto(url);
+  return { page, context, problems };
+}
+
+export const distDir = process.env.DIST ?? path.join(repoRoot, 'dist');
