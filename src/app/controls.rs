@@ -78,6 +78,9 @@ fn NumberField(
     let error_id = format!("{field}-error");
     let invalid = move || state.problems().iter().any(|p| p.field == field);
     let range_shown = format!(" ({range})");
+    // Only this field's own value may rewrite its text; otherwise editing another field would replace
+    // text the visitor is still correcting here.
+    let shown = Memo::new(move |_| state.settings.with(get));
     let on_input = move |ev| {
         let text = event_target_value(&ev);
         let mut candidate = state.settings.get_untracked();
@@ -96,7 +99,7 @@ fn NumberField(
         <div class="field">
             <label for=field>{label}<span class="range">{range_shown}</span></label>
             <input type="text" inputmode="decimal" id=field name=field
-                prop:value=move || state.settings.with(get)
+                prop:value=shown
                 aria-invalid=move || invalid().to_string()
                 aria-describedby=error_id
                 on:change=on_input/>

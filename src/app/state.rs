@@ -46,7 +46,6 @@ pub struct Playground {
     pub step_losses: RwSignal<Vec<f32>>,
     pub epochs: RwSignal<Vec<EpochLoss>>,
     pub evaluation: RwSignal<Option<Evaluation>>,
-    pub benchmark_ms_per_step: RwSignal<Option<f64>>,
     /// Bumped when the window is resized, so canvases redraw at their new size.
     pub layout: RwSignal<u32>,
 }
@@ -64,7 +63,6 @@ impl Playground {
             step_losses: RwSignal::new(Vec::new()),
             epochs: RwSignal::new(Vec::new()),
             evaluation: RwSignal::new(None),
-            benchmark_ms_per_step: RwSignal::new(None),
             layout: RwSignal::new(0),
         }
     }
@@ -122,7 +120,8 @@ impl Playground {
                 self.clear_run();
                 self.phase.set(Phase::Ready);
             }
-            Event::BenchmarkResult { milliseconds_per_step, .. } => self.benchmark_ms_per_step.set(Some(milliseconds_per_step)),
+            // Only `make bench` asks for a benchmark, from its own page.
+            Event::BenchmarkResult { .. } => {}
         }
     }
 }

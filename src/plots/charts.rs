@@ -40,14 +40,13 @@ pub fn loss_curve(canvas: &HtmlCanvasElement, step_losses: &[f32], steps_per_epo
     let validation: Vec<(f32, f32)> = validation.iter().map(|&(e, l)| (e as f32, l)).collect();
     let values = train.iter().chain(&validation).map(|p| p.1).filter(|v| v.is_finite());
     let (low, high) = values.fold((f32::MAX, f32::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
-    // Start the axis at the early loss's scale but cap it so the later, interesting part is visible.
-    let high = high.min(low + 3.0 * (train.last().map_or(high, |p| p.1) - low).max(1.0) + (high - low) * 0.1);
+    let pad = ((high - low) * 0.05).max(0.5);
     let x_max = train.last().map_or(1.0, |p| p.0).max(validation.last().map_or(0.0, |p| p.0)).max(1.0);
     let mut chart = ChartBuilder::on(&area)
         .margin(px(&size, 10.0))
         .x_label_area_size(px(&size, 34.0))
         .y_label_area_size(px(&size, 48.0))
-        .build_cartesian_2d(0f32..x_max, (low * 0.97)..(high * 1.01))
+        .build_cartesian_2d(0f32..x_max, (low - pad)..(high + pad))
         .map_err(|e| e.to_string())?;
     chart
         .configure_mesh()
@@ -127,22 +126,22 @@ pub fn latent_scatter(canvas: &HtmlCanvasElement, points: &[LatentPoint], explai
     area.present().map_err(|e| e.to_string())
 }
 
-/// Score histograms of normal (filled bars) and anomalous (outlined, hatched-free steps) test digits,
-/// each normalised to unit area so that classes of different sizes compare.
+/// Score histograms of normal (filled bars) and anomalous (outlined steps) test digits.
 pub fn score_histograms(canvas: &HtmlCanvasElement, normal: &Histogram, anomalous: &Histogram) -> DrawResult {
     let (area, size) = open(canvas)?;
     let bins = normal.counts.len();
     let width = (normal.high - normal.low) / bins as f32;
-    let density = |h: &Histogram| -> Vec<f32> {
+    // Each class as the percentage of its own digits in each bin, so classes of different sizes compare.
+    let share = |h: &Histogram| -> Vec<f32> {
         let total = h.counts.iter().sum::<u32>().max(1) as f32;
-        h.counts.iter().map(|&c| c as f32 / total / width).collect()
+        h.counts.iter().map(|&c| 100.0 * c as f32 / total).collect()
     };
-    let (normal_density, anomalous_density) = (density(normal), density(anomalous));
-    let top = normal_density.iter().chain(&anomalous_density).fold(0f32, |m, &v| m.max(v)).max(f32::MIN_POSITIVE) * 1.1;
+    let (normal_density, anomalous_density) = (share(normal), share(anomalous));
+    let top = normal_density.iter().chain(&anomalous_density).fold(0f32, |m, &v| m.max(v)).max(1.0) * 1.1;
     let mut chart = ChartBuilder::on(&area)
         .margin(px(&size, 10.0))
         .x_label_area_size(px(&size, 34.0))
-        .y_label_area_size(px(&size, 52.0))
+        .y_label_area_size(px(&size, 44.0))
         .build_cartesian_2d(normal.low..normal.high, 0f32..top)
         .map_err(|e| e.to_string())?;
     chart
@@ -151,8 +150,8 @@ pub fn score_histograms(canvas: &HtmlCanvasElement, normal: &Histogram, anomalou
         .label_style(font(&size, 11.0))
         .axis_desc_style(font(&size, 12.0))
         .x_desc("anomaly score (reconstruction error)")
-        .y_desc("fraction per unit score")
-        .y_label_formatter(&|v| format!("{v:.1e}"))
+        .y_desc("share of each class (%)")
+        .y_label_formatter(&|v| format!("{v:.0}"))
         .draw()
         .map_err(|e| e.to_string())?;
     let x_of = |i: usize| normal.low + i as f32 * width;

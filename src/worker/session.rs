@@ -133,8 +133,8 @@ impl Session {
                     self.post_progress();
                     match err {
                         TrainError::Diverged { .. } => {
+                            self.post_evaluation(); // of the last good weights, before the page says "stopped"
                             post(&Event::Diverged { message: err.to_string() });
-                            self.post_evaluation(); // of the last good weights
                         }
                         other => post(&Event::Failed { message: format!("Training stopped: {other}.") }),
                     }

@@ -32,7 +32,7 @@ pub enum DataError {
     TrailingBytes { extra: usize },
     #[error("the digit file is corrupt: its checksum does not match")]
     ChecksumMismatch,
-    #[error("the digit file holds images of side {0}, but the playground expects 28")]
+    #[error("the digit file is corrupt or of another kind: it says its images are {0} pixels wide, not 28")]
     WrongImageSize(u32),
     #[error("digit {index} has label {label}, which is not a digit 0–9")]
     BadLabel { index: usize, label: u8 },
