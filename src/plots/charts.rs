@@ -136,8 +136,8 @@ pub fn score_histograms(canvas: &HtmlCanvasElement, normal: &Histogram, anomalou
         let total = h.counts.iter().sum::<u32>().max(1) as f32;
         h.counts.iter().map(|&c| 100.0 * c as f32 / total).collect()
     };
-    let (normal_density, anomalous_density) = (share(normal), share(anomalous));
-    let top = normal_density.iter().chain(&anomalous_density).fold(0f32, |m, &v| m.max(v)).max(1.0) * 1.1;
+    let (normal_share, anomalous_share) = (share(normal), share(anomalous));
+    let top = normal_share.iter().chain(&anomalous_share).fold(0f32, |m, &v| m.max(v)).max(1.0) * 1.1;
     let mut chart = ChartBuilder::on(&area)
         .margin(px(&size, 10.0))
         .x_label_area_size(px(&size, 34.0))
@@ -156,13 +156,13 @@ pub fn score_histograms(canvas: &HtmlCanvasElement, normal: &Histogram, anomalou
         .map_err(|e| e.to_string())?;
     let x_of = |i: usize| normal.low + i as f32 * width;
     chart
-        .draw_series(normal_density.iter().enumerate().map(|(i, &d)| {
+        .draw_series(normal_share.iter().enumerate().map(|(i, &d)| {
             Rectangle::new([(x_of(i), 0.0), (x_of(i + 1), d)], NORMAL.mix(0.45).filled())
         }))
         .map_err(|e| e.to_string())?
         .label("normal digits (filled)")
         .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], NORMAL.mix(0.45).filled()));
-    let outline: Vec<(f32, f32)> = anomalous_density
+    let outline: Vec<(f32, f32)> = anomalous_share
         .iter()
         .enumerate()
         .flat_map(|(i, &d)| [(x_of(i), d), (x_of(i + 1), d)])

@@ -107,11 +107,12 @@ fn handle(state: &Rc<RefCell<WorkerState>>, command: Command) {
             }
         }
         Command::Pause => {
-            if let Some(session) = st.session.as_mut() {
-                session.running = false;
-            }
             st.generation += 1; // any running loop stops at its next check
             post(&Event::Paused);
+            if let Some(session) = st.session.as_mut().filter(|s| s.running) {
+                session.running = false;
+                session.post_evaluation(); // show the model as it is at the pause
+            }
         }
         Command::Reset => {
             st.session = None;

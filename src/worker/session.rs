@@ -30,7 +30,12 @@ pub struct Session {
     epoch_rows: usize,
     recent_losses: Vec<f32>,
     ended: bool,
+    /// When the test digits were last scored; a full evaluation costs several epochs of a small run, so
+    /// mid-run epochs are evaluated at most every [`EVALUATION_INTERVAL_MS`].
+    last_evaluation_ms: f64,
 }
+
+const EVALUATION_INTERVAL_MS: f64 = 2000.0;
 
 impl WorkerState {
     /// Resumes the paused run if it has these settings, otherwise starts a new one. Returns whether a
@@ -82,6 +87,7 @@ impl Session {
             epoch_rows: 0,
             recent_losses: Vec::new(),
             ended: false,
+            last_evaluation_ms: f64::NEG_INFINITY,
         }
     }
 
@@ -100,9 +106,7 @@ impl Session {
                     self.epoch_loss_sum += report.loss as f64 * report.rows as f64;
                     self.epoch_rows += report.rows;
                     self.recent_losses.push(report.loss);
-                    if report.epoch_finished {
-                        self.end_epoch(report.epochs_done);
-                    }
+                    let evaluated = report.epoch_finished && self.end_epoch(report.epochs_done);
                     let finished = self.experiment.trainer.is_finished();
                     let step_done = match self.stop_after {
                         Some(StepUnit::Batch) => true,
@@ -112,7 +116,7 @@ impl Session {
                     if finished || step_done {
                         self.running = false;
                         self.post_progress();
-                        if !report.epoch_finished {
+                        if !evaluated {
                             self.post_evaluation();
                         }
                         if finished {
@@ -145,7 +149,8 @@ impl Session {
         self.post_progress();
     }
 
-    fn end_epoch(&mut self, epoch: usize) {
+    /// Reports the epoch's losses; returns whether the test digits were evaluated too.
+    fn end_epoch(&mut self, epoch: usize) -> bool {
         let train_loss = (self.epoch_loss_sum / self.epoch_rows.max(1) as f64) as f32;
         self.epoch_loss_sum = 0.0;
         self.epoch_rows = 0;
@@ -158,10 +163,16 @@ impl Session {
         };
         self.post_progress();
         post(&Event::EpochEnded { epoch, train_loss, validation_loss });
-        self.post_evaluation();
+        let due = now_ms() - self.last_evaluation_ms >= EVALUATION_INTERVAL_MS;
+        if due {
+            self.post_evaluation();
+        }
+        due
     }
 
-    fn post_evaluation(&self) {
+    /// Scores the test digits with the current weights and sends the summaries to the page.
+    pub fn post_evaluation(&mut self) {
+        self.last_evaluation_ms = now_ms();
         match self.experiment.evaluate() {
             Ok(evaluation) => post(&Event::Evaluated(Box::new(evaluation))),
             Err(err) => post(&Event::Failed { message: format!("The test digits could not be scored: {err}.") }),

@@ -65,6 +65,13 @@ test('normal = 0, three epochs: the loss falls and the AUC shown is above 0.9', 
   assert.deepEqual(roles, ['normal', ...Array(9).fill('anomaly')]);
   assert.equal(await page.locator('.reconstructions .pair').count() >= 6, true);
   await page.screenshot({ path: path.join(artifacts, 'desktop-trained.png'), fullPage: true });
+  // Determinism: the same settings and seed on the same build give the same losses and AUC.
+  assert.equal(await page.textContent('#train'), 'Train again');
+  await page.click('#train');
+  await page.waitForFunction(() => document.querySelector('#status').textContent.startsWith('Training'), null, { timeout: 10_000 });
+  await page.waitForFunction(() => document.querySelector('#status').textContent.startsWith('Finished'), null, { timeout: 120_000 });
+  assert.equal(await page.textContent('#loss-summary'), lossSummary);
+  assert.equal(Number(await page.textContent('#auc-value')), auc);
   await page.setViewportSize({ width: 375, height: 800 });
   await page.waitForTimeout(300); // canvases redraw at the new width
   await page.screenshot({ path: path.join(artifacts, 'phone-trained.png'), fullPage: true });
@@ -151,4 +158,26 @@ test('a corrupt digit file is recognised as corrupt', async () => {
   assert.match(await page.textContent('#status'), /truncated|corrupt/);
   await context.close();
   await broken.close();
+});
+
+test('if the worker dies, the page says so and starts a new one without a reload', async () => {
+  let workerStarts = 0;
+  // The first worker dies as it starts (its script throws); the second is the real one.
+  const flaky = await serve(distDir, {
+    override: (p) => (p.endsWith('/worker_loader.js') && ++workerStarts === 1
+      ? { status: 200, body: 'throw new Error("simulated worker crash");' } : null),
+  });
+  const { page, context } = await openPage(browser, flaky.url);
+  await page.waitForFunction(() => document.querySelector('#status')?.textContent.includes('stopped unexpectedly'), null, { timeout: 30_000 });
+  assert.match(await page.textContent('#status'), /simulated worker crash/);
+  assert.equal(await page.isEnabled('#train'), false);
+  await page.click('#restart-worker');
+  await ready(page);
+  await onlyNormal(page, 0);
+  await setField(page, 'epochs', 1);
+  await page.click('#train');
+  await page.waitForFunction(() => document.querySelector('#status').textContent.startsWith('Finished'), null, { timeout: 60_000 });
+  assert.equal(workerStarts, 2);
+  await context.close();
+  await flaky.close();
 });
