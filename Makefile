@@ -24,7 +24,7 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 help:
 	@echo "make serve   install what is missing, then serve the app on http://127.0.0.1:8080"
 	@echo "make test    install what is missing, then run every test"
-	@echo "make bench   side-by-side speed and size benchmark against TensorFlow.js"
+	@echo "make bench   side-by-side speed and size benchmark against TensorFlow.js, and the Anomaly Awareness table"
 
 ## ---- set-up (idempotent) ----
 
@@ -86,6 +86,7 @@ test-browser:
 
 bench: build
 	node benches/run.mjs
+	cargo run --quiet --release -p anomaly-engine --example awareness_preset -- $(DIGITS) 3
 
 clean:
 	rm -rf dist tests/artifacts benches/artifacts

@@ -7,9 +7,11 @@
 //! The data flows one way: [`data`] → [`train`] (batches into [`models`]) → [`score`] → [`metrics`] →
 //! [`evaluate`], which packs the summaries a page draws. Nothing in this crate may touch a browser API.
 
+pub mod awareness;
 pub mod data;
 pub mod evaluate;
 pub mod metrics;
+pub mod presets;
 pub mod models;
 pub mod projection;
 pub mod rng;

@@ -113,6 +113,19 @@ impl Trainer {
         &self.settings
     }
 
+    /// The model's variables; an optimiser built over them updates this trainer's model.
+    pub fn vars(&self) -> Vec<Var> {
+        let vars = self.varmap.data().lock().expect("var map lock poisoned");
+        let mut named: Vec<(&String, &Var)> = vars.iter().collect();
+        named.sort_by(|a, b| a.0.cmp(b.0)); // a stable order, so snapshots line up with variables
+        named.into_iter().map(|(_, v)| v.clone()).collect()
+    }
+
+    /// Rows the trainer trains on (row-major, `features` per row).
+    pub fn train_data(&self) -> &TrainData {
+        &self.data
+    }
+
     pub fn train_rows(&self) -> usize {
         self.data.train_rows()
     }

@@ -1,5 +1,6 @@
 //! Data: the MNIST digit set in the playground's compact binary format, and seeded splits of it.
 
+pub mod anomalies;
 pub mod mnist;
 pub mod split;
 

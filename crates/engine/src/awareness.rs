@@ -1,0 +1,434 @@
+//! Anomaly Awareness (SCIENCE.md, section 1): stage 2 fine-tunes the stage-1 VAE with a few labelled
+//! anomalies so that they reconstruct badly, then checks whether anomaly types never shown also score higher.
+//!
+//! Loss per row, with E(x) the reconstruction error and λ ramped from 0 to λ_max:
+//! - normal digits: L_VAE(x) = E(x) + β·KL;
+//! - labelled anomalies: L_VAE(x) − λ·min(E(x), m).
+//!
+//! The plain −λ·E(x) of the paper is unbounded below: the network can win by making anomalies' errors
+//! explode. Clipping the error at a margin m (a multiple of the normal digits' mean error after stage 1)
+//! bounds the loss below by −λ·m, and once an anomaly's error passes m it is left alone.
+//! The stage-1 weights are kept, so a diverging fine-tuning run puts them back and can be retried.
+
+use candle_core::{Device, Tensor, Var};
+use candle_nn::{AdamW, Optimizer, ParamsAdamW};
+use serde::{Deserialize, Serialize};
+
+use crate::data::anomalies::{AnomalyFamily, SYNTHETIC};
+use crate::data::{DigitSet, Split, IMAGE_PIXELS};
+use crate::metrics::roc_curve;
+use crate::models::vae::{kl_divergence, reconstruction_error};
+use crate::models::Vae;
+use crate::rng::SeededRng;
+use crate::score::score_rows;
+use crate::settings::{SettingProblem, TrainSettings};
+use crate::train::{TrainError, Trainer};
+
+/// Anomalies of each family scored in the evaluation (fewer for a held-out digit with fewer test digits).
+const EVALUATION_PER_FAMILY: usize = 200;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AwarenessSettings {
+    /// Families whose labelled examples the fine-tuning sees. Every other family is "unseen".
+    pub shown: Vec<AnomalyFamily>,
+    /// How many labelled anomalies in all, shared evenly between the shown families.
+    pub labelled_anomalies: usize,
+    pub lambda_max: f32,
+    /// The margin m as a multiple of the normal training digits' mean reconstruction error after stage 1.
+    pub margin_factor: f32,
+    /// Fraction of the fine-tuning steps over which λ ramps from 0 to λ_max.
+    pub ramp_fraction: f32,
+    /// Fine-tuning epochs over the normal training digits.
+    pub epochs: usize,
+    pub learning_rate: f64,
+}
+
+impl Default for AwarenessSettings {
+    fn default() -> Self {
+        Self {
+            shown: vec![AnomalyFamily::Noise, AnomalyFamily::Blobs],
+            labelled_anomalies: 40,
+            lambda_max: 4.0,
+            margin_factor: 3.0,
+            ramp_fraction: 0.5,
+            epochs: 4,
+            learning_rate: 1e-3,
+        }
+    }
+}
+
+impl AwarenessSettings {
+    pub fn problems(&self, digits: &TrainSettings) -> Vec<SettingProblem> {
+        let mut problems = Vec::new();
+        let mut check = |ok: bool, field: &str, message: &str| {
+            if !ok {
+                problems.push(SettingProblem { field: field.into(), message: message.into() });
+            }
+        };
+        check(
+            self.labelled_anomalies > 0,
+            "labelled_anomalies",
+            "With no labelled anomalies there is nothing to fine-tune on: stage 2 needs at least one.",
+        );
+        check(self.labelled_anomalies <= 1000, "labelled_anomalies", "Use at most 1000 labelled anomalies.");
+        check(!self.shown.is_empty(), "shown", "Pick at least one anomaly family to show the network.");
+        check(
+            self.shown.iter().all(|f| !matches!(f, AnomalyFamily::HeldOutDigit(d) if !digits.is_anomaly(*d))),
+            "shown",
+            "A normal digit cannot be shown as an anomaly.",
+        );
+        check(self.lambda_max.is_finite() && (0.0..=20.0).contains(&self.lambda_max), "lambda_max", "λ_max must be between 0 and 20.");
+        check(
+            self.margin_factor.is_finite() && (1.0..=10.0).contains(&self.margin_factor),
+            "margin_factor",
+            "The margin must be between 1 and 10 times the normal error.",
+        );
+        check((0.0..=1.0).contains(&self.ramp_fraction), "ramp_fraction", "The ramp must be between 0 and 1 of the run.");
+        check((1..=50).contains(&self.epochs), "epochs", "Fine-tuning epochs must be between 1 and 50.");
+        check(
+            self.learning_rate.is_finite() && (1e-6..=0.1).contains(&self.learning_rate),
+            "learning_rate",
+            "The fine-tuning learning rate must be between 0.000001 and 0.1.",
+        );
+        problems
+    }
+}
+
+/// AUC of one family against the normal test digits, before and after fine-tuning.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FamilyAuc {
+    pub family: AnomalyFamily,
+    pub name: String,
+    pub shown: bool,
+    pub count: usize,
+    pub before: f64,
+    pub after: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FineTuneReport {
+    pub step: usize,
+    pub total_steps: usize,
+    pub lambda: f32,
+    pub loss: f32,
+}
+
+/// A stage-2 run on top of a trained stage-1 model.
+pub struct AwarenessRun {
+    settings: AwarenessSettings,
+    beta: f32,
+    batch_size: usize,
+    vars: Vec<Var>,
+    stage1: Vec<Tensor>,
+    optimizer: AdamW,
+    normal_train: Vec<f32>,
+    labelled: Vec<f32>,
+    margin: f32,
+    normal_test: Vec<f32>,
+    families: Vec<(AnomalyFamily, Vec<f32>)>,
+    before: Vec<f64>,
+    order: Vec<usize>,
+    step: usize,
+    total_steps: usize,
+    rng: SeededRng,
+    noise_rng: SeededRng,
+    score_with_kl: bool,
+}
+
+impl AwarenessRun {
+    /// Prepares stage 2 from the trainer's current (stage-1) model: keeps a copy of its weights, builds
+    /// the labelled anomalies from the training split and the evaluation sets from the test split.
+    pub fn new(digits: &DigitSet, trainer: &Trainer, settings: &AwarenessSettings) -> Result<Self, TrainError> {
+        let digit_settings = trainer.settings();
+        if let Some(problem) = settings.problems(digit_settings).first() {
+            return Err(TrainError::Compute(problem.message.clone()));
+        }
+        let seed = digit_settings.seed;
+        let split = Split::by_seed(digits.len(), seed);
+        let of_class = |rows: &[usize], wanted: &dyn Fn(u8) -> bool| -> Vec<usize> {
+            rows.iter().copied().filter(|&r| wanted(digits.label(r))).collect()
+        };
+        let normal_train = digits.gather_f32(&of_class(&split.train, &|d| !digit_settings.is_anomaly(d)));
+        let normal_test = digits.gather_f32(&of_class(&split.test, &|d| !digit_settings.is_anomaly(d)));
+
+        let per_family = settings.labelled_anomalies.div_ceil(settings.shown.len());
+        let mut labelled = Vec::new();
+        for &family in &settings.shown {
+            labelled.extend(examples(digits, &split.train, &normal_train, family, per_family, SeededRng::derive(seed, "labelled").next_u64()));
+        }
+        labelled.truncate(settings.labelled_anomalies * IMAGE_PIXELS);
+
+        let mut evaluated: Vec<AnomalyFamily> = (0..10u8).filter(|&d| digit_settings.is_anomaly(d)).map(AnomalyFamily::HeldOutDigit).collect();
+        evaluated.extend(SYNTHETIC);
+        let eval_seed = SeededRng::derive(seed, "evaluation").next_u64();
+        let families: Vec<(AnomalyFamily, Vec<f32>)> = evaluated
+            .into_iter()
+            .map(|f| (f, examples(digits, &split.test, &normal_test, f, EVALUATION_PER_FAMILY, eval_seed)))
+            .filter(|(_, images)| !images.is_empty())
+            .collect();
+
+        let vars = trainer.vars();
+        let stage1 = vars.iter().map(|v| v.as_tensor().copy()).collect::<candle_core::Result<Vec<_>>>()?;
+        let normal_error = mean(&score_rows(trainer.model(), &normal_train[..normal_train.len().min(512 * IMAGE_PIXELS)], false)?.scores);
+        let steps_per_epoch = (normal_train.len() / IMAGE_PIXELS).div_ceil(digit_settings.batch_size);
+        let params = ParamsAdamW { lr: settings.learning_rate, weight_decay: 0.0, ..Default::default() };
+        let mut run = Self {
+            settings: settings.clone(),
+            beta: digit_settings.beta,
+            batch_size: digit_settings.batch_size,
+            optimizer: AdamW::new(vars.clone(), params)?,
+            vars,
+            stage1,
+            labelled,
+            margin: settings.margin_factor * normal_error,
+            order: (0..normal_train.len() / IMAGE_PIXELS).collect(),
+            normal_train,
+            normal_test,
+            families,
+            before: Vec::new(),
+            step: 0,
+            total_steps: steps_per_epoch * settings.epochs,
+            rng: SeededRng::derive(seed, "fine-tuning"),
+            noise_rng: SeededRng::derive(seed, "fine-tuning-noise"),
+            score_with_kl: digit_settings.score_with_kl,
+        };
+        run.before = run.family_aucs(trainer.model())?;
+        Ok(run)
+    }
+
+    pub fn margin(&self) -> f32 {
+        self.margin
+    }
+
+    pub fn total_steps(&self) -> usize {
+        self.total_steps
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.step >= self.total_steps
+    }
+
+    pub fn labelled_count(&self) -> usize {
+        self.labelled.len() / IMAGE_PIXELS
+    }
+
+    /// λ at the current step: a linear ramp from 0 to λ_max over the first `ramp_fraction` of the run.
+    pub fn lambda(&self) -> f32 {
+        let ramp_steps = (self.settings.ramp_fraction * self.total_steps as f32).max(1.0);
+        self.settings.lambda_max * (self.step as f32 / ramp_steps).min(1.0)
+    }
+
+    /// One fine-tuning step: a batch of normal training digits plus a quarter as many labelled anomalies.
+    pub fn step(&mut self, model: &Vae) -> Result<FineTuneReport, TrainError> {
+        let steps_per_epoch = self.order.len().div_ceil(self.batch_size);
+        let in_epoch = self.step % steps_per_epoch;
+        if in_epoch == 0 {
+            self.rng.shuffle(&mut self.order);
+        }
+        let rows = &self.order[in_epoch * self.batch_size..((in_epoch + 1) * self.batch_size).min(self.order.len())];
+        let mut normal = Vec::with_capacity(rows.len() * IMAGE_PIXELS);
+        for &r in rows {
+            normal.extend_from_slice(&self.normal_train[r * IMAGE_PIXELS..(r + 1) * IMAGE_PIXELS]);
+        }
+        let anomaly_rows = (self.batch_size / 4).clamp(1, self.labelled_count());
+        let mut anomalies = Vec::with_capacity(anomaly_rows * IMAGE_PIXELS);
+        for _ in 0..anomaly_rows {
+            let r = self.rng.below(self.labelled_count());
+            anomalies.extend_from_slice(&self.labelled[r * IMAGE_PIXELS..(r + 1) * IMAGE_PIXELS]);
+        }
+        let lambda = self.lambda();
+        let noise: Vec<f32> = (0..(rows.len() + anomaly_rows) * model.shape().latent).map(|_| self.noise_rng.normal()).collect();
+        let loss = self.loss(model, &normal, &anomalies, noise, lambda)?;
+        let value = loss.to_scalar::<f32>()?;
+        if !value.is_finite() {
+            self.restore_stage1()?;
+            return Err(TrainError::Diverged { epoch: self.step / steps_per_epoch + 1, step: in_epoch + 1, loss: value });
+        }
+        self.optimizer.backward_step(&loss)?;
+        self.step += 1;
+        Ok(FineTuneReport { step: self.step, total_steps: self.total_steps, lambda, loss: value })
+    }
+
+    /// Mean over all rows of the anomaly-aware loss (see the module documentation).
+    fn loss(&self, model: &Vae, normal: &[f32], anomalies: &[f32], noise: Vec<f32>, lambda: f32) -> candle_core::Result<Tensor> {
+        let x = Tensor::from_slice(&[normal, anomalies].concat(), ((normal.len() + anomalies.len()) / IMAGE_PIXELS, IMAGE_PIXELS), &Device::Cpu)?;
+        let n_normal = normal.len() / IMAGE_PIXELS;
+        let rows = x.dims()[0];
+        let latent = model.shape().latent;
+        let out = model.forward_sampled(&x, &Tensor::from_vec(noise, (rows, latent), &Device::Cpu)?)?;
+        let error = reconstruction_error(&out.logits, &x)?;
+        let vae_loss = (&error + kl_divergence(&out.mean, &out.log_variance)?.affine(self.beta as f64, 0.0)?)?;
+        // −λ·min(E, m) on the anomaly rows only: a per-row weight that is 0 for normal rows.
+        let is_anomaly: Vec<f32> = (0..rows).map(|r| if r >= n_normal { lambda } else { 0.0 }).collect();
+        let weight = Tensor::from_vec(is_anomaly, rows, &Device::Cpu)?;
+        let clipped = error.clamp(0f32, self.margin)?;
+        (vae_loss - (clipped * weight)?)?.mean_all()
+    }
+
+    /// Puts the stage-1 weights back (after divergence, or to retry with other settings).
+    pub fn restore_stage1(&self) -> candle_core::Result<()> {
+        for (var, saved) in self.vars.iter().zip(&self.stage1) {
+            var.set(saved)?;
+        }
+        Ok(())
+    }
+
+    /// AUC of each evaluated family against the normal test digits, for the given model.
+    pub fn family_aucs(&self, model: &Vae) -> Result<Vec<f64>, TrainError> {
+        let normal_scores = score_rows(model, &self.normal_test, self.score_with_kl)?.scores;
+        self.families
+            .iter()
+            .map(|(_, images)| {
+                let mut scores = normal_scores.clone();
+                scores.extend(score_rows(model, images, self.score_with_kl)?.scores);
+                let labels: Vec<bool> = (0..scores.len()).map(|i| i >= normal_scores.len()).collect();
+                roc_curve(&scores, &labels).map(|r| r.auc).map_err(|e| TrainError::Compute(e.to_string()))
+            })
+            .collect()
+    }
+
+    /// The before/after table; `after` is filled when a model is given.
+    pub fn results(&self, after: Option<&Vae>) -> Result<Vec<FamilyAuc>, TrainError> {
+        let after = after.map(|m| self.family_aucs(m)).transpose()?;
+        Ok(self
+            .families
+            .iter()
+            .enumerate()
+            .map(|(i, (family, images))| FamilyAuc {
+                family: *family,
+                name: family.name(),
+                shown: self.settings.shown.contains(family),
+                count: images.len() / IMAGE_PIXELS,
+                before: self.before[i],
+                after: after.as_ref().map(|a| a[i]),
+            })
+            .collect())
+    }
+}
+
+/// `count` images of a family: real digits of the class for a held-out digit (from `rows`), otherwise
+/// synthesised from the normal digits `base`.
+fn examples(digits: &DigitSet, rows: &[usize], base: &[f32], family: AnomalyFamily, count: usize, seed: u64) -> Vec<f32> {
+    match family {
+        AnomalyFamily::HeldOutDigit(d) => {
+            let chosen: Vec<usize> = rows.iter().copied().filter(|&r| digits.label(r) == d).take(count).collect();
+            digits.gather_f32(&chosen)
+        }
+        _ => family.synthesise(base, count, seed),
+    }
+}
+
+fn mean(values: &[f32]) -> f32 {
+    values.iter().sum::<f32>() / values.len().max(1) as f32
+}
+
+/// Mean AUC change over the unseen families, the headline number of the method.
+pub fn mean_unseen_change(results: &[FamilyAuc]) -> Option<f64> {
+    let changes: Vec<f64> = results.iter().filter(|r| !r.shown).filter_map(|r| r.after.map(|a| a - r.before)).collect();
+    (!changes.is_empty()).then(|| changes.iter().sum::<f64>() / changes.len() as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::mnist::tests::synthetic_digits;
+    use crate::evaluate::DigitExperiment;
+
+    fn stage1(digits: &DigitSet) -> DigitExperiment {
+        let settings = TrainSettings {
+            normal_digits: vec![0, 1, 2, 3, 4, 5],
+            hidden_units: 64,
+            latent_dims: 4,
+            epochs: 6,
+            batch_size: 32,
+            learning_rate: 3e-3,
+            seed: 3,
+            ..Default::default()
+        };
+        let mut experiment = DigitExperiment::new(digits, &settings).unwrap();
+        while !experiment.trainer.is_finished() {
+            experiment.trainer.step().unwrap();
+        }
+        experiment
+    }
+
+    fn aware(shown: Vec<AnomalyFamily>) -> AwarenessSettings {
+        AwarenessSettings { shown, labelled_anomalies: 24, epochs: 6, ..Default::default() }
+    }
+
+    #[test]
+    fn fine_tuning_raises_the_auc_of_the_shown_family() {
+        let digits = synthetic_digits(40, 4);
+        let experiment = stage1(&digits);
+        let mut run = AwarenessRun::new(&digits, &experiment.trainer, &aware(vec![AnomalyFamily::HeldOutDigit(7)])).unwrap();
+        while !run.is_finished() {
+            run.step(experiment.trainer.model()).unwrap();
+        }
+        let results = run.results(Some(experiment.trainer.model())).unwrap();
+        let seven = results.iter().find(|r| r.family == AnomalyFamily::HeldOutDigit(7)).unwrap();
+        assert!(seven.shown);
+        assert!(seven.after.unwrap() > seven.before + 0.02, "{seven:?}");
+        // Every evaluated family is reported, shown or not, with a number before and after.
+        assert!(results.iter().any(|r| !r.shown));
+        assert!(results.iter().all(|r| r.after.is_some() && (0.0..=1.0).contains(&r.before)));
+    }
+
+    #[test]
+    fn the_anomaly_term_is_bounded_by_the_margin() {
+        let digits = synthetic_digits(20, 4);
+        let experiment = stage1(&digits);
+        let run = AwarenessRun::new(&digits, &experiment.trainer, &aware(vec![AnomalyFamily::Noise])).unwrap();
+        let model = experiment.trainer.model();
+        let anomalies = AnomalyFamily::Inverted.synthesise(&run.normal_train, 8, 1);
+        let noise = vec![0.0; 8 * model.shape().latent];
+        let lambda = 5.0;
+        let loss = run.loss(model, &[], &anomalies, noise, lambda).unwrap().to_scalar::<f32>().unwrap();
+        // Rows whose error is far above the margin contribute L_VAE − λ·m: never below −λ·m.
+        assert!(loss >= -lambda * run.margin(), "loss {loss} below the bound {}", -lambda * run.margin());
+        assert!(loss.is_finite());
+    }
+
+    #[test]
+    fn lambda_ramps_from_zero_to_its_maximum() {
+        let digits = synthetic_digits(20, 4);
+        let experiment = stage1(&digits);
+        let mut run = AwarenessRun::new(&digits, &experiment.trainer, &aware(vec![AnomalyFamily::Blobs])).unwrap();
+        assert_eq!(run.lambda(), 0.0);
+        let mut lambdas = Vec::new();
+        while !run.is_finished() {
+            lambdas.push(run.step(experiment.trainer.model()).unwrap().lambda);
+        }
+        assert!(lambdas.windows(2).all(|w| w[1] >= w[0]));
+        assert_eq!(run.lambda(), run.settings.lambda_max);
+    }
+
+    #[test]
+    fn divergence_puts_the_stage1_weights_back() {
+        let digits = synthetic_digits(20, 4);
+        let experiment = stage1(&digits);
+        let model = experiment.trainer.model();
+        let before = crate::score::score_rows(model, &digits.gather_f32(&[0, 1]), false).unwrap().scores;
+        let mut run = AwarenessRun::new(&digits, &experiment.trainer, &aware(vec![AnomalyFamily::Blobs])).unwrap();
+        run.step(model).unwrap();
+        run.labelled[0] = f32::NAN; // a poisoned labelled anomaly makes the next loss NaN
+        let mut diverged = false;
+        for _ in 0..50 {
+            if let Err(err) = run.step(model) {
+                assert!(matches!(err, TrainError::Diverged { .. }));
+                diverged = true;
+                break;
+            }
+        }
+        assert!(diverged);
+        assert_eq!(crate::score::score_rows(model, &digits.gather_f32(&[0, 1]), false).unwrap().scores, before);
+    }
+
+    #[test]
+    fn zero_labelled_anomalies_disables_stage_two_with_a_reason() {
+        let settings = AwarenessSettings { labelled_anomalies: 0, ..Default::default() };
+        let problems = settings.problems(&TrainSettings::default());
+        assert!(problems.iter().any(|p| p.field == "labelled_anomalies" && p.message.contains("nothing to fine-tune")));
+        let normal_shown = AwarenessSettings { shown: vec![AnomalyFamily::HeldOutDigit(0)], ..Default::default() };
+        assert!(normal_shown.problems(&TrainSettings::default()).iter().any(|p| p.field == "shown"));
+    }
+}
