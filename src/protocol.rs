@@ -3,6 +3,8 @@
 //! Messages are plain serde values (converted with `serde-wasm-bindgen`). Progress travels as small
 //! summaries; whole tensors never cross.
 
+use anomaly_engine::awareness::{AwarenessSettings, FamilyAuc};
+use anomaly_engine::data::anomalies::AnomalyFamily;
 use anomaly_engine::{Evaluation, TrainSettings};
 use serde::{Deserialize, Serialize};
 
@@ -15,6 +17,9 @@ pub enum Command {
     Pause,
     /// Train one mini-batch or one epoch, then pause.
     Step { settings: TrainSettings, unit: StepUnit },
+    /// Stage 2 (Anomaly Awareness): fine-tune the trained model with a few labelled anomalies. Always
+    /// starts from the stage-1 weights, so it can be retried with other settings.
+    FineTune { settings: AwarenessSettings },
     /// Forget the model and its history.
     Reset,
     /// Train `steps` mini-batches of the benchmark model and report the time per step (used by `make bench`).
@@ -48,6 +53,12 @@ pub enum Event {
     /// Anything else that went wrong, said as a sentence for the visitor.
     Failed { message: String },
     ResetDone,
+    /// A few examples of each synthetic anomaly family, for the page's thumbnails.
+    FamilyThumbnails(Vec<FamilyThumbnail>),
+    /// Stage 2 started: the AUC of every family before fine-tuning.
+    FineTuneStarted { before: Vec<FamilyAuc>, margin: f32, labelled: usize, total_steps: usize },
+    FineTuneProgress { step: usize, total_steps: usize, lambda: f32, loss: f32 },
+    FineTuneFinished { results: Vec<FamilyAuc> },
     BenchmarkResult { steps: usize, milliseconds_per_step: f64 },
 }
 
@@ -62,4 +73,13 @@ pub struct Progress {
     pub recent_losses: Vec<f32>,
     pub samples_per_second: f64,
     pub seconds_left: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FamilyThumbnail {
+    pub family: AnomalyFamily,
+    pub name: String,
+    pub description: String,
+    /// 28 × 28 intensities × 255 each.
+    pub images: Vec<Vec<u8>>,
 }

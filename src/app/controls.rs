@@ -7,12 +7,12 @@ use super::state::{Phase, Playground};
 use super::worker_link::{send, start_worker};
 use crate::protocol::{Command, StepUnit};
 use anomaly_engine::settings::{BATCH_SIZE, BETA, EPOCHS, HIDDEN_UNITS, LATENT_DIMS, LEARNING_RATE, SEED};
-use anomaly_engine::{SettingProblem, TrainSettings};
+use anomaly_engine::SettingProblem;
 
 #[component]
 pub fn SettingsForm() -> impl IntoView {
     let state = expect_context::<Playground>();
-    let locked = move || state.phase.get() == Phase::Training;
+    let locked = move || matches!(state.phase.get(), Phase::Training | Phase::FineTuning);
     view! {
         <form class="settings" on:submit=|ev| ev.prevent_default() novalidate>
             <fieldset class="digit-picker" disabled=locked>
@@ -24,13 +24,13 @@ pub fn SettingsForm() -> impl IntoView {
             </fieldset>
             <fieldset class="model-settings" disabled=locked>
                 <legend>"Model and training"</legend>
-                <NumberField field="hidden_units" label="Hidden units" range=format!("{}–{}", HIDDEN_UNITS.0, HIDDEN_UNITS.1) get=|s| s.hidden_units.to_string() set=|s, v| { s.hidden_units = v.parse().map_err(|_| ())?; Ok(()) }/>
-                <NumberField field="latent_dims" label="Latent dimensions" range=format!("{}–{}", LATENT_DIMS.0, LATENT_DIMS.1) get=|s| s.latent_dims.to_string() set=|s, v| { s.latent_dims = v.parse().map_err(|_| ())?; Ok(()) }/>
-                <NumberField field="beta" label="β (weight of the KL term)" range=format!("{}–{}", BETA.0, BETA.1) get=|s| s.beta.to_string() set=|s, v| { s.beta = v.parse().map_err(|_| ())?; Ok(()) }/>
-                <NumberField field="learning_rate" label="Learning rate" range=format!("{}–{}", LEARNING_RATE.0, LEARNING_RATE.1) get=|s| s.learning_rate.to_string() set=|s, v| { s.learning_rate = v.parse().map_err(|_| ())?; Ok(()) }/>
-                <NumberField field="batch_size" label="Batch size" range=format!("{}–{}", BATCH_SIZE.0, BATCH_SIZE.1) get=|s| s.batch_size.to_string() set=|s, v| { s.batch_size = v.parse().map_err(|_| ())?; Ok(()) }/>
-                <NumberField field="epochs" label="Epochs" range=format!("{}–{}", EPOCHS.0, EPOCHS.1) get=|s| s.epochs.to_string() set=|s, v| { s.epochs = v.parse().map_err(|_| ())?; Ok(()) }/>
-                <NumberField field="seed" label="Seed" range=format!("{}–{}", SEED.0, SEED.1) get=|s| s.seed.to_string() set=|s, v| { s.seed = v.parse().map_err(|_| ())?; Ok(()) }/>
+                <NumberField target=state.settings field="hidden_units" label="Hidden units" range=format!("{}–{}", HIDDEN_UNITS.0, HIDDEN_UNITS.1) get=|s| s.hidden_units.to_string() set=|s, v| { s.hidden_units = v.parse().map_err(|_| ())?; Ok(()) }/>
+                <NumberField target=state.settings field="latent_dims" label="Latent dimensions" range=format!("{}–{}", LATENT_DIMS.0, LATENT_DIMS.1) get=|s| s.latent_dims.to_string() set=|s, v| { s.latent_dims = v.parse().map_err(|_| ())?; Ok(()) }/>
+                <NumberField target=state.settings field="beta" label="β (weight of the KL term)" range=format!("{}–{}", BETA.0, BETA.1) get=|s| s.beta.to_string() set=|s, v| { s.beta = v.parse().map_err(|_| ())?; Ok(()) }/>
+                <NumberField target=state.settings field="learning_rate" label="Learning rate" range=format!("{}–{}", LEARNING_RATE.0, LEARNING_RATE.1) get=|s| s.learning_rate.to_string() set=|s, v| { s.learning_rate = v.parse().map_err(|_| ())?; Ok(()) }/>
+                <NumberField target=state.settings field="batch_size" label="Batch size" range=format!("{}–{}", BATCH_SIZE.0, BATCH_SIZE.1) get=|s| s.batch_size.to_string() set=|s, v| { s.batch_size = v.parse().map_err(|_| ())?; Ok(()) }/>
+                <NumberField target=state.settings field="epochs" label="Epochs" range=format!("{}–{}", EPOCHS.0, EPOCHS.1) get=|s| s.epochs.to_string() set=|s, v| { s.epochs = v.parse().map_err(|_| ())?; Ok(()) }/>
+                <NumberField target=state.settings field="seed" label="Seed" range=format!("{}–{}", SEED.0, SEED.1) get=|s| s.seed.to_string() set=|s, v| { s.seed = v.parse().map_err(|_| ())?; Ok(()) }/>
                 <label class="check">
                     <input type="checkbox" id="score_with_kl"
                         prop:checked=move || state.settings.with(|s| s.score_with_kl)
@@ -64,26 +64,30 @@ fn DigitToggle(digit: u8) -> impl IntoView {
     }
 }
 
-/// A number input bound to one setting. Text that is not a number, or a number out of range, is
-/// reported under the field and blocks training; the last valid value is kept meanwhile.
+/// A number input bound to one setting of `target`. Text that is not a number, or a number out of
+/// range, is reported under the field and blocks the action it belongs to; the last valid value is kept.
 #[component]
-fn NumberField(
+pub fn NumberField<T>(
+    target: RwSignal<T>,
     field: &'static str,
     label: &'static str,
     range: String,
-    get: fn(&TrainSettings) -> String,
-    set: fn(&mut TrainSettings, &str) -> Result<(), ()>,
-) -> impl IntoView {
+    get: fn(&T) -> String,
+    set: fn(&mut T, &str) -> Result<(), ()>,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + 'static,
+{
     let state = expect_context::<Playground>();
     let error_id = format!("{field}-error");
-    let invalid = move || state.problems().iter().any(|p| p.field == field);
+    let invalid = move || state.all_problems().iter().any(|p| p.field == field);
     let range_shown = format!(" ({range})");
     // Only this field's own value may rewrite its text; otherwise editing another field would replace
     // text the visitor is still correcting here.
-    let shown = Memo::new(move |_| state.settings.with(get));
+    let shown = Memo::new(move |_| target.with(get));
     let on_input = move |ev| {
         let text = event_target_value(&ev);
-        let mut candidate = state.settings.get_untracked();
+        let mut candidate = target.get_untracked();
         let parsed = set(&mut candidate, text.trim());
         state.unreadable.update(|problems| {
             problems.retain(|p| p.field != field);
@@ -92,7 +96,7 @@ fn NumberField(
             }
         });
         if parsed.is_ok() {
-            state.settings.set(candidate);
+            target.set(candidate);
         }
     };
     view! {
@@ -109,9 +113,9 @@ fn NumberField(
 }
 
 #[component]
-fn FieldError(field: &'static str) -> impl IntoView {
+pub fn FieldError(field: &'static str) -> impl IntoView {
     let state = expect_context::<Playground>();
-    let messages = move || state.problems().into_iter().filter(|p| p.field == field).map(|p| p.message).collect::<Vec<_>>();
+    let messages = move || state.all_problems().into_iter().filter(|p| p.field == field).map(|p| p.message).collect::<Vec<_>>();
     view! {
         <p class="field-error" id=format!("{field}-error") aria-live="polite">
             {move || messages().join(" ")}
@@ -146,7 +150,7 @@ pub fn RunButtons() -> impl IntoView {
             <button type="button" id="train" class="primary" disabled=move || !(ready() && valid()) on:click=train>
                 {train_label}
             </button>
-            <button type="button" id="pause" disabled=move || phase() != Phase::Training on:click=move |_| send(state, &Command::Pause)>
+            <button type="button" id="pause" disabled=move || !matches!(phase(), Phase::Training | Phase::FineTuning) on:click=move |_| send(state, &Command::Pause)>
                 "Pause"
             </button>
             <button type="button" id="step-batch" disabled=move || !(ready() && valid()) on:click=move |_| step(StepUnit::Batch)>

@@ -1,6 +1,7 @@
 //! The page: a settings panel on the left, the views of the run on the right. Components only render the
 //! [`state::Playground`] they find in context and forward the visitor's commands to the worker.
 
+mod awareness;
 mod controls;
 mod latent;
 mod loss;
@@ -35,7 +36,8 @@ fn App() -> impl IntoView {
             </p>
             <p class="privacy">"Everything runs in your browser. Nothing you do here is sent anywhere."</p>
         </header>
-        <main class="layout">
+        <main>
+            <div class="layout">
             <section class="controls" aria-labelledby="controls-title">
                 <h2 id="controls-title">"Set up"</h2>
                 <controls::SettingsForm/>
@@ -53,6 +55,8 @@ fn App() -> impl IntoView {
                     <latent::LatentPanel/>
                 </div>
             </section>
+            </div>
+            <awareness::AwarenessSection/>
         </main>
         <footer class="site-footer">
             <p>

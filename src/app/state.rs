@@ -2,8 +2,12 @@
 
 use leptos::prelude::*;
 
-use crate::protocol::{Event, Progress};
+use crate::protocol::{Event, FamilyThumbnail, Progress};
+use anomaly_engine::awareness::{AwarenessSettings, FamilyAuc};
 use anomaly_engine::{Evaluation, SettingProblem, TrainSettings};
+
+/// Prefix of the ids of the Anomaly Awareness form's fields.
+pub const AWARENESS_FIELD: &str = "aa_";
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Phase {
@@ -11,6 +15,8 @@ pub enum Phase {
     DataFailed(String),
     Ready,
     Training,
+    /// Stage 2: fine-tuning with labelled anomalies.
+    FineTuning,
     Paused,
     Finished,
     Diverged(String),
@@ -31,6 +37,18 @@ pub struct EpochLoss {
     pub validation: Option<f32>,
 }
 
+/// Stage 2 as the page shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FineTuneView {
+    pub before: Vec<FamilyAuc>,
+    pub margin: f32,
+    pub labelled: usize,
+    pub step: usize,
+    pub total_steps: usize,
+    pub lambda: f32,
+    pub results: Option<Vec<FamilyAuc>>,
+}
+
 /// Shared through context; every field is a signal, so the struct is `Copy`.
 #[derive(Clone, Copy)]
 pub struct Playground {
@@ -46,6 +64,9 @@ pub struct Playground {
     pub step_losses: RwSignal<Vec<f32>>,
     pub epochs: RwSignal<Vec<EpochLoss>>,
     pub evaluation: RwSignal<Option<Evaluation>>,
+    pub awareness: RwSignal<AwarenessSettings>,
+    pub thumbnails: RwSignal<Vec<FamilyThumbnail>>,
+    pub fine_tune: RwSignal<Option<FineTuneView>>,
     /// Bumped when the window is resized, so canvases redraw at their new size.
     pub layout: RwSignal<u32>,
 }
@@ -63,14 +84,34 @@ impl Playground {
             step_losses: RwSignal::new(Vec::new()),
             epochs: RwSignal::new(Vec::new()),
             evaluation: RwSignal::new(None),
+            awareness: RwSignal::new(AwarenessSettings::default()),
+            thumbnails: RwSignal::new(Vec::new()),
+            fine_tune: RwSignal::new(None),
             layout: RwSignal::new(0),
         }
     }
 
-    /// All problems with the form as it stands: unreadable inputs first, then out-of-range values.
+    /// Problems with the stage-1 settings: unreadable inputs first, then out-of-range values.
     pub fn problems(&self) -> Vec<SettingProblem> {
-        let mut problems = self.unreadable.get();
+        let mut problems: Vec<SettingProblem> = self.unreadable.get().into_iter().filter(|p| !p.field.starts_with(AWARENESS_FIELD)).collect();
         problems.extend(self.settings.with(TrainSettings::problems));
+        problems
+    }
+
+    /// Problems with the stage-2 settings; their fields carry the `aa_` prefix of the awareness form.
+    pub fn awareness_problems(&self) -> Vec<SettingProblem> {
+        let mut problems: Vec<SettingProblem> = self.unreadable.get().into_iter().filter(|p| p.field.starts_with(AWARENESS_FIELD)).collect();
+        let settings = self.settings.get();
+        problems.extend(self.awareness.with(|a| a.problems(&settings)).into_iter().map(|p| SettingProblem {
+            field: format!("{AWARENESS_FIELD}{}", p.field),
+            message: p.message,
+        }));
+        problems
+    }
+
+    pub fn all_problems(&self) -> Vec<SettingProblem> {
+        let mut problems = self.problems();
+        problems.extend(self.awareness_problems());
         problems
     }
 
@@ -80,6 +121,7 @@ impl Playground {
         self.step_losses.set(Vec::new());
         self.epochs.set(Vec::new());
         self.evaluation.set(None);
+        self.fine_tune.set(None);
     }
 
     /// How the page changes when the worker says something.
@@ -103,7 +145,7 @@ impl Playground {
             }
             Event::Evaluated(evaluation) => self.evaluation.set(Some(*evaluation)),
             Event::Paused => {
-                if self.phase.get_untracked() == Phase::Training {
+                if matches!(self.phase.get_untracked(), Phase::Training | Phase::FineTuning) {
                     self.phase.set(Phase::Paused);
                 }
             }
@@ -112,7 +154,7 @@ impl Playground {
             Event::Crashed { message } => self.phase.set(Phase::WorkerDied(message)),
             Event::Failed { message } => {
                 self.notice.set(Some(message));
-                if self.phase.get_untracked() == Phase::Training {
+                if matches!(self.phase.get_untracked(), Phase::Training | Phase::FineTuning) {
                     self.phase.set(Phase::Paused);
                 }
             }
@@ -120,6 +162,27 @@ impl Playground {
                 self.clear_run();
                 self.phase.set(Phase::Ready);
             }
+            Event::FamilyThumbnails(thumbnails) => self.thumbnails.set(thumbnails),
+            Event::FineTuneStarted { before, margin, labelled, total_steps } => self.fine_tune.set(Some(FineTuneView {
+                before,
+                margin,
+                labelled,
+                step: 0,
+                total_steps,
+                lambda: 0.0,
+                results: None,
+            })),
+            Event::FineTuneProgress { step, total_steps, lambda, .. } => self.fine_tune.update(|view| {
+                if let Some(view) = view {
+                    (view.step, view.total_steps, view.lambda) = (step, total_steps, lambda);
+                }
+            }),
+            Event::FineTuneFinished { results } => self.fine_tune.update(|view| {
+                if let Some(view) = view {
+                    view.step = view.total_steps;
+                    view.results = Some(results);
+                }
+            }),
             // Only `make bench` asks for a benchmark, from its own page.
             Event::BenchmarkResult { .. } => {}
         }

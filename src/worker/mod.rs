@@ -64,6 +64,7 @@ async fn load_digits(state: Rc<RefCell<WorkerState>>) {
     match fetch_digits().await {
         Ok(digits) => {
             post(&Event::DataReady { digits: digits.len() });
+            post(&Event::FamilyThumbnails(session::thumbnails(&digits)));
             state.borrow_mut().digits = Some(Rc::new(digits));
         }
         Err(reason) => post(&Event::DataFailed {
@@ -112,6 +113,22 @@ fn handle(state: &Rc<RefCell<WorkerState>>, command: Command) {
             if let Some(session) = st.session.as_mut().filter(|s| s.running) {
                 session.running = false;
                 session.post_evaluation(); // show the model as it is at the pause
+            }
+        }
+        Command::FineTune { settings } => {
+            let digits = st.digits.clone();
+            let started = match (st.session.as_mut(), digits) {
+                (Some(session), Some(digits)) => session.start_fine_tuning(&digits, &settings),
+                _ => {
+                    post(&Event::Failed { message: "Train a model first (stage 1); then fine-tune it.".into() });
+                    false
+                }
+            };
+            if started {
+                st.generation += 1;
+                let generation = st.generation;
+                drop(st);
+                spawn_local(run(state.clone(), generation));
             }
         }
         Command::Reset => {

@@ -3,13 +3,15 @@
 
 use std::rc::Rc;
 
+use anomaly_engine::awareness::{AwarenessRun, AwarenessSettings};
+use anomaly_engine::data::anomalies::SYNTHETIC;
 use anomaly_engine::data::DigitSet;
 use anomaly_engine::evaluate::DigitExperiment;
 use anomaly_engine::train::{TrainData, TrainError, Trainer};
 use anomaly_engine::TrainSettings;
 
 use super::{now_ms, post};
-use crate::protocol::{Event, Progress, StepUnit};
+use crate::protocol::{Event, FamilyThumbnail, Progress, StepUnit};
 
 #[derive(Default)]
 pub struct WorkerState {
@@ -30,6 +32,10 @@ pub struct Session {
     epoch_rows: usize,
     recent_losses: Vec<f32>,
     ended: bool,
+    /// Stage 2 (Anomaly Awareness), while it runs or after it ran; the trainer's model then holds the
+    /// fine-tuned weights and this run holds the stage-1 weights to go back to.
+    stage2: Option<AwarenessRun>,
+    fine_tuning: bool,
     /// When the test digits were last scored; a full evaluation costs several epochs of a small run, so
     /// mid-run epochs are evaluated at most every [`EVALUATION_INTERVAL_MS`].
     last_evaluation_ms: f64,
@@ -67,6 +73,7 @@ impl WorkerState {
             }
         }
         let session = self.session.as_mut().expect("a session was just ensured");
+        session.leave_stage2();
         session.running = true;
         session.stop_after = stop_after;
         self.generation += 1;
@@ -88,12 +95,17 @@ impl Session {
             recent_losses: Vec::new(),
             ended: false,
             last_evaluation_ms: f64::NEG_INFINITY,
+            stage2: None,
+            fine_tuning: false,
         }
     }
 
     /// Trains for about `budget_ms`, then reports progress. Stops early at an epoch's end (to evaluate),
     /// at the requested step, at the end of the run, or when the loss diverges.
     pub fn train_for(&mut self, budget_ms: f64) {
+        if self.fine_tuning {
+            return self.fine_tune_for(budget_ms);
+        }
         let chunk_start = now_ms();
         while self.running && now_ms() - chunk_start < budget_ms {
             let step_start = now_ms();
@@ -202,6 +214,86 @@ impl Session {
         }));
     }
 
+    /// Goes back to the stage-1 weights if stage 2 changed them.
+    fn leave_stage2(&mut self) {
+        if let Some(stage2) = self.stage2.take() {
+            if let Err(err) = stage2.restore_stage1() {
+                post(&Event::Failed { message: format!("The stage-1 weights could not be restored: {err}.") });
+            }
+        }
+        self.fine_tuning = false;
+    }
+
+    /// Prepares stage 2 from the stage-1 weights; returns whether a loop should run it.
+    pub fn start_fine_tuning(&mut self, digits: &DigitSet, settings: &AwarenessSettings) -> bool {
+        self.leave_stage2();
+        match AwarenessRun::new(digits, &self.experiment.trainer, settings) {
+            Ok(run) => {
+                match run.results(None) {
+                    Ok(before) => post(&Event::FineTuneStarted {
+                        before,
+                        margin: run.margin(),
+                        labelled: run.labelled_count(),
+                        total_steps: run.total_steps(),
+                    }),
+                    Err(err) => {
+                        post(&Event::Failed { message: format!("Fine-tuning could not start: {err}.") });
+                        return false;
+                    }
+                }
+                self.stage2 = Some(run);
+                self.fine_tuning = true;
+                self.running = true;
+                true
+            }
+            Err(err) => {
+                post(&Event::Failed { message: format!("Fine-tuning could not start: {err}") });
+                false
+            }
+        }
+    }
+
+    fn fine_tune_for(&mut self, budget_ms: f64) {
+        let Some(run) = self.stage2.as_mut() else {
+            self.running = false;
+            return;
+        };
+        let model = self.experiment.trainer.model();
+        let chunk_start = now_ms();
+        let mut last = None;
+        while self.running && !run.is_finished() && now_ms() - chunk_start < budget_ms {
+            match run.step(model) {
+                Ok(report) => last = Some(report),
+                Err(err) => {
+                    self.running = false;
+                    self.fine_tuning = false;
+                    self.stage2 = None; // its stage-1 weights are already back in the model
+                    self.post_evaluation();
+                    post(&Event::Diverged {
+                        message: format!(
+                            "fine-tuning diverged ({err}). The stage-1 weights are back, so you can fine-tune again: \
+                             try a smaller λ_max or margin."
+                        ),
+                    });
+                    return;
+                }
+            }
+        }
+        if let Some(report) = last {
+            post(&Event::FineTuneProgress { step: report.step, total_steps: report.total_steps, lambda: report.lambda, loss: report.loss });
+        }
+        if run.is_finished() {
+            self.running = false;
+            self.fine_tuning = false;
+            match run.results(Some(model)) {
+                Ok(results) => post(&Event::FineTuneFinished { results }),
+                Err(err) => post(&Event::Failed { message: format!("The fine-tuned model could not be evaluated: {err}.") }),
+            }
+            self.post_evaluation();
+            post(&Event::Finished);
+        }
+    }
+
     /// Times the benchmark model of `make bench` (784-256-16, batch 64, Adam) on the real digits.
     pub fn benchmark(digits: &DigitSet, steps: usize) -> Event {
         let settings = TrainSettings { normal_digits: (0..9).collect(), ..TrainSettings::default() };
@@ -224,4 +316,25 @@ impl Session {
         }
         Event::BenchmarkResult { steps, milliseconds_per_step: (now_ms() - started) / steps.max(1) as f64 }
     }
+}
+
+/// Six examples of each synthetic family, made from one real digit of each of the classes 0–5.
+pub fn thumbnails(digits: &DigitSet) -> Vec<FamilyThumbnail> {
+    let firsts: Vec<usize> = (0..6u8).filter_map(|d| (0..digits.len()).find(|&i| digits.label(i) == d)).collect();
+    let base = digits.gather_f32(&firsts);
+    SYNTHETIC
+        .iter()
+        .map(|&family| {
+            let pixels = family.synthesise(&base, 6, 1);
+            FamilyThumbnail {
+                family,
+                name: family.name(),
+                description: family.description(),
+                images: pixels
+                    .chunks(anomaly_engine::data::IMAGE_PIXELS)
+                    .map(|image| image.iter().map(|&p| (p * 255.0).round() as u8).collect())
+                    .collect(),
+            }
+        })
+        .collect()
 }

@@ -181,3 +181,43 @@ test('if the worker dies, the page says so and starts a new one without a reload
   await context.close();
   await flaky.close();
 });
+
+test('Anomaly Awareness preset, small: both AUC columns are shown for shown and unseen families', async () => {
+  const { page, context, problems } = await openPage(browser, server.url);
+  await ready(page);
+  assert.equal(await page.isEnabled('#fine-tune'), false);
+  assert.match(await page.textContent('#aa-why-not'), /Train a model first/);
+  await page.click('#aa-preset');
+  assert.equal(await page.isChecked('#normal-6'), true);
+  assert.equal(await page.isChecked('#normal-7'), false);
+  assert.equal(await page.isChecked('#aa-shown-digit-7'), true);
+  await setField(page, 'epochs', 2);
+  await setField(page, 'aa_epochs', 1);
+  await page.click('#train');
+  await page.waitForFunction(() => document.querySelector('#status').textContent.startsWith('Finished'), null, { timeout: 120_000 });
+  // Zero labelled anomalies: stage 2 is refused with a reason.
+  await setField(page, 'aa_labelled_anomalies', 0);
+  assert.match(await page.textContent('#aa_labelled_anomalies-error'), /nothing to fine-tune/);
+  assert.equal(await page.isEnabled('#fine-tune'), false);
+  await setField(page, 'aa_labelled_anomalies', 40);
+  await page.click('#fine-tune');
+  await page.waitForFunction(() => document.querySelector('#aa-summary').textContent.includes('Mean AUC'), null, { timeout: 120_000 });
+  const rows = await page.$$eval('#aa-table tbody tr', (trs) => trs.map((tr) => ({
+    family: tr.querySelector('th').textContent,
+    role: tr.children[1].textContent,
+    before: Number(tr.querySelector('.before').textContent),
+    after: Number(tr.querySelector('.after').textContent),
+  })));
+  assert.deepEqual(rows.map((r) => r.family), ['digit 7', 'digit 8', 'digit 9', 'noisy', 'inverted', 'rotated', 'blurred', 'occluded', 'scribbles', 'blobs']);
+  assert.deepEqual(rows.filter((r) => r.role === 'shown').map((r) => r.family), ['digit 7', 'noisy', 'occluded', 'blobs']);
+  for (const r of rows) {
+    assert.ok(r.before >= 0 && r.before <= 1 && r.after >= 0 && r.after <= 1, JSON.stringify(r));
+  }
+  // The fine-tuning was shown digit 7s: it must have learnt to flag them.
+  const seven = rows.find((r) => r.family === 'digit 7');
+  assert.ok(seven.after > seven.before, `digit 7: ${seven.before} → ${seven.after}`);
+  assert.match(await page.textContent('#aa-summary'), /families never shown: \d\.\d{3} before, \d\.\d{3} after/);
+  await page.screenshot({ path: path.join(artifacts, 'desktop-awareness.png'), fullPage: true });
+  assert.deepEqual(problems, []);
+  await context.close();
+});

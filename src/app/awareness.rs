@@ -1,0 +1,244 @@
+//! Stage 2, Anomaly Awareness: the families of anomalies, the fine-tuning settings, and the AUC of every
+//! family before and after, shown or never shown.
+
+use leptos::prelude::*;
+
+use super::controls::{FieldError, NumberField};
+use super::state::{Phase, Playground};
+use super::worker_link::send;
+use crate::plots::digits::draw_digit;
+use crate::protocol::Command;
+use anomaly_engine::awareness::FamilyAuc;
+use anomaly_engine::data::anomalies::{AnomalyFamily, SYNTHETIC};
+use anomaly_engine::presets::awareness_preset;
+
+#[component]
+pub fn AwarenessSection() -> impl IntoView {
+    let state = expect_context::<Playground>();
+    let phase = move || state.phase.get();
+    let can_fine_tune = move || {
+        matches!(phase(), Phase::Paused | Phase::Finished) && state.run.with(Option::is_some) && state.awareness_problems().is_empty()
+    };
+    let why_not = move || match phase() {
+        _ if state.run.with(Option::is_none) => Some("Train a model first (stage 1), then fine-tune it here.".to_string()),
+        Phase::Training | Phase::FineTuning => Some("Wait for training to finish or pause it.".into()),
+        Phase::Diverged(_) if state.fine_tune.with(Option::is_none) => Some("Stage 1 diverged: train a model that works first.".into()),
+        _ => None,
+    };
+    let use_preset = move |_| {
+        let (digits, awareness) = awareness_preset();
+        state.unreadable.set(Vec::new());
+        state.settings.set(digits);
+        state.awareness.set(awareness);
+    };
+    let fine_tune = move |_| {
+        state.notice.set(None);
+        state.phase.set(Phase::FineTuning);
+        send(state, &Command::FineTune { settings: state.awareness.get_untracked() });
+    };
+    let progress = move || {
+        state.fine_tune.with(|f| {
+            f.as_ref().map(|f| {
+                format!(
+                    "Fine-tuning step {} of {} · λ = {:.2} · {} labelled anomalies · margin m = {:.0}",
+                    f.step, f.total_steps, f.lambda, f.labelled, f.margin
+                )
+            })
+        })
+    };
+    view! {
+        <section class="awareness" id="awareness" aria-labelledby="awareness-title">
+            <h2 id="awareness-title">"Anomaly Awareness: a few labelled anomalies go a long way"</h2>
+            <p class="lead">
+                "A network trained only on normal digits (stage 1) is fine-tuned with a few dozen labelled anomalies of some kinds (stage 2), "
+                "so that it learns to redraw them badly. The question physicists care about: does it then also flag kinds of anomaly it was never shown?"
+            </p>
+            <p class="formula">
+                "Stage 2 loss: normal digits keep the VAE loss L(x) = E(x) + β·KL; a labelled anomaly gets L(x) − λ·min(E(x), m), with E the reconstruction error and λ ramped from 0 to λ"<sub>"max"</sub>". "
+                "The paper subtracts λ·E(x), which has no lower bound; we clip the error at a margin m (a multiple of the normal digits' mean error), so the loss never falls below −λ·m."
+            </p>
+            <div class="aa-grid">
+                <form class="aa-settings" on:submit=|ev| ev.prevent_default() novalidate>
+                    <ShownFamilies/>
+                    <fieldset disabled=move || matches!(phase(), Phase::Training | Phase::FineTuning)>
+                        <legend>"Fine-tuning"</legend>
+                        <NumberField target=state.awareness field="aa_labelled_anomalies" label="Labelled anomalies" range="1–1000".to_string()
+                            get=|a| a.labelled_anomalies.to_string() set=|a, v| { a.labelled_anomalies = v.parse().map_err(|_| ())?; Ok(()) }/>
+                        <NumberField target=state.awareness field="aa_lambda_max" label="λ max" range="0–20".to_string()
+                            get=|a| a.lambda_max.to_string() set=|a, v| { a.lambda_max = v.parse().map_err(|_| ())?; Ok(()) }/>
+                        <NumberField target=state.awareness field="aa_margin_factor" label="Margin m (× normal error)" range="1–10".to_string()
+                            get=|a| a.margin_factor.to_string() set=|a, v| { a.margin_factor = v.parse().map_err(|_| ())?; Ok(()) }/>
+                        <NumberField target=state.awareness field="aa_ramp_fraction" label="Ramp of λ (share of the run)" range="0–1".to_string()
+                            get=|a| a.ramp_fraction.to_string() set=|a, v| { a.ramp_fraction = v.parse().map_err(|_| ())?; Ok(()) }/>
+                        <NumberField target=state.awareness field="aa_epochs" label="Fine-tuning epochs" range="1–50".to_string()
+                            get=|a| a.epochs.to_string() set=|a, v| { a.epochs = v.parse().map_err(|_| ())?; Ok(()) }/>
+                        <NumberField target=state.awareness field="aa_learning_rate" label="Fine-tuning learning rate" range="0.000001–0.1".to_string()
+                            get=|a| a.learning_rate.to_string() set=|a, v| { a.learning_rate = v.parse().map_err(|_| ())?; Ok(()) }/>
+                    </fieldset>
+                    <div class="run-buttons">
+                        <button type="button" id="aa-preset" on:click=use_preset disabled=move || matches!(phase(), Phase::Training | Phase::FineTuning)>
+                            "Use the preset"
+                        </button>
+                        <button type="button" id="fine-tune" class="primary" disabled=move || !can_fine_tune() on:click=fine_tune>
+                            "Fine-tune"
+                        </button>
+                    </div>
+                    <p class="hint">"The preset: normal digits 0–6; shown: noisy, blobs, occluded and the digit 7. Press Train, then Fine-tune."</p>
+                    <p id="aa-why-not" class="hint">{why_not}</p>
+                    <p id="aa-progress" class="progress-text">{progress}</p>
+                </form>
+                <FamilyGallery/>
+            </div>
+            <AwarenessResults/>
+        </section>
+    }
+}
+
+#[component]
+fn ShownFamilies() -> impl IntoView {
+    let state = expect_context::<Playground>();
+    let families = move || {
+        let mut families: Vec<AnomalyFamily> =
+            (0..10u8).filter(|&d| state.settings.with(|s| s.is_anomaly(d))).map(AnomalyFamily::HeldOutDigit).collect();
+        families.extend(SYNTHETIC);
+        families
+    };
+    view! {
+        <fieldset class="shown-families" disabled=move || matches!(state.phase.get(), Phase::Training | Phase::FineTuning)>
+            <legend>"Anomalies to show the network (the others stay unseen)"</legend>
+            <div class="family-checks">
+                {move || families().into_iter().map(|family| {
+                    let id = format!("aa-shown-{}", family.name().replace(' ', "-"));
+                    let label_for = id.clone();
+                    let checked = move || state.awareness.with(|a| a.shown.contains(&family));
+                    let toggle = move |ev| {
+                        let on = event_target_checked(&ev);
+                        state.awareness.update(|a| {
+                            a.shown.retain(|f| *f != family);
+                            if on {
+                                a.shown.push(family);
+                            }
+                        });
+                    };
+                    view! {
+                        <label class="check" for=label_for>
+                            <input type="checkbox" id=id prop:checked=checked on:change=toggle aria-describedby="aa_shown-error"/>
+                            {family.name()}
+                        </label>
+                    }
+                }).collect_view()}
+            </div>
+            <FieldError field="aa_shown"/>
+        </fieldset>
+    }
+}
+
+#[component]
+fn FamilyGallery() -> impl IntoView {
+    let state = expect_context::<Playground>();
+    view! {
+        <ul class="family-gallery" aria-label="Examples of each synthetic anomaly family">
+            {move || state.thumbnails.get().into_iter().map(|thumb| {
+                let title = thumb.name.clone();
+                view! {
+                    <li>
+                        <strong>{thumb.name.clone()}</strong>" — "{thumb.description.clone()}
+                        <div class="thumbs">
+                            {thumb.images.into_iter().enumerate().map(|(i, image)| {
+                                let canvas = NodeRef::<leptos::html::Canvas>::new();
+                                Effect::new(move |_| if let Some(c) = canvas.get() { draw_digit(&c, &image) });
+                                view! { <canvas node_ref=canvas class="thumb" role="img" aria-label=format!("{title} example {}", i + 1)></canvas> }
+                            }).collect_view()}
+                        </div>
+                    </li>
+                }
+            }).collect_view()}
+            <li><strong>"held-out digits"</strong>" — real handwritten digits of the classes you did not pick as normal"</li>
+        </ul>
+    }
+}
+
+#[component]
+fn AwarenessResults() -> impl IntoView {
+    let state = expect_context::<Playground>();
+    let rows = move || {
+        state.fine_tune.with(|f| match f {
+            Some(f) => match &f.results {
+                Some(after) => after.clone(),
+                None => f.before.clone(),
+            },
+            None => Vec::new(),
+        })
+    };
+    let summary = move || {
+        state.fine_tune.with(|f| {
+            let f = f.as_ref()?;
+            let results = f.results.as_ref()?;
+            Some(summarise(results))
+        })
+    };
+    view! {
+        <div class="aa-results" aria-live="polite">
+            <table id="aa-table">
+                <caption>"AUC of each anomaly family against the normal test digits, before and after fine-tuning"</caption>
+                <thead><tr>
+                    <th scope="col">"Family"</th><th scope="col">"In fine-tuning"</th><th scope="col">"Test examples"</th>
+                    <th scope="col">"AUC before"</th><th scope="col">"AUC after"</th><th scope="col">"Change"</th>
+                </tr></thead>
+                <tbody>
+                    {move || rows().into_iter().map(|r| {
+                        let change = r.after.map(|a| a - r.before);
+                        let class = match change {
+                            Some(c) if c > 0.0005 => "better",
+                            Some(c) if c < -0.0005 => "worse",
+                            _ => "",
+                        };
+                        view! {
+                            <tr class=class>
+                                <th scope="row">{r.name.clone()}</th>
+                                <td>{if r.shown { "shown" } else { "unseen" }}</td>
+                                <td>{r.count.to_string()}</td>
+                                <td class="before">{format!("{:.3}", r.before)}</td>
+                                <td class="after">{r.after.map_or("…".to_string(), |a| format!("{a:.3}"))}</td>
+                                <td class="change">{change.map_or(String::new(), |c| format!("{} {:+.3}", if c > 0.0005 { "▲" } else if c < -0.0005 { "▼" } else { "=" }, c))}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+            <p id="aa-summary">{summary}</p>
+        </div>
+    }
+}
+
+/// The headline sentence, with any family that got worse named and explained.
+fn summarise(results: &[FamilyAuc]) -> String {
+    let mean = |shown: bool, after: bool| {
+        let picked: Vec<f64> = results.iter().filter(|r| r.shown == shown).map(|r| if after { r.after.unwrap_or(r.before) } else { r.before }).collect();
+        picked.iter().sum::<f64>() / picked.len().max(1) as f64
+    };
+    let (before, after) = (mean(false, false), mean(false, true));
+    let mut text = format!(
+        "Mean AUC over the families never shown: {before:.3} before, {after:.3} after ({:+.3}). Over the shown families: {:.3} → {:.3}.",
+        after - before,
+        mean(true, false),
+        mean(true, true)
+    );
+    let worse: Vec<String> = results
+        .iter()
+        .filter(|r| r.after.is_some_and(|a| a < r.before - 0.0005))
+        .map(|r| format!("{} ({:+.3})", r.name, r.after.unwrap_or(r.before) - r.before))
+        .collect();
+    if !worse.is_empty() {
+        text.push_str(&format!(
+            " Worse after fine-tuning: {}. Fine-tuning teaches the network what some anomalies look like; kinds that resemble \
+             neither those nor the normal digits need not benefit, and some normal digits may now be redrawn a little worse too.",
+            worse.join(", ")
+        ));
+    }
+    let ceiling = results.iter().filter(|r| !r.shown && r.before > 0.995).count();
+    if ceiling > 0 {
+        text.push_str(&format!(" {ceiling} unseen famil{} already had an AUC near 1 and had no room to improve.", if ceiling == 1 { "y" } else { "ies" }));
+    }
+    text
+}
