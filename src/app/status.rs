@@ -46,8 +46,12 @@ fn ProgressBar() -> impl IntoView {
         state.progress.get().map(|p| {
             let total = (p.epochs * p.steps_per_epoch).max(1);
             let done = (p.epochs_done * p.steps_per_epoch + p.step_in_epoch).min(total);
-            let epoch_shown = if p.epochs_done >= p.epochs { p.epochs } else { p.epochs_done + 1 };
-            let step_shown = if p.step_in_epoch == 0 && p.epochs_done > 0 { p.steps_per_epoch } else { p.step_in_epoch };
+            // Right after an epoch ends, show it as complete ("epoch 2 · step 11 of 11"), not as the next one.
+            let (epoch_shown, step_shown) = if p.step_in_epoch == 0 && p.epochs_done > 0 {
+                (p.epochs_done, p.steps_per_epoch)
+            } else {
+                (p.epochs_done + 1, p.step_in_epoch)
+            };
             let text = format!(
                 "Epoch {epoch_shown} of {} · step {step_shown} of {} · {} digits/s · {}",
                 p.epochs,

@@ -269,10 +269,14 @@ impl Session {
                     self.fine_tuning = false;
                     self.stage2 = None; // its stage-1 weights are already back in the model
                     self.post_evaluation();
+                    let at = match err {
+                        TrainError::Diverged { epoch, step, loss } => format!("at epoch {epoch}, step {step} (the loss became {loss})"),
+                        other => format!("({other})"),
+                    };
                     post(&Event::Diverged {
                         message: format!(
-                            "fine-tuning diverged ({err}). The stage-1 weights are back, so you can fine-tune again: \
-                             try a smaller λ_max or margin."
+                            "fine-tuning diverged {at}. The stage-1 weights are back, so you can fine-tune again: \
+                             try a smaller λ max, margin or fine-tuning learning rate."
                         ),
                     });
                     return;

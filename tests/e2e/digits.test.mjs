@@ -221,3 +221,22 @@ test('Anomaly Awareness preset, small: both AUC columns are shown for shown and 
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('Step one batch and Step one epoch train exactly that much, then pause', async () => {
+  const { page, context, problems } = await openPage(browser, server.url);
+  await ready(page);
+  await onlyNormal(page, 3);
+  await page.click('#step-batch');
+  await page.waitForFunction(() => document.querySelector('#status').textContent.startsWith('Paused'), null, { timeout: 30_000 });
+  assert.match(await page.textContent('#progress-text'), /^Epoch 1 of 5 · step 1 of \d+/);
+  assert.equal(await page.$eval('#progress', (p) => Number(p.value)), 1);
+  await page.click('#step-epoch');
+  await page.waitForFunction(() => /^Epoch 1 of 5 · step (\d+) of \1 /.test(document.querySelector('#progress-text').textContent)
+    && document.querySelector('#status').textContent.startsWith('Paused'), null, { timeout: 30_000 });
+  assert.match(await page.textContent('#loss-summary'), /After epoch 1 the validation loss is/);
+  assert.match(await page.textContent('#auc-value'), /^\d\.\d{3}$/);
+  await page.click('#reset');
+  await page.waitForFunction(() => document.querySelector('#auc-value').textContent === '–', null, { timeout: 10_000 });
+  assert.deepEqual(problems, []);
+  await context.close();
+});
