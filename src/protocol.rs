@@ -3,7 +3,7 @@
 //! Messages are plain serde values (converted with `serde-wasm-bindgen`). Progress travels as small
 //! summaries; whole tensors never cross.
 
-use anomaly_engine::awareness::{AwarenessSettings, FamilyAuc};
+use anomaly_engine::awareness::{AwarenessSettings, FamilyAuc, FamilyDetail};
 use anomaly_engine::data::anomalies::AnomalyFamily;
 use anomaly_engine::{Evaluation, TrainSettings};
 use serde::{Deserialize, Serialize};
@@ -58,7 +58,7 @@ pub enum Event {
     /// Stage 2 started: the AUC of every family before fine-tuning.
     FineTuneStarted { before: Vec<FamilyAuc>, margin: f32, labelled: usize, total_steps: usize },
     FineTuneProgress { step: usize, total_steps: usize, lambda: f32, loss: f32 },
-    FineTuneFinished { results: Vec<FamilyAuc> },
+    FineTuneFinished { results: Vec<FamilyAuc>, details: Vec<FamilyDetail> },
     BenchmarkResult { steps: usize, milliseconds_per_step: f64 },
 }
 

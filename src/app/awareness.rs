@@ -6,9 +6,10 @@ use leptos::prelude::*;
 use super::controls::{FieldError, NumberField};
 use super::state::{Phase, Playground};
 use super::worker_link::send;
+use crate::plots::charts::{roc_curves, score_histograms};
 use crate::plots::digits::draw_digit;
 use crate::protocol::Command;
-use anomaly_engine::awareness::FamilyAuc;
+use anomaly_engine::awareness::{FamilyAuc, RedrawnExample};
 use anomaly_engine::data::anomalies::{AnomalyFamily, SYNTHETIC};
 use anomaly_engine::presets::awareness_preset;
 
@@ -90,6 +91,7 @@ pub fn AwarenessSection() -> impl IntoView {
                 <FamilyGallery/>
             </div>
             <AwarenessResults/>
+            <FamilyCloseUp/>
         </section>
     }
 }
@@ -241,4 +243,101 @@ fn summarise(results: &[FamilyAuc]) -> String {
         text.push_str(&format!(" {ceiling} unseen famil{} already had an AUC near 1 and had no room to improve.", if ceiling == 1 { "y" } else { "ies" }));
     }
     text
+}
+
+/// One family up close: ROC before and after on one chart, score histograms before and after, and a few
+/// examples redrawn by the stage-1 and the fine-tuned network.
+#[component]
+fn FamilyCloseUp() -> impl IntoView {
+    let state = expect_context::<Playground>();
+    let selected = RwSignal::new(0usize);
+    let details = move || state.fine_tune.with(|f| f.as_ref().map(|f| f.details.clone()).unwrap_or_default());
+    let current = move || details().get(selected.get()).cloned();
+    let roc_canvas = NodeRef::<leptos::html::Canvas>::new();
+    let before_canvas = NodeRef::<leptos::html::Canvas>::new();
+    let after_canvas = NodeRef::<leptos::html::Canvas>::new();
+    Effect::new(move |_| {
+        state.layout.track();
+        let Some(d) = current() else { return };
+        if let Some(c) = roc_canvas.get() {
+            let curves = [
+                (&d.roc_after, format!("after fine-tuning (AUC {:.3})", d.roc_after.auc)),
+                (&d.roc_before, format!("before (AUC {:.3})", d.roc_before.auc)),
+            ];
+            if let Err(err) = roc_curves(&c, &curves) {
+                web_sys::console::warn_1(&format!("ROC before/after: {err}").into());
+            }
+        }
+        for (canvas, normal, family) in [(before_canvas, &d.normal_before, &d.family_before), (after_canvas, &d.normal_after, &d.family_after)] {
+            if let Some(c) = canvas.get() {
+                if let Err(err) = score_histograms(&c, normal, family) {
+                    web_sys::console::warn_1(&format!("family histogram: {err}").into());
+                }
+            }
+        }
+    });
+    let describe = move || {
+        current().map(|d| {
+            format!(
+                "{}: AUC {:.3} before fine-tuning and {:.3} after, against the normal test digits.",
+                d.name, d.roc_before.auc, d.roc_after.auc
+            )
+        })
+    };
+    view! {
+        <Show when=move || !details().is_empty()>
+            <div class="close-up" id="aa-close-up">
+                <h3>
+                    <label for="aa-family">"A closer look at one family"</label>
+                    <select id="aa-family" on:change=move |ev| selected.set(event_target_value(&ev).parse().unwrap_or(0))>
+                        {move || details().into_iter().enumerate().map(|(i, d)| view! {
+                            <option value=i.to_string() selected=move || selected.get() == i>{d.name}</option>
+                        }).collect_view()}
+                    </select>
+                </h3>
+                <p id="aa-close-up-summary">{describe}</p>
+                <div class="panels">
+                    <figure class="panel">
+                        <h4>"ROC curve, before and after"</h4>
+                        <canvas node_ref=roc_canvas class="chart" role="img" aria-label=move || describe().unwrap_or_default()></canvas>
+                    </figure>
+                    <figure class="panel">
+                        <h4>"Scores before fine-tuning"</h4>
+                        <canvas node_ref=before_canvas class="chart" role="img"
+                            aria-label=move || current().map(|d| format!("Score histograms of normal digits and {} before fine-tuning", d.name)).unwrap_or_default()></canvas>
+                    </figure>
+                    <figure class="panel">
+                        <h4>"Scores after fine-tuning"</h4>
+                        <canvas node_ref=after_canvas class="chart" role="img"
+                            aria-label=move || current().map(|d| format!("Score histograms of normal digits and {} after fine-tuning", d.name)).unwrap_or_default()></canvas>
+                    </figure>
+                </div>
+                <h4>"Redrawn before and after"</h4>
+                <ul class="reconstructions">
+                    {move || current().map(|d| d.examples.into_iter().map(|example| view! { <RedrawnTriple example/> }).collect_view())}
+                </ul>
+                <p class="explain">"Top: the anomaly. Middle: redrawn by the stage-1 network. Bottom: redrawn after fine-tuning. A worse redrawing means a higher score."</p>
+            </div>
+        </Show>
+    }
+}
+
+#[component]
+fn RedrawnTriple(example: RedrawnExample) -> impl IntoView {
+    let canvases = [NodeRef::<leptos::html::Canvas>::new(), NodeRef::<leptos::html::Canvas>::new(), NodeRef::<leptos::html::Canvas>::new()];
+    let images = [example.original, example.before, example.after];
+    Effect::new(move |_| {
+        for (canvas, image) in canvases.iter().zip(&images) {
+            if let Some(c) = canvas.get() {
+                draw_digit(&c, image);
+            }
+        }
+    });
+    view! {
+        <li class="pair anomaly">
+            <canvas node_ref=canvases[0] class="digit" role="img" aria-label="the anomaly"></canvas>
+            <canvas node_ref=canvases[1] class="digit" role="img" aria-label="redrawn before fine-tuning"></canvas>
+            <canvas node_ref=canvases[2] class="digit" role="img" aria-label="redrawn after fine-tuning"></canvas>
+        </li>
+    }
 }

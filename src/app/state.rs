@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::protocol::{Event, FamilyThumbnail, Progress};
-use anomaly_engine::awareness::{AwarenessSettings, FamilyAuc};
+use anomaly_engine::awareness::{AwarenessSettings, FamilyAuc, FamilyDetail};
 use anomaly_engine::{Evaluation, SettingProblem, TrainSettings};
 
 /// Prefix of the ids of the Anomaly Awareness form's fields.
@@ -47,6 +47,7 @@ pub struct FineTuneView {
     pub total_steps: usize,
     pub lambda: f32,
     pub results: Option<Vec<FamilyAuc>>,
+    pub details: Vec<FamilyDetail>,
 }
 
 /// Shared through context; every field is a signal, so the struct is `Copy`.
@@ -171,16 +172,18 @@ impl Playground {
                 total_steps,
                 lambda: 0.0,
                 results: None,
+                details: Vec::new(),
             })),
             Event::FineTuneProgress { step, total_steps, lambda, .. } => self.fine_tune.update(|view| {
                 if let Some(view) = view {
                     (view.step, view.total_steps, view.lambda) = (step, total_steps, lambda);
                 }
             }),
-            Event::FineTuneFinished { results } => self.fine_tune.update(|view| {
+            Event::FineTuneFinished { results, details } => self.fine_tune.update(|view| {
                 if let Some(view) = view {
                     view.step = view.total_steps;
                     view.results = Some(results);
+                    view.details = details;
                 }
             }),
             // Only `make bench` asks for a benchmark, from its own page.

@@ -186,6 +186,11 @@ pub fn score_histograms(canvas: &HtmlCanvasElement, normal: &Histogram, anomalou
 
 /// The ROC curve (anomalies found vs normal digits flagged) with the diagonal of a blind guess.
 pub fn roc_curve(canvas: &HtmlCanvasElement, roc: &Roc) -> DrawResult {
+    roc_curves(canvas, &[(roc, format!("this model (AUC {:.3})", roc.auc))])
+}
+
+/// Several ROC curves on one chart: the first solid blue, the second dashed vermillion.
+pub fn roc_curves(canvas: &HtmlCanvasElement, curves: &[(&Roc, String)]) -> DrawResult {
     let (area, size) = open(canvas)?;
     let mut chart = ChartBuilder::on(&area)
         .margin(px(&size, 10.0))
@@ -208,13 +213,25 @@ pub fn roc_curve(canvas: &HtmlCanvasElement, roc: &Roc) -> DrawResult {
         .map_err(|e| e.to_string())?
         .label("blind guess (AUC 0.5)")
         .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], guess));
-    let style = ShapeStyle::from(&NORMAL).stroke_width(px(&size, 2.5));
-    let points: Vec<(f64, f64)> = roc.false_positive_rate.iter().copied().zip(roc.true_positive_rate.iter().copied()).collect();
-    chart
-        .draw_series(LineSeries::new(points, style))
-        .map_err(|e| e.to_string())?
-        .label(format!("this model (AUC {:.3})", roc.auc))
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], style));
+    for (k, (roc, label)) in curves.iter().enumerate() {
+        let points: Vec<(f64, f64)> = roc.false_positive_rate.iter().copied().zip(roc.true_positive_rate.iter().copied()).collect();
+        if k == 0 {
+            let style = ShapeStyle::from(&NORMAL).stroke_width(px(&size, 2.5));
+            chart
+                .draw_series(LineSeries::new(points, style))
+                .map_err(|e| e.to_string())?
+                .label(label.clone())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], style));
+        } else {
+            let style = ShapeStyle::from(&ANOMALOUS).stroke_width(px(&size, 2.5));
+            let (dash, gap) = (px(&size, 7.0), px(&size, 4.0));
+            chart
+                .draw_series(DashedLineSeries::new(points, dash, gap, style))
+                .map_err(|e| e.to_string())?
+                .label(label.clone())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 6, y)], style));
+        }
+    }
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::LowerRight)

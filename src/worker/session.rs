@@ -289,8 +289,8 @@ impl Session {
         if run.is_finished() {
             self.running = false;
             self.fine_tuning = false;
-            match run.results(Some(model)) {
-                Ok(results) => post(&Event::FineTuneFinished { results }),
+            match run.results(Some(model)).and_then(|results| Ok((results, run.details(model)?))) {
+                Ok((results, details)) => post(&Event::FineTuneFinished { results, details }),
                 Err(err) => post(&Event::Failed { message: format!("The fine-tuned model could not be evaluated: {err}.") }),
             }
             self.post_evaluation();

@@ -217,6 +217,12 @@ test('Anomaly Awareness preset, small: both AUC columns are shown for shown and 
   const seven = rows.find((r) => r.family === 'digit 7');
   assert.ok(seven.after > seven.before, `digit 7: ${seven.before} → ${seven.after}`);
   assert.match(await page.textContent('#aa-summary'), /families never shown: \d\.\d{3} before, \d\.\d{3} after/);
+  // The close-up of one family agrees with the table and shows its examples redrawn before and after.
+  await page.selectOption('#aa-family', { label: 'digit 9' });
+  const nine = rows.find((r) => r.family === 'digit 9');
+  assert.equal(await page.textContent('#aa-close-up-summary'),
+    `digit 9: AUC ${nine.before.toFixed(3)} before fine-tuning and ${nine.after.toFixed(3)} after, against the normal test digits.`);
+  assert.equal(await page.locator('#aa-close-up .pair canvas').count(), 12);
   await page.screenshot({ path: path.join(artifacts, 'desktop-awareness.png'), fullPage: true });
   assert.deepEqual(problems, []);
   await context.close();

@@ -16,13 +16,18 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::anomalies::{AnomalyFamily, SYNTHETIC};
 use crate::data::{DigitSet, Split, IMAGE_PIXELS};
-use crate::metrics::roc_curve;
+use crate::metrics::{robust_range, roc_curve, Histogram, Roc};
 use crate::models::vae::{kl_divergence, reconstruction_error};
 use crate::models::Vae;
 use crate::rng::SeededRng;
-use crate::score::score_rows;
+use crate::score::{reconstruct, score_rows};
 use crate::settings::{SettingProblem, TrainSettings};
 use crate::train::{TrainError, Trainer};
+
+/// Examples of each family shown redrawn before and after fine-tuning.
+const EXAMPLES_PER_FAMILY: usize = 4;
+const DETAIL_ROC_POINTS: usize = 150;
+const DETAIL_BINS: usize = 30;
 
 /// Anomalies of each family scored in the evaluation (fewer for a held-out digit with fewer test digits).
 const EVALUATION_PER_FAMILY: usize = 200;
@@ -105,6 +110,35 @@ pub struct FamilyAuc {
     pub after: Option<f64>,
 }
 
+/// One family seen closely: its ROC curve and score histogram before and after fine-tuning, and a few of
+/// its examples as the network redraws them before and after.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FamilyDetail {
+    pub family: AnomalyFamily,
+    pub name: String,
+    pub roc_before: Roc,
+    pub roc_after: Roc,
+    pub normal_before: Histogram,
+    pub family_before: Histogram,
+    pub normal_after: Histogram,
+    pub family_after: Histogram,
+    pub examples: Vec<RedrawnExample>,
+}
+
+/// 28 × 28 intensities × 255: the anomaly, and the network's redrawing of it before and after.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RedrawnExample {
+    pub original: Vec<u8>,
+    pub before: Vec<u8>,
+    pub after: Vec<u8>,
+}
+
+/// Scores of the normal test digits and of each family, from one model.
+struct FamilyScores {
+    normal: Vec<f32>,
+    families: Vec<Vec<f32>>,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct FineTuneReport {
     pub step: usize,
@@ -127,6 +161,9 @@ pub struct AwarenessRun {
     normal_test: Vec<f32>,
     families: Vec<(AnomalyFamily, Vec<f32>)>,
     before: Vec<f64>,
+    before_scores: FamilyScores,
+    /// Stage-1 reconstructions of each family's first examples.
+    before_redrawn: Vec<Vec<f32>>,
     order: Vec<usize>,
     step: usize,
     total_steps: usize,
@@ -186,13 +223,17 @@ impl AwarenessRun {
             normal_test,
             families,
             before: Vec::new(),
+            before_scores: FamilyScores { normal: Vec::new(), families: Vec::new() },
+            before_redrawn: Vec::new(),
             step: 0,
             total_steps: steps_per_epoch * settings.epochs,
             rng: SeededRng::derive(seed, "fine-tuning"),
             noise_rng: SeededRng::derive(seed, "fine-tuning-noise"),
             score_with_kl: digit_settings.score_with_kl,
         };
-        run.before = run.family_aucs(trainer.model())?;
+        run.before_scores = run.scores(trainer.model())?;
+        run.before = run.aucs(&run.before_scores)?;
+        run.before_redrawn = run.redraw_examples(trainer.model())?;
         Ok(run)
     }
 
@@ -273,16 +314,73 @@ impl AwarenessRun {
         Ok(())
     }
 
-    /// AUC of each evaluated family against the normal test digits, for the given model.
-    pub fn family_aucs(&self, model: &Vae) -> Result<Vec<f64>, TrainError> {
-        let normal_scores = score_rows(model, &self.normal_test, self.score_with_kl)?.scores;
+    fn scores(&self, model: &Vae) -> Result<FamilyScores, TrainError> {
+        Ok(FamilyScores {
+            normal: score_rows(model, &self.normal_test, self.score_with_kl)?.scores,
+            families: self
+                .families
+                .iter()
+                .map(|(_, images)| score_rows(model, images, self.score_with_kl).map(|s| s.scores))
+                .collect::<candle_core::Result<_>>()?,
+        })
+    }
+
+    fn roc(normal: &[f32], family: &[f32]) -> Result<Roc, TrainError> {
+        let scores = [normal, family].concat();
+        let labels: Vec<bool> = (0..scores.len()).map(|i| i >= normal.len()).collect();
+        roc_curve(&scores, &labels).map_err(|e| TrainError::Compute(e.to_string()))
+    }
+
+    fn aucs(&self, scores: &FamilyScores) -> Result<Vec<f64>, TrainError> {
+        scores.families.iter().map(|family| Self::roc(&scores.normal, family).map(|r| r.auc)).collect()
+    }
+
+    fn redraw_examples(&self, model: &Vae) -> Result<Vec<Vec<f32>>, TrainError> {
         self.families
             .iter()
-            .map(|(_, images)| {
-                let mut scores = normal_scores.clone();
-                scores.extend(score_rows(model, images, self.score_with_kl)?.scores);
-                let labels: Vec<bool> = (0..scores.len()).map(|i| i >= normal_scores.len()).collect();
-                roc_curve(&scores, &labels).map(|r| r.auc).map_err(|e| TrainError::Compute(e.to_string()))
+            .map(|(_, images)| reconstruct(model, &images[..images.len().min(EXAMPLES_PER_FAMILY * IMAGE_PIXELS)]).map_err(TrainError::from))
+            .collect()
+    }
+
+    /// AUC of each evaluated family against the normal test digits, for the given model.
+    pub fn family_aucs(&self, model: &Vae) -> Result<Vec<f64>, TrainError> {
+        self.aucs(&self.scores(model)?)
+    }
+
+    /// Each family's ROC curves, histograms and redrawn examples, before (stage 1) and after (`after`).
+    pub fn details(&self, after: &Vae) -> Result<Vec<FamilyDetail>, TrainError> {
+        let after_scores = self.scores(after)?;
+        let after_redrawn = self.redraw_examples(after)?;
+        let to_bytes = |v: &[f32]| -> Vec<u8> { v.iter().map(|&p| (p.clamp(0.0, 1.0) * 255.0).round() as u8).collect() };
+        self.families
+            .iter()
+            .enumerate()
+            .map(|(i, (family, images))| {
+                let (before_family, after_family) = (&self.before_scores.families[i], &after_scores.families[i]);
+                let all = [&self.before_scores.normal[..], before_family, &after_scores.normal, after_family].concat();
+                let (low, high) = robust_range(&all);
+                let histogram = |v: &[f32]| Histogram::new(v, low, high, DETAIL_BINS);
+                let shown = (images.len() / IMAGE_PIXELS).min(EXAMPLES_PER_FAMILY);
+                Ok(FamilyDetail {
+                    family: *family,
+                    name: family.name(),
+                    roc_before: Self::roc(&self.before_scores.normal, before_family)?.thinned(DETAIL_ROC_POINTS),
+                    roc_after: Self::roc(&after_scores.normal, after_family)?.thinned(DETAIL_ROC_POINTS),
+                    normal_before: histogram(&self.before_scores.normal),
+                    family_before: histogram(before_family),
+                    normal_after: histogram(&after_scores.normal),
+                    family_after: histogram(after_family),
+                    examples: (0..shown)
+                        .map(|k| {
+                            let span = k * IMAGE_PIXELS..(k + 1) * IMAGE_PIXELS;
+                            RedrawnExample {
+                                original: to_bytes(&images[span.clone()]),
+                                before: to_bytes(&self.before_redrawn[i][span.clone()]),
+                                after: to_bytes(&after_redrawn[i][span]),
+                            }
+                        })
+                        .collect(),
+                })
             })
             .collect()
     }
@@ -371,6 +469,14 @@ mod tests {
         // Every evaluated family is reported, shown or not, with a number before and after.
         assert!(results.iter().any(|r| !r.shown));
         assert!(results.iter().all(|r| r.after.is_some() && (0.0..=1.0).contains(&r.before)));
+        // The close-up agrees with the table, and its histograms count every scored example.
+        let details = run.details(experiment.trainer.model()).unwrap();
+        let seven_detail = details.iter().find(|d| d.family == AnomalyFamily::HeldOutDigit(7)).unwrap();
+        assert_eq!(seven_detail.roc_before.auc, seven.before);
+        assert_eq!(Some(seven_detail.roc_after.auc), seven.after);
+        assert_eq!(seven_detail.family_after.counts.iter().sum::<u32>() as usize, seven.count);
+        assert!(!seven_detail.examples.is_empty());
+        assert_ne!(seven_detail.examples[0].before, seven_detail.examples[0].after);
     }
 
     #[test]
