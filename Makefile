@@ -77,8 +77,10 @@ serve: setup
 
 test: setup test-engine build test-browser
 
+# The engine natively, and the WGSL kernels on the software Vulkan driver (lavapipe).
 test-engine:
-	cargo test -p anomaly-engine
+	@mkdir -p -m 700 /tmp/anomaly-playground-xdg
+	XDG_RUNTIME_DIR=/tmp/anomaly-playground-xdg WGPU_BACKEND=vulkan cargo test -p anomaly-engine -p anomaly-gpu
 
 # The browser tests drive the built app in headless Chromium (tests/e2e).
 test-browser:

@@ -2,5 +2,7 @@
 
 pub mod init;
 pub mod vae;
+pub mod weights;
 
 pub use vae::{Vae, VaeOutput, VaeShape};
+pub use weights::{DenseWeights, VaeWeights};

@@ -46,6 +46,29 @@ impl Vae {
         self.shape
     }
 
+    /// The weights as plain numbers (for the WebGPU kernels and model files).
+    pub fn weights(&self) -> Result<super::VaeWeights> {
+        let dense = |layer: &Linear| -> Result<super::DenseWeights> {
+            let (outputs, inputs) = layer.weight().dims2()?;
+            Ok(super::DenseWeights {
+                inputs,
+                outputs,
+                weight: layer.weight().flatten_all()?.to_vec1()?,
+                bias: match layer.bias() {
+                    Some(bias) => bias.to_vec1()?,
+                    None => vec![0.0; outputs],
+                },
+            })
+        };
+        Ok(super::VaeWeights {
+            encoder_hidden: dense(&self.encoder_hidden)?,
+            encoder_mean: dense(&self.encoder_mean)?,
+            encoder_log_variance: dense(&self.encoder_log_variance)?,
+            decoder_hidden: dense(&self.decoder_hidden)?,
+            decoder_output: dense(&self.decoder_output)?,
+        })
+    }
+
     /// (μ, log σ²) of q(z | x).
     pub fn encode(&self, x: &Tensor) -> Result<(Tensor, Tensor)> {
         let hidden = self.encoder_hidden.forward(x)?.relu()?;
