@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::anomalies::{AnomalyFamily, SYNTHETIC};
 use crate::data::{DigitSet, Split, IMAGE_PIXELS};
-use crate::metrics::{robust_range, roc_curve, Histogram, Roc};
+use crate::metrics::{robust_range, roc_of, Histogram, Roc};
 use crate::models::vae::{kl_divergence, reconstruction_error};
 use crate::models::Vae;
 use crate::rng::SeededRng;
@@ -326,9 +326,7 @@ impl AwarenessRun {
     }
 
     fn roc(normal: &[f32], family: &[f32]) -> Result<Roc, TrainError> {
-        let scores = [normal, family].concat();
-        let labels: Vec<bool> = (0..scores.len()).map(|i| i >= normal.len()).collect();
-        roc_curve(&scores, &labels).map_err(|e| TrainError::Compute(e.to_string()))
+        roc_of(normal, family).map_err(|e| TrainError::Compute(e.to_string()))
     }
 
     fn aucs(&self, scores: &FamilyScores) -> Result<Vec<f64>, TrainError> {

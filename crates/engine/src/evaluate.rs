@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::data::{DigitSet, Split, IMAGE_PIXELS};
-use crate::metrics::{robust_range, roc_curve, Histogram, MetricError, Roc};
+use crate::metrics::{robust_range, roc_curve, roc_of, Histogram, MetricError, Roc};
 use crate::projection::principal_plane;
 use crate::score::{reconstruct, score_rows};
 use crate::settings::TrainSettings;
@@ -105,12 +105,7 @@ impl DigitExperiment {
                     return None;
                 }
                 let is_anomaly = settings.is_anomaly(digit);
-                let auc = is_anomaly.then(|| {
-                    let mut s = normal_scores.clone();
-                    s.extend(&mine);
-                    let labels: Vec<bool> = (0..s.len()).map(|i| i >= normal_scores.len()).collect();
-                    roc_curve(&s, &labels).map(|r| r.auc).ok()
-                });
+                let auc = is_anomaly.then(|| roc_of(&normal_scores, &mine).map(|r| r.auc).ok());
                 Some(DigitSummary {
                     digit,
                     is_anomaly,

@@ -64,6 +64,13 @@ pub fn roc_curve(scores: &[f32], is_anomaly: &[bool]) -> Result<Roc, MetricError
     Ok(Roc { false_positive_rate: fpr, true_positive_rate: tpr, auc })
 }
 
+/// The ROC curve of anomalous scores against normal scores (the two classes given separately).
+pub fn roc_of(normal: &[f32], anomalous: &[f32]) -> Result<Roc, MetricError> {
+    let scores = [normal, anomalous].concat();
+    let labels: Vec<bool> = (0..scores.len()).map(|i| i >= normal.len()).collect();
+    roc_curve(&scores, &labels)
+}
+
 impl Roc {
     /// At most `max_points` points for drawing, always keeping both ends. The AUC is unchanged: it was
     /// computed from every point.
@@ -175,6 +182,13 @@ mod tests {
         assert_eq!(roc_curve(&[1.0, 2.0], &[true, true]), Err(MetricError::OneClassOnly { normal: 0, anomalous: 2 }));
         assert_eq!(roc_curve(&[1.0], &[true, false]), Err(MetricError::LengthMismatch { scores: 1, labels: 2 }));
         assert_eq!(roc_curve(&[1.0, f32::NAN], &[true, false]), Err(MetricError::NonFiniteScore { index: 1 }));
+    }
+
+    #[test]
+    fn roc_of_two_classes_matches_the_labelled_form() {
+        let roc = roc_of(&[0.5, 0.1], &[0.9, 0.4]).unwrap();
+        assert_eq!(roc, roc_curve(&[0.5, 0.1, 0.9, 0.4], &[false, false, true, true]).unwrap());
+        assert_eq!(roc.auc, 0.75);
     }
 
     #[test]
