@@ -1,20 +1,10 @@
 // End-to-end: the real built app in headless Chromium, driven as a visitor would, read from the page.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { serve, launch, openPage, distDir, artifacts } from './support.mjs';
+import { serve, openPage, distDir, artifacts, withServedApp } from './support.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await serve(distDir);
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = withServedApp();
 
 async function ready(page) {
   await page.waitForFunction(() => document.querySelector('#status')?.textContent.includes('digits loaded'), null, { timeout: 60_000 });
@@ -33,7 +23,7 @@ async function onlyNormal(page, digit) {
 }
 
 test('page loads the real digits, shows no errors, and looks right at desktop and phone width', async () => {
-  const { page, context, problems } = await openPage(browser, server.url);
+  const { page, context, problems } = await openPage(app.browser, app.server.url);
   await ready(page);
   assert.match(await page.textContent('#status'), /10,000 digits loaded/);
   assert.equal(await page.isEnabled('#train'), true);
@@ -48,7 +38,7 @@ test('page loads the real digits, shows no errors, and looks right at desktop an
 });
 
 test('normal = 0, three epochs: the loss falls and the AUC shown is above 0.9', async () => {
-  const { page, context, problems } = await openPage(browser, server.url);
+  const { page, context, problems } = await openPage(app.browser, app.server.url);
   await ready(page);
   await onlyNormal(page, 0);
   await setField(page, 'epochs', 3);
@@ -80,7 +70,7 @@ test('normal = 0, three epochs: the loss falls and the AUC shown is above 0.9', 
 });
 
 test('Pause during training is answered at once and training really stops', async () => {
-  const { page, context, problems } = await openPage(browser, server.url);
+  const { page, context, problems } = await openPage(app.browser, app.server.url);
   await ready(page);
   await onlyNormal(page, 1);
   await setField(page, 'epochs', 200);
@@ -105,7 +95,7 @@ test('Pause during training is answered at once and training really stops', asyn
 });
 
 test('settings outside their range are refused in the form, with a sentence, until fixed', async () => {
-  const { page, context } = await openPage(browser, server.url);
+  const { page, context } = await openPage(app.browser, app.server.url);
   await ready(page);
   await setField(page, 'hidden_units', 5000);
   assert.match(await page.textContent('#hidden_units-error'), /between 8 and 1024/);
@@ -125,7 +115,7 @@ test('settings outside their range are refused in the form, with a sentence, unt
 });
 
 test('a diverging run stops with a sentence and keeps the last good model', async () => {
-  const { page, context } = await openPage(browser, server.url);
+  const { page, context } = await openPage(app.browser, app.server.url);
   await ready(page);
   await setField(page, 'learning_rate', 1);
   await setField(page, 'beta', 10);
@@ -143,7 +133,7 @@ test('a diverging run stops with a sentence and keeps the last good model', asyn
 
 test('a missing digit file gives a clear message, not a blank page', async () => {
   const broken = await serve(distDir, { override: (p) => (p.endsWith('/data/digits.bin') ? { status: 404 } : null) });
-  const { page, context } = await openPage(browser, broken.url);
+  const { page, context } = await openPage(app.browser, broken.url);
   await page.waitForFunction(() => document.querySelector('#status')?.textContent.includes('could not be loaded'), null, { timeout: 60_000 });
   assert.match(await page.textContent('#status'), /server answered 404/);
   assert.equal(await page.isEnabled('#train'), false);
@@ -153,7 +143,7 @@ test('a missing digit file gives a clear message, not a blank page', async () =>
 
 test('a corrupt digit file is recognised as corrupt', async () => {
   const broken = await serve(distDir, { override: (p) => (p.endsWith('/data/digits.bin') ? { status: 200, body: 'APDIGIT1 but then nothing useful' } : null) });
-  const { page, context } = await openPage(browser, broken.url);
+  const { page, context } = await openPage(app.browser, broken.url);
   await page.waitForFunction(() => document.querySelector('#status')?.textContent.includes('could not be loaded'), null, { timeout: 60_000 });
   assert.match(await page.textContent('#status'), /truncated|corrupt/);
   await context.close();
@@ -167,7 +157,7 @@ test('if the worker dies, the page says so and starts a new one without a reload
     override: (p) => (p.endsWith('/worker_loader.js') && ++workerStarts === 1
       ? { status: 200, body: 'throw new Error("simulated worker crash");' } : null),
   });
-  const { page, context } = await openPage(browser, flaky.url);
+  const { page, context } = await openPage(app.browser, flaky.url);
   await page.waitForFunction(() => document.querySelector('#status')?.textContent.includes('stopped unexpectedly'), null, { timeout: 30_000 });
   assert.match(await page.textContent('#status'), /simulated worker crash/);
   assert.equal(await page.isEnabled('#train'), false);
@@ -183,7 +173,7 @@ test('if the worker dies, the page says so and starts a new one without a reload
 });
 
 test('Anomaly Awareness preset, small: both AUC columns are shown for shown and unseen families', async () => {
-  const { page, context, problems } = await openPage(browser, server.url);
+  const { page, context, problems } = await openPage(app.browser, app.server.url);
   await ready(page);
   assert.equal(await page.isEnabled('#fine-tune'), false);
   assert.match(await page.textContent('#aa-why-not'), /Train a model first/);
@@ -229,7 +219,7 @@ test('Anomaly Awareness preset, small: both AUC columns are shown for shown and 
 });
 
 test('Step one batch and Step one epoch train exactly that much, then pause', async () => {
-  const { page, context, problems } = await openPage(browser, server.url);
+  const { page, context, problems } = await openPage(app.browser, app.server.url);
   await ready(page);
   await onlyNormal(page, 3);
   await page.click('#step-batch');

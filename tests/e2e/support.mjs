@@ -3,6 +3,7 @@ import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -68,3 +69,20 @@ export async function openPage(browser, url, viewport = { width: 1280, height: 9
 }
 
 export const distDir = process.env.DIST ?? path.join(repoRoot, 'dist');
+
+/**
+ * Registers before/after hooks that serve the built app and launch Chromium once for a test file.
+ * Returns an object whose `server` and `browser` are set once the hooks have run.
+ */
+export function withServedApp() {
+  const app = {};
+  before(async () => {
+    app.server = await serve(distDir);
+    app.browser = await launch();
+  });
+  after(async () => {
+    await app.browser?.close();
+    await app.server?.close();
+  });
+  return app;
+}

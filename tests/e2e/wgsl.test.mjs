@@ -1,24 +1,14 @@
 // Every WGSL kernel of crates/gpu compiles into a compute pipeline in headless Chromium's WebGPU
 // (SwiftShader): browsers validate WGSL more strictly than naga, which the native tests use.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { serve, launch, distDir, repoRoot } from './support.mjs';
+import { repoRoot, withServedApp } from './support.mjs';
 
 const kernelDir = path.join(repoRoot, 'crates/gpu/src');
 const kernels = fs.readdirSync(kernelDir).filter((f) => f.endsWith('.wgsl'));
-let server;
-let browser;
-
-before(async () => {
-  server = await serve(distDir);
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = withServedApp();
 
 test('there are kernels to check', () => {
   assert.ok(kernels.includes('dense.wgsl') && kernels.includes('score.wgsl'), kernels.join(', '));
@@ -26,8 +16,8 @@ test('there are kernels to check', () => {
 
 for (const kernel of kernels) {
   test(`${kernel} compiles and links in Chromium's WebGPU`, async () => {
-    const page = await browser.newPage();
-    await page.goto(server.url); // a secure context (localhost) for navigator.gpu
+    const page = await app.browser.newPage();
+    await page.goto(app.server.url); // a secure context (localhost) for navigator.gpu
     const code = fs.readFileSync(path.join(kernelDir, kernel), 'utf8');
     const result = await page.evaluate(async (code) => {
       const adapter = await navigator.gpu?.requestAdapter();

@@ -17,6 +17,7 @@ pub mod projection;
 pub mod rng;
 pub mod score;
 pub mod settings;
+pub mod share;
 pub mod train;
 
 pub use evaluate::Evaluation;

@@ -1,0 +1,334 @@
+//! The share-link codec: a whole setup as readable `key=value` pairs in the URL fragment, the way
+//! TensorFlow Playground does it, so that a teacher can read and edit a link by hand.
+//!
+//! `#v=1&normal=0&hidden=256&latent=16&beta=1&lr=0.001&batch=64&epochs=5&seed=1&kl=0&aa.shown=noisy,blobs`
+//!
+//! Decoding never fails and never trusts the text: every value is parsed and range-checked, anything
+//! unknown, malformed or out of range is listed as a [`LinkProblem`] and replaced by its default. The
+//! fragment is data only; nothing here produces markup or code. Version 1 is the current version; a link
+//! without `v` is read as version 1, and a link from a newer version is read as far as we understand it.
+
+use crate::awareness::AwarenessSettings;
+use crate::data::anomalies::{AnomalyFamily, SYNTHETIC};
+use crate::settings::TrainSettings;
+
+pub const LINK_VERSION: u32 = 1;
+/// Longer fragments are not parsed at all: no real setup comes near this.
+pub const MAX_FRAGMENT_CHARS: usize = 4096;
+/// Values are cut to this many characters when quoted back in a problem message.
+const QUOTE_CHARS: usize = 40;
+
+/// Everything a link carries.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct SharedSetup {
+    pub digits: TrainSettings,
+    pub awareness: AwarenessSettings,
+}
+
+/// One part of a link that was not used, said so a visitor knows what happened.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinkProblem {
+    pub key: String,
+    pub message: String,
+}
+
+/// The result of reading a link: the setup to use, and what was ignored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DecodedLink {
+    pub setup: SharedSetup,
+    pub problems: Vec<LinkProblem>,
+}
+
+impl DecodedLink {
+    /// One sentence listing every problem, or `None` when the link was read in full.
+    pub fn summary(&self) -> Option<String> {
+        if self.problems.is_empty() {
+            return None;
+        }
+        let parts: Vec<String> = self.problems.iter().map(|p| p.message.clone()).collect();
+        Some(format!("Parts of this link could not be used, so defaults were taken: {}.", parts.join("; ")))
+    }
+}
+
+fn family_key(family: AnomalyFamily) -> String {
+    match family {
+        AnomalyFamily::HeldOutDigit(d) => format!("digit{d}"),
+        other => other.name(),
+    }
+}
+
+fn family_from_key(key: &str) -> Option<AnomalyFamily> {
+    if let Some(d) = key.strip_prefix("digit") {
+        return d.parse::<u8>().ok().filter(|&d| d <= 9).map(AnomalyFamily::HeldOutDigit);
+    }
+    SYNTHETIC.iter().copied().find(|f| f.name() == key)
+}
+
+fn join<T: ToString>(items: &[T]) -> String {
+    items.iter().map(T::to_string).collect::<Vec<_>>().join(",")
+}
+
+/// The fragment for a setup (without the leading `#`). Settings at their defaults are still written, so a
+/// link keeps meaning the same setup if a later version changes a default.
+pub fn encode(setup: &SharedSetup) -> String {
+    let d = &setup.digits;
+    let a = &setup.awareness;
+    let pairs = [
+        ("v", LINK_VERSION.to_string()),
+        ("normal", join(&d.normal_digits)),
+        ("hidden", d.hidden_units.to_string()),
+        ("latent", d.latent_dims.to_string()),
+        ("beta", d.beta.to_string()),
+        ("lr", d.learning_rate.to_string()),
+        ("batch", d.batch_size.to_string()),
+        ("epochs", d.epochs.to_string()),
+        ("seed", d.seed.to_string()),
+        ("kl", (d.score_with_kl as u8).to_string()),
+        ("aa.shown", a.shown.iter().map(|&f| family_key(f)).collect::<Vec<_>>().join(",")),
+        ("aa.labelled", a.labelled_anomalies.to_string()),
+        ("aa.lambda", a.lambda_max.to_string()),
+        ("aa.margin", a.margin_factor.to_string()),
+        ("aa.ramp", a.ramp_fraction.to_string()),
+        ("aa.epochs", a.epochs.to_string()),
+        ("aa.lr", a.learning_rate.to_string()),
+    ];
+    pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&")
+}
+
+fn quote(value: &str) -> String {
+    let shown: String = value.chars().filter(|c| !c.is_control()).take(QUOTE_CHARS).collect();
+    if value.chars().count() > QUOTE_CHARS { format!("\"{shown}…\"") } else { format!("\"{shown}\"") }
+}
+
+/// Reads a fragment (with or without the leading `#`). See the module documentation for the rules.
+pub fn decode(fragment: &str) -> DecodedLink {
+    let mut setup = SharedSetup::default();
+    let mut problems = Vec::new();
+    let fragment = fragment.strip_prefix('#').unwrap_or(fragment);
+    if fragment.chars().count() > MAX_FRAGMENT_CHARS {
+        problems.push(LinkProblem {
+            key: String::new(),
+            message: format!("the link is longer than {MAX_FRAGMENT_CHARS} characters and was not read"),
+        });
+        return DecodedLink { setup, problems };
+    }
+    let mut problem = |key: &str, message: String| problems.push(LinkProblem { key: key.into(), message });
+    for pair in fragment.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let bad = |what: &str| format!("{key}={} is not {what}", quote(value));
+        let d = &mut setup.digits;
+        let a = &mut setup.awareness;
+        let ok = match key {
+            "v" => match value.parse::<u32>() {
+                Ok(v) if v <= LINK_VERSION => true,
+                Ok(v) => {
+                    problem(key, format!("the link was made by a newer version of the playground (v{v}); what this version knows of it was used"));
+                    true
+                }
+                Err(_) => false,
+            },
+            "normal" => parse_digits(value).map(|v| d.normal_digits = v).is_some(),
+            "hidden" => value.parse().map(|v| d.hidden_units = v).is_ok(),
+            "latent" => value.parse().map(|v| d.latent_dims = v).is_ok(),
+            "beta" => value.parse().map(|v| d.beta = v).is_ok(),
+            "lr" => value.parse().map(|v| d.learning_rate = v).is_ok(),
+            "batch" => value.parse().map(|v| d.batch_size = v).is_ok(),
+            "epochs" => value.parse().map(|v| d.epochs = v).is_ok(),
+            "seed" => value.parse().map(|v| d.seed = v).is_ok(),
+            "kl" => match value {
+                "0" | "1" => {
+                    d.score_with_kl = value == "1";
+                    true
+                }
+                _ => false,
+            },
+            "aa.shown" => value
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(family_from_key)
+                .collect::<Option<Vec<_>>>()
+                .map(|v| a.shown = v)
+                .is_some(),
+            "aa.labelled" => value.parse().map(|v| a.labelled_anomalies = v).is_ok(),
+            "aa.lambda" => value.parse().map(|v| a.lambda_max = v).is_ok(),
+            "aa.margin" => value.parse().map(|v| a.margin_factor = v).is_ok(),
+            "aa.ramp" => value.parse().map(|v| a.ramp_fraction = v).is_ok(),
+            "aa.epochs" => value.parse().map(|v| a.epochs = v).is_ok(),
+            "aa.lr" => value.parse().map(|v| a.learning_rate = v).is_ok(),
+            _ => {
+                problem(key, format!("{} is not a setting this playground knows", quote(key)));
+                continue;
+            }
+        };
+        if !ok {
+            problem(key, bad("a value this setting can take"));
+        }
+    }
+    // Values that parsed but are out of range go back to their defaults, field by field.
+    let defaults = SharedSetup::default();
+    for range_problem in setup.digits.problems() {
+        reset_digit_field(&mut setup.digits, &defaults.digits, &range_problem.field);
+        problems.push(LinkProblem { key: range_problem.field.clone(), message: range_problem.message.trim_end_matches('.').to_string() });
+    }
+    for range_problem in setup.awareness.problems(&setup.digits) {
+        reset_awareness_field(&mut setup.awareness, &defaults.awareness, &setup.digits, &range_problem.field);
+        problems.push(LinkProblem { key: format!("aa.{}", range_problem.field), message: range_problem.message.trim_end_matches('.').to_string() });
+    }
+    DecodedLink { setup, problems }
+}
+
+fn parse_digits(value: &str) -> Option<Vec<u8>> {
+    let mut digits: Vec<u8> = value.split(',').filter(|s| !s.is_empty()).map(|s| s.parse::<u8>().ok().filter(|&d| d <= 9)).collect::<Option<_>>()?;
+    digits.sort_unstable();
+    digits.dedup();
+    Some(digits)
+}
+
+fn reset_digit_field(s: &mut TrainSettings, d: &TrainSettings, field: &str) {
+    match field {
+        "normal_digits" => s.normal_digits = d.normal_digits.clone(),
+        "hidden_units" => s.hidden_units = d.hidden_units,
+        "latent_dims" => s.latent_dims = d.latent_dims,
+        "beta" => s.beta = d.beta,
+        "learning_rate" => s.learning_rate = d.learning_rate,
+        "batch_size" => s.batch_size = d.batch_size,
+        "epochs" => s.epochs = d.epochs,
+        "seed" => s.seed = d.seed,
+        _ => {}
+    }
+}
+
+fn reset_awareness_field(s: &mut AwarenessSettings, d: &AwarenessSettings, digits: &TrainSettings, field: &str) {
+    match field {
+        "labelled_anomalies" => s.labelled_anomalies = d.labelled_anomalies,
+        "shown" => {
+            // Drop families that are normal digits under this link's settings; if none is left, the default.
+            s.shown.retain(|f| !matches!(f, AnomalyFamily::HeldOutDigit(digit) if !digits.is_anomaly(*digit)));
+            if s.shown.is_empty() {
+                s.shown = d.shown.clone();
+            }
+        }
+        "lambda_max" => s.lambda_max = d.lambda_max,
+        "margin_factor" => s.margin_factor = d.margin_factor,
+        "ramp_fraction" => s.ramp_fraction = d.ramp_fraction,
+        "epochs" => s.epochs = d.epochs,
+        "learning_rate" => s.learning_rate = d.learning_rate,
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::SeededRng;
+
+    fn random_valid_setup(rng: &mut SeededRng) -> SharedSetup {
+        let mut normal: Vec<u8> = (0..10).filter(|_| rng.uniform() < 0.4).collect();
+        if normal.is_empty() || normal.len() == 10 {
+            normal = vec![rng.below(10) as u8];
+        }
+        let anomalous: Vec<u8> = (0..10).filter(|d| !normal.contains(d)).collect();
+        let mut shown: Vec<AnomalyFamily> = SYNTHETIC.iter().copied().filter(|_| rng.uniform() < 0.4).collect();
+        if rng.uniform() < 0.5 {
+            shown.push(AnomalyFamily::HeldOutDigit(anomalous[rng.below(anomalous.len())]));
+        }
+        if shown.is_empty() {
+            shown.push(AnomalyFamily::Blobs);
+        }
+        // Values chosen to be exactly representable in their decimal form, as the form would produce.
+        SharedSetup {
+            digits: TrainSettings {
+                normal_digits: normal,
+                hidden_units: 8 + rng.below(1017),
+                latent_dims: 2 + rng.below(63),
+                beta: rng.below(101) as f32 / 10.0,
+                learning_rate: [1e-5, 1e-4, 3e-4, 1e-3, 0.01, 0.5, 1.0][rng.below(7)],
+                batch_size: 1 + rng.below(1024),
+                epochs: 1 + rng.below(200),
+                seed: rng.next_u64() >> 32,
+                score_with_kl: rng.uniform() < 0.5,
+            },
+            awareness: AwarenessSettings {
+                shown,
+                labelled_anomalies: 1 + rng.below(1000),
+                lambda_max: rng.below(201) as f32 / 10.0,
+                margin_factor: 1.0 + rng.below(91) as f32 / 10.0,
+                ramp_fraction: rng.below(11) as f32 / 10.0,
+                epochs: 1 + rng.below(50),
+                learning_rate: [1e-6, 1e-4, 1e-3, 0.1][rng.below(4)],
+            },
+        }
+    }
+
+    #[test]
+    fn every_valid_setup_round_trips() {
+        let mut rng = SeededRng::new(2026);
+        for _ in 0..2000 {
+            let setup = random_valid_setup(&mut rng);
+            assert!(setup.digits.problems().is_empty() && setup.awareness.problems(&setup.digits).is_empty());
+            let link = encode(&setup);
+            let decoded = decode(&link);
+            assert_eq!(decoded.problems, vec![], "{link}");
+            assert_eq!(decoded.setup, setup, "{link}");
+            assert_eq!(decode(&format!("#{link}")).setup, setup, "a leading # is accepted");
+        }
+    }
+
+    #[test]
+    fn a_link_reads_like_the_settings() {
+        let link = encode(&SharedSetup::default());
+        assert!(link.starts_with("v=1&normal=0&hidden=256&latent=16&beta=1&lr=0.001&batch=64&epochs=5&seed=1&kl=0&aa.shown=noisy,blobs"), "{link}");
+    }
+
+    #[test]
+    fn version_one_links_without_a_version_still_work() {
+        let decoded = decode("normal=3,1&epochs=7");
+        assert_eq!(decoded.problems, vec![]);
+        assert_eq!(decoded.setup.digits.normal_digits, vec![1, 3]);
+        assert_eq!(decoded.setup.digits.epochs, 7);
+        assert_eq!(decoded.setup.digits.hidden_units, TrainSettings::default().hidden_units);
+    }
+
+    #[test]
+    fn hostile_and_hand_edited_links_give_defaults_and_one_sentence() {
+        let cases: &[(&str, &str)] = &[
+            ("epochs=ten", "epochs=\"ten\" is not a value this setting can take"),
+            ("hidden=", "hidden=\"\" is not a value this setting can take"),
+            ("hidden=99999999", "Hidden units must be between 8 and 1024"),
+            ("normal=<script>alert(1)</script>", "normal=\"<script>alert(1)</script>\" is not a value"),
+            ("colour=blue", "\"colour\" is not a setting this playground knows"),
+            ("lr=NaN", "The learning rate must be between"),
+            ("kl=yes", "kl=\"yes\" is not a value"),
+            ("aa.shown=digit0", "A normal digit cannot be shown"),
+            ("aa.shown=unicorns", "aa.shown=\"unicorns\" is not a value"),
+            ("v=9&epochs=3", "newer version of the playground (v9)"),
+            ("normal=0,1,2,3,4,5,6,7,8,9", "Leave at least one digit out"),
+        ];
+        for (fragment, expected) in cases {
+            let decoded = decode(fragment);
+            let summary = decoded.summary().unwrap_or_default();
+            assert!(summary.contains(expected), "{fragment}: {summary}");
+            assert!(summary.starts_with("Parts of this link could not be used"), "{summary}");
+            // Whatever went wrong, the setup is one the playground can run.
+            assert!(decoded.setup.digits.problems().is_empty(), "{fragment}");
+            assert!(decoded.setup.awareness.problems(&decoded.setup.digits).is_empty(), "{fragment}");
+        }
+        assert_eq!(decode("v=9&epochs=3").setup.digits.epochs, 3, "a newer link is read as far as understood");
+        assert_eq!(decode("epochs=ten&seed=5").setup.digits.seed, 5, "good parts of a bad link are kept");
+    }
+
+    #[test]
+    fn huge_and_truncated_links_never_panic() {
+        let huge = "seed=1&".repeat(1000);
+        let decoded = decode(&huge);
+        assert_eq!(decoded.setup, SharedSetup::default());
+        assert!(decoded.summary().unwrap().contains("longer than 4096"));
+        let link = encode(&SharedSetup::default());
+        for cut in 0..link.len() {
+            let decoded = decode(&link[..cut]);
+            assert!(decoded.setup.digits.problems().is_empty());
+        }
+        let long_value = format!("hidden={}", "9".repeat(300));
+        assert!(decode(&long_value).summary().unwrap().contains("…\""), "long values are cut when quoted");
+    }
+}
