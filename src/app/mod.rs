@@ -4,6 +4,7 @@
 mod awareness;
 mod controls;
 mod latent;
+mod link;
 mod loss;
 mod reconstructions;
 mod scores;
@@ -24,6 +25,7 @@ pub fn mount() {
 fn App() -> impl IntoView {
     let state = Playground::new();
     provide_context(state);
+    link::sync_with_address_bar(state);
     worker_link::start_worker(state);
     watch_window_size(state);
     view! {
@@ -43,6 +45,7 @@ fn App() -> impl IntoView {
                 <controls::SettingsForm/>
                 <controls::RunButtons/>
                 <status::StatusPanel/>
+                <link::SharePanel/>
             </section>
             <section class="results" id="results" aria-labelledby="results-title" tabindex="-1">
                 <h2 id="results-title">"What the network learned"</h2>

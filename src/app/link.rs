@@ -1,0 +1,95 @@
+//! The setup in the address bar: read from the URL fragment when the page opens (or when the visitor edits
+//! the fragment), and written back with `history.replaceState` whenever a setting changes, so the address
+//! is always a link to what is on screen without adding a history entry per change. The codec itself, with
+//! all its validation, is the engine's `share` module.
+
+use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
+
+use super::state::Playground;
+use anomaly_engine::share::{decode, encode, SharedSetup};
+
+fn current_fragment() -> Option<String> {
+    web_sys::window()?.location().hash().ok().filter(|h| h.len() > 1)
+}
+
+/// Applies a fragment to the page's settings; problems with it become the page's notice.
+fn apply_fragment(state: Playground, fragment: &str) {
+    let decoded = decode(fragment);
+    state.unreadable.set(Vec::new());
+    state.settings.set(decoded.setup.digits.clone());
+    state.awareness.set(decoded.setup.awareness.clone());
+    if let Some(summary) = decoded.summary() {
+        state.notice.set(Some(summary));
+    }
+}
+
+/// The shareable address of the current setup.
+pub fn share_url(state: Playground) -> String {
+    let setup = SharedSetup { digits: state.settings.get(), awareness: state.awareness.get() };
+    let base = web_sys::window()
+        .and_then(|w| w.location().href().ok())
+        .map(|href| href.split('#').next().unwrap_or_default().to_string())
+        .unwrap_or_default();
+    format!("{base}#{}", encode(&setup))
+}
+
+pub fn sync_with_address_bar(state: Playground) {
+    if let Some(fragment) = current_fragment() {
+        apply_fragment(state, &fragment);
+    }
+    // A hand-edited fragment in the same tab is read like a fresh link.
+    if let Some(window) = web_sys::window() {
+        let on_hash_change = Closure::<dyn FnMut()>::new(move || {
+            if let Some(fragment) = current_fragment() {
+                let ours = encode(&SharedSetup { digits: state.settings.get_untracked(), awareness: state.awareness.get_untracked() });
+                if fragment.trim_start_matches('#') != ours {
+                    apply_fragment(state, &fragment);
+                }
+            }
+        });
+        let _ = window.add_event_listener_with_callback("hashchange", on_hash_change.as_ref().unchecked_ref());
+        on_hash_change.forget(); // lives as long as the page
+    }
+    Effect::new(move |_| {
+        let fragment = format!("#{}", encode(&SharedSetup { digits: state.settings.get(), awareness: state.awareness.get() }));
+        if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+            let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&fragment));
+        }
+    });
+}
+
+/// The link to this setup, in a field that can be selected, with a Copy button.
+#[component]
+pub fn SharePanel() -> impl IntoView {
+    let state = expect_context::<Playground>();
+    let copied = RwSignal::new(None::<String>);
+    let link = move || share_url(state);
+    let copy = move |_| {
+        let url = link();
+        match web_sys::window().map(|w| w.navigator().clipboard()) {
+            Some(clipboard) => {
+                let promise = clipboard.write_text(&url);
+                wasm_bindgen_futures::spawn_local(async move {
+                    let message = match wasm_bindgen_futures::JsFuture::from(promise).await {
+                        Ok(_) => "Link copied.".to_string(),
+                        Err(_) => "The browser did not allow copying: select the link and copy it by hand.".to_string(),
+                    };
+                    copied.set(Some(message));
+                });
+            }
+            None => copied.set(Some("Select the link and copy it by hand.".into())),
+        }
+    };
+    view! {
+        <div class="share">
+            <label for="share-link">"Link to this setup"</label>
+            <div class="share-row">
+                <input id="share-link" type="text" readonly prop:value=link
+                    on:focus=|ev| { let _ = event_target::<web_sys::HtmlInputElement>(&ev).select(); }/>
+                <button type="button" id="copy-link" on:click=copy>"Copy"</button>
+            </div>
+            <p class="hint" role="status" aria-live="polite">{move || copied.get()}</p>
+        </div>
+    }
+}
