@@ -140,7 +140,7 @@ impl Session {
                         return;
                     }
                     if report.epoch_finished {
-                        break; // report this epoch before starting the next chunk
+                        return; // end_epoch has reported; the next chunk starts the next epoch
                     }
                 }
                 Err(err) => {

@@ -2,13 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { serve, openPage, distDir, artifacts, withServedApp } from './support.mjs';
+import { serve, openPage, distDir, artifacts, withServedApp, ready } from './support.mjs';
 
 const app = withServedApp();
-
-async function ready(page) {
-  await page.waitForFunction(() => document.querySelector('#status')?.textContent.includes('digits loaded'), null, { timeout: 60_000 });
-}
 
 async function setField(page, id, value) {
   await page.fill(`#${id}`, String(value));

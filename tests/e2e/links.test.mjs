@@ -1,13 +1,9 @@
 // Share links: the setup lives in the URL fragment; opening a link restores it, hostile links are data only.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openPage, withServedApp } from './support.mjs';
+import { openPage, withServedApp, ready } from './support.mjs';
 
 const app = withServedApp();
-
-async function ready(page) {
-  await page.waitForFunction(() => document.querySelector('#status')?.textContent.includes('digits loaded'), null, { timeout: 60_000 });
-}
 
 test('opening a link restores the setup, and edits update the link without new history entries', async () => {
   const { page, context, problems } = await openPage(app.browser, `${app.server.url}#v=1&normal=3,5&epochs=2&seed=7&aa.shown=blurred`);

@@ -86,3 +86,8 @@ export function withServedApp() {
   });
   return app;
 }
+
+/** Waits until the worker has loaded the digits and the page invites training. */
+export async function ready(page) {
+  await page.waitForFunction(() => document.querySelector('#status')?.textContent.includes('digits loaded'), null, { timeout: 60_000 });
+}

@@ -121,11 +121,6 @@ impl Trainer {
         named.into_iter().map(|(_, v)| v.clone()).collect()
     }
 
-    /// Rows the trainer trains on (row-major, `features` per row).
-    pub fn train_data(&self) -> &TrainData {
-        &self.data
-    }
-
     pub fn train_rows(&self) -> usize {
         self.data.train_rows()
     }
