@@ -5,6 +5,9 @@
 
 use anomaly_engine::awareness::{AwarenessSettings, FamilyAuc, FamilyDetail};
 use anomaly_engine::data::anomalies::AnomalyFamily;
+use anomaly_engine::table::prepare::TableSetup;
+use anomaly_engine::table::run::{TableResults, ThresholdCounts, TrainingSummary};
+use anomaly_engine::table::ColumnSummary;
 use anomaly_engine::{Evaluation, TrainSettings};
 use serde::{Deserialize, Serialize};
 
@@ -24,6 +27,50 @@ pub enum Command {
     Reset,
     /// Train `steps` mini-batches of the benchmark model and report the time per step (used by `make bench`).
     Benchmark { steps: usize },
+    /// The visitor's own table (a file itself travels beside a message, see [`FILE_MESSAGE_KEY`]).
+    Table(TableCommand),
+}
+
+/// A message carrying a `File` is a plain object `{ file: File, purpose: "events" | "background" }`
+/// rather than a serde value, because a `File` cannot be serialised; the browser hands the worker a
+/// reference to it, not a copy.
+pub const FILE_MESSAGE_KEY: &str = "file";
+/// A message from the worker carrying a finished download: `{ download: Blob, name: "…" }`.
+pub const DOWNLOAD_MESSAGE_KEY: &str = "download";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FilePurpose {
+    /// The rows to score.
+    Events,
+    /// A separate file of background rows to train on.
+    Background,
+}
+
+impl FilePurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FilePurpose::Events => "events",
+            FilePurpose::Background => "background",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum TableCommand {
+    /// Generate the toy collider events and load them as if they were a file.
+    Simulate { rows: usize, signal_fraction: f64, seed: u64 },
+    /// Stop loading a file; whatever was loaded before stays.
+    CancelLoad,
+    /// Train on the loaded table with these choices (or resume a paused run with the same choices), then
+    /// score every row.
+    Train { setup: TableSetup },
+    Pause,
+    /// Count the rows at or above a score.
+    Threshold { value: f32 },
+    /// Write the scored file and hand it to the page.
+    Download,
+    /// Hand the loaded toy events to the page as CSV.
+    DownloadSample,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,6 +107,53 @@ pub enum Event {
     FineTuneProgress { step: usize, total_steps: usize, lambda: f32, loss: f32 },
     FineTuneFinished { results: Vec<FamilyAuc>, details: Vec<FamilyDetail> },
     BenchmarkResult { steps: usize, milliseconds_per_step: f64 },
+    Table(Box<TableEvent>),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum TableEvent {
+    LoadProgress { purpose: FilePurpose, bytes_read: u64, total_bytes: u64 },
+    Loaded(TableInfo),
+    /// The file could not be used; whatever was loaded before is kept.
+    LoadFailed { purpose: FilePurpose, message: String },
+    LoadCancelled { purpose: FilePurpose },
+    TrainStarted { summary: TrainingSummary, epochs: usize },
+    Progress(Progress),
+    EpochEnded { epoch: usize, train_loss: f32, validation_loss: Option<f32> },
+    Paused,
+    Scoring { fraction: f64 },
+    Scored { results: TableResults, top_rows: Vec<TopRow> },
+    Diverged { message: String },
+    Failed { message: String },
+    ThresholdCounts(ThresholdCounts),
+    DownloadProgress { fraction: f64 },
+}
+
+/// What the page needs to show a loaded file and let the visitor choose column roles.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TableInfo {
+    pub purpose: FilePurpose,
+    pub file_name: String,
+    pub bytes: u64,
+    pub rows: usize,
+    pub delimiter: String,
+    pub has_header: bool,
+    pub columns: Vec<ColumnSummary>,
+    /// The first rows, cell by cell, as text.
+    pub preview: Vec<Vec<String>>,
+    pub notes: Vec<String>,
+    pub suggested: TableSetup,
+    /// True for the built-in toy events (the page labels them as a simulation).
+    pub simulated: bool,
+}
+
+/// One of the most anomalous rows, with its original cells.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TopRow {
+    pub rank: usize,
+    pub line: u64,
+    pub score: f32,
+    pub cells: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

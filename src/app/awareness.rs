@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use super::controls::{FieldError, NumberField};
 use super::state::{Phase, Playground};
 use super::worker_link::send;
-use crate::plots::charts::{roc_curves, score_histograms};
+use crate::plots::charts::{roc_curves, score_histograms, DIGIT_CLASSES};
 use crate::plots::digits::draw_digit;
 use crate::protocol::Command;
 use anomaly_engine::awareness::{FamilyAuc, RedrawnExample};
@@ -264,13 +264,13 @@ fn FamilyCloseUp() -> impl IntoView {
                 (&d.roc_after, format!("after fine-tuning (AUC {:.3})", d.roc_after.auc)),
                 (&d.roc_before, format!("before (AUC {:.3})", d.roc_before.auc)),
             ];
-            if let Err(err) = roc_curves(&c, &curves) {
+            if let Err(err) = roc_curves(&c, &curves, &DIGIT_CLASSES) {
                 web_sys::console::warn_1(&format!("ROC before/after: {err}").into());
             }
         }
         for (canvas, normal, family) in [(before_canvas, &d.normal_before, &d.family_before), (after_canvas, &d.normal_after, &d.family_after)] {
             if let Some(c) = canvas.get() {
-                if let Err(err) = score_histograms(&c, normal, family) {
+                if let Err(err) = score_histograms(&c, normal, Some(family), &DIGIT_CLASSES) {
                     web_sys::console::warn_1(&format!("family histogram: {err}").into());
                 }
             }

@@ -7,7 +7,7 @@ use super::state::{Phase, Playground};
 use super::worker_link::{send, start_worker};
 use crate::protocol::{Command, StepUnit};
 use anomaly_engine::settings::{BATCH_SIZE, BETA, EPOCHS, HIDDEN_UNITS, LATENT_DIMS, LEARNING_RATE, SEED};
-use anomaly_engine::SettingProblem;
+use anomaly_engine::{SettingProblem, TrainSettings};
 
 #[component]
 pub fn SettingsForm() -> impl IntoView {
@@ -24,13 +24,7 @@ pub fn SettingsForm() -> impl IntoView {
             </fieldset>
             <fieldset class="model-settings" disabled=locked>
                 <legend>"Model and training"</legend>
-                <NumberField target=state.settings field="hidden_units" label="Hidden units" range=format!("{}–{}", HIDDEN_UNITS.0, HIDDEN_UNITS.1) get=|s| s.hidden_units.to_string() set=|s, v| { s.hidden_units = v.parse().map_err(|_| ())?; Ok(()) }/>
-                <NumberField target=state.settings field="latent_dims" label="Latent dimensions" range=format!("{}–{}", LATENT_DIMS.0, LATENT_DIMS.1) get=|s| s.latent_dims.to_string() set=|s, v| { s.latent_dims = v.parse().map_err(|_| ())?; Ok(()) }/>
-                <NumberField target=state.settings field="beta" label="β (weight of the KL term)" range=format!("{}–{}", BETA.0, BETA.1) get=|s| s.beta.to_string() set=|s, v| { s.beta = v.parse().map_err(|_| ())?; Ok(()) }/>
-                <NumberField target=state.settings field="learning_rate" label="Learning rate" range=format!("{}–{}", LEARNING_RATE.0, LEARNING_RATE.1) get=|s| s.learning_rate.to_string() set=|s, v| { s.learning_rate = v.parse().map_err(|_| ())?; Ok(()) }/>
-                <NumberField target=state.settings field="batch_size" label="Batch size" range=format!("{}–{}", BATCH_SIZE.0, BATCH_SIZE.1) get=|s| s.batch_size.to_string() set=|s, v| { s.batch_size = v.parse().map_err(|_| ())?; Ok(()) }/>
-                <NumberField target=state.settings field="epochs" label="Epochs" range=format!("{}–{}", EPOCHS.0, EPOCHS.1) get=|s| s.epochs.to_string() set=|s, v| { s.epochs = v.parse().map_err(|_| ())?; Ok(()) }/>
-                <NumberField target=state.settings field="seed" label="Seed" range=format!("{}–{}", SEED.0, SEED.1) get=|s| s.seed.to_string() set=|s, v| { s.seed = v.parse().map_err(|_| ())?; Ok(()) }/>
+                <ModelFields target=state.settings ids=&DIGIT_FIELDS/>
                 <label class="check">
                     <input type="checkbox" id="score_with_kl"
                         prop:checked=move || state.settings.with(|s| s.score_with_kl)
@@ -39,6 +33,42 @@ pub fn SettingsForm() -> impl IntoView {
                 </label>
             </fieldset>
         </form>
+    }
+}
+
+/// The ids of one form's model fields: the digits' form uses the bare names (which are also the
+/// engine's problem fields), the table form prefixes them, so each form's problems stay its own.
+pub struct ModelFieldIds {
+    pub hidden_units: &'static str,
+    pub latent_dims: &'static str,
+    pub beta: &'static str,
+    pub learning_rate: &'static str,
+    pub batch_size: &'static str,
+    pub epochs: &'static str,
+    pub seed: &'static str,
+}
+
+pub const DIGIT_FIELDS: ModelFieldIds = ModelFieldIds {
+    hidden_units: "hidden_units",
+    latent_dims: "latent_dims",
+    beta: "beta",
+    learning_rate: "learning_rate",
+    batch_size: "batch_size",
+    epochs: "epochs",
+    seed: "seed",
+};
+
+/// The VAE's size and training settings, bound to `target`.
+#[component]
+pub fn ModelFields(target: RwSignal<TrainSettings>, ids: &'static ModelFieldIds) -> impl IntoView {
+    view! {
+        <NumberField target field=ids.hidden_units label="Hidden units" range=format!("{}–{}", HIDDEN_UNITS.0, HIDDEN_UNITS.1) get=|s| s.hidden_units.to_string() set=|s, v| { s.hidden_units = v.parse().map_err(|_| ())?; Ok(()) }/>
+        <NumberField target field=ids.latent_dims label="Latent dimensions" range=format!("{}–{}", LATENT_DIMS.0, LATENT_DIMS.1) get=|s| s.latent_dims.to_string() set=|s, v| { s.latent_dims = v.parse().map_err(|_| ())?; Ok(()) }/>
+        <NumberField target field=ids.beta label="β (weight of the KL term)" range=format!("{}–{}", BETA.0, BETA.1) get=|s| s.beta.to_string() set=|s, v| { s.beta = v.parse().map_err(|_| ())?; Ok(()) }/>
+        <NumberField target field=ids.learning_rate label="Learning rate" range=format!("{}–{}", LEARNING_RATE.0, LEARNING_RATE.1) get=|s| s.learning_rate.to_string() set=|s, v| { s.learning_rate = v.parse().map_err(|_| ())?; Ok(()) }/>
+        <NumberField target field=ids.batch_size label="Batch size" range=format!("{}–{}", BATCH_SIZE.0, BATCH_SIZE.1) get=|s| s.batch_size.to_string() set=|s, v| { s.batch_size = v.parse().map_err(|_| ())?; Ok(()) }/>
+        <NumberField target field=ids.epochs label="Epochs" range=format!("{}–{}", EPOCHS.0, EPOCHS.1) get=|s| s.epochs.to_string() set=|s, v| { s.epochs = v.parse().map_err(|_| ())?; Ok(()) }/>
+        <NumberField target field=ids.seed label="Seed" range=format!("{}–{}", SEED.0, SEED.1) get=|s| s.seed.to_string() set=|s, v| { s.seed = v.parse().map_err(|_| ())?; Ok(()) }/>
     }
 }
 

@@ -16,7 +16,7 @@ pub fn LossPanel() -> impl IntoView {
         let validation: Vec<(usize, f32)> =
             state.epochs.with(|e| e.iter().filter_map(|e| e.validation.map(|v| (e.epoch, v))).collect());
         if let Some(canvas) = canvas.get() {
-            if let Err(err) = loss_curve(&canvas, &losses, per_epoch, &validation) {
+            if let Err(err) = loss_curve(&canvas, &losses, per_epoch, &validation, "digit") {
                 web_sys::console::warn_1(&format!("loss curve: {err}").into());
             }
         }

@@ -10,12 +10,13 @@ mod reconstructions;
 mod scores;
 mod state;
 mod status;
+mod table;
 mod worker_link;
 
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 
-pub use state::{Phase, Playground};
+pub use state::{Phase, Playground, View};
 
 pub fn mount() {
     leptos::mount::mount_to_body(App);
@@ -39,6 +40,8 @@ fn App() -> impl IntoView {
             <p class="privacy">"Everything runs in your browser. Nothing you do here is sent anywhere."</p>
         </header>
         <main>
+            <ViewTabs/>
+            <div class="digits-view" id="digits-view" hidden=move || state.view.get() != View::Digits>
             <div class="layout">
             <section class="controls" aria-labelledby="controls-title">
                 <h2 id="controls-title">"Set up"</h2>
@@ -60,6 +63,8 @@ fn App() -> impl IntoView {
             </section>
             </div>
             <awareness::AwarenessSection/>
+            </div>
+            <table::TableSection/>
         </main>
         <footer class="site-footer">
             <p>
@@ -68,6 +73,41 @@ fn App() -> impl IntoView {
                 "Method: Khosa & Sanz, \"Anomaly Awareness\", arXiv:2007.14462; Banda, Khosa & Sanz, \"Strengthening Anomaly Awareness\", arXiv:2504.11520."
             </p>
         </footer>
+    }
+}
+
+/// The two views: the digits playground, and scoring a table of events. Both stay mounted, so
+/// switching never loses a run.
+#[component]
+fn ViewTabs() -> impl IntoView {
+    let state = expect_context::<Playground>();
+    let tab = move |view: View, id: &'static str, label: &'static str| {
+        let selected = move || state.view.get() == view;
+        view! {
+            <button type="button" role="tab" id=id aria-selected=move || selected().to_string()
+                aria-controls=if view == View::Digits { "digits-view" } else { "table-view" }
+                tabindex=move || if selected() { "0" } else { "-1" }
+                on:click=move |_| state.view.set(view)
+                on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                    // Arrow keys move between tabs, as in any tab list.
+                    if matches!(ev.key().as_str(), "ArrowLeft" | "ArrowRight") {
+                        let other = if view == View::Digits { View::Table } else { View::Digits };
+                        state.view.set(other);
+                        let other_id = if other == View::Digits { "tab-digits" } else { "tab-table" };
+                        if let Some(el) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id(other_id)) {
+                            let _ = el.unchecked_into::<web_sys::HtmlElement>().focus();
+                        }
+                    }
+                }>
+                {label}
+            </button>
+        }
+    };
+    view! {
+        <div class="view-tabs" role="tablist" aria-label="What to explore">
+            {tab(View::Digits, "tab-digits", "Handwritten digits")}
+            {tab(View::Table, "tab-table", "Score your own events (CSV)")}
+        </div>
     }
 }
 

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use super::state::Playground;
-use crate::plots::charts::{roc_curve, score_histograms};
+use crate::plots::charts::{roc_curve, score_histograms, DIGIT_CLASSES};
 
 #[component]
 pub fn RocPanel() -> impl IntoView {
@@ -14,7 +14,7 @@ pub fn RocPanel() -> impl IntoView {
         state.layout.track();
         state.evaluation.with(|evaluation| {
             if let (Some(canvas), Some(evaluation)) = (canvas.get(), evaluation) {
-                if let Err(err) = roc_curve(&canvas, &evaluation.roc) {
+                if let Err(err) = roc_curve(&canvas, &evaluation.roc, &DIGIT_CLASSES) {
                     web_sys::console::warn_1(&format!("ROC curve: {err}").into());
                 }
             }
@@ -55,7 +55,7 @@ pub fn HistogramPanel() -> impl IntoView {
         state.layout.track();
         state.evaluation.with(|evaluation| {
             if let (Some(canvas), Some(e)) = (canvas.get(), evaluation) {
-                if let Err(err) = score_histograms(&canvas, &e.normal_scores, &e.anomalous_scores) {
+                if let Err(err) = score_histograms(&canvas, &e.normal_scores, Some(&e.anomalous_scores), &DIGIT_CLASSES) {
                     web_sys::console::warn_1(&format!("histogram: {err}").into());
                 }
             }

@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use super::table::state::{TableState, TABLE_FIELD};
 use crate::protocol::{Event, FamilyThumbnail, Progress};
 use anomaly_engine::awareness::{AwarenessSettings, FamilyAuc, FamilyDetail};
 use anomaly_engine::{Evaluation, SettingProblem, TrainSettings};
@@ -70,6 +71,16 @@ pub struct Playground {
     pub fine_tune: RwSignal<Option<FineTuneView>>,
     /// Bumped when the window is resized, so canvases redraw at their new size.
     pub layout: RwSignal<u32>,
+    /// The "score your own events" view.
+    pub table: TableState,
+    pub view: RwSignal<View>,
+}
+
+/// Which of the page's two views is shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    Digits,
+    Table,
 }
 
 impl Playground {
@@ -89,12 +100,19 @@ impl Playground {
             thumbnails: RwSignal::new(Vec::new()),
             fine_tune: RwSignal::new(None),
             layout: RwSignal::new(0),
+            table: TableState::new(),
+            view: RwSignal::new(View::Digits),
         }
     }
 
     /// Problems with the stage-1 settings: unreadable inputs first, then out-of-range values.
     pub fn problems(&self) -> Vec<SettingProblem> {
-        let mut problems: Vec<SettingProblem> = self.unreadable.get().into_iter().filter(|p| !p.field.starts_with(AWARENESS_FIELD)).collect();
+        let mut problems: Vec<SettingProblem> = self
+            .unreadable
+            .get()
+            .into_iter()
+            .filter(|p| !p.field.starts_with(AWARENESS_FIELD) && !p.field.starts_with(TABLE_FIELD))
+            .collect();
         problems.extend(self.settings.with(TrainSettings::problems));
         problems
     }
@@ -110,9 +128,17 @@ impl Playground {
         problems
     }
 
+    /// Problems with the table view's model settings (fields prefixed [`TABLE_FIELD`]).
+    pub fn table_problems(&self) -> Vec<SettingProblem> {
+        let mut problems: Vec<SettingProblem> = self.unreadable.get().into_iter().filter(|p| p.field.starts_with(TABLE_FIELD)).collect();
+        problems.extend(self.table.model_problems());
+        problems
+    }
+
     pub fn all_problems(&self) -> Vec<SettingProblem> {
         let mut problems = self.problems();
         problems.extend(self.awareness_problems());
+        problems.extend(self.table_problems());
         problems
     }
 
@@ -186,6 +212,7 @@ impl Playground {
                     view.details = details;
                 }
             }),
+            Event::Table(event) => self.table.apply(*event),
             // Only `make bench` asks for a benchmark, from its own page.
             Event::BenchmarkResult { .. } => {}
         }

@@ -8,7 +8,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{ErrorEvent, MessageEvent, Worker};
 
 use super::state::{Phase, Playground};
-use crate::protocol::{Command, Event};
+use crate::protocol::{Command, Event, FilePurpose, DOWNLOAD_MESSAGE_KEY, FILE_MESSAGE_KEY};
 
 /// Trunk's loader for the worker binary; a classic worker, because the loader uses `importScripts`.
 const WORKER_SCRIPT: &str = "./worker_loader.js";
@@ -37,6 +37,10 @@ pub fn start_worker(state: Playground) {
         }
     };
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |message: MessageEvent| {
+        if let Some((blob, name)) = download_message(&message.data()) {
+            state.table.downloading.set(None);
+            return save_blob(state, &blob, &name);
+        }
         match serde_wasm_bindgen::from_value::<Event>(message.data()) {
             Ok(event) => state.apply(event),
             Err(err) => state.notice.set(Some(format!("The page could not read a message from the worker: {err}."))),
@@ -69,5 +73,50 @@ pub fn send(state: Playground, command: &Command) {
     });
     if let Err(reason) = sent {
         state.phase.set(Phase::WorkerDied(reason));
+    }
+}
+
+/// Hands a visitor's file to the worker: the browser passes a reference, so nothing is copied here and
+/// nothing leaves the machine.
+pub fn send_file(state: Playground, purpose: FilePurpose, file: &web_sys::File) {
+    let sent = LINK.with(|link| {
+        let link = link.borrow();
+        let Some(link) = link.as_ref() else { return Err("there is no worker".to_string()) };
+        let message = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&message, &FILE_MESSAGE_KEY.into(), file);
+        let _ = js_sys::Reflect::set(&message, &"purpose".into(), &purpose.as_str().into());
+        link.worker.post_message(&message).map_err(|e| e.as_string().unwrap_or_else(|| "the browser refused".into()))
+    });
+    if let Err(reason) = sent {
+        state.phase.set(Phase::WorkerDied(reason));
+    }
+}
+
+fn download_message(data: &JsValue) -> Option<(web_sys::Blob, String)> {
+    let blob = js_sys::Reflect::get(data, &DOWNLOAD_MESSAGE_KEY.into()).ok()?.dyn_into::<web_sys::Blob>().ok()?;
+    let name = js_sys::Reflect::get(data, &"name".into()).ok()?.as_string()?;
+    Some((blob, name))
+}
+
+/// Saves a blob through a temporary link with a `download` name: a local object URL, no network.
+fn save_blob(state: Playground, blob: &web_sys::Blob, name: &str) {
+    let saved = (|| -> Result<(), JsValue> {
+        let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+        let url = web_sys::Url::create_object_url_with_blob(blob)?;
+        let link: web_sys::HtmlAnchorElement = document.create_element("a")?.unchecked_into();
+        link.set_href(&url);
+        link.set_download(name);
+        link.click();
+        // Give the browser time to start reading the blob before the URL is released.
+        let release = Closure::once_into_js(move || {
+            let _ = web_sys::Url::revoke_object_url(&url);
+        });
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(release.unchecked_ref(), 60_000);
+        }
+        Ok(())
+    })();
+    if saved.is_err() {
+        state.table.notice.set(Some("The browser did not start the download; try the button again.".into()));
     }
 }

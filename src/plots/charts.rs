@@ -11,6 +11,29 @@ use anomaly_engine::evaluate::LatentPoint;
 use anomaly_engine::metrics::{Histogram, Roc};
 
 type Area = DrawingArea<CanvasBackend, Shift>;
+
+/// What the two classes are called on a chart.
+pub struct ClassNames {
+    pub normal: &'static str,
+    pub anomalous: &'static str,
+    /// The ROC's axes: the normal rows flagged, the anomalies found.
+    pub flagged: &'static str,
+    pub found: &'static str,
+}
+
+pub const DIGIT_CLASSES: ClassNames = ClassNames {
+    normal: "normal digits",
+    anomalous: "anomalies",
+    flagged: "normal digits flagged (false-positive rate)",
+    found: "anomalies found (true-positive rate)",
+};
+
+pub const EVENT_CLASSES: ClassNames = ClassNames {
+    normal: "background",
+    anomalous: "signal",
+    flagged: "background kept (ε_B)",
+    found: "signal kept (ε_S)",
+};
 type DrawResult = Result<(), String>;
 
 fn open(canvas: &HtmlCanvasElement) -> Result<(Area, CanvasSize), String> {
@@ -30,7 +53,8 @@ fn px(size: &CanvasSize, css_pixels: f64) -> u32 {
 }
 
 /// Training loss per step (thin line) and validation loss per epoch (dashed with dots).
-pub fn loss_curve(canvas: &HtmlCanvasElement, step_losses: &[f32], steps_per_epoch: usize, validation: &[(usize, f32)]) -> DrawResult {
+/// `per` names what one loss value is averaged over ("digit", "row").
+pub fn loss_curve(canvas: &HtmlCanvasElement, step_losses: &[f32], steps_per_epoch: usize, validation: &[(usize, f32)], per: &str) -> DrawResult {
     let (area, size) = open(canvas)?;
     if step_losses.is_empty() {
         return area.present().map_err(|e| e.to_string());
@@ -54,7 +78,7 @@ pub fn loss_curve(canvas: &HtmlCanvasElement, step_losses: &[f32], steps_per_epo
         .label_style(font(&size, 11.0))
         .axis_desc_style(font(&size, 12.0))
         .x_desc("epoch")
-        .y_desc("loss per digit")
+        .y_desc(format!("loss per {per}"))
         .draw()
         .map_err(|e| e.to_string())?;
     let thin = ShapeStyle::from(&NORMAL).stroke_width(px(&size, 1.5));
@@ -126,8 +150,9 @@ pub fn latent_scatter(canvas: &HtmlCanvasElement, points: &[LatentPoint], explai
     area.present().map_err(|e| e.to_string())
 }
 
-/// Score histograms of normal (filled bars) and anomalous (outlined steps) test digits.
-pub fn score_histograms(canvas: &HtmlCanvasElement, normal: &Histogram, anomalous: &Histogram) -> DrawResult {
+/// Score histograms of normal (filled bars) and anomalous (outlined steps) rows; without a second class,
+/// one filled histogram of every row.
+pub fn score_histograms(canvas: &HtmlCanvasElement, normal: &Histogram, anomalous: Option<&Histogram>, names: &ClassNames) -> DrawResult {
     let (area, size) = open(canvas)?;
     let bins = normal.counts.len();
     let width = (normal.high - normal.low) / bins as f32;
@@ -136,7 +161,8 @@ pub fn score_histograms(canvas: &HtmlCanvasElement, normal: &Histogram, anomalou
         let total = h.counts.iter().sum::<u32>().max(1) as f32;
         h.counts.iter().map(|&c| 100.0 * c as f32 / total).collect()
     };
-    let (normal_share, anomalous_share) = (share(normal), share(anomalous));
+    let normal_share = share(normal);
+    let anomalous_share = anomalous.map(share).unwrap_or_default();
     let top = normal_share.iter().chain(&anomalous_share).fold(0f32, |m, &v| m.max(v)).max(1.0) * 1.1;
     let mut chart = ChartBuilder::on(&area)
         .margin(px(&size, 10.0))
@@ -160,7 +186,7 @@ pub fn score_histograms(canvas: &HtmlCanvasElement, normal: &Histogram, anomalou
             Rectangle::new([(x_of(i), 0.0), (x_of(i + 1), d)], NORMAL.mix(0.45).filled())
         }))
         .map_err(|e| e.to_string())?
-        .label("normal digits (filled)")
+        .label(if anomalous.is_some() { format!("{} (filled)", names.normal) } else { "all rows".to_string() })
         .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], NORMAL.mix(0.45).filled()));
     let outline: Vec<(f32, f32)> = anomalous_share
         .iter()
@@ -168,11 +194,13 @@ pub fn score_histograms(canvas: &HtmlCanvasElement, normal: &Histogram, anomalou
         .flat_map(|(i, &d)| [(x_of(i), d), (x_of(i + 1), d)])
         .collect();
     let style = ShapeStyle::from(&ANOMALOUS).stroke_width(px(&size, 2.0));
-    chart
-        .draw_series(LineSeries::new(outline, style))
-        .map_err(|e| e.to_string())?
-        .label("anomalies (outline)")
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], style));
+    if anomalous.is_some() {
+        chart
+            .draw_series(LineSeries::new(outline, style))
+            .map_err(|e| e.to_string())?
+            .label(format!("{} (outline)", names.anomalous))
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], style));
+    }
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperRight)
@@ -185,12 +213,12 @@ pub fn score_histograms(canvas: &HtmlCanvasElement, normal: &Histogram, anomalou
 }
 
 /// The ROC curve (anomalies found vs normal digits flagged) with the diagonal of a blind guess.
-pub fn roc_curve(canvas: &HtmlCanvasElement, roc: &Roc) -> DrawResult {
-    roc_curves(canvas, &[(roc, format!("this model (AUC {:.3})", roc.auc))])
+pub fn roc_curve(canvas: &HtmlCanvasElement, roc: &Roc, names: &ClassNames) -> DrawResult {
+    roc_curves(canvas, &[(roc, format!("this model (AUC {:.3})", roc.auc))], names)
 }
 
 /// Several ROC curves on one chart: the first solid blue, the second dashed vermillion.
-pub fn roc_curves(canvas: &HtmlCanvasElement, curves: &[(&Roc, String)]) -> DrawResult {
+pub fn roc_curves(canvas: &HtmlCanvasElement, curves: &[(&Roc, String)], names: &ClassNames) -> DrawResult {
     let (area, size) = open(canvas)?;
     let mut chart = ChartBuilder::on(&area)
         .margin(px(&size, 10.0))
@@ -203,8 +231,8 @@ pub fn roc_curves(canvas: &HtmlCanvasElement, curves: &[(&Roc, String)]) -> Draw
         .light_line_style(GRID)
         .label_style(font(&size, 11.0))
         .axis_desc_style(font(&size, 12.0))
-        .x_desc("normal digits flagged (false-positive rate)")
-        .y_desc("anomalies found (true-positive rate)")
+        .x_desc(names.flagged)
+        .y_desc(names.found)
         .draw()
         .map_err(|e| e.to_string())?;
     let guess = ShapeStyle::from(&BLIND_GUESS).stroke_width(px(&size, 1.0));
@@ -235,6 +263,55 @@ pub fn roc_curves(canvas: &HtmlCanvasElement, curves: &[(&Roc, String)]) -> Draw
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::LowerRight)
+        .label_font(font(&size, 11.0))
+        .background_style(WHITE.mix(0.85))
+        .border_style(GRID)
+        .draw()
+        .map_err(|e| e.to_string())?;
+    area.present().map_err(|e| e.to_string())
+}
+
+/// The significance improvement ε_S/√ε_B against the signal kept, with its maximum marked and the line
+/// SIC = 1 (a cut that does not help) dashed.
+pub fn sic_curve(canvas: &HtmlCanvasElement, curve: &[(f64, f64)], max: (f64, f64)) -> DrawResult {
+    let (area, size) = open(canvas)?;
+    let top = curve.iter().fold(1.0f64, |m, p| m.max(p.1)) * 1.1;
+    let mut chart = ChartBuilder::on(&area)
+        .margin(px(&size, 10.0))
+        .x_label_area_size(px(&size, 34.0))
+        .y_label_area_size(px(&size, 44.0))
+        .build_cartesian_2d(0f64..1f64, 0f64..top)
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .light_line_style(GRID)
+        .label_style(font(&size, 11.0))
+        .axis_desc_style(font(&size, 12.0))
+        .x_desc("signal kept (ε_S)")
+        .y_desc("SIC = ε_S / √ε_B")
+        .draw()
+        .map_err(|e| e.to_string())?;
+    let guess = ShapeStyle::from(&BLIND_GUESS).stroke_width(px(&size, 1.0));
+    chart
+        .draw_series(DashedLineSeries::new(vec![(0.0, 1.0), (1.0, 1.0)], px(&size, 5.0), px(&size, 5.0), guess))
+        .map_err(|e| e.to_string())?
+        .label("no improvement (SIC 1)")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], guess));
+    let style = ShapeStyle::from(&NORMAL).stroke_width(px(&size, 2.5));
+    chart
+        .draw_series(LineSeries::new(curve.iter().copied(), style))
+        .map_err(|e| e.to_string())?
+        .label(format!("this model (max {:.2})", max.1))
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], style));
+    let marker = ShapeStyle::from(&ANOMALOUS).filled();
+    chart
+        .draw_series(std::iter::once(TriangleMarker::new(max, px(&size, 7.0) as i32, marker)))
+        .map_err(|e| e.to_string())?
+        .label("maximum (triangle)")
+        .legend(move |(x, y)| TriangleMarker::new((x + 8, y), 5, marker));
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
         .label_font(font(&size, 11.0))
         .background_style(WHITE.mix(0.85))
         .border_style(GRID)

@@ -5,6 +5,8 @@
 //! every command answered within a fraction of a second. The page never computes anything itself.
 
 mod session;
+mod source;
+mod tables;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -13,15 +15,15 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
-use crate::protocol::{Command, Event};
+use crate::protocol::{Command, Event, FilePurpose, FILE_MESSAGE_KEY};
 use anomaly_engine::data::DigitSet;
 use session::{Session, WorkerState};
 
 /// Where the page's build puts the digit file, relative to the worker script.
 const DIGITS_URL: &str = "./data/digits.bin";
-const CHUNK_MILLISECONDS: f64 = 40.0;
+pub(crate) const CHUNK_MILLISECONDS: f64 = 40.0;
 
-fn scope() -> DedicatedWorkerGlobalScope {
+pub(crate) fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
 }
 
@@ -48,9 +50,14 @@ pub fn start() {
         post(&Event::Crashed { message: info.to_string() });
     }));
     let state = Rc::new(RefCell::new(WorkerState::default()));
+    let tables: tables::Shared = Rc::default();
     let handler_state = state.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        if let Some((purpose, file)) = file_message(&event.data()) {
+            return tables::load_file(&tables, purpose, file);
+        }
         match serde_wasm_bindgen::from_value::<Command>(event.data()) {
+            Ok(Command::Table(command)) => tables::handle(&tables, command),
             Ok(command) => handle(&handler_state, command),
             Err(err) => post(&Event::Failed { message: format!("The worker received a message it does not understand: {err}") }),
         }
@@ -58,6 +65,14 @@ pub fn start() {
     scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget(); // lives as long as the worker
     spawn_local(load_digits(state));
+}
+
+/// `{ file: File, purpose: "events" | "background" }` from the page (see [`FILE_MESSAGE_KEY`]).
+fn file_message(data: &JsValue) -> Option<(FilePurpose, web_sys::File)> {
+    let file = js_sys::Reflect::get(data, &FILE_MESSAGE_KEY.into()).ok()?.dyn_into::<web_sys::File>().ok()?;
+    let purpose = js_sys::Reflect::get(data, &"purpose".into()).ok()?.as_string();
+    let purpose = if purpose.as_deref() == Some(FilePurpose::Background.as_str()) { FilePurpose::Background } else { FilePurpose::Events };
+    Some((purpose, file))
 }
 
 async fn load_digits(state: Rc<RefCell<WorkerState>>) {
@@ -136,6 +151,7 @@ fn handle(state: &Rc<RefCell<WorkerState>>, command: Command) {
             st.generation += 1;
             post(&Event::ResetDone);
         }
+        Command::Table(_) => {} // routed to the table worker before this match
         Command::Benchmark { steps } => {
             let digits = st.digits.clone();
             drop(st);
@@ -169,7 +185,7 @@ async fn run(state: Rc<RefCell<WorkerState>>, generation: u64) {
 }
 
 /// Lets queued messages (such as Pause) run before the next chunk.
-async fn yield_to_event_loop() {
+pub(crate) async fn yield_to_event_loop() {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
         let _ = scope().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
     });

@@ -302,7 +302,12 @@ impl Session {
     pub fn benchmark(digits: &DigitSet, steps: usize) -> Event {
         let settings = TrainSettings { normal_digits: (0..9).collect(), ..TrainSettings::default() };
         let rows: Vec<usize> = (0..digits.len()).collect();
-        let data = TrainData { features: anomaly_engine::data::IMAGE_PIXELS, train: digits.gather_f32(&rows), validation: vec![] };
+        let data = TrainData {
+            features: anomaly_engine::data::IMAGE_PIXELS,
+            likelihood: anomaly_engine::models::Likelihood::Bernoulli,
+            train: digits.gather_f32(&rows),
+            validation: vec![],
+        };
         let mut trainer = match Trainer::new(&settings, data) {
             Ok(trainer) => trainer,
             Err(err) => return Event::Failed { message: format!("The benchmark could not start: {err}.") },

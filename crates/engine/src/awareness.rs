@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::anomalies::{AnomalyFamily, SYNTHETIC};
 use crate::data::{DigitSet, Split, IMAGE_PIXELS};
 use crate::metrics::{robust_range, roc_of, Histogram, Roc};
-use crate::models::vae::{kl_divergence, reconstruction_error};
+use crate::models::vae::kl_divergence;
 use crate::models::Vae;
 use crate::rng::SeededRng;
 use crate::score::{reconstruct, score_rows};
@@ -297,7 +297,7 @@ impl AwarenessRun {
         let rows = x.dims()[0];
         let latent = model.shape().latent;
         let out = model.forward_sampled(&x, &Tensor::from_vec(noise, (rows, latent), &Device::Cpu)?)?;
-        let error = reconstruction_error(&out.logits, &x)?;
+        let error = model.reconstruction_error(&out.logits, &x)?;
         let vae_loss = (&error + kl_divergence(&out.mean, &out.log_variance)?.affine(self.beta as f64, 0.0)?)?;
         // −λ·min(E, m) on the anomaly rows only: a per-row weight that is 0 for normal rows.
         let is_anomaly: Vec<f32> = (0..rows).map(|r| if r >= n_normal { lambda } else { 0.0 }).collect();

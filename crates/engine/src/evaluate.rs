@@ -73,6 +73,7 @@ impl DigitExperiment {
         };
         let data = TrainData {
             features: IMAGE_PIXELS,
+            likelihood: crate::models::Likelihood::Bernoulli,
             train: digits.gather_f32(&normal(&split.train)),
             validation: digits.gather_f32(&normal(&split.validation)),
         };

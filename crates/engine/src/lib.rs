@@ -18,6 +18,8 @@ pub mod rng;
 pub mod score;
 pub mod settings;
 pub mod share;
+pub mod sic;
+pub mod table;
 pub mod train;
 
 pub use evaluate::Evaluation;

@@ -5,7 +5,7 @@
 
 use candle_core::{Device, Result, Tensor};
 
-use crate::models::vae::{intensities, kl_divergence, reconstruction_error};
+use crate::models::vae::kl_divergence;
 use crate::models::Vae;
 
 const CHUNK_ROWS: usize = 512;
@@ -26,7 +26,7 @@ pub fn score_rows(vae: &Vae, rows: &[f32], with_kl: bool) -> Result<Scored> {
         let end = (start + CHUNK_ROWS).min(n);
         let x = Tensor::from_slice(&rows[start * features..end * features], (end - start, features), &Device::Cpu)?;
         let out = vae.forward_mean(&x)?;
-        let mut score = reconstruction_error(&out.logits, &x)?;
+        let mut score = vae.reconstruction_error(&out.logits, &x)?;
         if with_kl {
             score = (score + kl_divergence(&out.mean, &out.log_variance)?)?;
         }
@@ -36,9 +36,9 @@ pub fn score_rows(vae: &Vae, rows: &[f32], with_kl: bool) -> Result<Scored> {
     Ok(Scored { scores, latent_means })
 }
 
-/// The VAE's reconstruction of each row, as intensities in [0, 1].
+/// The VAE's reconstruction of each row, in the input's units (intensities in [0, 1] for digits).
 pub fn reconstruct(vae: &Vae, rows: &[f32]) -> Result<Vec<f32>> {
     let features = vae.shape().inputs;
     let x = Tensor::from_slice(rows, (rows.len() / features, features), &Device::Cpu)?;
-    intensities(&vae.forward_mean(&x)?.logits)?.flatten_all()?.to_vec1::<f32>()
+    vae.reconstruction(&vae.forward_mean(&x)?.logits)?.flatten_all()?.to_vec1::<f32>()
 }

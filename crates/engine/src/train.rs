@@ -8,8 +8,8 @@ use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarBuilder, VarMap};
 use thiserror::Error;
 
-use crate::models::vae::{kl_divergence, reconstruction_error};
-use crate::models::{init::seeded_init, Vae, VaeShape};
+use crate::models::vae::kl_divergence;
+use crate::models::{init::seeded_init, Likelihood, Vae, VaeShape};
 use crate::rng::SeededRng;
 use crate::settings::TrainSettings;
 
@@ -35,6 +35,8 @@ impl From<candle_core::Error> for TrainError {
 /// Rows to train and validate on, row-major, `features` values per row.
 pub struct TrainData {
     pub features: usize,
+    /// Pixels in [0, 1] (digits) or standardised reals (tables).
+    pub likelihood: Likelihood,
     pub train: Vec<f32>,
     pub validation: Vec<f32>,
 }
@@ -84,7 +86,12 @@ impl Trainer {
         }
         let varmap = VarMap::new();
         let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
-        let shape = VaeShape { inputs: data.features, hidden: settings.hidden_units, latent: settings.latent_dims };
+        let shape = VaeShape {
+            inputs: data.features,
+            hidden: settings.hidden_units,
+            latent: settings.latent_dims,
+            likelihood: data.likelihood,
+        };
         let vae = Vae::new(shape, vb)?;
         seeded_init(&varmap, settings.seed)?;
         let params = ParamsAdamW { lr: settings.learning_rate, weight_decay: 0.0, ..Default::default() };
@@ -204,7 +211,7 @@ impl Trainer {
     /// Mean over rows of reconstruction error + β·KL, the quantity the optimiser minimises.
     fn loss(&self, x: &Tensor, noise: &Tensor) -> candle_core::Result<Tensor> {
         let out = self.vae.forward_sampled(x, noise)?;
-        let reconstruction = reconstruction_error(&out.logits, x)?.mean_all()?;
+        let reconstruction = self.vae.reconstruction_error(&out.logits, x)?.mean_all()?;
         let kl = kl_divergence(&out.mean, &out.log_variance)?.mean_all()?;
         reconstruction + kl.affine(self.settings.beta as f64, 0.0)?
     }
@@ -248,7 +255,7 @@ mod tests {
     }
 
     fn data(seed: u64) -> TrainData {
-        TrainData { features: 20, train: clustered_rows(96, 20, seed), validation: clustered_rows(24, 20, seed) }
+        TrainData { features: 20, likelihood: Likelihood::Bernoulli, train: clustered_rows(96, 20, seed), validation: clustered_rows(24, 20, seed) }
     }
 
     #[test]
@@ -289,6 +296,7 @@ mod tests {
         // One batch per epoch: the first step is fine, then a poisoned row makes the second loss NaN.
         let mut trainer = Trainer::new(&TrainSettings { batch_size: 96, ..small_settings() }, TrainData {
             features: 20,
+            likelihood: Likelihood::Bernoulli,
             train: rows.train.clone(),
             validation: rows.validation.clone(),
         })
@@ -314,7 +322,7 @@ mod tests {
 
     #[test]
     fn no_rows_is_a_clear_error() {
-        let empty = TrainData { features: 4, train: vec![], validation: vec![] };
+        let empty = TrainData { features: 4, likelihood: Likelihood::Bernoulli, train: vec![], validation: vec![] };
         assert_eq!(Trainer::new(&small_settings(), empty).err(), Some(TrainError::NoTrainingData));
     }
 }

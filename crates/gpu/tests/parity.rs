@@ -17,7 +17,7 @@ fn rows(n: usize, features: usize, seed: u64) -> Vec<f32> {
 
 fn trainer(features: usize, hidden: usize, latent: usize, train_steps: usize) -> Trainer {
     let settings = TrainSettings { hidden_units: hidden, latent_dims: latent, batch_size: 16, learning_rate: 3e-3, ..Default::default() };
-    let data = TrainData { features, train: rows(64, features, 1), validation: vec![] };
+    let data = TrainData { features, likelihood: anomaly_engine::models::Likelihood::Bernoulli, train: rows(64, features, 1), validation: vec![] };
     let mut trainer = Trainer::new(&settings, data).unwrap();
     for _ in 0..train_steps {
         trainer.step().unwrap();

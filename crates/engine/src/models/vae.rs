@@ -1,8 +1,10 @@
 //! A variational autoencoder with MLP encoder and decoder (SCIENCE.md, section 1).
 //!
 //! encoder: x → ReLU(hidden) → (μ, log σ²); decoder: z → ReLU(hidden) → logits of x̂.
-//! Inputs are intensities in [0, 1] and the decoder's outputs are Bernoulli logits, so the reconstruction
-//! error is the binary cross-entropy summed over the pixels of a row.
+//! For digits the inputs are intensities in [0, 1] and the decoder's outputs are Bernoulli logits, so the
+//! reconstruction error is the binary cross-entropy summed over the pixels of a row. For tables the inputs
+//! are standardised real numbers and the outputs are the means of unit-variance Gaussians, so the error is
+//! ½ Σ (x − x̂)², the Gaussian negative log-likelihood without its constant.
 
 use candle_core::{Result, Tensor, D};
 use candle_nn::{linear, Linear, Module, VarBuilder};
@@ -12,6 +14,17 @@ pub struct VaeShape {
     pub inputs: usize,
     pub hidden: usize,
     pub latent: usize,
+    pub likelihood: Likelihood,
+}
+
+/// What the decoder's outputs mean, which decides the reconstruction error.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Likelihood {
+    /// Pixel intensities in [0, 1]: outputs are logits, error is binary cross-entropy.
+    #[default]
+    Bernoulli,
+    /// Standardised real features: outputs are the reconstruction itself, error is ½ Σ (x − x̂)².
+    Gaussian,
 }
 
 pub struct Vae {
@@ -79,6 +92,22 @@ impl Vae {
         self.decoder_output.forward(&self.decoder_hidden.forward(z)?.relu()?)
     }
 
+    /// Reconstruction error per row, for this model's likelihood.
+    pub fn reconstruction_error(&self, output: &Tensor, x: &Tensor) -> Result<Tensor> {
+        match self.shape.likelihood {
+            Likelihood::Bernoulli => reconstruction_error(output, x),
+            Likelihood::Gaussian => squared_error(output, x),
+        }
+    }
+
+    /// The reconstruction in the input's own units (intensities for digits, standardised values for tables).
+    pub fn reconstruction(&self, output: &Tensor) -> Result<Tensor> {
+        match self.shape.likelihood {
+            Likelihood::Bernoulli => intensities(output),
+            Likelihood::Gaussian => Ok(output.clone()),
+        }
+    }
+
     /// A training pass: z = μ + σ·ε with the caller's noise ε (so the caller controls the seed).
     pub fn forward_sampled(&self, x: &Tensor, noise: &Tensor) -> Result<VaeOutput> {
         let (mean, log_variance) = self.encode(x)?;
@@ -98,6 +127,11 @@ impl Vae {
 pub fn reconstruction_error(logits: &Tensor, x: &Tensor) -> Result<Tensor> {
     let softplus_tail = logits.abs()?.neg()?.exp()?.affine(1.0, 1.0)?.log()?;
     ((logits.relu()? - (x * logits)?)? + softplus_tail)?.sum(D::Minus1)
+}
+
+/// ½ Σ (x − x̂)² per row: the negative log-likelihood of unit-variance Gaussians, without the constant.
+pub fn squared_error(output: &Tensor, x: &Tensor) -> Result<Tensor> {
+    (output - x)?.sqr()?.sum(D::Minus1)?.affine(0.5, 0.0)
 }
 
 /// KL(q(z | x) ‖ N(0, 1)) per row: −½ Σ (1 + log σ² − μ² − σ²).
@@ -120,7 +154,7 @@ mod tests {
     fn small_vae() -> (Vae, VarMap) {
         let varmap = VarMap::new();
         let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
-        let vae = Vae::new(VaeShape { inputs: 12, hidden: 8, latent: 3 }, vb).unwrap();
+        let vae = Vae::new(VaeShape { inputs: 12, hidden: 8, latent: 3, likelihood: Likelihood::Bernoulli }, vb).unwrap();
         crate::models::init::seeded_init(&varmap, 5).unwrap();
         (vae, varmap)
     }
@@ -155,6 +189,13 @@ mod tests {
         for (g, e) in got.iter().zip(&expected) {
             assert!((g - e).abs() < 1e-4 * e.abs().max(1.0), "{got:?} vs {expected:?}");
         }
+    }
+
+    #[test]
+    fn squared_error_is_half_the_sum_of_squares() {
+        let out = Tensor::new(&[[1.0f32, 2.0], [0.0, 0.0]], &Device::Cpu).unwrap();
+        let x = Tensor::new(&[[0.0f32, 4.0], [3.0, 0.0]], &Device::Cpu).unwrap();
+        assert_eq!(squared_error(&out, &x).unwrap().to_vec1::<f32>().unwrap(), vec![2.5, 4.5]);
     }
 
     #[test]

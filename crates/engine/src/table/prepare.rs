@@ -1,0 +1,415 @@
+//! From a parsed table to numbers a model can learn: what each column is for, which rows to train on,
+//! and the preprocessing (optional log, then standardisation fitted on the training rows only, so that
+//! nothing about the rows being judged leaks into the model).
+
+use serde::{Deserialize, Serialize};
+
+use super::column::{ColumnSummary, NO_LABEL};
+use super::Table;
+use crate::rng::SeededRng;
+use crate::settings::TrainSettings;
+
+/// What a column is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Role {
+    /// An input of the model.
+    Feature,
+    /// Which rows are signal and which background (two values); enables ROC, AUC and SIC.
+    Label,
+    /// Carried through to the download, not used.
+    Ignored,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColumnChoice {
+    pub role: Role,
+    /// Take the natural log before standardising (positive columns only).
+    pub log: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MissingPolicy {
+    /// A row with a missing feature is not trained on and gets no score.
+    DropRow,
+    /// A missing feature is replaced by the training rows' mean.
+    Impute,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TrainOn {
+    /// Unsupervised: every row, signal or not (the realistic case: you do not know which is which).
+    AllRows,
+    /// Only rows the label calls background (an idealised "pure background" training set).
+    BackgroundRows,
+    /// A second file of background events with the same feature columns.
+    OtherFile,
+}
+
+/// Everything a visitor chooses about a table; with the same file it reproduces the same scores.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TableSetup {
+    pub choices: Vec<ColumnChoice>,
+    /// Which of the label column's two values marks signal (0 or 1, into `two_values`).
+    pub signal_value: usize,
+    pub missing: MissingPolicy,
+    pub train_on: TrainOn,
+    pub validation_fraction: f64,
+    /// Training uses a seeded sample of at most this many rows; every row is scored.
+    pub max_training_rows: usize,
+    pub model: TrainSettings,
+}
+
+pub const VALIDATION_FRACTION: (f64, f64) = (0.0, 0.5);
+pub const MAX_TRAINING_ROWS: (usize, usize) = (10, 1_000_000);
+/// Fewer training rows than this cannot teach a model anything worth scoring with.
+pub const MIN_TRAINING_ROWS: usize = 10;
+
+/// Names that suggest a label column when it has two values.
+const LABEL_NAMES: [&str; 8] = ["label", "labels", "is_signal", "signal", "target", "class", "truth", "y"];
+/// Values that suggest the signal side of a label.
+const SIGNAL_WORDS: [&str; 6] = ["sig", "signal", "s", "anomaly", "true", "yes"];
+
+impl TableSetup {
+    /// Sensible first choices: numbers are features (except constant ones), a two-valued column with a
+    /// label-like name is the label, text is ignored; heavy-tailed positive columns get a log.
+    pub fn suggested(table: &Table) -> Self {
+        let mut label_taken = false;
+        let choices = table
+            .columns
+            .iter()
+            .map(|c| {
+                let s = &c.summary;
+                let label_like = LABEL_NAMES.contains(&s.name.trim().to_lowercase().as_str());
+                if label_like && s.two_values.is_some() && !label_taken {
+                    label_taken = true;
+                    ColumnChoice { role: Role::Label, log: false }
+                } else if s.numeric && s.present > 0 && !s.constant {
+                    ColumnChoice { role: Role::Feature, log: s.heavy_tailed_positive }
+                } else {
+                    ColumnChoice { role: Role::Ignored, log: false }
+                }
+            })
+            .collect();
+        let mut setup = Self {
+            choices,
+            signal_value: 1,
+            missing: MissingPolicy::DropRow,
+            train_on: TrainOn::AllRows,
+            validation_fraction: 0.2,
+            max_training_rows: 50_000,
+            model: TrainSettings {
+                normal_digits: vec![],
+                hidden_units: 32,
+                latent_dims: 2,
+                beta: 0.5,
+                learning_rate: 3e-3,
+                batch_size: 256,
+                epochs: 20,
+                seed: 1,
+                score_with_kl: false,
+            },
+        };
+        if let Some(label) = setup.label_column() {
+            setup.signal_value = suggested_signal_value(table.columns[label].summary.two_values.as_ref());
+            // With labels the visitor is judging a method, so start from a clean background sample: an
+            // autoencoder trained on rows that include a compact signal learns to reconstruct it too
+            // (see `table::run` tests), which the page explains when it happens.
+            setup.train_on = TrainOn::BackgroundRows;
+        }
+        setup
+    }
+
+    pub fn label_column(&self) -> Option<usize> {
+        self.choices.iter().position(|c| c.role == Role::Label)
+    }
+
+    pub fn feature_columns(&self) -> Vec<usize> {
+        (0..self.choices.len()).filter(|&k| self.choices[k].role == Role::Feature).collect()
+    }
+
+    /// Every reason these choices cannot run on `table`, each a sentence; empty means they can.
+    pub fn problems(&self, table: &Table) -> Vec<String> {
+        let summaries: Vec<ColumnSummary> = table.columns.iter().map(|c| c.summary.clone()).collect();
+        self.problems_for(&summaries)
+    }
+
+    /// The same check from the column summaries alone (what the page has).
+    pub fn problems_for(&self, columns: &[ColumnSummary]) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.choices.len() != columns.len() {
+            problems.push(format!(
+                "These choices are for {} columns, but the file has {}. Load the file they were made for, or reset the roles.",
+                self.choices.len(),
+                columns.len()
+            ));
+            return problems;
+        }
+        let features = self.feature_columns();
+        if features.is_empty() {
+            problems.push("Choose at least one numeric column as a feature: the model has nothing to learn from.".into());
+        }
+        for (k, choice) in self.choices.iter().enumerate() {
+            let s = &columns[k];
+            if choice.role == Role::Feature && !s.numeric {
+                problems.push(format!("Column \"{}\" holds text, so it cannot be a feature.", s.name));
+            }
+            if choice.role == Role::Feature && choice.log && !s.all_positive {
+                problems.push(format!(
+                    "Column \"{}\" has values at or below zero, so it cannot be log-transformed; untick \"log\" for it.",
+                    s.name
+                ));
+            }
+        }
+        let labels: Vec<usize> = (0..self.choices.len()).filter(|&k| self.choices[k].role == Role::Label).collect();
+        if labels.len() > 1 {
+            problems.push("Only one column can be the label.".into());
+        }
+        if let Some(&label) = labels.first() {
+            if columns[label].two_values.is_none() {
+                problems.push(format!(
+                    "Column \"{}\" cannot be the label: a label has exactly two different values (such as 0 and 1, or sig and bkg).",
+                    columns[label].name
+                ));
+            }
+        }
+        if self.train_on == TrainOn::BackgroundRows && labels.is_empty() {
+            problems.push("Training on background rows needs a label column that says which rows are background.".into());
+        }
+        if !(VALIDATION_FRACTION.0..=VALIDATION_FRACTION.1).contains(&self.validation_fraction) {
+            problems.push("The validation share must be between 0% and 50%.".into());
+        }
+        if !(MAX_TRAINING_ROWS.0..=MAX_TRAINING_ROWS.1).contains(&self.max_training_rows) {
+            problems.push(format!(
+                "The training sample must be between {} and {} rows.",
+                MAX_TRAINING_ROWS.0, MAX_TRAINING_ROWS.1
+            ));
+        }
+        problems.extend(self.model.problems().into_iter().filter(|p| p.field != "normal_digits").map(|p| p.message));
+        problems
+    }
+
+    /// Per row: 1 signal, 0 background, [`NO_LABEL`] unknown. None without a label column.
+    pub fn labels(&self, table: &Table) -> Option<Vec<u8>> {
+        let codes = table.columns[self.label_column()?].two_valued()?;
+        let signal = self.signal_value.min(1) as u8;
+        Some(codes.into_iter().map(|c| if c == NO_LABEL { NO_LABEL } else { u8::from(c == signal) }).collect())
+    }
+}
+
+fn suggested_signal_value(values: Option<&[String; 2]>) -> usize {
+    let Some(values) = values else { return 1 };
+    let is_signal_word = |v: &str| SIGNAL_WORDS.contains(&v.trim().to_lowercase().as_str());
+    if is_signal_word(&values[0]) && !is_signal_word(&values[1]) {
+        0
+    } else {
+        1 // numbers ascending (0/1 → 1), or the second text value seen
+    }
+}
+
+/// Optional log, then (x − mean) / std with the training rows' mean and standard deviation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FeatureTransform {
+    pub name: String,
+    pub log: bool,
+    pub mean: f64,
+    pub std: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Preprocessing {
+    pub features: Vec<FeatureTransform>,
+    pub missing: MissingPolicy,
+}
+
+impl FeatureTransform {
+    /// The value before standardising, or None when it is missing or outside the log's domain.
+    fn raw(&self, value: f32) -> Option<f64> {
+        if !value.is_finite() || (self.log && value <= 0.0) {
+            return None;
+        }
+        Some(if self.log { (value as f64).ln() } else { value as f64 })
+    }
+}
+
+impl Preprocessing {
+    /// Fits mean and standard deviation on `rows` of `table` only (the training rows).
+    pub fn fit(table: &Table, columns: &[usize], logs: &[bool], missing: MissingPolicy, rows: &[usize]) -> Self {
+        let features = columns
+            .iter()
+            .zip(logs)
+            .map(|(&k, &log)| {
+                let mut transform = FeatureTransform { name: table.columns[k].name().to_string(), log, mean: 0.0, std: 1.0 };
+                let (mut n, mut mean, mut m2) = (0f64, 0f64, 0f64); // Welford: stable for large counts
+                for &row in rows {
+                    if let Some(x) = transform.raw(table.columns[k].number(row)) {
+                        n += 1.0;
+                        let delta = x - mean;
+                        mean += delta / n;
+                        m2 += delta * (x - mean);
+                    }
+                }
+                let std = if n > 1.0 { (m2 / (n - 1.0)).sqrt() } else { 0.0 };
+                transform.mean = mean;
+                // A constant column carries no information; dividing by 1 keeps it harmless (it becomes 0).
+                transform.std = if std > 0.0 && std.is_finite() { std } else { 1.0 };
+                transform
+            })
+            .collect();
+        Self { features, missing }
+    }
+
+    /// Writes row `row`'s prepared features into `out`. Returns false when a feature is missing and the
+    /// policy drops such rows (`out` is then meaningless).
+    pub fn transform_row(&self, table: &Table, columns: &[usize], row: usize, out: &mut [f32]) -> bool {
+        for ((transform, &k), slot) in self.features.iter().zip(columns).zip(out.iter_mut()) {
+            match transform.raw(table.columns[k].number(row)) {
+                Some(x) => *slot = ((x - transform.mean) / transform.std) as f32,
+                None if self.missing == MissingPolicy::Impute => *slot = 0.0, // the training mean, standardised
+                None => return false,
+            }
+        }
+        true
+    }
+
+    /// Whether the row has every feature (missing ones are imputed or drop the row).
+    pub fn row_complete(&self, table: &Table, columns: &[usize], row: usize) -> bool {
+        self.features.iter().zip(columns).all(|(t, &k)| t.raw(table.columns[k].number(row)).is_some())
+    }
+}
+
+/// Which rows train and validate the model, chosen with a seed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RowSelection {
+    pub train: Vec<usize>,
+    pub validation: Vec<usize>,
+    /// Rows that could have been trained on (after the missing-value policy and the label filter).
+    pub eligible: usize,
+    /// Rows left out because a feature is missing (drop policy) — these get no score either.
+    pub dropped_missing: usize,
+    /// Rows with a missing feature that were imputed (impute policy).
+    pub imputed: usize,
+}
+
+/// Picks training and validation rows from `table`: those allowed by `train_on` (with `labels`), minus
+/// rows with missing features under the drop policy; shuffled with the seed; the training part capped.
+pub fn select_rows(
+    table: &Table,
+    columns: &[usize],
+    logs: &[bool],
+    setup: &TableSetup,
+    labels: Option<&[u8]>,
+    train_on_background_only: bool,
+) -> RowSelection {
+    let probe = Preprocessing::fit(table, columns, logs, setup.missing, &[]);
+    let mut dropped_missing = 0;
+    let mut imputed = 0;
+    let mut eligible: Vec<usize> = Vec::with_capacity(table.rows());
+    for row in 0..table.rows() {
+        let complete = probe.row_complete(table, columns, row);
+        if !complete {
+            if setup.missing == MissingPolicy::DropRow {
+                dropped_missing += 1;
+                continue;
+            }
+            imputed += 1;
+        }
+        if train_on_background_only && labels.is_none_or(|l| l[row] != 0) {
+            continue;
+        }
+        eligible.push(row);
+    }
+    let count = eligible.len();
+    SeededRng::derive(setup.model.seed, "table-split").shuffle(&mut eligible);
+    let validation_rows = ((count as f64 * setup.validation_fraction).round() as usize).min(setup.max_training_rows / 4);
+    let validation: Vec<usize> = eligible[..validation_rows].to_vec();
+    let train_end = (validation_rows + setup.max_training_rows).min(count);
+    let train = eligible[validation_rows..train_end].to_vec();
+    RowSelection { train, validation, eligible: count, dropped_missing, imputed }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::parse_bytes;
+
+    fn table(text: &str) -> Table {
+        parse_bytes(text.as_bytes(), 1 << 16).unwrap()
+    }
+
+    #[test]
+    fn suggested_roles_follow_the_columns() {
+        let t = table("pt,name,const,label\n10,a,1,0\n1000,b,1,1\n3,c,1,0\n");
+        let setup = TableSetup::suggested(&t);
+        let roles: Vec<Role> = setup.choices.iter().map(|c| c.role).collect();
+        assert_eq!(roles, [Role::Feature, Role::Ignored, Role::Ignored, Role::Label]);
+        assert!(setup.choices[0].log, "a positive column spanning 3 to 1000 gets a log");
+        assert_eq!(setup.labels(&t), Some(vec![0, 1, 0]));
+        assert!(setup.problems(&t).is_empty(), "{:?}", setup.problems(&t));
+        let t = table("x,kind\n1,sig\n2,bkg\n");
+        let setup = TableSetup::suggested(&t);
+        assert_eq!(setup.choices[1].role, Role::Ignored, "\"kind\" is not a label-like name");
+        let t = table("x,class\n1,signal\n2,background\n");
+        let setup = TableSetup::suggested(&t);
+        assert_eq!((setup.signal_value, setup.labels(&t)), (0, Some(vec![1, 0])));
+    }
+
+    #[test]
+    fn impossible_choices_are_sentences() {
+        let t = table("x,name\n-1,a\n2,b\n");
+        let mut setup = TableSetup::suggested(&t);
+        setup.choices[0].log = true;
+        setup.choices[1] = ColumnChoice { role: Role::Feature, log: false };
+        setup.train_on = TrainOn::BackgroundRows;
+        let problems = setup.problems(&t);
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems[0].contains("\"name\" holds text") || problems[1].contains("\"name\" holds text"));
+        assert!(problems.iter().any(|p| p.contains("cannot be log-transformed")));
+        assert!(problems.iter().any(|p| p.contains("needs a label column")));
+    }
+
+    #[test]
+    fn standardisation_is_fitted_on_the_training_rows_only() {
+        let t = table("x\n1\n2\n3\n1000\n");
+        let p = Preprocessing::fit(&t, &[0], &[false], MissingPolicy::DropRow, &[0, 1, 2]);
+        assert_eq!((p.features[0].mean, p.features[0].std), (2.0, 1.0));
+        let mut out = [0.0];
+        assert!(p.transform_row(&t, &[0], 3, &mut out));
+        assert_eq!(out[0], 998.0, "the held-out row is far out, as it should be");
+        let logged = Preprocessing::fit(&t, &[0], &[true], MissingPolicy::DropRow, &[0, 3]);
+        assert!((logged.features[0].mean - 1000f64.ln() / 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn missing_values_drop_the_row_or_take_the_mean() {
+        let t = table("x,y\n1,10\n,20\n3,30\n5,\n");
+        let mut setup = TableSetup::suggested(&t);
+        let sel = select_rows(&t, &[0, 1], &[false, false], &setup, None, false);
+        assert_eq!((sel.eligible, sel.dropped_missing, sel.imputed), (2, 2, 0));
+        setup.missing = MissingPolicy::Impute;
+        setup.validation_fraction = 0.0;
+        let sel = select_rows(&t, &[0, 1], &[false, false], &setup, None, false);
+        assert_eq!((sel.eligible, sel.dropped_missing, sel.imputed, sel.train.len()), (4, 0, 2, 4));
+        let p = Preprocessing::fit(&t, &[0, 1], &[false, false], MissingPolicy::Impute, &sel.train);
+        let mut out = [9.0, 9.0];
+        assert!(p.transform_row(&t, &[0, 1], 1, &mut out));
+        assert_eq!(out[0], 0.0, "an imputed value sits at the training mean");
+    }
+
+    #[test]
+    fn background_only_training_and_the_sample_cap() {
+        let mut text = String::from("x,label\n");
+        for i in 0..100 {
+            text += &format!("{i},{}\n", u8::from(i % 10 == 0));
+        }
+        let t = table(&text);
+        let mut setup = TableSetup::suggested(&t);
+        setup.train_on = TrainOn::BackgroundRows;
+        let labels = setup.labels(&t).unwrap();
+        let sel = select_rows(&t, &[0], &[false], &setup, Some(&labels), true);
+        assert_eq!(sel.eligible, 90);
+        assert!(sel.train.iter().chain(&sel.validation).all(|&r| labels[r] == 0));
+        setup.max_training_rows = 20;
+        let sel = select_rows(&t, &[0], &[false], &setup, Some(&labels), true);
+        assert_eq!((sel.train.len(), sel.validation.len()), (20, 5));
+    }
+}

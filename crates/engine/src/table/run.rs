@@ -1,0 +1,382 @@
+//! One model trained on a table and used to score every row: the steps a visitor sees after choosing the
+//! column roles. Training and scoring both advance a slice at a time, so the worker can report progress
+//! and answer Pause or Cancel between slices.
+
+use candle_core::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+use super::column::NO_LABEL;
+use super::prepare::{select_rows, Preprocessing, Role, TableSetup, TrainOn, MIN_TRAINING_ROWS};
+use super::Table;
+use crate::metrics::{robust_range, roc_curve, Histogram, Roc};
+use crate::models::vae::kl_divergence;
+use crate::models::Likelihood;
+use crate::sic::{sic_figures, SicFigures};
+use crate::train::{TrainData, TrainError, Trainer};
+
+const SCORE_BATCH: usize = 2048;
+const HISTOGRAM_BINS: usize = 50;
+pub const TOP_ROWS: usize = 20;
+
+/// How the training rows were chosen, for the page to say in words.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainingSummary {
+    pub features: Vec<String>,
+    pub train_rows: usize,
+    pub validation_rows: usize,
+    /// Rows that were eligible for training (the sample is drawn from these).
+    pub eligible_rows: usize,
+    pub dropped_missing: usize,
+    pub imputed: usize,
+    pub steps_per_epoch: usize,
+    pub trained_on: TrainOn,
+}
+
+/// What the results panel shows after scoring.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TableResults {
+    pub scored_rows: usize,
+    /// Rows with a missing feature under the drop policy: no score, empty in the download.
+    pub unscored_rows: usize,
+    pub score_range: (f32, f32),
+    /// Every scored row when there is no label; otherwise the background rows.
+    pub background_histogram: Histogram,
+    pub signal_histogram: Option<Histogram>,
+    pub roc: Option<Roc>,
+    pub sic: Option<SicFigures>,
+    pub signal_rows: usize,
+    pub background_rows: usize,
+    /// Why there are no physics metrics despite a label column, if so.
+    pub metrics_note: Option<String>,
+    /// The most anomalous rows, highest score first.
+    pub top_rows: Vec<usize>,
+}
+
+pub struct TableRun {
+    pub setup: TableSetup,
+    pub trainer: Trainer,
+    pub preprocessing: Preprocessing,
+    /// Feature columns in the scored table.
+    columns: Vec<usize>,
+    pub labels: Option<Vec<u8>>,
+    pub summary: TrainingSummary,
+    /// NaN until scored, and for rows that cannot be scored.
+    pub scores: Vec<f32>,
+    scored_upto: usize,
+    /// Scores sorted descending, with their labels, for threshold counts.
+    sorted: Vec<(f32, u8)>,
+}
+
+/// A signal/background count above a threshold.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ThresholdCounts {
+    pub threshold: f32,
+    pub selected: usize,
+    pub scored: usize,
+    pub signal_selected: Option<usize>,
+    pub background_selected: Option<usize>,
+}
+
+impl TableRun {
+    /// Prepares the rows and the model. `background` is the separate training file when `train_on` asks
+    /// for one; its feature columns are matched to the scored table's by name.
+    pub fn new(table: &Table, setup: &TableSetup, background: Option<&Table>) -> Result<Self, String> {
+        if let Some(problem) = setup.problems(table).into_iter().next() {
+            return Err(problem);
+        }
+        let columns = setup.feature_columns();
+        let logs: Vec<bool> = columns.iter().map(|&k| setup.choices[k].log).collect();
+        let labels = setup.labels(table);
+        let (train_table, train_columns) = match (setup.train_on, background) {
+            (TrainOn::OtherFile, Some(other)) => (other, matching_columns(table, &columns, other)?),
+            (TrainOn::OtherFile, None) => return Err("Load a background file to train on, or choose to train on this file's rows.".into()),
+            _ => (table, columns.clone()),
+        };
+        let train_labels = if setup.train_on == TrainOn::OtherFile { None } else { labels.as_deref() };
+        let selection =
+            select_rows(train_table, &train_columns, &logs, setup, train_labels, setup.train_on == TrainOn::BackgroundRows);
+        if selection.train.len() < MIN_TRAINING_ROWS {
+            return Err(format!(
+                "Only {} rows can be trained on (at least {MIN_TRAINING_ROWS} are needed){}. Load more rows, or impute missing values instead of dropping rows.",
+                selection.train.len(),
+                if selection.dropped_missing > 0 { format!("; {} rows have a missing feature", selection.dropped_missing) } else { String::new() }
+            ));
+        }
+        // Fitted on the training rows only: validation and scored rows never shape the standardisation.
+        let preprocessing = Preprocessing::fit(train_table, &train_columns, &logs, setup.missing, &selection.train);
+        let gather = |rows: &[usize]| -> Vec<f32> {
+            let mut out = vec![0f32; rows.len() * columns.len()];
+            for (i, &row) in rows.iter().enumerate() {
+                let slot = &mut out[i * columns.len()..(i + 1) * columns.len()];
+                preprocessing.transform_row(train_table, &train_columns, row, slot);
+            }
+            out
+        };
+        let data = TrainData {
+            features: columns.len(),
+            likelihood: Likelihood::Gaussian,
+            train: gather(&selection.train),
+            validation: gather(&selection.validation),
+        };
+        let trainer = Trainer::new(&setup.model, data).map_err(|e| e.to_string())?;
+        let summary = TrainingSummary {
+            features: columns.iter().map(|&k| table.columns[k].name().to_string()).collect(),
+            train_rows: selection.train.len(),
+            validation_rows: selection.validation.len(),
+            eligible_rows: selection.eligible,
+            dropped_missing: selection.dropped_missing,
+            imputed: selection.imputed,
+            steps_per_epoch: trainer.steps_per_epoch(),
+            trained_on: setup.train_on,
+        };
+        Ok(Self {
+            setup: setup.clone(),
+            trainer,
+            preprocessing,
+            columns,
+            labels,
+            summary,
+            scores: vec![f32::NAN; table.rows()],
+            scored_upto: 0,
+            sorted: Vec::new(),
+        })
+    }
+
+    pub fn step(&mut self) -> Result<crate::StepReport, TrainError> {
+        self.trainer.step()
+    }
+
+    pub fn scored_fraction(&self) -> f64 {
+        if self.scores.is_empty() { 1.0 } else { self.scored_upto as f64 / self.scores.len() as f64 }
+    }
+
+    pub fn scoring_done(&self) -> bool {
+        self.scored_upto >= self.scores.len()
+    }
+
+    /// Starts scoring again from the first row (after more training).
+    pub fn restart_scoring(&mut self) {
+        self.scored_upto = 0;
+        self.scores.iter_mut().for_each(|s| *s = f32::NAN);
+        self.sorted.clear();
+    }
+
+    /// Scores up to `max_rows` more rows. Rows with a missing feature under the drop policy stay NaN.
+    pub fn score_next(&mut self, table: &Table, max_rows: usize) -> Result<(), TrainError> {
+        let features = self.columns.len();
+        let end = (self.scored_upto + max_rows).min(table.rows());
+        let model = self.trainer.model();
+        let mut start = self.scored_upto;
+        let mut batch = Vec::with_capacity(SCORE_BATCH * features);
+        let mut batch_rows = Vec::with_capacity(SCORE_BATCH);
+        let mut slot = vec![0f32; features];
+        while start < end {
+            let stop = (start + SCORE_BATCH).min(end);
+            batch.clear();
+            batch_rows.clear();
+            for row in start..stop {
+                if self.preprocessing.transform_row(table, &self.columns, row, &mut slot) {
+                    batch.extend_from_slice(&slot);
+                    batch_rows.push(row);
+                }
+            }
+            if !batch_rows.is_empty() {
+                let x = Tensor::from_slice(&batch, (batch_rows.len(), features), &Device::Cpu)?;
+                let out = model.forward_mean(&x)?;
+                let mut score = model.reconstruction_error(&out.logits, &x)?;
+                if self.setup.model.score_with_kl {
+                    score = (score + kl_divergence(&out.mean, &out.log_variance)?)?;
+                }
+                for (&row, value) in batch_rows.iter().zip(score.to_vec1::<f32>()?) {
+                    self.scores[row] = value;
+                }
+            }
+            start = stop;
+        }
+        self.scored_upto = end;
+        Ok(())
+    }
+
+    /// The summaries of a finished scoring pass.
+    pub fn results(&mut self) -> TableResults {
+        let label_of = |row: usize| self.labels.as_ref().map_or(NO_LABEL, |l| l[row]);
+        self.sorted = (0..self.scores.len())
+            .filter(|&r| self.scores[r].is_finite())
+            .map(|r| (self.scores[r], label_of(r)))
+            .collect();
+        self.sorted.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
+        let finite: Vec<f32> = self.sorted.iter().map(|s| s.0).collect();
+        let (low, high) = robust_range(&finite);
+        let labelled: Vec<(f32, bool)> =
+            self.sorted.iter().filter(|s| s.1 != NO_LABEL).map(|&(score, label)| (score, label == 1)).collect();
+        let (signal, background): (Vec<f32>, Vec<f32>) = if self.labels.is_some() {
+            let signal = labelled.iter().filter(|s| s.1).map(|s| s.0).collect();
+            let background = labelled.iter().filter(|s| !s.1).map(|s| s.0).collect();
+            (signal, background)
+        } else {
+            (Vec::new(), finite.clone())
+        };
+        let (mut roc, mut sic, mut note) = (None, None, None);
+        if self.labels.is_some() {
+            let (scores, is_signal): (Vec<f32>, Vec<bool>) = labelled.iter().copied().unzip();
+            match (roc_curve(&scores, &is_signal), sic_figures(&scores, &is_signal)) {
+                (Ok(r), Ok(s)) => {
+                    roc = Some(r.thinned(400));
+                    sic = Some(s.thinned(400));
+                }
+                (Err(err), _) | (_, Err(err)) => {
+                    note = Some(format!("No ROC or SIC: {err}. The label column needs both values among the scored rows."))
+                }
+            }
+        }
+        let mut order: Vec<usize> = (0..self.scores.len()).filter(|&r| self.scores[r].is_finite()).collect();
+        order.sort_by(|&a, &b| self.scores[b].total_cmp(&self.scores[a]).then(a.cmp(&b)));
+        order.truncate(TOP_ROWS);
+        TableResults {
+            scored_rows: finite.len(),
+            unscored_rows: self.scores.len() - finite.len(),
+            score_range: (low, high),
+            background_histogram: Histogram::new(&background, low, high, HISTOGRAM_BINS),
+            signal_histogram: self.labels.is_some().then(|| Histogram::new(&signal, low, high, HISTOGRAM_BINS)),
+            roc,
+            sic,
+            signal_rows: signal.len(),
+            background_rows: if self.labels.is_some() { background.len() } else { 0 },
+            metrics_note: note,
+            top_rows: order,
+        }
+    }
+
+    /// How many scored rows have a score ≥ `threshold`, by label when there is one (after [`Self::results`]).
+    pub fn count_above(&self, threshold: f32) -> ThresholdCounts {
+        let selected = self.sorted.partition_point(|s| s.0 >= threshold);
+        let with_labels = self.labels.is_some();
+        let count = |label: u8| with_labels.then(|| self.sorted[..selected].iter().filter(|s| s.1 == label).count());
+        ThresholdCounts {
+            threshold,
+            selected,
+            scored: self.sorted.len(),
+            signal_selected: count(1),
+            background_selected: count(0),
+        }
+    }
+
+    pub fn label_column_role(&self) -> Option<usize> {
+        self.setup.choices.iter().position(|c| c.role == Role::Label)
+    }
+}
+
+/// The background file's column for each feature, by name.
+fn matching_columns(table: &Table, columns: &[usize], other: &Table) -> Result<Vec<usize>, String> {
+    columns
+        .iter()
+        .map(|&k| {
+            let name = table.columns[k].name();
+            other
+                .columns
+                .iter()
+                .position(|c| c.name() == name && c.summary.numeric)
+                .ok_or_else(|| format!("The background file has no numeric column named \"{name}\"; its header must name the same features."))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::{dijet, parse_bytes};
+
+    fn toy(rows: usize, fraction: f64) -> (Vec<u8>, Table) {
+        let csv = dijet::to_csv(&dijet::generate(rows, fraction, 2));
+        let table = parse_bytes(&csv, 1 << 16).unwrap();
+        (csv, table)
+    }
+
+    fn train_and_score(table: &Table, setup: &TableSetup) -> (TableRun, TableResults) {
+        let mut run = TableRun::new(table, setup, None).unwrap();
+        while !run.trainer.is_finished() {
+            run.step().unwrap();
+        }
+        while !run.scoring_done() {
+            run.score_next(table, 1000).unwrap();
+        }
+        let results = run.results();
+        (run, results)
+    }
+
+    #[test]
+    fn the_toy_signal_stands_out_after_training_on_background() {
+        let (_, table) = toy(6000, 0.05);
+        let mut setup = TableSetup::suggested(&table);
+        assert_eq!((setup.label_column(), setup.train_on), (Some(5), TrainOn::BackgroundRows));
+        setup.model.epochs = 8;
+        let (run, results) = train_and_score(&table, &setup);
+        assert_eq!(results.scored_rows, 6000);
+        assert_eq!((results.signal_rows, results.background_rows), (300, 5700));
+        let auc = results.roc.as_ref().unwrap().auc;
+        assert!(auc > 0.8, "AUC {auc}");
+        let sic = results.sic.as_ref().unwrap();
+        assert!(sic.max_sic > 1.5, "max SIC {}", sic.max_sic);
+        // The threshold counts agree with a direct count.
+        let threshold = run.scores[results.top_rows[9]];
+        let counts = run.count_above(threshold);
+        assert_eq!(counts.selected, run.scores.iter().filter(|&&s| s >= threshold).count());
+        assert_eq!(counts.signal_selected.unwrap() + counts.background_selected.unwrap(), counts.selected);
+    }
+
+    /// The reason background-only training is the default with labels: a compact signal among the
+    /// training rows is learned like any other pattern, and then looks *less* anomalous than background.
+    #[test]
+    fn a_signal_among_the_training_rows_is_learned_and_hides() {
+        let (_, table) = toy(6000, 0.05);
+        let mut setup = TableSetup::suggested(&table);
+        setup.train_on = TrainOn::AllRows;
+        setup.model.epochs = 8;
+        let (_, results) = train_and_score(&table, &setup);
+        let auc = results.roc.unwrap().auc;
+        assert!(auc < 0.5, "AUC {auc}");
+    }
+
+    #[test]
+    fn the_same_setup_gives_the_same_scores() {
+        let (_, table) = toy(800, 0.05);
+        let mut setup = TableSetup::suggested(&table);
+        setup.model.epochs = 2;
+        let (a, _) = train_and_score(&table, &setup);
+        let (b, _) = train_and_score(&table, &setup);
+        assert_eq!(a.scores, b.scores);
+    }
+
+    #[test]
+    fn unscorable_rows_stay_empty_and_too_few_rows_are_refused() {
+        let mut text = String::from("x,y\n");
+        for i in 0..40 {
+            text += &if i % 4 == 0 { format!("{i},\n") } else { format!("{i},{}\n", i * 2) };
+        }
+        let table = parse_bytes(text.as_bytes(), 1 << 16).unwrap();
+        let mut setup = TableSetup::suggested(&table);
+        setup.model.epochs = 1;
+        let (run, results) = train_and_score(&table, &setup);
+        assert_eq!((results.scored_rows, results.unscored_rows), (30, 10));
+        assert!(run.scores[0].is_nan() && run.scores[1].is_finite());
+        assert!(results.roc.is_none() && results.signal_histogram.is_none());
+
+        let table = parse_bytes(b"x\n1\n2\n", 1 << 16).unwrap();
+        let err = TableRun::new(&table, &TableSetup::suggested(&table), None).err().unwrap();
+        assert!(err.starts_with("Only 2 rows can be trained on"), "{err}");
+    }
+
+    #[test]
+    fn a_separate_background_file_is_matched_by_column_name() {
+        let (_, table) = toy(500, 0.1);
+        let background = parse_bytes(&dijet::to_csv(&dijet::generate(400, 0.0, 5)), 1 << 16).unwrap();
+        let mut setup = TableSetup::suggested(&table);
+        setup.train_on = TrainOn::OtherFile;
+        setup.model.epochs = 1;
+        let run = TableRun::new(&table, &setup, Some(&background)).unwrap();
+        assert_eq!(run.summary.eligible_rows, 400);
+        let wrong = parse_bytes(b"a,b\n1,2\n", 1 << 16).unwrap();
+        let err = TableRun::new(&table, &setup, Some(&wrong)).err().unwrap();
+        assert!(err.contains("no numeric column named \"m_jj\""), "{err}");
+    }
+}

@@ -1,0 +1,274 @@
+//! What the scores say: the loss while training; then the score histogram with a threshold, the most
+//! anomalous rows, and, when a label column exists, the ROC curve, the SIC curve and their figures.
+
+use leptos::prelude::*;
+
+use super::percent;
+use super::state::TablePhase;
+use crate::app::state::Playground;
+use crate::app::thousands;
+use crate::app::worker_link::send;
+use crate::plots::charts::{loss_curve, roc_curve, score_histograms, sic_curve, EVENT_CLASSES};
+use crate::protocol::{Command, TableCommand};
+use anomaly_engine::sic::MIN_BACKGROUND_ROWS;
+use anomaly_engine::table::prepare::TrainOn;
+
+#[component]
+pub fn TableResultsPanels() -> impl IntoView {
+    let state = expect_context::<Playground>();
+    let table = state.table;
+    let started = move || table.summary.with(Option::is_some);
+    let scored = move || table.results.with(Option::is_some);
+    let labelled = move || table.results.with(|r| r.as_ref().is_some_and(|r| r.roc.is_some()));
+    view! {
+        <div class="panels" hidden=move || !started()>
+            <TableLoss/>
+            <ScoreHistogram/>
+            <div class="panel" hidden=move || !labelled()><TableRoc/></div>
+            <div class="panel" hidden=move || !labelled()><TableSic/></div>
+        </div>
+        <div hidden=move || !scored()>
+            <Figures/>
+            <TopRows/>
+            <Download/>
+        </div>
+    }
+}
+
+/// Redraws `draw` on `canvas` whenever what it reads changes or the window is resized.
+fn redraw(canvas: NodeRef<leptos::html::Canvas>, name: &'static str, draw: impl Fn(&web_sys::HtmlCanvasElement) -> Result<(), String> + 'static) {
+    let state = expect_context::<Playground>();
+    Effect::new(move |_| {
+        state.layout.track();
+        state.view.track(); // a hidden canvas has no size; draw again when the view is shown
+        if let Some(canvas) = canvas.get() {
+            if let Err(err) = draw(&canvas) {
+                web_sys::console::warn_1(&format!("{name}: {err}").into());
+            }
+        }
+    });
+}
+
+#[component]
+fn TableLoss() -> impl IntoView {
+    let table = expect_context::<Playground>().table;
+    let canvas = NodeRef::<leptos::html::Canvas>::new();
+    redraw(canvas, "table loss", move |c| {
+        let losses = table.step_losses.get();
+        let per_epoch = table.summary.with(|s| s.as_ref().map_or(1, |s| s.steps_per_epoch));
+        let validation: Vec<(usize, f32)> = table.epochs.with(|e| e.iter().filter_map(|e| e.validation.map(|v| (e.epoch, v))).collect());
+        loss_curve(c, &losses, per_epoch, &validation, "row")
+    });
+    let summary = move || table.epochs.with(|e| match (e.first(), e.last()) {
+        (Some(a), Some(b)) if e.len() > 1 => format!(
+            "Validation loss {:.3} after epoch {} and {:.3} after epoch {}.",
+            a.validation.unwrap_or(a.train), a.epoch, b.validation.unwrap_or(b.train), b.epoch
+        ),
+        _ => "The loss appears as the model trains.".to_string(),
+    });
+    view! {
+        <figure class="panel" id="table-loss-panel">
+            <h3>"Loss"</h3>
+            <canvas node_ref=canvas class="chart" role="img" aria-label=summary></canvas>
+            <figcaption>{summary}</figcaption>
+        </figure>
+    }
+}
+
+#[component]
+fn ScoreHistogram() -> impl IntoView {
+    let state = expect_context::<Playground>();
+    let table = state.table;
+    let canvas = NodeRef::<leptos::html::Canvas>::new();
+    redraw(canvas, "table histogram", move |c| {
+        table.results.with(|r| match r {
+            Some(r) => score_histograms(c, &r.background_histogram, r.signal_histogram.as_ref(), &EVENT_CLASSES),
+            None => Ok(()),
+        })
+    });
+    let range = move || table.results.with(|r| r.as_ref().map(|r| r.score_range));
+    let on_slide = move |ev| {
+        if let Ok(value) = event_target_value(&ev).parse::<f32>() {
+            send(state, &Command::Table(TableCommand::Threshold { value }));
+        }
+    };
+    let counts = move || {
+        table.counts.get().map(|c| {
+            let mut text = format!(
+                "Score ≥ {:.4}: {} of {} rows ({}) selected.",
+                c.threshold, thousands(c.selected), thousands(c.scored), percent(c.selected as f64 / c.scored.max(1) as f64)
+            );
+            if let (Some(s), Some(b), Some(r)) = (c.signal_selected, c.background_selected, table.results.get()) {
+                text += &format!(
+                    " Signal kept: {} of {} (ε_S = {}); background kept: {} of {} (ε_B = {}).",
+                    thousands(s), thousands(r.signal_rows), percent(s as f64 / r.signal_rows.max(1) as f64),
+                    thousands(b), thousands(r.background_rows), percent(b as f64 / r.background_rows.max(1) as f64)
+                );
+            }
+            text
+        })
+    };
+    let description = move || table.results.with(|r| match r {
+        Some(r) if r.signal_histogram.is_some() => format!(
+            "Histogram of anomaly scores for {} background rows (filled) and {} signal rows (outline), scores {:.3} to {:.3}.",
+            thousands(r.background_rows), thousands(r.signal_rows), r.score_range.0, r.score_range.1
+        ),
+        Some(r) => format!("Histogram of the anomaly scores of all {} scored rows, from {:.3} to {:.3}.", thousands(r.scored_rows), r.score_range.0, r.score_range.1),
+        None => "The score histogram appears once every row is scored.".to_string(),
+    });
+    view! {
+        <figure class="panel" id="table-histogram-panel">
+            <h3>"Anomaly scores"</h3>
+            <canvas node_ref=canvas class="chart" role="img" aria-label=description></canvas>
+            <figcaption>{description}</figcaption>
+            {move || range().map(|(low, high)| view! {
+                <div class="threshold">
+                    <label for="threshold">"Threshold: select rows with a score at least"</label>
+                    <input type="range" id="threshold" min=low.to_string() max=high.to_string()
+                        step=((high - low) / 200.0).to_string() value=high.to_string() on:input=on_slide/>
+                </div>
+            })}
+            <p id="threshold-counts" role="status" aria-live="polite">{counts}</p>
+            <p class="explain">"The score is the reconstruction error ½ Σ (x − x̂)² of the standardised features: how badly the model redraws a row. Rows unlike those it trained on score high."</p>
+        </figure>
+    }
+}
+
+#[component]
+fn TableRoc() -> impl IntoView {
+    let table = expect_context::<Playground>().table;
+    let canvas = NodeRef::<leptos::html::Canvas>::new();
+    redraw(canvas, "table ROC", move |c| {
+        table.results.with(|r| match r.as_ref().and_then(|r| r.roc.as_ref()) {
+            Some(roc) => roc_curve(c, roc, &EVENT_CLASSES),
+            None => Ok(()),
+        })
+    });
+    let auc = move || table.results.with(|r| r.as_ref().and_then(|r| r.roc.as_ref()).map(|roc| format!("{:.3}", roc.auc)));
+    let description = move || auc().map_or_else(String::new, |a| format!("ROC curve of signal kept against background kept, AUC {a}."));
+    view! {
+        <figure id="table-roc-panel">
+            <h3>"ROC curve " <span class="auc">"AUC " <output id="table-auc">{move || auc().unwrap_or_else(|| "–".into())}</output></span></h3>
+            <canvas node_ref=canvas class="chart" role="img" aria-label=description></canvas>
+            <figcaption>{description}</figcaption>
+        </figure>
+    }
+}
+
+#[component]
+fn TableSic() -> impl IntoView {
+    let table = expect_context::<Playground>().table;
+    let canvas = NodeRef::<leptos::html::Canvas>::new();
+    redraw(canvas, "SIC curve", move |c| {
+        table.results.with(|r| match r.as_ref().and_then(|r| r.sic.as_ref()) {
+            Some(sic) => sic_curve(c, &sic.curve, (sic.max_sic_signal_efficiency, sic.max_sic)),
+            None => Ok(()),
+        })
+    });
+    let max = move || table.results.with(|r| r.as_ref().and_then(|r| r.sic.as_ref()).map(|s| format!("{:.2}", s.max_sic)));
+    let description = move || table.results.with(|r| r.as_ref().and_then(|r| r.sic.as_ref()).map_or_else(String::new, |s| format!(
+        "SIC curve: the significance improvement ε_S/√ε_B against the signal kept. Its maximum is {:.2}, at ε_S = {} and ε_B = {}.",
+        s.max_sic, percent(s.max_sic_signal_efficiency), percent(s.max_sic_background_efficiency)
+    )));
+    view! {
+        <figure id="table-sic-panel">
+            <h3>"SIC curve " <span class="auc">"max " <output id="table-max-sic">{move || max().unwrap_or_else(|| "–".into())}</output></span></h3>
+            <canvas node_ref=canvas class="chart" role="img" aria-label=description></canvas>
+            <figcaption>{description}</figcaption>
+            <p class="explain">{format!(
+                "A cut on the score multiplies the significance S/√B of a signal by SIC = ε_S/√ε_B. Working points keeping fewer than {MIN_BACKGROUND_ROWS} background rows are left out: there the SIC is noise."
+            )}</p>
+        </figure>
+    }
+}
+
+#[component]
+fn Figures() -> impl IntoView {
+    let table = expect_context::<Playground>().table;
+    let figures = move || {
+        let results = table.results.get()?;
+        let (roc, sic) = (results.roc.as_ref()?, results.sic.as_ref()?);
+        let rejection = match sic.rejection_at_30 {
+            Some(r) => format!("{r:.1}"),
+            None => format!("above {} (no background row passes)", thousands(sic.background_rows)),
+        };
+        let trained_on_all = table.summary.with(|s| s.as_ref().is_some_and(|s| s.trained_on == TrainOn::AllRows));
+        Some(view! {
+            <dl class="figures" id="table-figures">
+                <dt>"AUC"</dt><dd id="figure-auc">{format!("{:.3}", roc.auc)}</dd>
+                <dt>"Max SIC"</dt><dd id="figure-max-sic">{format!("{:.2} (at ε_S = {}, ε_B = {})", sic.max_sic, percent(sic.max_sic_signal_efficiency), percent(sic.max_sic_background_efficiency))}</dd>
+                <dt>"1/ε_B at ε_S = 30%"</dt><dd id="figure-rejection">{rejection}</dd>
+                <dt>"Rows with a label"</dt><dd>{format!("{} signal, {} background", thousands(results.signal_rows), thousands(results.background_rows))}</dd>
+            </dl>
+            {(roc.auc < 0.5).then(|| view! {
+                <p class="notice" id="auc-below-half">
+                    {if trained_on_all {
+                        "The AUC is below 0.5: the signal looks more ordinary to the model than the background does. Trained on all rows, an autoencoder also learns to redraw a signal that is common enough among them, and then it no longer stands out. Try training on the background rows only, or a smaller signal share."
+                    } else {
+                        "The AUC is below 0.5: the signal looks more ordinary to the model than the background does. A reconstruction error measures how unusual a row is for the model, which is not always what makes it signal."
+                    }}
+                </p>
+            })}
+        })
+    };
+    let note = move || table.results.with(|r| r.as_ref().and_then(|r| r.metrics_note.clone()));
+    view! {
+        <section class="panel wide" aria-labelledby="figures-title">
+            <h3 id="figures-title">"Figures of merit"</h3>
+            {figures}
+            {move || note().map(|n| view! { <p class="notice">{n}</p> })}
+            {move || table.results.with(|r| r.as_ref().is_some_and(|r| r.roc.is_none() && r.metrics_note.is_none())).then(|| view! {
+                <p>"Without a label column there is no ROC or SIC: the scores rank the rows, and the table below shows the most unusual ones."</p>
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn TopRows() -> impl IntoView {
+    let table = expect_context::<Playground>().table;
+    let names = move || table.info.with(|i| i.as_ref().map(|i| i.columns.iter().map(|c| c.name.clone()).collect::<Vec<_>>()).unwrap_or_default());
+    view! {
+        <section class="panel wide" aria-labelledby="top-title">
+            <h3 id="top-title">"The most anomalous rows"</h3>
+            <div class="table-scroll" tabindex="0" role="region" aria-labelledby="top-title">
+                <table class="data" id="top-rows">
+                    <thead><tr>
+                        <th scope="col">"Rank"</th><th scope="col">"Line"</th><th scope="col">"Score"</th>
+                        {move || names().into_iter().map(|n| view! { <th scope="col">{n}</th> }).collect_view()}
+                    </tr></thead>
+                    <tbody>
+                        {move || table.top_rows.get().into_iter().map(|row| view! {
+                            <tr>
+                                <th scope="row">{row.rank}</th><td class="num">{row.line}</td><td class="num">{format!("{:.4}", row.score)}</td>
+                                {row.cells.into_iter().map(|c| view! { <td>{c}</td> }).collect_view()}
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn Download() -> impl IntoView {
+    let state = expect_context::<Playground>();
+    let table = state.table;
+    let busy = move || table.downloading.get().is_some() || table.phase.get() != TablePhase::Done;
+    let start = move |_| {
+        table.downloading.set(Some(0.0));
+        send(state, &Command::Table(TableCommand::Download));
+    };
+    view! {
+        <section class="panel wide" aria-labelledby="download-title">
+            <h3 id="download-title">"Download the scores"</h3>
+            <p>"Your file, every line unchanged, with two columns added: " <code>"anomaly_score"</code> " and " <code>"rank"</code>
+               " (1 = most anomalous). Rows that could not be scored have both empty. Text cells that a spreadsheet would run as a formula get a leading apostrophe."</p>
+            <button type="button" id="download-scores" class="primary" disabled=busy on:click=start>"Download the scored file"</button>
+            {move || table.downloading.get().map(|f| view! {
+                <p role="status" id="download-status">{format!("Writing the file: {}", percent(f))}</p>
+            })}
+        </section>
+    }
+}

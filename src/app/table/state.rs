@@ -1,0 +1,180 @@
+//! The table view's state: plain values in signals, changed by the visitor's choices and the worker's
+//! table events only.
+
+use leptos::prelude::*;
+
+use crate::app::state::EpochLoss;
+use crate::protocol::{FilePurpose, Progress, TableEvent, TableInfo, TopRow};
+use anomaly_engine::table::prepare::TableSetup;
+use anomaly_engine::table::run::{TableResults, ThresholdCounts, TrainingSummary};
+use anomaly_engine::{SettingProblem, TrainSettings};
+
+/// Prefix of the table form's field ids, so its problems never block the digits' form.
+pub const TABLE_FIELD: &str = "table_";
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum TablePhase {
+    /// Nothing trained since the current file was loaded.
+    Idle,
+    Training,
+    Paused,
+    Scoring(f64),
+    Done,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Simulation {
+    pub rows: usize,
+    pub signal_fraction: f64,
+    pub seed: u64,
+}
+
+#[derive(Clone, Copy)]
+pub struct TableState {
+    pub info: RwSignal<Option<TableInfo>>,
+    pub background: RwSignal<Option<TableInfo>>,
+    /// Column roles and data choices; the model's settings live in `model`.
+    pub setup: RwSignal<Option<TableSetup>>,
+    pub model: RwSignal<TrainSettings>,
+    pub simulation: RwSignal<Simulation>,
+    /// (purpose, bytes read, total bytes) while a file loads.
+    pub loading: RwSignal<Option<(FilePurpose, u64, u64)>>,
+    /// Why the latest file could not be used (what was loaded before is still there).
+    pub load_problem: RwSignal<Option<String>>,
+    pub phase: RwSignal<TablePhase>,
+    pub summary: RwSignal<Option<TrainingSummary>>,
+    pub progress: RwSignal<Option<Progress>>,
+    pub step_losses: RwSignal<Vec<f32>>,
+    pub epochs: RwSignal<Vec<EpochLoss>>,
+    pub results: RwSignal<Option<TableResults>>,
+    pub top_rows: RwSignal<Vec<TopRow>>,
+    pub counts: RwSignal<Option<ThresholdCounts>>,
+    pub notice: RwSignal<Option<String>>,
+    pub diverged: RwSignal<Option<String>>,
+    pub downloading: RwSignal<Option<f64>>,
+}
+
+impl TableState {
+    pub fn new() -> Self {
+        Self {
+            info: RwSignal::new(None),
+            background: RwSignal::new(None),
+            setup: RwSignal::new(None),
+            model: RwSignal::new(TrainSettings::default()),
+            simulation: RwSignal::new(Simulation { rows: 50_000, signal_fraction: 0.01, seed: 1 }),
+            loading: RwSignal::new(None),
+            load_problem: RwSignal::new(None),
+            phase: RwSignal::new(TablePhase::Idle),
+            summary: RwSignal::new(None),
+            progress: RwSignal::new(None),
+            step_losses: RwSignal::new(Vec::new()),
+            epochs: RwSignal::new(Vec::new()),
+            results: RwSignal::new(None),
+            top_rows: RwSignal::new(Vec::new()),
+            counts: RwSignal::new(None),
+            notice: RwSignal::new(None),
+            diverged: RwSignal::new(None),
+            downloading: RwSignal::new(None),
+        }
+    }
+
+    /// The choices to train with: roles from `setup`, model settings from `model`.
+    pub fn full_setup(&self) -> Option<TableSetup> {
+        let mut setup = self.setup.get()?;
+        setup.model = self.model.get();
+        Some(setup)
+    }
+
+    /// Problems that block training, as field-tagged messages (the model's fields carry [`TABLE_FIELD`]).
+    pub fn model_problems(&self) -> Vec<SettingProblem> {
+        self.model
+            .with(TrainSettings::problems)
+            .into_iter()
+            .filter(|p| p.field != "normal_digits")
+            .map(|p| SettingProblem { field: format!("{TABLE_FIELD}{}", p.field), message: p.message })
+            .collect()
+    }
+
+    fn clear_results(&self) {
+        self.summary.set(None);
+        self.progress.set(None);
+        self.step_losses.set(Vec::new());
+        self.epochs.set(Vec::new());
+        self.results.set(None);
+        self.top_rows.set(Vec::new());
+        self.counts.set(None);
+        self.diverged.set(None);
+    }
+
+    pub fn apply(&self, event: TableEvent) {
+        match event {
+            TableEvent::LoadProgress { purpose, bytes_read, total_bytes } => {
+                self.loading.set(Some((purpose, bytes_read, total_bytes)))
+            }
+            TableEvent::Loaded(info) => {
+                self.loading.set(None);
+                self.load_problem.set(None);
+                self.notice.set(None);
+                self.clear_results();
+                self.phase.set(TablePhase::Idle);
+                match info.purpose {
+                    FilePurpose::Events => {
+                        self.model.set(info.suggested.model.clone());
+                        self.setup.set(Some(info.suggested.clone()));
+                        self.info.set(Some(info));
+                    }
+                    FilePurpose::Background => self.background.set(Some(info)),
+                }
+            }
+            TableEvent::LoadFailed { message, .. } => {
+                self.loading.set(None);
+                self.load_problem.set(Some(message));
+            }
+            TableEvent::LoadCancelled { .. } => {
+                self.loading.set(None);
+                self.load_problem.set(Some("Loading was cancelled; what was loaded before is still here.".into()));
+            }
+            TableEvent::TrainStarted { summary, .. } => {
+                self.clear_results();
+                self.summary.set(Some(summary));
+                self.phase.set(TablePhase::Training);
+            }
+            TableEvent::Progress(progress) => {
+                self.step_losses.update(|l| l.extend(&progress.recent_losses));
+                self.progress.set(Some(progress));
+            }
+            TableEvent::EpochEnded { epoch, train_loss, validation_loss } => {
+                self.epochs.update(|e| e.push(EpochLoss { epoch, train: train_loss, validation: validation_loss }))
+            }
+            TableEvent::Paused => {
+                if self.phase.get_untracked() == TablePhase::Training {
+                    self.phase.set(TablePhase::Paused);
+                }
+            }
+            TableEvent::Scoring { fraction } => self.phase.set(TablePhase::Scoring(fraction)),
+            TableEvent::Scored { results, top_rows } => {
+                self.counts.set(None);
+                self.results.set(Some(results));
+                self.top_rows.set(top_rows);
+                self.phase.set(TablePhase::Done);
+            }
+            TableEvent::Diverged { message } => self.diverged.set(Some(message)),
+            TableEvent::Failed { message } => {
+                self.notice.set(Some(message));
+                if matches!(self.phase.get_untracked(), TablePhase::Training | TablePhase::Scoring(_)) {
+                    // A run that never started leaves nothing to resume.
+                    let started = self.summary.with_untracked(Option::is_some);
+                    self.phase.set(if started { TablePhase::Paused } else { TablePhase::Idle });
+                }
+            }
+            TableEvent::ThresholdCounts(counts) => self.counts.set(Some(counts)),
+            TableEvent::DownloadProgress { fraction } => self.downloading.set(Some(fraction)),
+        }
+    }
+}
+
+impl Default for TableState {
+    fn default() -> Self {
+        Self::new()
+    }
+}

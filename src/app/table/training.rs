@@ -1,0 +1,193 @@
+//! How to train on the table: missing values, which rows to learn from, the model, and the Train and
+//! Pause buttons with the run's status.
+
+use leptos::prelude::*;
+
+use super::percent;
+use super::event_target;
+use super::state::TablePhase;
+use crate::app::controls::{ModelFieldIds, ModelFields, NumberField};
+use crate::app::state::Playground;
+use crate::app::thousands;
+use crate::app::worker_link::{send, send_file};
+use crate::protocol::{Command, FilePurpose, TableCommand};
+use anomaly_engine::table::prepare::{MissingPolicy, TrainOn, MAX_TRAINING_ROWS};
+
+pub const TABLE_FIELDS: ModelFieldIds = ModelFieldIds {
+    hidden_units: "table_hidden_units",
+    latent_dims: "table_latent_dims",
+    beta: "table_beta",
+    learning_rate: "table_learning_rate",
+    batch_size: "table_batch_size",
+    epochs: "table_epochs",
+    seed: "table_seed",
+};
+
+#[component]
+pub fn TrainingChoices() -> impl IntoView {
+    let state = expect_context::<Playground>();
+    let table = state.table;
+    let has_file = move || table.info.with(Option::is_some);
+    let locked = move || matches!(table.phase.get(), TablePhase::Training | TablePhase::Scoring(_));
+    let missing = move || table.setup.with(|s| s.as_ref().map_or(MissingPolicy::DropRow, |s| s.missing));
+    let train_on = move || table.setup.with(|s| s.as_ref().map_or(TrainOn::AllRows, |s| s.train_on));
+    let has_label = move || table.setup.with(|s| s.as_ref().is_some_and(|s| s.label_column().is_some()));
+    let set_missing = move |policy| table.setup.update(|s| if let Some(s) = s { s.missing = policy });
+    let set_train_on = move |on| table.setup.update(|s| if let Some(s) = s { s.train_on = on });
+    let pick_background = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        if let Some(file) = input.files().and_then(|f| f.get(0)) {
+            send_file(state, FilePurpose::Background, &file);
+        }
+        input.set_value("");
+    };
+    view! {
+        <form class="settings" on:submit=|ev| ev.prevent_default() novalidate hidden=move || !has_file()>
+            <fieldset disabled=locked>
+                <legend>"Missing values"</legend>
+                <label class="check"><input type="radio" name="missing" id="missing-drop" prop:checked=move || missing() == MissingPolicy::DropRow
+                    on:change=move |_| set_missing(MissingPolicy::DropRow)/>"Drop rows with a missing feature (they get no score)"</label>
+                <label class="check"><input type="radio" name="missing" id="missing-impute" prop:checked=move || missing() == MissingPolicy::Impute
+                    on:change=move |_| set_missing(MissingPolicy::Impute)/>"Fill them with the training mean"</label>
+            </fieldset>
+            <fieldset disabled=locked>
+                <legend>"Train on"</legend>
+                <label class="check"><input type="radio" name="train-on" id="train-all" prop:checked=move || train_on() == TrainOn::AllRows
+                    on:change=move |_| set_train_on(TrainOn::AllRows)/>"All rows (unsupervised: signal included, if any)"</label>
+                <label class="check"><input type="radio" name="train-on" id="train-background" disabled=move || !has_label()
+                    prop:checked=move || train_on() == TrainOn::BackgroundRows
+                    on:change=move |_| set_train_on(TrainOn::BackgroundRows)/>"Only rows the label calls background"</label>
+                <label class="check"><input type="radio" name="train-on" id="train-other" prop:checked=move || train_on() == TrainOn::OtherFile
+                    on:change=move |_| set_train_on(TrainOn::OtherFile)/>"A separate background file"</label>
+                {move || (train_on() == TrainOn::OtherFile).then(|| view! {
+                    <label class="file-button">
+                        <input type="file" id="background-file" accept=".csv,.tsv,.txt,text/csv" on:change=pick_background/>
+                        <span>{move || table.background.with(|b| match b {
+                            Some(b) => format!("Background: {} ({} rows). Choose another…", b.file_name, thousands(b.rows)),
+                            None => "Choose the background file…".to_string(),
+                        })}</span>
+                    </label>
+                })}
+                <NumberField target=table.setup field="table_validation" label="Validation share" range="0–0.5".to_string()
+                    get=|s| s.as_ref().map_or(String::new(), |s| s.validation_fraction.to_string())
+                    set=|s, v| { if let Some(s) = s { s.validation_fraction = v.parse().map_err(|_| ())?; } Ok(()) }/>
+                <NumberField target=table.setup field="table_sample" label="Training sample (rows)" range=format!("{}–{}", MAX_TRAINING_ROWS.0, thousands(MAX_TRAINING_ROWS.1))
+                    get=|s| s.as_ref().map_or(String::new(), |s| s.max_training_rows.to_string())
+                    set=|s, v| { if let Some(s) = s { s.max_training_rows = v.parse().map_err(|_| ())?; } Ok(()) }/>
+            </fieldset>
+            <fieldset disabled=locked>
+                <legend>"Model: a VAE with squared-error reconstruction"</legend>
+                <ModelFields target=table.model ids=&TABLE_FIELDS/>
+            </fieldset>
+        </form>
+        <TrainButtons/>
+        <TableStatus/>
+    }
+}
+
+#[component]
+fn TrainButtons() -> impl IntoView {
+    let state = expect_context::<Playground>();
+    let table = state.table;
+    let phase = move || table.phase.get();
+    let problems = move || {
+        let mut problems: Vec<String> = state.table_problems().into_iter().map(|p| p.message).collect();
+        let roles = table.info.with(|info| {
+            let info = info.as_ref()?;
+            table.setup.with(|s| s.as_ref().map(|s| s.problems_for(&info.columns)))
+        });
+        problems.extend(roles.unwrap_or_default());
+        if table.setup.with(|s| s.as_ref().is_some_and(|s| s.train_on == TrainOn::OtherFile)) && table.background.with(Option::is_none) {
+            problems.push("Choose the background file to train on.".into());
+        }
+        problems
+    };
+    let ready = move || table.info.with(Option::is_some) && !matches!(phase(), TablePhase::Training | TablePhase::Scoring(_));
+    let label = move || match phase() {
+        TablePhase::Paused => "Resume",
+        TablePhase::Done => "Train again",
+        _ => "Train and score",
+    };
+    let train = move |_| {
+        let Some(setup) = table.full_setup() else { return };
+        table.notice.set(None);
+        table.phase.set(TablePhase::Training);
+        send(state, &Command::Table(TableCommand::Train { setup }));
+    };
+    view! {
+        <div class="run-buttons" role="group" aria-label="Training on the table">
+            <button type="button" id="table-train" class="primary" disabled=move || !ready() || !problems().is_empty() on:click=train>{label}</button>
+            <button type="button" id="table-pause" disabled=move || phase() != TablePhase::Training
+                on:click=move |_| send(state, &Command::Table(TableCommand::Pause))>"Pause"</button>
+        </div>
+        <ul class="problems" id="table-problems" aria-live="polite">
+            {move || if table.info.with(Option::is_some) {
+                problems().into_iter().filter(|p| !p.is_empty()).map(|p| view! { <li>{p}</li> }).collect_view().into_any()
+            } else {
+                ().into_any()
+            }}
+        </ul>
+    }
+}
+
+#[component]
+fn TableStatus() -> impl IntoView {
+    let state = expect_context::<Playground>();
+    let table = state.table;
+    let sentence = move || {
+        let progress = table.progress.get();
+        match table.phase.get() {
+            TablePhase::Idle => table.info.with(|i| if i.is_some() { "Choose the column roles, then train.".to_string() } else { String::new() }),
+            TablePhase::Training => match progress {
+                Some(p) => format!(
+                    "Training: epoch {} of {}, {} rows per second, about {:.0} s left.",
+                    (p.epochs_done + 1).min(p.epochs), p.epochs, thousands(p.samples_per_second as usize), p.seconds_left
+                ),
+                None => "Starting…".into(),
+            },
+            TablePhase::Paused => "Paused. Resume to go on training, or change the settings and train again.".into(),
+            TablePhase::Scoring(fraction) => format!("Scoring every row: {} done.", percent(fraction)),
+            TablePhase::Done => table.results.with(|r| r.as_ref().map_or(String::new(), |r| {
+                format!("Done: {} rows scored{}.", thousands(r.scored_rows),
+                    if r.unscored_rows > 0 { format!(", {} left unscored (missing features)", thousands(r.unscored_rows)) } else { String::new() })
+            })),
+        }
+    };
+    let bar = move || match (table.phase.get(), table.progress.get()) {
+        (TablePhase::Training, Some(p)) if p.epochs > 0 => {
+            Some((p.epochs_done as f64 + p.step_in_epoch as f64 / p.steps_per_epoch.max(1) as f64) / p.epochs as f64)
+        }
+        (TablePhase::Scoring(f), _) => Some(f),
+        _ => None,
+    };
+    let trained_on = move || table.summary.get().map(|s| {
+        let source = match s.trained_on {
+            TrainOn::AllRows => "all rows",
+            TrainOn::BackgroundRows => "the rows labelled background",
+            TrainOn::OtherFile => "the background file",
+        };
+        let sample = if s.train_rows < s.eligible_rows.saturating_sub(s.validation_rows) {
+            format!("a random sample of {} of the {} eligible rows", thousands(s.train_rows), thousands(s.eligible_rows))
+        } else {
+            format!("{} rows", thousands(s.train_rows))
+        };
+        let mut text = format!("Trained on {sample} from {source} ({} held out for validation), features: {}.",
+            thousands(s.validation_rows), s.features.join(", "));
+        if s.dropped_missing > 0 {
+            text += &format!(" {} rows with a missing feature were left out.", thousands(s.dropped_missing));
+        }
+        if s.imputed > 0 {
+            text += &format!(" {} rows had a missing feature filled with the training mean.", thousands(s.imputed));
+        }
+        text
+    });
+    view! {
+        <div class="status" aria-live="polite">
+            <p id="table-status">{sentence}</p>
+            {move || bar().map(|f| view! { <progress max="1" value=f.to_string() aria-label="Progress"></progress> })}
+            <p class="hint" id="table-trained-on">{trained_on}</p>
+        </div>
+        {move || table.diverged.get().map(|m| view! { <p class="notice problem" id="table-diverged" role="alert">{m}" The scores below use those last good weights."</p> })}
+        {move || table.notice.get().map(|m| view! { <p class="notice problem" id="table-notice" role="alert">{m}</p> })}
+    }
+}

@@ -1,0 +1,431 @@
+//! The worker's side of "score your own events": load a file in chunks, train on it, score every row,
+//! and write the scored file, each in slices of about [`super::CHUNK_MILLISECONDS`] so that Cancel and
+//! Pause are answered at once and progress keeps flowing.
+//!
+//! A file that fails to load never replaces the one loaded before, and nothing here sends anything over
+//! the network: the bytes go from the visitor's disk to this worker and back to a download.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use anomaly_engine::table::export::{ranks, ScoredCsv};
+use anomaly_engine::table::parse::{split_record, trim_line_ends};
+use anomaly_engine::table::prepare::{TableSetup, TrainOn};
+use anomaly_engine::table::run::TableRun;
+use anomaly_engine::table::{check_size, dijet, Table, TableParser};
+use anomaly_engine::train::TrainError;
+use wasm_bindgen::prelude::*;
+
+use super::source::Source;
+use super::{now_ms, post, scope, yield_to_event_loop, CHUNK_MILLISECONDS};
+use crate::protocol::{Event, FilePurpose, Progress, TableCommand, TableEvent, TableInfo, TopRow, DOWNLOAD_MESSAGE_KEY};
+
+/// Bytes read from the file per slice.
+const READ_CHUNK: u64 = 4 << 20;
+/// Output bytes collected before they are handed to the browser as one part of the download.
+const DOWNLOAD_PART: usize = 4 << 20;
+const PREVIEW_ROWS: usize = 5;
+
+struct Loaded {
+    table: Rc<Table>,
+    source: Source,
+    name: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RunPhase {
+    Training,
+    Paused,
+    Scoring,
+    Done,
+}
+
+struct Run {
+    run: TableRun,
+    phase: RunPhase,
+    rows_trained: usize,
+    training_ms: f64,
+    total_steps: usize,
+    epoch_loss_sum: f64,
+    epoch_rows: usize,
+    recent_losses: Vec<f32>,
+}
+
+#[derive(Default)]
+pub struct Tables {
+    events: Option<Loaded>,
+    background: Option<Loaded>,
+    run: Option<Run>,
+    /// Bumped by Cancel and by each new load, so an older load loop stops.
+    load_generation: u64,
+    /// Bumped by Pause, Train and each new load, so an older training loop stops.
+    run_generation: u64,
+}
+
+pub type Shared = Rc<RefCell<Tables>>;
+
+fn say(event: TableEvent) {
+    post(&Event::Table(Box::new(event)));
+}
+
+fn failed(message: impl Into<String>) {
+    say(TableEvent::Failed { message: message.into() });
+}
+
+pub fn handle(state: &Shared, command: TableCommand) {
+    match command {
+        TableCommand::Simulate { rows, signal_fraction, seed } => {
+            let events = dijet::generate(rows.clamp(100, dijet::MAX_ROWS), signal_fraction, seed);
+            let bytes = Rc::new(dijet::to_csv(&events));
+            let name = format!("toy-dijet-{}-events.csv", events.len());
+            start_load(state, FilePurpose::Events, Source::Bytes(bytes), name);
+        }
+        TableCommand::CancelLoad => state.borrow_mut().load_generation += 1,
+        TableCommand::Train { setup } => train(state, setup),
+        TableCommand::Pause => {
+            let mut st = state.borrow_mut();
+            st.run_generation += 1;
+            if let Some(run) = st.run.as_mut().filter(|r| r.phase == RunPhase::Training) {
+                run.phase = RunPhase::Paused;
+            }
+            say(TableEvent::Paused);
+        }
+        TableCommand::Threshold { value } => {
+            let st = state.borrow();
+            match st.run.as_ref().filter(|r| r.phase == RunPhase::Done) {
+                Some(run) => say(TableEvent::ThresholdCounts(run.run.count_above(value))),
+                None => failed("Score the rows first; then the threshold counts them."),
+            }
+        }
+        TableCommand::Download => wasm_bindgen_futures::spawn_local(download(state.clone())),
+        TableCommand::DownloadSample => {
+            let st = state.borrow();
+            match st.events.as_ref().map(|l| (&l.source, &l.name)) {
+                Some((Source::Bytes(bytes), name)) => hand_over(&[bytes.as_slice()], name),
+                _ => failed("There is no simulated sample loaded to download."),
+            }
+        }
+    }
+}
+
+/// A `File` from the page: check its size at once, then parse it in slices.
+pub fn load_file(state: &Shared, purpose: FilePurpose, file: web_sys::File) {
+    let name = file.name();
+    start_load(state, purpose, Source::File(file), name);
+}
+
+fn start_load(state: &Shared, purpose: FilePurpose, source: Source, name: String) {
+    let generation = {
+        let mut st = state.borrow_mut();
+        st.load_generation += 1;
+        st.load_generation
+    };
+    wasm_bindgen_futures::spawn_local(load(state.clone(), purpose, source, name, generation));
+}
+
+async fn load(state: Shared, purpose: FilePurpose, source: Source, name: String, generation: u64) {
+    let total_bytes = source.len();
+    let refuse = |message: String| say(TableEvent::LoadFailed { purpose, message });
+    if let Err(err) = check_size(total_bytes) {
+        return refuse(err.to_string());
+    }
+    let mut parser = TableParser::new();
+    let mut offset = 0;
+    while offset < total_bytes {
+        if state.borrow().load_generation != generation {
+            return say(TableEvent::LoadCancelled { purpose });
+        }
+        let end = (offset + READ_CHUNK).min(total_bytes);
+        let bytes = match source.read(offset, end) {
+            Ok(bytes) => bytes,
+            Err(reason) => return refuse(format!("Reading \"{name}\" stopped: {reason}.")),
+        };
+        if let Err(err) = parser.feed(&bytes) {
+            return refuse(err.to_string());
+        }
+        offset = end;
+        say(TableEvent::LoadProgress { purpose, bytes_read: offset, total_bytes });
+        yield_to_event_loop().await;
+    }
+    if state.borrow().load_generation != generation {
+        return say(TableEvent::LoadCancelled { purpose });
+    }
+    let table = match parser.finish() {
+        Ok(table) => table,
+        Err(err) => return refuse(err.to_string()),
+    };
+    let info = describe(&table, &source, &name, purpose);
+    let mut st = state.borrow_mut();
+    let loaded = Some(Loaded { table: Rc::new(table), source, name });
+    match purpose {
+        FilePurpose::Events => st.events = loaded,
+        FilePurpose::Background => st.background = loaded,
+    }
+    // A model trained for other data would score the wrong columns.
+    st.run = None;
+    st.run_generation += 1;
+    drop(st);
+    say(TableEvent::Loaded(info));
+}
+
+fn describe(table: &Table, source: &Source, name: &str, purpose: FilePurpose) -> TableInfo {
+    let shown = table.rows().min(PREVIEW_ROWS);
+    let preview = match source.read(table.row_starts[0], table.row_starts[shown]) {
+        Ok(bytes) => (0..shown)
+            .map(|row| {
+                let (a, b) = table.row_span(row);
+                let base = table.row_starts[0];
+                split_record(trim_line_ends(&bytes[(a - base) as usize..(b - base) as usize]), &table.dialect)
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    TableInfo {
+        purpose,
+        file_name: name.to_string(),
+        bytes: source.len(),
+        rows: table.rows(),
+        delimiter: table.dialect.delimiter_name().to_string(),
+        has_header: table.dialect.has_header,
+        columns: table.columns.iter().map(|c| c.summary.clone()).collect(),
+        preview,
+        notes: table.notes.clone(),
+        suggested: TableSetup::suggested(table),
+        simulated: matches!(source, Source::Bytes(_)),
+    }
+}
+
+fn train(state: &Shared, setup: TableSetup) {
+    let mut st = state.borrow_mut();
+    let Some(events) = st.events.as_ref() else {
+        return failed("Load a file (or the simulated events) first.");
+    };
+    let resumable = st.run.as_ref().is_some_and(|r| r.phase == RunPhase::Paused && r.run.setup == setup);
+    if !resumable {
+        let background = match (setup.train_on, st.background.as_ref()) {
+            (TrainOn::OtherFile, Some(b)) => Some(b.table.clone()),
+            _ => None,
+        };
+        match TableRun::new(&events.table, &setup, background.as_deref()) {
+            Ok(run) => {
+                say(TableEvent::TrainStarted { summary: run.summary.clone(), epochs: setup.model.epochs });
+                st.run = Some(Run {
+                    run,
+                    phase: RunPhase::Training,
+                    rows_trained: 0,
+                    training_ms: 0.0,
+                    total_steps: 0,
+                    epoch_loss_sum: 0.0,
+                    epoch_rows: 0,
+                    recent_losses: Vec::new(),
+                });
+            }
+            Err(message) => return failed(message),
+        }
+    }
+    if let Some(run) = st.run.as_mut() {
+        run.phase = RunPhase::Training;
+    }
+    st.run_generation += 1;
+    let generation = st.run_generation;
+    drop(st);
+    wasm_bindgen_futures::spawn_local(run_loop(state.clone(), generation));
+}
+
+async fn run_loop(state: Shared, generation: u64) {
+    loop {
+        {
+            let mut st = state.borrow_mut();
+            if st.run_generation != generation {
+                return;
+            }
+            let Tables { events, run, .. } = &mut *st;
+            let (Some(events), Some(run)) = (events.as_ref(), run.as_mut()) else { return };
+            match run.phase {
+                RunPhase::Training => run.train_for(CHUNK_MILLISECONDS),
+                RunPhase::Scoring => run.score_for(&events.table, &events.source, CHUNK_MILLISECONDS),
+                RunPhase::Paused | RunPhase::Done => return,
+            }
+        }
+        yield_to_event_loop().await;
+    }
+}
+
+impl Run {
+    fn train_for(&mut self, budget_ms: f64) {
+        let start = now_ms();
+        while now_ms() - start < budget_ms {
+            let step_start = now_ms();
+            let result = self.run.step();
+            self.training_ms += now_ms() - step_start;
+            match result {
+                Ok(report) => {
+                    self.total_steps += 1;
+                    self.rows_trained += report.rows;
+                    self.epoch_loss_sum += report.loss as f64 * report.rows as f64;
+                    self.epoch_rows += report.rows;
+                    self.recent_losses.push(report.loss);
+                    if report.epoch_finished {
+                        self.end_epoch(report.epochs_done);
+                    }
+                    if self.run.trainer.is_finished() {
+                        self.post_progress();
+                        self.phase = RunPhase::Scoring;
+                        return;
+                    }
+                }
+                Err(err @ TrainError::Diverged { .. }) => {
+                    // Score with the last good weights, so the visitor still sees what they give.
+                    self.post_progress();
+                    say(TableEvent::Diverged { message: err.to_string() });
+                    self.phase = RunPhase::Scoring;
+                    return;
+                }
+                Err(other) => {
+                    self.phase = RunPhase::Paused;
+                    return failed(format!("Training stopped: {other}."));
+                }
+            }
+        }
+        self.post_progress();
+    }
+
+    fn end_epoch(&mut self, epoch: usize) {
+        let train_loss = (self.epoch_loss_sum / self.epoch_rows.max(1) as f64) as f32;
+        (self.epoch_loss_sum, self.epoch_rows) = (0.0, 0);
+        let validation_loss = self.run.trainer.validation_loss().ok().flatten();
+        self.post_progress();
+        say(TableEvent::EpochEnded { epoch, train_loss, validation_loss });
+    }
+
+    fn post_progress(&mut self) {
+        let trainer = &self.run.trainer;
+        let epochs = trainer.settings().epochs;
+        let per_second = if self.training_ms > 0.0 { self.rows_trained as f64 / (self.training_ms / 1000.0) } else { 0.0 };
+        let steps_left = (epochs - trainer.epochs_done().min(epochs)) * trainer.steps_per_epoch()
+            - trainer.step_in_epoch().min(trainer.steps_per_epoch());
+        let seconds_left = if per_second > 0.0 {
+            steps_left as f64 * trainer.settings().batch_size as f64 / per_second
+        } else {
+            0.0
+        };
+        say(TableEvent::Progress(Progress {
+            epochs_done: trainer.epochs_done(),
+            epochs,
+            step_in_epoch: trainer.step_in_epoch(),
+            steps_per_epoch: trainer.steps_per_epoch(),
+            total_steps: self.total_steps,
+            recent_losses: std::mem::take(&mut self.recent_losses),
+            samples_per_second: per_second,
+            seconds_left,
+        }));
+    }
+
+    fn score_for(&mut self, table: &Table, source: &Source, budget_ms: f64) {
+        let start = now_ms();
+        while !self.run.scoring_done() && now_ms() - start < budget_ms {
+            if let Err(err) = self.run.score_next(table, 4096) {
+                self.phase = RunPhase::Paused;
+                return failed(format!("Scoring stopped: {err}."));
+            }
+        }
+        if !self.run.scoring_done() {
+            return say(TableEvent::Scoring { fraction: self.run.scored_fraction() });
+        }
+        let results = self.run.results();
+        let top_rows = results
+            .top_rows
+            .iter()
+            .enumerate()
+            .map(|(i, &row)| {
+                let (a, b) = table.row_span(row);
+                let cells = source.read(a, b).map(|raw| split_record(trim_line_ends(&raw), &table.dialect)).unwrap_or_default();
+                TopRow { rank: i + 1, line: table.row_lines[row], score: self.run.scores[row], cells }
+            })
+            .collect();
+        self.phase = RunPhase::Done;
+        say(TableEvent::Scored { results, top_rows });
+    }
+}
+
+/// Writes the scored file part by part: the original bytes of each row, re-read from the source, then
+/// the score and rank. The parts become one `Blob` that the page offers as a download.
+async fn download(state: Shared) {
+    let prepared = {
+        let st = state.borrow();
+        match (st.events.as_ref(), st.run.as_ref().filter(|r| r.phase == RunPhase::Done)) {
+            (Some(events), Some(run)) => Some((events.table.clone(), events.source.clone(), events.name.clone(), run.run.scores.clone())),
+            _ => None,
+        }
+    };
+    let Some((table, source, name, scores)) = prepared else {
+        return failed("Score the rows first; then the scored file can be downloaded.");
+    };
+    let ranks = ranks(&scores);
+    let writer = ScoredCsv::new(&table);
+    let header = match table.header_span {
+        Some((a, b)) => match source.read(a, b) {
+            Ok(raw) => Some(raw),
+            Err(reason) => return failed(format!("The download stopped: {reason}.")),
+        },
+        None => None,
+    };
+    let mut out = writer.start(header.as_deref());
+    let parts = js_sys::Array::new();
+    let rows = table.rows();
+    let mut row = 0;
+    while row < rows {
+        let chunk_start = now_ms();
+        while row < rows && now_ms() - chunk_start < CHUNK_MILLISECONDS {
+            // A block of whole rows, about READ_CHUNK bytes, read in one go.
+            let first = row;
+            let base = table.row_starts[first];
+            let mut last = first + 1;
+            while last < rows && table.row_starts[last + 1] - base < READ_CHUNK {
+                last += 1;
+            }
+            let bytes = match source.read(base, table.row_starts[last]) {
+                Ok(bytes) => bytes,
+                Err(reason) => return failed(format!("The download stopped: {reason}.")),
+            };
+            for r in first..last {
+                let (a, b) = table.row_span(r);
+                writer.push_row(&mut out, &bytes[(a - base) as usize..(b - base) as usize], scores[r], ranks[r]);
+            }
+            if out.len() >= DOWNLOAD_PART {
+                parts.push(&js_sys::Uint8Array::from(out.as_slice()));
+                out.clear();
+            }
+            row = last;
+        }
+        say(TableEvent::DownloadProgress { fraction: row as f64 / rows.max(1) as f64 });
+        yield_to_event_loop().await;
+    }
+    parts.push(&js_sys::Uint8Array::from(out.as_slice()));
+    let stem = name.strip_suffix(".csv").or_else(|| name.strip_suffix(".CSV")).unwrap_or(&name);
+    hand_over_parts(&parts, &format!("{stem}-scored.csv"));
+}
+
+fn hand_over(chunks: &[&[u8]], name: &str) {
+    let parts = js_sys::Array::new();
+    for chunk in chunks {
+        parts.push(&js_sys::Uint8Array::from(*chunk));
+    }
+    hand_over_parts(&parts, name);
+}
+
+/// Posts `{ download: Blob, name }` to the page, which saves it through a link.
+fn hand_over_parts(parts: &js_sys::Array, name: &str) {
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("text/csv");
+    let blob = match web_sys::Blob::new_with_u8_array_sequence_and_options(parts, &options) {
+        Ok(blob) => blob,
+        Err(_) => return failed("The browser could not assemble the download (is the tab short of memory?)."),
+    };
+    let message = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&message, &DOWNLOAD_MESSAGE_KEY.into(), &blob);
+    let _ = js_sys::Reflect::set(&message, &"name".into(), &JsValue::from_str(name));
+    if scope().post_message(&message).is_err() {
+        failed("The download could not be handed to the page.");
+    }
+}
