@@ -5,6 +5,7 @@
 
 use anomaly_engine::awareness::{AwarenessSettings, FamilyAuc, FamilyDetail};
 use anomaly_engine::data::anomalies::AnomalyFamily;
+use anomaly_engine::models::VaeWeights;
 use anomaly_engine::table::prepare::TableSetup;
 use anomaly_engine::table::run::{TableResults, ThresholdCounts, TrainingSummary};
 use anomaly_engine::table::ColumnSummary;
@@ -71,6 +72,8 @@ pub enum TableCommand {
     Download,
     /// Hand the loaded toy events to the page as CSV.
     DownloadSample,
+    /// Score every row again in one go and report the time and the model's weights (used by `make bench`).
+    BenchmarkScoring,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,6 +130,7 @@ pub enum TableEvent {
     Failed { message: String },
     ThresholdCounts(ThresholdCounts),
     DownloadProgress { fraction: f64 },
+    ScoringBenchmark { rows: usize, milliseconds: f64, weights: VaeWeights },
 }
 
 /// What the page needs to show a loaded file and let the visitor choose column roles.

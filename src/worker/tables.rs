@@ -98,6 +98,7 @@ pub fn handle(state: &Shared, command: TableCommand) {
             }
         }
         TableCommand::Download => wasm_bindgen_futures::spawn_local(download(state.clone())),
+        TableCommand::BenchmarkScoring => benchmark_scoring(state),
         TableCommand::DownloadSample => {
             let st = state.borrow();
             match st.events.as_ref().map(|l| (&l.source, &l.name)) {
@@ -346,6 +347,27 @@ impl Run {
         self.phase = RunPhase::Done;
         say(TableEvent::Scored { results, top_rows });
     }
+}
+
+/// Scores every row in one go, timed, then restores the results (the scores are the same).
+fn benchmark_scoring(state: &Shared) {
+    let mut st = state.borrow_mut();
+    let Tables { events, run, .. } = &mut *st;
+    let (Some(events), Some(run)) = (events.as_ref(), run.as_mut().filter(|r| r.phase == RunPhase::Done)) else {
+        return failed("Train and score first; then the scoring can be timed.");
+    };
+    let weights = match run.run.trainer.model().weights() {
+        Ok(weights) => weights,
+        Err(err) => return failed(format!("The weights could not be read: {err}.")),
+    };
+    run.run.restart_scoring();
+    let start = now_ms();
+    if let Err(err) = run.run.score_next(&events.table, events.table.rows()) {
+        return failed(format!("Scoring stopped: {err}."));
+    }
+    let milliseconds = now_ms() - start;
+    run.run.results();
+    say(TableEvent::ScoringBenchmark { rows: events.table.rows(), milliseconds, weights });
 }
 
 /// Writes the scored file part by part: the original bytes of each row, re-read from the source, then

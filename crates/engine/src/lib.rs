@@ -10,6 +10,7 @@
 pub mod awareness;
 pub mod data;
 pub mod evaluate;
+pub mod inference;
 pub mod metrics;
 pub mod presets;
 pub mod models;

@@ -169,6 +169,8 @@ impl TableState {
             }
             TableEvent::ThresholdCounts(counts) => self.counts.set(Some(counts)),
             TableEvent::DownloadProgress { fraction } => self.downloading.set(Some(fraction)),
+            // Only `make bench` asks for this, from its own page.
+            TableEvent::ScoringBenchmark { .. } => {}
         }
     }
 }

@@ -229,6 +229,16 @@ impl FeatureTransform {
         }
         Some(if self.log { (value as f64).ln() } else { value as f64 })
     }
+
+    /// The prepared value, in f32 arithmetic (as fast as scoring needs; both the row and the batch path
+    /// use exactly this, so a row prepares the same either way). None when missing.
+    fn apply(&self, value: f32) -> Option<f32> {
+        if !value.is_finite() || (self.log && value <= 0.0) {
+            return None;
+        }
+        let raw = if self.log { value.ln() } else { value };
+        Some((raw - self.mean as f32) / self.std as f32)
+    }
 }
 
 impl Preprocessing {
@@ -262,13 +272,39 @@ impl Preprocessing {
     /// policy drops such rows (`out` is then meaningless).
     pub fn transform_row(&self, table: &Table, columns: &[usize], row: usize, out: &mut [f32]) -> bool {
         for ((transform, &k), slot) in self.features.iter().zip(columns).zip(out.iter_mut()) {
-            match transform.raw(table.columns[k].number(row)) {
-                Some(x) => *slot = ((x - transform.mean) / transform.std) as f32,
+            match transform.apply(table.columns[k].number(row)) {
+                Some(x) => *slot = x,
                 None if self.missing == MissingPolicy::Impute => *slot = 0.0, // the training mean, standardised
                 None => return false,
             }
         }
         true
+    }
+
+    /// Prepares rows `start..end` at once, column by column (the fast path for scoring every row):
+    /// `out` gets (end − start) × features values; `keep[i]` is false for a row the policy drops.
+    pub fn transform_rows(&self, table: &Table, columns: &[usize], start: usize, end: usize, out: &mut [f32], keep: &mut [bool]) {
+        let (n, features) = (end - start, self.features.len());
+        keep[..n].fill(true);
+        for (k, (transform, &column)) in self.features.iter().zip(columns).enumerate() {
+            let impute = self.missing == MissingPolicy::Impute;
+            let values = match &table.columns[column].data {
+                super::ColumnData::Numeric(values) => &values[start..end],
+                super::ColumnData::Text { .. } => {
+                    // Cannot happen for a feature (setup problems refuse it); treat as missing.
+                    for i in 0..n {
+                        out[i * features + k] = 0.0;
+                        keep[i] &= impute;
+                    }
+                    continue;
+                }
+            };
+            for (i, &v) in values.iter().enumerate() {
+                let prepared = transform.apply(v);
+                out[i * features + k] = prepared.unwrap_or(0.0);
+                keep[i] &= prepared.is_some() || impute;
+            }
+        }
     }
 
     /// Whether the row has every feature (missing ones are imputed or drop the row).
@@ -393,6 +429,25 @@ mod tests {
         let mut out = [9.0, 9.0];
         assert!(p.transform_row(&t, &[0, 1], 1, &mut out));
         assert_eq!(out[0], 0.0, "an imputed value sits at the training mean");
+    }
+
+    #[test]
+    fn the_batch_path_prepares_rows_like_the_row_path() {
+        let t = table("a,b,c\n1,10,5\n2,,6\n-1,30,7\n4,40,\n");
+        for missing in [MissingPolicy::DropRow, MissingPolicy::Impute] {
+            let p = Preprocessing::fit(&t, &[0, 1, 2], &[false, true, false], missing, &[0, 1, 2, 3]);
+            let mut batch = vec![0f32; 4 * 3];
+            let mut keep = vec![false; 4];
+            p.transform_rows(&t, &[0, 1, 2], 0, 4, &mut batch, &mut keep);
+            for row in 0..4 {
+                let mut one = [0f32; 3];
+                let kept = p.transform_row(&t, &[0, 1, 2], row, &mut one);
+                assert_eq!(kept, keep[row], "{missing:?} row {row}");
+                if kept {
+                    assert_eq!(&batch[row * 3..row * 3 + 3], &one);
+                }
+            }
+        }
     }
 
     #[test]

@@ -2,14 +2,13 @@
 //! column roles. Training and scoring both advance a slice at a time, so the worker can report progress
 //! and answer Pause or Cancel between slices.
 
-use candle_core::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use super::column::NO_LABEL;
 use super::prepare::{select_rows, Preprocessing, Role, TableSetup, TrainOn, MIN_TRAINING_ROWS};
 use super::Table;
 use crate::metrics::{robust_range, roc_curve, Histogram, Roc};
-use crate::models::vae::kl_divergence;
+use crate::inference::CpuScorer;
 use crate::models::Likelihood;
 use crate::sic::{sic_figures, SicFigures};
 use crate::train::{TrainData, TrainError, Trainer};
@@ -62,6 +61,8 @@ pub struct TableRun {
     pub summary: TrainingSummary,
     /// NaN until scored, and for rows that cannot be scored.
     pub scores: Vec<f32>,
+    /// The fused scorer for the trained weights, made when scoring starts.
+    scorer: Option<CpuScorer>,
     scored_upto: usize,
     /// Scores sorted descending, with their labels, for threshold counts.
     sorted: Vec<(f32, u8)>,
@@ -137,6 +138,7 @@ impl TableRun {
             labels,
             summary,
             scores: vec![f32::NAN; table.rows()],
+            scorer: None,
             scored_upto: 0,
             sorted: Vec::new(),
         })
@@ -157,6 +159,7 @@ impl TableRun {
     /// Starts scoring again from the first row (after more training).
     pub fn restart_scoring(&mut self) {
         self.scored_upto = 0;
+        self.scorer = None;
         self.scores.iter_mut().for_each(|s| *s = f32::NAN);
         self.sorted.clear();
     }
@@ -165,31 +168,22 @@ impl TableRun {
     pub fn score_next(&mut self, table: &Table, max_rows: usize) -> Result<(), TrainError> {
         let features = self.columns.len();
         let end = (self.scored_upto + max_rows).min(table.rows());
-        let model = self.trainer.model();
+        if self.scorer.is_none() {
+            let weights = self.trainer.model().weights()?;
+            self.scorer = Some(CpuScorer::new(&weights, Likelihood::Gaussian, self.setup.model.score_with_kl));
+        }
+        let scorer = self.scorer.as_ref().expect("made above");
+        let mut batch = vec![0f32; SCORE_BATCH * features];
+        let mut keep = vec![true; SCORE_BATCH];
+        let mut scores = vec![0f32; SCORE_BATCH];
         let mut start = self.scored_upto;
-        let mut batch = Vec::with_capacity(SCORE_BATCH * features);
-        let mut batch_rows = Vec::with_capacity(SCORE_BATCH);
-        let mut slot = vec![0f32; features];
         while start < end {
             let stop = (start + SCORE_BATCH).min(end);
-            batch.clear();
-            batch_rows.clear();
-            for row in start..stop {
-                if self.preprocessing.transform_row(table, &self.columns, row, &mut slot) {
-                    batch.extend_from_slice(&slot);
-                    batch_rows.push(row);
-                }
-            }
-            if !batch_rows.is_empty() {
-                let x = Tensor::from_slice(&batch, (batch_rows.len(), features), &Device::Cpu)?;
-                let out = model.forward_mean(&x)?;
-                let mut score = model.reconstruction_error(&out.logits, &x)?;
-                if self.setup.model.score_with_kl {
-                    score = (score + kl_divergence(&out.mean, &out.log_variance)?)?;
-                }
-                for (&row, value) in batch_rows.iter().zip(score.to_vec1::<f32>()?) {
-                    self.scores[row] = value;
-                }
+            let n = stop - start;
+            self.preprocessing.transform_rows(table, &self.columns, start, stop, &mut batch, &mut keep);
+            scorer.score(&batch[..n * features], &mut scores[..n]);
+            for i in 0..n {
+                self.scores[start + i] = if keep[i] { scores[i] } else { f32::NAN };
             }
             start = stop;
         }

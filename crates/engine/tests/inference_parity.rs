@@ -1,0 +1,63 @@
+//! The fused CPU scorer gives candle's scores, to float rounding, for both likelihoods, with and
+//! without the KL term, for odd row counts and extreme inputs.
+
+use anomaly_engine::inference::CpuScorer;
+use anomaly_engine::models::Likelihood;
+use anomaly_engine::rng::SeededRng;
+use anomaly_engine::score::score_rows;
+use anomaly_engine::train::{TrainData, Trainer};
+use anomaly_engine::TrainSettings;
+
+fn trained(features: usize, likelihood: Likelihood, seed: u64) -> Trainer {
+    let mut rng = SeededRng::new(seed);
+    let mut row = || -> Vec<f32> {
+        (0..features).map(|_| if likelihood == Likelihood::Gaussian { rng.normal() } else { rng.uniform() }).collect()
+    };
+    let train: Vec<f32> = (0..96).flat_map(|_| row()).collect();
+    let settings = TrainSettings { hidden_units: 24, latent_dims: 3, batch_size: 16, epochs: 2, seed, ..Default::default() };
+    let mut trainer = Trainer::new(&settings, TrainData { features, likelihood, train, validation: vec![] }).unwrap();
+    while !trainer.is_finished() {
+        trainer.step().unwrap();
+    }
+    trainer
+}
+
+fn assert_close(fused: &[f32], reference: &[f32]) {
+    assert_eq!(fused.len(), reference.len());
+    for (i, (a, b)) in fused.iter().zip(reference).enumerate() {
+        assert!((a - b).abs() <= 1e-4 * b.abs().max(1.0), "row {i}: fused {a}, candle {b}");
+    }
+}
+
+#[test]
+fn fused_scores_equal_candle_scores() {
+    for likelihood in [Likelihood::Gaussian, Likelihood::Bernoulli] {
+        for with_kl in [false, true] {
+            for rows in [1, 3, 4, 5, 37] {
+                let features = 13;
+                let trainer = trained(features, likelihood, rows as u64);
+                let mut rng = SeededRng::new(99);
+                let mut data: Vec<f32> = (0..rows * features).map(|_| rng.normal() * 2.0).collect();
+                if likelihood == Likelihood::Bernoulli {
+                    data.iter_mut().for_each(|v| *v = v.abs().min(1.0));
+                }
+                let reference = score_rows(trainer.model(), &data, with_kl).unwrap().scores;
+                let scorer = CpuScorer::new(&trainer.model().weights().unwrap(), likelihood, with_kl);
+                let mut fused = vec![0f32; rows];
+                scorer.score(&data, &mut fused);
+                assert_close(&fused, &reference);
+            }
+        }
+    }
+}
+
+#[test]
+fn extreme_inputs_agree_too() {
+    let features = 6;
+    let trainer = trained(features, Likelihood::Gaussian, 4);
+    let data: Vec<f32> = [1e4f32, -1e4, 0.0, 1e-30, 123.5, -7.0].repeat(5);
+    let reference = score_rows(trainer.model(), &data, false).unwrap().scores;
+    let mut fused = vec![0f32; 5];
+    CpuScorer::new(&trainer.model().weights().unwrap(), Likelihood::Gaussian, false).score(&data, &mut fused);
+    assert_close(&fused, &reference);
+}
