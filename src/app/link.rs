@@ -6,8 +6,8 @@
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 
-use super::state::Playground;
-use anomaly_engine::share::{decode, encode, SharedSetup};
+use super::state::{Playground, View};
+use anomaly_engine::share::{decode, encode, LinkView, SharedSetup};
 
 fn current_fragment() -> Option<String> {
     web_sys::window()?.location().hash().ok().filter(|h| h.len() > 1)
@@ -19,14 +19,32 @@ fn apply_fragment(state: Playground, fragment: &str) {
     state.unreadable.set(Vec::new());
     state.settings.set(decoded.setup.digits.clone());
     state.awareness.set(decoded.setup.awareness.clone());
+    state.view.set(match decoded.setup.view {
+        LinkView::Digits => View::Digits,
+        LinkView::Table => View::Table,
+    });
+    state.table.simulation.set(decoded.setup.simulation);
     if let Some(summary) = decoded.summary() {
         state.notice.set(Some(summary));
     }
 }
 
+/// The setup on screen, as a link carries it (tracked: an effect that calls this reruns on any change).
+fn current_setup(state: Playground) -> SharedSetup {
+    SharedSetup {
+        digits: state.settings.get(),
+        awareness: state.awareness.get(),
+        view: match state.view.get() {
+            View::Digits => LinkView::Digits,
+            View::Table => LinkView::Table,
+        },
+        simulation: state.table.simulation.get(),
+    }
+}
+
 /// The shareable address of the current setup.
 pub fn share_url(state: Playground) -> String {
-    let setup = SharedSetup { digits: state.settings.get(), awareness: state.awareness.get() };
+    let setup = current_setup(state);
     let base = web_sys::window()
         .and_then(|w| w.location().href().ok())
         .map(|href| href.split('#').next().unwrap_or_default().to_string())
@@ -42,7 +60,7 @@ pub fn sync_with_address_bar(state: Playground) {
     if let Some(window) = web_sys::window() {
         let on_hash_change = Closure::<dyn FnMut()>::new(move || {
             if let Some(fragment) = current_fragment() {
-                let ours = encode(&SharedSetup { digits: state.settings.get_untracked(), awareness: state.awareness.get_untracked() });
+                let ours = untrack(|| encode(&current_setup(state)));
                 if fragment.trim_start_matches('#') != ours {
                     apply_fragment(state, &fragment);
                 }
@@ -52,16 +70,17 @@ pub fn sync_with_address_bar(state: Playground) {
         on_hash_change.forget(); // lives as long as the page
     }
     Effect::new(move |_| {
-        let fragment = format!("#{}", encode(&SharedSetup { digits: state.settings.get(), awareness: state.awareness.get() }));
+        let fragment = format!("#{}", encode(&current_setup(state)));
         if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
             let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&fragment));
         }
     });
 }
 
-/// The link to this setup, in a field that can be selected, with a Copy button.
+/// The link to this setup, in a field that can be selected, with a Copy button. Each view has one;
+/// `prefix` keeps their element ids apart.
 #[component]
-pub fn SharePanel() -> impl IntoView {
+pub fn SharePanel(#[prop(optional)] prefix: &'static str) -> impl IntoView {
     let state = expect_context::<Playground>();
     let copied = RwSignal::new(None::<String>);
     let link = move || share_url(state);
@@ -83,11 +102,11 @@ pub fn SharePanel() -> impl IntoView {
     };
     view! {
         <div class="share">
-            <label for="share-link">"Link to this setup"</label>
+            <label for=format!("{prefix}share-link")>"Link to this setup"</label>
             <div class="share-row">
-                <input id="share-link" type="text" readonly prop:value=link
-                    on:focus=|ev| { let _ = event_target::<web_sys::HtmlInputElement>(&ev).select(); }/>
-                <button type="button" id="copy-link" on:click=copy>"Copy"</button>
+                <input id=format!("{prefix}share-link") type="text" readonly prop:value=link
+                    on:focus=|ev| { event_target::<web_sys::HtmlInputElement>(&ev).select(); }/>
+                <button type="button" id=format!("{prefix}copy-link") on:click=copy>"Copy"</button>
             </div>
             <p class="hint" role="status" aria-live="polite">{move || copied.get()}</p>
         </div>

@@ -4,7 +4,7 @@
 mod awareness;
 mod controls;
 mod latent;
-mod link;
+pub(crate) mod link;
 mod loss;
 mod reconstructions;
 mod scores;

@@ -1,6 +1,7 @@
 //! The four line and point charts: loss curve, latent space, score histograms and the ROC curve.
 
-use plotters::coord::Shift;
+use plotters::coord::ranged1d::ValueFormatter;
+use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
@@ -52,6 +53,40 @@ fn px(size: &CanvasSize, css_pixels: f64) -> u32 {
     (css_pixels * size.scale).round() as u32
 }
 
+/// Grid, tick labels and axis names in the playground's style.
+fn draw_axes<X, Y>(
+    chart: &mut ChartContext<'_, CanvasBackend, Cartesian2d<X, Y>>,
+    size: &CanvasSize,
+    x_desc: impl Into<String>,
+    y_desc: impl Into<String>,
+) -> DrawResult
+where
+    X: Ranged + ValueFormatter<X::ValueType>,
+    Y: Ranged + ValueFormatter<Y::ValueType>,
+{
+    chart
+        .configure_mesh()
+        .light_line_style(GRID)
+        .label_style(font(size, 11.0))
+        .axis_desc_style(font(size, 12.0))
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .draw()
+        .map_err(|e| e.to_string())
+}
+
+/// The key of a chart's series, in a corner, on a translucent box.
+fn draw_key<CT: CoordTranslate>(chart: &mut ChartContext<'_, CanvasBackend, CT>, size: &CanvasSize, position: SeriesLabelPosition) -> DrawResult {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .label_font(font(size, 11.0))
+        .background_style(WHITE.mix(0.85))
+        .border_style(GRID)
+        .draw()
+        .map_err(|e| e.to_string())
+}
+
 /// Training loss per step (thin line) and validation loss per epoch (dashed with dots).
 /// `per` names what one loss value is averaged over ("digit", "row").
 pub fn loss_curve(canvas: &HtmlCanvasElement, step_losses: &[f32], steps_per_epoch: usize, validation: &[(usize, f32)], per: &str) -> DrawResult {
@@ -72,15 +107,7 @@ pub fn loss_curve(canvas: &HtmlCanvasElement, step_losses: &[f32], steps_per_epo
         .y_label_area_size(px(&size, 48.0))
         .build_cartesian_2d(0f32..x_max, (low - pad)..(high + pad))
         .map_err(|e| e.to_string())?;
-    chart
-        .configure_mesh()
-        .light_line_style(GRID)
-        .label_style(font(&size, 11.0))
-        .axis_desc_style(font(&size, 12.0))
-        .x_desc("epoch")
-        .y_desc(format!("loss per {per}"))
-        .draw()
-        .map_err(|e| e.to_string())?;
+    draw_axes(&mut chart, &size, "epoch", format!("loss per {per}"))?;
     let thin = ShapeStyle::from(&NORMAL).stroke_width(px(&size, 1.5));
     chart
         .draw_series(LineSeries::new(train, thin))
@@ -99,14 +126,7 @@ pub fn loss_curve(canvas: &HtmlCanvasElement, step_losses: &[f32], steps_per_epo
             .label("validation (each epoch)")
             .legend(move |(x, y)| Circle::new((x + 8, y), radius, style.filled()));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font(font(&size, 11.0))
-        .background_style(WHITE.mix(0.85))
-        .border_style(GRID)
-        .draw()
-        .map_err(|e| e.to_string())?;
+    draw_key(&mut chart, &size, SeriesLabelPosition::UpperRight)?;
     area.present().map_err(|e| e.to_string())
 }
 
@@ -128,15 +148,7 @@ pub fn latent_scatter(canvas: &HtmlCanvasElement, points: &[LatentPoint], explai
         .y_label_area_size(px(&size, 44.0))
         .build_cartesian_2d(bound(|p| p.x), bound(|p| p.y))
         .map_err(|e| e.to_string())?;
-    chart
-        .configure_mesh()
-        .light_line_style(GRID)
-        .label_style(font(&size, 11.0))
-        .axis_desc_style(font(&size, 12.0))
-        .x_desc(format!("principal axis 1 ({:.0}% of variance)", explained[0] * 100.0))
-        .y_desc(format!("axis 2 ({:.0}%)", explained[1] * 100.0))
-        .draw()
-        .map_err(|e| e.to_string())?;
+    draw_axes(&mut chart, &size, format!("principal axis 1 ({:.0}% of variance)", explained[0] * 100.0), format!("axis 2 ({:.0}%)", explained[1] * 100.0))?;
     let glyph = ("sans-serif", 11.0 * size.scale).into_font().style(FontStyle::Bold);
     chart
         .draw_series(points.iter().map(|p| {
@@ -201,14 +213,7 @@ pub fn score_histograms(canvas: &HtmlCanvasElement, normal: &Histogram, anomalou
             .label(format!("{} (outline)", names.anomalous))
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], style));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font(font(&size, 11.0))
-        .background_style(WHITE.mix(0.85))
-        .border_style(GRID)
-        .draw()
-        .map_err(|e| e.to_string())?;
+    draw_key(&mut chart, &size, SeriesLabelPosition::UpperRight)?;
     area.present().map_err(|e| e.to_string())
 }
 
@@ -226,15 +231,7 @@ pub fn roc_curves(canvas: &HtmlCanvasElement, curves: &[(&Roc, String)], names: 
         .y_label_area_size(px(&size, 44.0))
         .build_cartesian_2d(0f64..1f64, 0f64..1f64)
         .map_err(|e| e.to_string())?;
-    chart
-        .configure_mesh()
-        .light_line_style(GRID)
-        .label_style(font(&size, 11.0))
-        .axis_desc_style(font(&size, 12.0))
-        .x_desc(names.flagged)
-        .y_desc(names.found)
-        .draw()
-        .map_err(|e| e.to_string())?;
+    draw_axes(&mut chart, &size, names.flagged, names.found)?;
     let guess = ShapeStyle::from(&BLIND_GUESS).stroke_width(px(&size, 1.0));
     chart
         .draw_series(DashedLineSeries::new(vec![(0.0, 0.0), (1.0, 1.0)], px(&size, 5.0), px(&size, 5.0), guess))
@@ -260,14 +257,7 @@ pub fn roc_curves(canvas: &HtmlCanvasElement, curves: &[(&Roc, String)], names: 
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 6, y)], style));
         }
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .label_font(font(&size, 11.0))
-        .background_style(WHITE.mix(0.85))
-        .border_style(GRID)
-        .draw()
-        .map_err(|e| e.to_string())?;
+    draw_key(&mut chart, &size, SeriesLabelPosition::LowerRight)?;
     area.present().map_err(|e| e.to_string())
 }
 
@@ -282,15 +272,7 @@ pub fn sic_curve(canvas: &HtmlCanvasElement, curve: &[(f64, f64)], max: (f64, f6
         .y_label_area_size(px(&size, 44.0))
         .build_cartesian_2d(0f64..1f64, 0f64..top)
         .map_err(|e| e.to_string())?;
-    chart
-        .configure_mesh()
-        .light_line_style(GRID)
-        .label_style(font(&size, 11.0))
-        .axis_desc_style(font(&size, 12.0))
-        .x_desc("signal kept (ε_S)")
-        .y_desc("SIC = ε_S / √ε_B")
-        .draw()
-        .map_err(|e| e.to_string())?;
+    draw_axes(&mut chart, &size, "signal kept (ε_S)", "SIC = ε_S / √ε_B")?;
     let guess = ShapeStyle::from(&BLIND_GUESS).stroke_width(px(&size, 1.0));
     chart
         .draw_series(DashedLineSeries::new(vec![(0.0, 1.0), (1.0, 1.0)], px(&size, 5.0), px(&size, 5.0), guess))
@@ -309,13 +291,6 @@ pub fn sic_curve(canvas: &HtmlCanvasElement, curve: &[(f64, f64)], max: (f64, f6
         .map_err(|e| e.to_string())?
         .label("maximum (triangle)")
         .legend(move |(x, y)| TriangleMarker::new((x + 8, y), 5, marker));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font(font(&size, 11.0))
-        .background_style(WHITE.mix(0.85))
-        .border_style(GRID)
-        .draw()
-        .map_err(|e| e.to_string())?;
+    draw_key(&mut chart, &size, SeriesLabelPosition::UpperRight)?;
     area.present().map_err(|e| e.to_string())
 }

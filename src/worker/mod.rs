@@ -4,6 +4,7 @@
 //! runs in chunks of about [`CHUNK_MILLISECONDS`], yielding to the event loop after each, which keeps
 //! every command answered within a fraction of a second. The page never computes anything itself.
 
+mod meter;
 mod session;
 mod source;
 mod tables;

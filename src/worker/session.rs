@@ -10,8 +10,9 @@ use anomaly_engine::evaluate::DigitExperiment;
 use anomaly_engine::train::{TrainData, TrainError, Trainer};
 use anomaly_engine::TrainSettings;
 
+use super::meter::Meter;
 use super::{now_ms, post};
-use crate::protocol::{Event, FamilyThumbnail, Progress, StepUnit};
+use crate::protocol::{Event, FamilyThumbnail, StepUnit};
 
 #[derive(Default)]
 pub struct WorkerState {
@@ -25,12 +26,7 @@ pub struct Session {
     experiment: DigitExperiment,
     pub running: bool,
     stop_after: Option<StepUnit>,
-    rows_trained: usize,
-    training_ms: f64,
-    total_steps: usize,
-    epoch_loss_sum: f64,
-    epoch_rows: usize,
-    recent_losses: Vec<f32>,
+    meter: Meter,
     ended: bool,
     /// Stage 2 (Anomaly Awareness), while it runs or after it ran; the trainer's model then holds the
     /// fine-tuned weights and this run holds the stage-1 weights to go back to.
@@ -87,12 +83,7 @@ impl Session {
             experiment,
             running: false,
             stop_after: None,
-            rows_trained: 0,
-            training_ms: 0.0,
-            total_steps: 0,
-            epoch_loss_sum: 0.0,
-            epoch_rows: 0,
-            recent_losses: Vec::new(),
+            meter: Meter::default(),
             ended: false,
             last_evaluation_ms: f64::NEG_INFINITY,
             stage2: None,
@@ -110,14 +101,10 @@ impl Session {
         while self.running && now_ms() - chunk_start < budget_ms {
             let step_start = now_ms();
             let result = self.experiment.trainer.step();
-            self.training_ms += now_ms() - step_start;
+            let spent = now_ms() - step_start;
             match result {
                 Ok(report) => {
-                    self.total_steps += 1;
-                    self.rows_trained += report.rows;
-                    self.epoch_loss_sum += report.loss as f64 * report.rows as f64;
-                    self.epoch_rows += report.rows;
-                    self.recent_losses.push(report.loss);
+                    self.meter.record(&report, spent);
                     let evaluated = report.epoch_finished && self.end_epoch(report.epochs_done);
                     let finished = self.experiment.trainer.is_finished();
                     let step_done = match self.stop_after {
@@ -144,6 +131,7 @@ impl Session {
                     }
                 }
                 Err(err) => {
+                    self.meter.add_time(spent);
                     self.running = false;
                     self.ended = true;
                     self.post_progress();
@@ -163,9 +151,7 @@ impl Session {
 
     /// Reports the epoch's losses; returns whether the test digits were evaluated too.
     fn end_epoch(&mut self, epoch: usize) -> bool {
-        let train_loss = (self.epoch_loss_sum / self.epoch_rows.max(1) as f64) as f32;
-        self.epoch_loss_sum = 0.0;
-        self.epoch_rows = 0;
+        let train_loss = self.meter.end_epoch();
         let validation_loss = match self.experiment.trainer.validation_loss() {
             Ok(loss) => loss,
             Err(err) => {
@@ -192,26 +178,7 @@ impl Session {
     }
 
     fn post_progress(&mut self) {
-        let trainer = &self.experiment.trainer;
-        let settings = trainer.settings();
-        let samples_per_second = if self.training_ms > 0.0 { self.rows_trained as f64 / (self.training_ms / 1000.0) } else { 0.0 };
-        let steps_left = (settings.epochs - trainer.epochs_done().min(settings.epochs)) * trainer.steps_per_epoch()
-            - trainer.step_in_epoch().min(trainer.steps_per_epoch());
-        let seconds_left = if samples_per_second > 0.0 {
-            steps_left as f64 * settings.batch_size as f64 / samples_per_second
-        } else {
-            0.0
-        };
-        post(&Event::Progress(Progress {
-            epochs_done: trainer.epochs_done(),
-            epochs: settings.epochs,
-            step_in_epoch: trainer.step_in_epoch(),
-            steps_per_epoch: trainer.steps_per_epoch(),
-            total_steps: self.total_steps,
-            recent_losses: std::mem::take(&mut self.recent_losses),
-            samples_per_second,
-            seconds_left,
-        }));
+        post(&Event::Progress(self.meter.progress(&self.experiment.trainer)));
     }
 
     /// Goes back to the stage-1 weights if stage 2 changed them.

@@ -16,9 +16,10 @@ use anomaly_engine::table::{check_size, dijet, Table, TableParser};
 use anomaly_engine::train::TrainError;
 use wasm_bindgen::prelude::*;
 
+use super::meter::Meter;
 use super::source::Source;
 use super::{now_ms, post, scope, yield_to_event_loop, CHUNK_MILLISECONDS};
-use crate::protocol::{Event, FilePurpose, Progress, TableCommand, TableEvent, TableInfo, TopRow, DOWNLOAD_MESSAGE_KEY};
+use crate::protocol::{Event, FilePurpose, TableCommand, TableEvent, TableInfo, TopRow, DOWNLOAD_MESSAGE_KEY};
 
 /// Bytes read from the file per slice.
 const READ_CHUNK: u64 = 4 << 20;
@@ -43,12 +44,7 @@ enum RunPhase {
 struct Run {
     run: TableRun,
     phase: RunPhase,
-    rows_trained: usize,
-    training_ms: f64,
-    total_steps: usize,
-    epoch_loss_sum: f64,
-    epoch_rows: usize,
-    recent_losses: Vec<f32>,
+    meter: Meter,
 }
 
 #[derive(Default)]
@@ -210,16 +206,7 @@ fn train(state: &Shared, setup: TableSetup) {
         match TableRun::new(&events.table, &setup, background.as_deref()) {
             Ok(run) => {
                 say(TableEvent::TrainStarted { summary: run.summary.clone(), epochs: setup.model.epochs });
-                st.run = Some(Run {
-                    run,
-                    phase: RunPhase::Training,
-                    rows_trained: 0,
-                    training_ms: 0.0,
-                    total_steps: 0,
-                    epoch_loss_sum: 0.0,
-                    epoch_rows: 0,
-                    recent_losses: Vec::new(),
-                });
+                st.run = Some(Run { run, phase: RunPhase::Training, meter: Meter::default() });
             }
             Err(message) => return failed(message),
         }
@@ -258,14 +245,10 @@ impl Run {
         while now_ms() - start < budget_ms {
             let step_start = now_ms();
             let result = self.run.step();
-            self.training_ms += now_ms() - step_start;
+            let spent = now_ms() - step_start;
             match result {
                 Ok(report) => {
-                    self.total_steps += 1;
-                    self.rows_trained += report.rows;
-                    self.epoch_loss_sum += report.loss as f64 * report.rows as f64;
-                    self.epoch_rows += report.rows;
-                    self.recent_losses.push(report.loss);
+                    self.meter.record(&report, spent);
                     if report.epoch_finished {
                         self.end_epoch(report.epochs_done);
                     }
@@ -276,6 +259,7 @@ impl Run {
                     }
                 }
                 Err(err @ TrainError::Diverged { .. }) => {
+                    self.meter.add_time(spent);
                     // Score with the last good weights, so the visitor still sees what they give.
                     self.post_progress();
                     say(TableEvent::Diverged { message: err.to_string() });
@@ -292,34 +276,14 @@ impl Run {
     }
 
     fn end_epoch(&mut self, epoch: usize) {
-        let train_loss = (self.epoch_loss_sum / self.epoch_rows.max(1) as f64) as f32;
-        (self.epoch_loss_sum, self.epoch_rows) = (0.0, 0);
+        let train_loss = self.meter.end_epoch();
         let validation_loss = self.run.trainer.validation_loss().ok().flatten();
         self.post_progress();
         say(TableEvent::EpochEnded { epoch, train_loss, validation_loss });
     }
 
     fn post_progress(&mut self) {
-        let trainer = &self.run.trainer;
-        let epochs = trainer.settings().epochs;
-        let per_second = if self.training_ms > 0.0 { self.rows_trained as f64 / (self.training_ms / 1000.0) } else { 0.0 };
-        let steps_left = (epochs - trainer.epochs_done().min(epochs)) * trainer.steps_per_epoch()
-            - trainer.step_in_epoch().min(trainer.steps_per_epoch());
-        let seconds_left = if per_second > 0.0 {
-            steps_left as f64 * trainer.settings().batch_size as f64 / per_second
-        } else {
-            0.0
-        };
-        say(TableEvent::Progress(Progress {
-            epochs_done: trainer.epochs_done(),
-            epochs,
-            step_in_epoch: trainer.step_in_epoch(),
-            steps_per_epoch: trainer.steps_per_epoch(),
-            total_steps: self.total_steps,
-            recent_losses: std::mem::take(&mut self.recent_losses),
-            samples_per_second: per_second,
-            seconds_left,
-        }));
+        say(TableEvent::Progress(self.meter.progress(&self.run.trainer)));
     }
 
     fn score_for(&mut self, table: &Table, source: &Source, budget_ms: f64) {

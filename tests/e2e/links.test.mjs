@@ -59,3 +59,26 @@ test('the same link, opened twice, trains to the same AUC', async () => {
   assert.match(aucs[0], /^\d\.\d{3}$/);
   assert.equal(aucs[1], aucs[0]);
 });
+
+test('a link can open the table view with the simulated events it names', async () => {
+  const { page, context, problems } = await openPage(app.browser, `${app.server.url}#view=table&sim.rows=500&sim.signal=0.1&sim.seed=3`);
+  await ready(page);
+  assert.equal(await page.getAttribute('#tab-table', 'aria-selected'), 'true');
+  assert.equal(await page.isVisible('#table-view'), true);
+  assert.equal(await page.isVisible('#digits-view'), false);
+  assert.equal(await page.inputValue('#table_sim_rows'), '500');
+  assert.equal(await page.inputValue('#table_sim_fraction'), '0.1');
+  assert.equal(await page.inputValue('#table_sim_seed'), '3');
+  await page.click('#simulate');
+  await page.waitForSelector('#toy-label');
+  assert.match(await page.textContent('#file-summary'), /^500 rows × 6 columns/);
+  // Switching views by keyboard updates the link, without a new history entry.
+  const historyBefore = await page.evaluate(() => history.length);
+  await page.focus('#tab-table');
+  await page.keyboard.press('ArrowLeft');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'tab-digits');
+  assert.match(await page.evaluate(() => location.hash), /view=digits/);
+  assert.equal(await page.evaluate(() => history.length), historyBefore);
+  assert.deepEqual(problems, []);
+  await context.close();
+});

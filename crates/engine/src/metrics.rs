@@ -28,19 +28,7 @@ pub struct Roc {
 /// example contributes a diagonal step worth half, which makes the AUC equal the Mann–Whitney statistic
 /// P(score_anomalous > score_normal) + ½ P(equal).
 pub fn roc_curve(scores: &[f32], is_anomaly: &[bool]) -> Result<Roc, MetricError> {
-    if scores.len() != is_anomaly.len() {
-        return Err(MetricError::LengthMismatch { scores: scores.len(), labels: is_anomaly.len() });
-    }
-    if let Some(index) = scores.iter().position(|s| !s.is_finite()) {
-        return Err(MetricError::NonFiniteScore { index });
-    }
-    let positives = is_anomaly.iter().filter(|&&a| a).count();
-    let negatives = scores.len() - positives;
-    if positives == 0 || negatives == 0 {
-        return Err(MetricError::OneClassOnly { normal: negatives, anomalous: positives });
-    }
-    let mut order: Vec<usize> = (0..scores.len()).collect();
-    order.sort_unstable_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let Ranked { order, positives, negatives } = rank(scores, is_anomaly)?;
 
     let (mut tp, mut fp) = (0u64, 0u64);
     let mut fpr = vec![0.0];
@@ -62,6 +50,33 @@ pub fn roc_curve(scores: &[f32], is_anomaly: &[bool]) -> Result<Roc, MetricError
     }
     let auc = area_twice as f64 / (2.0 * positives as f64 * negatives as f64);
     Ok(Roc { false_positive_rate: fpr, true_positive_rate: tpr, auc })
+}
+
+/// A labelled sample checked and ordered for sweeping a threshold from the highest score down.
+pub(crate) struct Ranked {
+    /// Indices, highest score first.
+    pub order: Vec<usize>,
+    pub positives: usize,
+    pub negatives: usize,
+}
+
+/// Checks that scores and labels match, scores are finite and both classes are present, then orders
+/// the indices by descending score.
+pub(crate) fn rank(scores: &[f32], is_positive: &[bool]) -> Result<Ranked, MetricError> {
+    if scores.len() != is_positive.len() {
+        return Err(MetricError::LengthMismatch { scores: scores.len(), labels: is_positive.len() });
+    }
+    if let Some(index) = scores.iter().position(|s| !s.is_finite()) {
+        return Err(MetricError::NonFiniteScore { index });
+    }
+    let positives = is_positive.iter().filter(|&&a| a).count();
+    let negatives = scores.len() - positives;
+    if positives == 0 || negatives == 0 {
+        return Err(MetricError::OneClassOnly { normal: negatives, anomalous: positives });
+    }
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_unstable_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    Ok(Ranked { order, positives, negatives })
 }
 
 /// The ROC curve of anomalous scores against normal scores (the two classes given separately).

@@ -11,6 +11,7 @@
 use crate::awareness::AwarenessSettings;
 use crate::data::anomalies::{AnomalyFamily, SYNTHETIC};
 use crate::settings::TrainSettings;
+use crate::table::dijet::Simulation;
 
 pub const LINK_VERSION: u32 = 1;
 /// Longer fragments are not parsed at all: no real setup comes near this.
@@ -23,6 +24,26 @@ const QUOTE_CHARS: usize = 40;
 pub struct SharedSetup {
     pub digits: TrainSettings,
     pub awareness: AwarenessSettings,
+    /// Which view the page opens on.
+    pub view: LinkView,
+    /// The toy collider events of the table view (a visitor's own file never travels in a link).
+    pub simulation: Simulation,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LinkView {
+    #[default]
+    Digits,
+    Table,
+}
+
+impl LinkView {
+    fn key(self) -> &'static str {
+        match self {
+            LinkView::Digits => "digits",
+            LinkView::Table => "table",
+        }
+    }
 }
 
 /// One part of a link that was not used, said so a visitor knows what happened.
@@ -91,6 +112,10 @@ pub fn encode(setup: &SharedSetup) -> String {
         ("aa.ramp", a.ramp_fraction.to_string()),
         ("aa.epochs", a.epochs.to_string()),
         ("aa.lr", a.learning_rate.to_string()),
+        ("view", setup.view.key().to_string()),
+        ("sim.rows", setup.simulation.rows.to_string()),
+        ("sim.signal", setup.simulation.signal_fraction.to_string()),
+        ("sim.seed", setup.simulation.seed.to_string()),
     ];
     pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&")
 }
@@ -155,6 +180,16 @@ pub fn decode(fragment: &str) -> DecodedLink {
             "aa.ramp" => value.parse().map(|v| a.ramp_fraction = v).is_ok(),
             "aa.epochs" => value.parse().map(|v| a.epochs = v).is_ok(),
             "aa.lr" => value.parse().map(|v| a.learning_rate = v).is_ok(),
+            "view" => match value {
+                "digits" | "table" => {
+                    setup.view = if value == "table" { LinkView::Table } else { LinkView::Digits };
+                    true
+                }
+                _ => false,
+            },
+            "sim.rows" => value.parse().map(|v| setup.simulation.rows = v).is_ok(),
+            "sim.signal" => value.parse().map(|v| setup.simulation.signal_fraction = v).is_ok(),
+            "sim.seed" => value.parse().map(|v| setup.simulation.seed = v).is_ok(),
             _ => {
                 problem(key, format!("{} is not a setting this playground knows", quote(key)));
                 continue;
@@ -173,6 +208,15 @@ pub fn decode(fragment: &str) -> DecodedLink {
     for range_problem in setup.awareness.problems(&setup.digits) {
         reset_awareness_field(&mut setup.awareness, &defaults.awareness, &setup.digits, &range_problem.field);
         problems.push(LinkProblem { key: format!("aa.{}", range_problem.field), message: range_problem.message.trim_end_matches('.').to_string() });
+    }
+    for (field, message) in setup.simulation.problems() {
+        let default = Simulation::default();
+        match field {
+            "rows" => setup.simulation.rows = default.rows,
+            "signal_fraction" => setup.simulation.signal_fraction = default.signal_fraction,
+            _ => setup.simulation.seed = default.seed,
+        }
+        problems.push(LinkProblem { key: format!("sim.{field}"), message });
     }
     DecodedLink { setup, problems }
 }
@@ -257,6 +301,12 @@ mod tests {
                 epochs: 1 + rng.below(50),
                 learning_rate: [1e-6, 1e-4, 1e-3, 0.1][rng.below(4)],
             },
+            view: if rng.uniform() < 0.5 { LinkView::Digits } else { LinkView::Table },
+            simulation: Simulation {
+                rows: 100 + rng.below(999_901),
+                signal_fraction: rng.below(501) as f64 / 1000.0,
+                seed: rng.next_u64() >> 32,
+            },
         }
     }
 
@@ -303,6 +353,10 @@ mod tests {
             ("aa.shown=unicorns", "aa.shown=\"unicorns\" is not a value"),
             ("v=9&epochs=3", "newer version of the playground (v9)"),
             ("normal=0,1,2,3,4,5,6,7,8,9", "Leave at least one digit out"),
+            ("view=<b>table</b>", "view=\"<b>table</b>\" is not a value"),
+            ("sim.rows=5", "simulated events must be between 100 and 1000000"),
+            ("sim.signal=0.9", "signal share must be between 0 and 0.5"),
+            ("sim.signal=-inf", "signal share must be between"),
         ];
         for (fragment, expected) in cases {
             let decoded = decode(fragment);
@@ -312,6 +366,7 @@ mod tests {
             // Whatever went wrong, the setup is one the playground can run.
             assert!(decoded.setup.digits.problems().is_empty(), "{fragment}");
             assert!(decoded.setup.awareness.problems(&decoded.setup.digits).is_empty(), "{fragment}");
+            assert!(decoded.setup.simulation.problems().is_empty(), "{fragment}");
         }
         assert_eq!(decode("v=9&epochs=3").setup.digits.epochs, 3, "a newer link is read as far as understood");
         assert_eq!(decode("epochs=ten&seed=5").setup.digits.seed, 5, "good parts of a bad link are kept");

@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::metrics::MetricError;
+use crate::metrics::{rank, MetricError, Ranked};
 
 /// Working points keeping fewer background rows than this are left out of the maximum SIC: with one or two
 /// background rows left, ε_B (and so the SIC) is noise.
@@ -33,19 +33,7 @@ pub struct SicFigures {
 }
 
 pub fn sic_figures(scores: &[f32], is_signal: &[bool]) -> Result<SicFigures, MetricError> {
-    if scores.len() != is_signal.len() {
-        return Err(MetricError::LengthMismatch { scores: scores.len(), labels: is_signal.len() });
-    }
-    if let Some(index) = scores.iter().position(|s| !s.is_finite()) {
-        return Err(MetricError::NonFiniteScore { index });
-    }
-    let signal = is_signal.iter().filter(|&&s| s).count();
-    let background = scores.len() - signal;
-    if signal == 0 || background == 0 {
-        return Err(MetricError::OneClassOnly { normal: background, anomalous: signal });
-    }
-    let mut order: Vec<usize> = (0..scores.len()).collect();
-    order.sort_unstable_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let Ranked { order, positives: signal, negatives: background } = rank(scores, is_signal)?;
     let min_background = MIN_BACKGROUND_ROWS.min(background);
     let mut figures = SicFigures {
         curve: Vec::new(),

@@ -3,13 +3,12 @@
 use leptos::prelude::*;
 
 use super::event_target;
-use super::state::Simulation;
 use crate::app::controls::NumberField;
 use crate::app::state::Playground;
 use crate::app::worker_link::{send, send_file};
 use crate::app::{thousands, Phase};
 use crate::protocol::{Command, FilePurpose, TableCommand};
-use anomaly_engine::table::dijet::{MAX_ROWS, MAX_SIGNAL_FRACTION};
+use anomaly_engine::table::dijet::{Simulation, MAX_ROWS, MAX_SIGNAL_FRACTION, MIN_ROWS};
 use anomaly_engine::table::error::human_bytes;
 
 #[component]
@@ -44,7 +43,7 @@ pub fn DataSource() -> impl IntoView {
         table.loading.set(Some((FilePurpose::Events, 0, 0)));
         send(state, &Command::Table(TableCommand::Simulate { rows, signal_fraction, seed }));
     };
-    let simulation_valid = move || table.simulation.with(|s| (100..=MAX_ROWS).contains(&s.rows) && (0.0..=MAX_SIGNAL_FRACTION).contains(&s.signal_fraction))
+    let simulation_valid = move || table.simulation.with(|s| s.problems().is_empty())
         && !state.unreadable.with(|u| u.iter().any(|p| p.field.starts_with("table_sim_")));
     view! {
         <div class="drop-zone" class:dragging=move || dragging.get()
@@ -69,14 +68,14 @@ pub fn DataSource() -> impl IntoView {
                 "The shapes are simple formulas, not a detector simulation."
             </p>
             <form on:submit=|ev| ev.prevent_default() novalidate>
-                <NumberField target=table.simulation field="table_sim_rows" label="Events" range=format!("100–{}", thousands(MAX_ROWS))
+                <NumberField target=table.simulation field="table_sim_rows" label="Events" range=format!("{MIN_ROWS}–{}", thousands(MAX_ROWS))
                     get=|s| s.rows.to_string() set=|s, v| { s.rows = v.parse().map_err(|_| ())?; Ok(()) }/>
                 <NumberField target=table.simulation field="table_sim_fraction" label="Signal share" range=format!("0–{MAX_SIGNAL_FRACTION}")
                     get=|s| s.signal_fraction.to_string() set=|s, v| { s.signal_fraction = v.parse().map_err(|_| ())?; Ok(()) }/>
                 <NumberField target=table.simulation field="table_sim_seed" label="Seed" range="0–4294967295".to_string()
                     get=|s| s.seed.to_string() set=|s, v| { s.seed = v.parse().map_err(|_| ())?; Ok(()) }/>
                 {move || (!simulation_valid()).then(|| view! {
-                    <p class="field-error" id="simulate-problem">{format!("Events must be 100 to {} and the signal share 0 to {MAX_SIGNAL_FRACTION}.", thousands(MAX_ROWS))}</p>
+                    <p class="field-error" id="simulate-problem">{format!("Events must be {MIN_ROWS} to {} and the signal share 0 to {MAX_SIGNAL_FRACTION}.", thousands(MAX_ROWS))}</p>
                 })}
                 <button type="button" id="simulate" class="primary" disabled=move || busy() || !simulation_valid() on:click=simulate>
                     "Try with simulated collider events"

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use crate::app::state::EpochLoss;
 use crate::protocol::{FilePurpose, Progress, TableEvent, TableInfo, TopRow};
+use anomaly_engine::table::dijet::Simulation;
 use anomaly_engine::table::prepare::TableSetup;
 use anomaly_engine::table::run::{TableResults, ThresholdCounts, TrainingSummary};
 use anomaly_engine::{SettingProblem, TrainSettings};
@@ -20,13 +21,6 @@ pub enum TablePhase {
     Paused,
     Scoring(f64),
     Done,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Simulation {
-    pub rows: usize,
-    pub signal_fraction: f64,
-    pub seed: u64,
 }
 
 #[derive(Clone, Copy)]
@@ -61,7 +55,7 @@ impl TableState {
             background: RwSignal::new(None),
             setup: RwSignal::new(None),
             model: RwSignal::new(TrainSettings::default()),
-            simulation: RwSignal::new(Simulation { rows: 50_000, signal_fraction: 0.01, seed: 1 }),
+            simulation: RwSignal::new(Simulation::default()),
             loading: RwSignal::new(None),
             load_problem: RwSignal::new(None),
             phase: RwSignal::new(TablePhase::Idle),

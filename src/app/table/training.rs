@@ -82,6 +82,8 @@ pub fn TrainingChoices() -> impl IntoView {
         </form>
         <TrainButtons/>
         <TableStatus/>
+        <crate::app::link::SharePanel prefix="table-"/>
+        <p class="hint">"The link carries the view and the simulated events' settings. Your own file never travels in a link: whoever opens it loads theirs."</p>
     }
 }
 

@@ -10,8 +10,40 @@
 use crate::rng::SeededRng;
 
 pub const HEADER: &str = "m_jj,m_j1,delta_m_j,tau21_j1,tau21_j2,label";
+pub const MIN_ROWS: usize = 100;
 pub const MAX_ROWS: usize = 1_000_000;
 pub const MAX_SIGNAL_FRACTION: f64 = 0.5;
+
+/// What the visitor asks the generator for.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Simulation {
+    pub rows: usize,
+    pub signal_fraction: f64,
+    pub seed: u64,
+}
+
+impl Default for Simulation {
+    fn default() -> Self {
+        Self { rows: 50_000, signal_fraction: 0.01, seed: 1 }
+    }
+}
+
+impl Simulation {
+    /// Each setting outside its range, as (field, sentence).
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
+        if !(MIN_ROWS..=MAX_ROWS).contains(&self.rows) {
+            problems.push(("rows", format!("The number of simulated events must be between {MIN_ROWS} and {MAX_ROWS}")));
+        }
+        if !(0.0..=MAX_SIGNAL_FRACTION).contains(&self.signal_fraction) {
+            problems.push(("signal_fraction", format!("The signal share must be between 0 and {MAX_SIGNAL_FRACTION}")));
+        }
+        if self.seed > u32::MAX as u64 {
+            problems.push(("seed", format!("The simulation seed must be between 0 and {}", u32::MAX)));
+        }
+        problems
+    }
+}
 
 /// LHC collision energy, TeV: the dijet spectrum is written in x = m_jj / √s.
 const SQRT_S: f64 = 13.0;
