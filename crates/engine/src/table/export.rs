@@ -104,9 +104,9 @@ impl ScoredCsv {
 }
 
 /// A cell a spreadsheet would evaluate: starts with a formula character and is not a plain number
-/// (so "-1.5" and "+3" stay as they are).
+/// (so "-1.5" and "+3" stay as they are, and so does a lone "-", a common mark for a missing value).
 pub fn is_formula(cell: &str) -> bool {
-    let starts_risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let starts_risky = cell.len() > 1 && cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
     starts_risky && !matches!(read_number(cell.as_bytes()), Cell::Number(_) | Cell::NonFinite)
 }
 
@@ -159,7 +159,7 @@ mod tests {
         assert_eq!(lines[1], "\"'=HYPERLINK(\"\"http://evil\"\")\",-1,1,3");
         assert_eq!(lines[2], "'@SUM(A1),+2,2,2");
         assert_eq!(lines[3], "'-2+3,1,3,1");
-        assert!(is_formula("=1+1") && !is_formula("-1e5") && !is_formula("plain"));
+        assert!(is_formula("=1+1") && !is_formula("-1e5") && !is_formula("plain") && !is_formula("-"));
     }
 
     #[test]
