@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::column::NO_LABEL;
-use super::prepare::{select_rows, Preprocessing, Role, TableSetup, TrainOn, MIN_TRAINING_ROWS};
+use super::prepare::{select_rows, Preprocessing, TableSetup, TrainOn, MIN_TRAINING_ROWS};
 use super::Table;
 use crate::metrics::{robust_range, roc_curve, Histogram, Roc};
 use crate::inference::CpuScorer;
@@ -253,10 +253,6 @@ impl TableRun {
             signal_selected: count(1),
             background_selected: count(0),
         }
-    }
-
-    pub fn label_column_role(&self) -> Option<usize> {
-        self.setup.choices.iter().position(|c| c.role == Role::Label)
     }
 }
 
