@@ -19,7 +19,7 @@ export CARGO_TERM_COLOR := never
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 .PHONY: help serve test bench setup tools wasm-target trunk wasm-bindgen apt-packages node-packages data build \
-        test-engine test-browser clean
+        test-engine test-gpu-browser test-browser clean
 
 help:
 	@echo "make serve   install what is missing, then serve the app on http://127.0.0.1:8080"
@@ -75,12 +75,18 @@ build: setup
 serve: setup
 	trunk serve --release --offline --address 127.0.0.1
 
-test: setup test-engine build test-browser
+test: setup test-engine test-gpu-browser build test-browser
 
 # The engine natively, and the WGSL kernels on the software Vulkan driver (lavapipe).
 test-engine:
 	@mkdir -p -m 700 /tmp/anomaly-playground-xdg
 	XDG_RUNTIME_DIR=/tmp/anomaly-playground-xdg WGPU_BACKEND=vulkan cargo test -p anomaly-engine -p anomaly-gpu
+
+# The same GPU parity cases on the browser's WebGPU (SwiftShader in headless Chromium), through
+# wasm-bindgen-test-runner (installed with wasm-bindgen) and chromedriver; options in crates/gpu/webdriver.json.
+test-gpu-browser:
+	CHROMEDRIVER=/usr/bin/chromedriver CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+		cargo test --profile wasm-test --target wasm32-unknown-unknown -p anomaly-gpu --test browser
 
 # The browser tests drive the built app in headless Chromium (tests/e2e).
 test-browser:

@@ -88,3 +88,31 @@ window.runBenchmark = async ({ steps, tfjsSteps }) => {
   }
   return results;
 };
+
+// Scoring the 10,000 digits with a digit VAE (784-256-16, untrained weights from our worker, the same
+// weights for TensorFlow.js): ours on the CPU and on WebGPU, TensorFlow.js `predict` on each backend.
+window.runDigitScoring = async () => {
+  const worker = new Worker('/worker_loader.js');
+  const next = (name) => new Promise((resolve, reject) => {
+    worker.onmessage = (e) => {
+      const event = e.data;
+      if (event && event[name]) resolve(event[name]);
+      else if (event && (event.Failed || event.DataFailed || event.Crashed)) reject(new Error(JSON.stringify(event)));
+    };
+    worker.onerror = (e) => reject(new Error(e.message));
+  });
+  await next('DataReady');
+  const ours = {};
+  let weights;
+  for (const backend of ['Cpu', 'WebGpu']) {
+    const waiting = next('DigitScoringBenchmark');
+    worker.postMessage({ BenchmarkDigitScoring: { backend } });
+    const result = await waiting;
+    ours[backend] = result.backend === backend ? result.milliseconds : null;
+    weights = result.weights;
+  }
+  worker.terminate();
+  const digits = await loadDigits();
+  const tfjs = await tfjsScoringAllBackends(weights, 'Bernoulli', digits.floats, digits.count, digits.count);
+  return { rows: digits.count, ours, tfjs };
+};

@@ -30,6 +30,40 @@ pub enum Command {
     Benchmark { steps: usize },
     /// The visitor's own table (a file itself travels beside a message, see [`FILE_MESSAGE_KEY`]).
     Table(TableCommand),
+    /// Where scoring should run from now on.
+    UseBackend(BackendChoice),
+    /// Score the 10,000 digits with an untrained digit VAE on this backend and report the time and the
+    /// weights (used by `make bench`).
+    BenchmarkDigitScoring { backend: BackendChoice },
+}
+
+/// Where the visitor wants scoring to run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BackendChoice {
+    /// WebGPU when the browser offers it, otherwise the CPU.
+    #[default]
+    Automatic,
+    WebGpu,
+    Cpu,
+}
+
+/// Where scoring actually runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Backend {
+    WebGpu,
+    Cpu,
+}
+
+/// What the page shows about the scoring backend.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BackendStatus {
+    pub choice: BackendChoice,
+    /// None while WebGPU is still being set up.
+    pub active: Option<Backend>,
+    /// The WebGPU adapter, once one was found.
+    pub adapter: Option<String>,
+    /// Why WebGPU is not used (or stopped being used), as a sentence for the visitor.
+    pub note: Option<String>,
 }
 
 /// A message carrying a `File` is a plain object `{ file: File, purpose: "events" | "background" }`
@@ -66,14 +100,17 @@ pub enum TableCommand {
     /// score every row.
     Train { setup: TableSetup },
     Pause,
+    /// Score every row again with the same weights, on the backend now chosen.
+    Rescore,
     /// Count the rows at or above a score.
     Threshold { value: f32 },
     /// Write the scored file and hand it to the page.
     Download,
     /// Hand the loaded toy events to the page as CSV.
     DownloadSample,
-    /// Score every row again in one go and report the time and the model's weights (used by `make bench`).
-    BenchmarkScoring,
+    /// Score every row again on this backend and report the time and the model's weights (used by
+    /// `make bench`).
+    BenchmarkScoring { backend: BackendChoice },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,7 +130,8 @@ pub enum Event {
     RunStarted { settings: TrainSettings, train_rows: usize, steps_per_epoch: usize },
     Progress(Progress),
     EpochEnded { epoch: usize, train_loss: f32, validation_loss: Option<f32> },
-    Evaluated(Box<Evaluation>),
+    /// The test digits scored and summarised, and where they were scored.
+    Evaluated { evaluation: Box<Evaluation>, backend: Backend },
     Paused,
     Finished,
     /// The loss stopped being a finite number; the last good weights are kept.
@@ -111,6 +149,8 @@ pub enum Event {
     FineTuneFinished { results: Vec<FamilyAuc>, details: Vec<FamilyDetail> },
     BenchmarkResult { steps: usize, milliseconds_per_step: f64 },
     Table(Box<TableEvent>),
+    Backend(BackendStatus),
+    DigitScoringBenchmark { rows: usize, milliseconds: f64, backend: Backend, weights: VaeWeights },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -125,12 +165,12 @@ pub enum TableEvent {
     EpochEnded { epoch: usize, train_loss: f32, validation_loss: Option<f32> },
     Paused,
     Scoring { fraction: f64 },
-    Scored { results: TableResults, top_rows: Vec<TopRow> },
+    Scored { results: TableResults, top_rows: Vec<TopRow>, backend: Backend },
     Diverged { message: String },
     Failed { message: String },
     ThresholdCounts(ThresholdCounts),
     DownloadProgress { fraction: f64 },
-    ScoringBenchmark { rows: usize, milliseconds: f64, weights: VaeWeights },
+    ScoringBenchmark { rows: usize, milliseconds: f64, backend: Backend, weights: VaeWeights },
 }
 
 /// What the page needs to show a loaded file and let the visitor choose column roles.

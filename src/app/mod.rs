@@ -2,6 +2,7 @@
 //! [`state::Playground`] they find in context and forward the visitor's commands to the worker.
 
 mod awareness;
+mod compute;
 mod controls;
 mod latent;
 pub(crate) mod link;
@@ -41,6 +42,7 @@ fn App() -> impl IntoView {
         </header>
         <main>
             <ViewTabs/>
+            <compute::ComputeBar/>
             <div class="digits-view" id="digits-view" hidden=move || state.view.get() != View::Digits>
             <div class="layout">
             <section class="controls" aria-labelledby="controls-title">

@@ -29,8 +29,9 @@ pub fn RocPanel() -> impl IntoView {
                     let i = roc.false_positive_rate.iter().rposition(|&f| f <= fpr).unwrap_or(0);
                     roc.true_positive_rate[i] * 100.0
                 };
+                let on = state.evaluated_on.get().map_or(String::new(), |b| format!(" (test digits scored on {})", crate::app::compute::backend_name(b)));
                 format!(
-                    "ROC curve with AUC {:.3}. Flagging 1% of normal test digits finds {:.0}% of the anomalies; flagging 10% finds {:.0}%.",
+                    "ROC curve with AUC {:.3}{on}. Flagging 1% of normal test digits finds {:.0}% of the anomalies; flagging 10% finds {:.0}%.",
                     e.auc, at(0.01), at(0.10)
                 )
             }

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use super::table::state::{TableState, TABLE_FIELD};
-use crate::protocol::{Event, FamilyThumbnail, Progress};
+use crate::protocol::{Backend, BackendStatus, Event, FamilyThumbnail, Progress};
 use anomaly_engine::awareness::{AwarenessSettings, FamilyAuc, FamilyDetail};
 use anomaly_engine::{Evaluation, SettingProblem, TrainSettings};
 
@@ -74,6 +74,10 @@ pub struct Playground {
     /// The "score your own events" view.
     pub table: TableState,
     pub view: RwSignal<View>,
+    /// Where scoring runs (WebGPU or the CPU) and why, as the worker reports it.
+    pub backend: RwSignal<Option<BackendStatus>>,
+    /// Where the latest evaluation of the test digits was scored.
+    pub evaluated_on: RwSignal<Option<Backend>>,
 }
 
 /// Which of the page's two views is shown.
@@ -102,6 +106,8 @@ impl Playground {
             layout: RwSignal::new(0),
             table: TableState::new(),
             view: RwSignal::new(View::Digits),
+            backend: RwSignal::new(None),
+            evaluated_on: RwSignal::new(None),
         }
     }
 
@@ -170,7 +176,12 @@ impl Playground {
             Event::EpochEnded { epoch, train_loss, validation_loss } => {
                 self.epochs.update(|e| e.push(EpochLoss { epoch, train: train_loss, validation: validation_loss }))
             }
-            Event::Evaluated(evaluation) => self.evaluation.set(Some(*evaluation)),
+            Event::Evaluated { evaluation, backend } => {
+                self.evaluation.set(Some(*evaluation));
+                self.evaluated_on.set(Some(backend));
+            }
+            Event::Backend(status) => self.backend.set(Some(status)),
+            Event::DigitScoringBenchmark { .. } => {} // for `make bench`, which reads the message itself
             Event::Paused => {
                 if matches!(self.phase.get_untracked(), Phase::Training | Phase::FineTuning) {
                     self.phase.set(Phase::Paused);

@@ -8,7 +8,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{ErrorEvent, MessageEvent, Worker};
 
 use super::state::{Phase, Playground};
-use crate::protocol::{Command, Event, FilePurpose, DOWNLOAD_MESSAGE_KEY, FILE_MESSAGE_KEY};
+use crate::protocol::{BackendChoice, Command, Event, FilePurpose, DOWNLOAD_MESSAGE_KEY, FILE_MESSAGE_KEY};
 
 /// Trunk's loader for the worker binary; a classic worker, because the loader uses `importScripts`.
 const WORKER_SCRIPT: &str = "./worker_loader.js";
@@ -53,6 +53,10 @@ pub fn start_worker(state: Playground) {
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     LINK.with(|link| *link.borrow_mut() = Some(Link { worker, _on_message: on_message, _on_error: on_error }));
+    // A new worker after a crash starts on automatic: tell it what the visitor chose before.
+    if let Some(choice) = state.backend.with_untracked(|b| b.as_ref().map(|b| b.choice)).filter(|&c| c != BackendChoice::Automatic) {
+        send(state, &Command::UseBackend(choice));
+    }
 }
 
 fn stop_worker() {

@@ -4,6 +4,7 @@
 //! runs in chunks of about [`CHUNK_MILLISECONDS`], yielding to the event loop after each, which keeps
 //! every command answered within a fraction of a second. The page never computes anything itself.
 
+mod backend;
 mod meter;
 mod session;
 mod source;
@@ -65,6 +66,7 @@ pub fn start() {
     });
     scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget(); // lives as long as the worker
+    backend::start();
     spawn_local(load_digits(state));
 }
 
@@ -129,6 +131,9 @@ fn handle(state: &Rc<RefCell<WorkerState>>, command: Command) {
             if let Some(session) = st.session.as_mut().filter(|s| s.running) {
                 session.running = false;
                 session.post_evaluation(); // show the model as it is at the pause
+                drop(st);
+                let state = state.clone();
+                spawn_local(async move { session::evaluate_pending(&state).await });
             }
         }
         Command::FineTune { settings } => {
@@ -153,6 +158,15 @@ fn handle(state: &Rc<RefCell<WorkerState>>, command: Command) {
             post(&Event::ResetDone);
         }
         Command::Table(_) => {} // routed to the table worker before this match
+        Command::UseBackend(choice) => backend::choose(choice),
+        Command::BenchmarkDigitScoring { backend } => {
+            let digits = st.digits.clone();
+            drop(st);
+            match digits {
+                Some(digits) => spawn_local(async move { post(&backend::benchmark_digits(&digits, backend).await) }),
+                None => post(&Event::Failed { message: "The digits are still loading; try again in a moment.".into() }),
+            }
+        }
         Command::Benchmark { steps } => {
             let digits = st.digits.clone();
             drop(st);
@@ -177,7 +191,12 @@ async fn run(state: Rc<RefCell<WorkerState>>, generation: u64) {
                 return;
             }
             session.train_for(CHUNK_MILLISECONDS);
-            if !session.running {
+        }
+        // Scoring the test digits (maybe on the GPU) is awaited here, between chunks of training.
+        session::evaluate_pending(&state).await;
+        {
+            let st = state.borrow();
+            if st.generation != generation || !st.session.as_ref().is_some_and(|s| s.running) {
                 return;
             }
         }

@@ -1,18 +1,50 @@
 //! One training run as the worker sees it: the engine's experiment plus the bookkeeping behind the
 //! progress bar (throughput, time left) and the messages the page needs.
 
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use anomaly_engine::awareness::{AwarenessRun, AwarenessSettings};
 use anomaly_engine::data::anomalies::SYNTHETIC;
 use anomaly_engine::data::DigitSet;
 use anomaly_engine::evaluate::DigitExperiment;
+use anomaly_engine::models::{Likelihood, VaeWeights};
 use anomaly_engine::train::{TrainData, TrainError, Trainer};
 use anomaly_engine::TrainSettings;
 
+use super::backend::ModelScorer;
 use super::meter::Meter;
 use super::{now_ms, post};
-use crate::protocol::{Event, FamilyThumbnail, StepUnit};
+use crate::protocol::{Backend, Event, FamilyThumbnail, StepUnit};
+
+thread_local! {
+    static NEXT_SERIAL: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Scores the test digits for every evaluation the session asked for, through the backend seam, and
+/// posts the summaries (then any events that waited for them). An evaluation whose run was paused,
+/// resumed or replaced meanwhile is not posted; the newer one is.
+pub async fn evaluate_pending(state: &Rc<RefCell<WorkerState>>) {
+    loop {
+        let job = {
+            let mut st = state.borrow_mut();
+            let generation = st.generation;
+            match st.session.as_mut().and_then(|s| s.evaluation_job(generation)) {
+                Some(job) => job,
+                None => return,
+            }
+        };
+        let mut scorer = ModelScorer::new(&job.weights, Likelihood::Bernoulli, job.with_kl).await;
+        let scores = scorer.score(&job.pixels).await;
+        let mut st = state.borrow_mut();
+        let current = st.generation == job.generation;
+        match st.session.as_mut().filter(|s| s.serial == job.serial) {
+            Some(session) => session.finish_evaluation(current.then_some((scores.as_slice(), scorer.backend()))),
+            None => return,
+        }
+    }
+}
 
 #[derive(Default)]
 pub struct WorkerState {
@@ -35,6 +67,23 @@ pub struct Session {
     /// When the test digits were last scored; a full evaluation costs several epochs of a small run, so
     /// mid-run epochs are evaluated at most every [`EVALUATION_INTERVAL_MS`].
     last_evaluation_ms: f64,
+    /// The test digits are scored through the backend seam, which may be the GPU and so is awaited
+    /// outside the session (see [`evaluate_pending`]). Until that evaluation is posted, later events
+    /// wait here, so that the page still sees "evaluated" before "finished" or "paused".
+    evaluation_due: bool,
+    evaluating: bool,
+    deferred: Vec<Event>,
+    /// Tells sessions apart, so that an evaluation finishing after a reset is dropped.
+    serial: u64,
+}
+
+/// What [`evaluate_pending`] scores while the session is not borrowed.
+pub struct EvaluationJob {
+    weights: VaeWeights,
+    with_kl: bool,
+    pixels: Arc<[f32]>,
+    serial: u64,
+    generation: u64,
 }
 
 const EVALUATION_INTERVAL_MS: f64 = 2000.0;
@@ -88,6 +137,19 @@ impl Session {
             last_evaluation_ms: f64::NEG_INFINITY,
             stage2: None,
             fine_tuning: false,
+            evaluation_due: false,
+            evaluating: false,
+            deferred: Vec::new(),
+            serial: NEXT_SERIAL.with(|next| next.replace(next.get() + 1)),
+        }
+    }
+
+    /// Posts `event` now, or after the pending evaluation so that the page sees them in order.
+    fn say(&mut self, event: Event) {
+        if self.evaluation_due || self.evaluating {
+            self.deferred.push(event);
+        } else {
+            post(&event);
         }
     }
 
@@ -120,9 +182,9 @@ impl Session {
                         }
                         if finished {
                             self.ended = true;
-                            post(&Event::Finished);
+                            self.say(Event::Finished);
                         } else {
-                            post(&Event::Paused);
+                            self.say(Event::Paused);
                         }
                         return;
                     }
@@ -138,9 +200,9 @@ impl Session {
                     match err {
                         TrainError::Diverged { .. } => {
                             self.post_evaluation(); // of the last good weights, before the page says "stopped"
-                            post(&Event::Diverged { message: err.to_string() });
+                            self.say(Event::Diverged { message: err.to_string() });
                         }
-                        other => post(&Event::Failed { message: format!("Training stopped: {other}.") }),
+                        other => self.say(Event::Failed { message: format!("Training stopped: {other}.") }),
                     }
                     return;
                 }
@@ -160,7 +222,7 @@ impl Session {
             }
         };
         self.post_progress();
-        post(&Event::EpochEnded { epoch, train_loss, validation_loss });
+        self.say(Event::EpochEnded { epoch, train_loss, validation_loss });
         let due = now_ms() - self.last_evaluation_ms >= EVALUATION_INTERVAL_MS;
         if due {
             self.post_evaluation();
@@ -168,17 +230,59 @@ impl Session {
         due
     }
 
-    /// Scores the test digits with the current weights and sends the summaries to the page.
+    /// Asks for the test digits to be scored with the current weights and summarised for the page; the
+    /// training loop (or the Pause handler) then runs [`evaluate_pending`].
     pub fn post_evaluation(&mut self) {
         self.last_evaluation_ms = now_ms();
-        match self.experiment.evaluate() {
-            Ok(evaluation) => post(&Event::Evaluated(Box::new(evaluation))),
-            Err(err) => post(&Event::Failed { message: format!("The test digits could not be scored: {err}.") }),
+        self.evaluation_due = true;
+    }
+
+    fn evaluation_job(&mut self, generation: u64) -> Option<EvaluationJob> {
+        if !self.evaluation_due || self.evaluating {
+            return None;
+        }
+        self.evaluation_due = false;
+        match self.experiment.trainer.model().weights() {
+            Ok(weights) => {
+                self.evaluating = true;
+                Some(EvaluationJob {
+                    weights,
+                    with_kl: self.experiment.trainer.settings().score_with_kl,
+                    pixels: self.experiment.test_pixels(),
+                    serial: self.serial,
+                    generation,
+                })
+            }
+            Err(err) => {
+                post(&Event::Failed { message: format!("The test digits could not be scored: {err}.") });
+                self.flush_deferred();
+                None
+            }
+        }
+    }
+
+    fn finish_evaluation(&mut self, scores: Option<(&[f32], Backend)>) {
+        self.evaluating = false;
+        if let Some((scores, backend)) = scores {
+            match self.experiment.evaluate_scores(scores) {
+                Ok(evaluation) => post(&Event::Evaluated { evaluation: Box::new(evaluation), backend }),
+                Err(err) => post(&Event::Failed { message: format!("The test digits could not be scored: {err}.") }),
+            }
+        }
+        self.flush_deferred();
+    }
+
+    fn flush_deferred(&mut self) {
+        if !self.evaluation_due && !self.evaluating {
+            for event in std::mem::take(&mut self.deferred) {
+                post(&event);
+            }
         }
     }
 
     fn post_progress(&mut self) {
-        post(&Event::Progress(self.meter.progress(&self.experiment.trainer)));
+        let progress = Event::Progress(self.meter.progress(&self.experiment.trainer));
+        self.say(progress);
     }
 
     /// Goes back to the stage-1 weights if stage 2 changed them.
@@ -240,7 +344,7 @@ impl Session {
                         TrainError::Diverged { epoch, step, loss } => format!("at epoch {epoch}, step {step} (the loss became {loss})"),
                         other => format!("({other})"),
                     };
-                    post(&Event::Diverged {
+                    self.say(Event::Diverged {
                         message: format!(
                             "fine-tuning diverged {at}. The stage-1 weights are back, so you can fine-tune again: \
                              try a smaller λ max, margin or fine-tuning learning rate."
@@ -256,12 +360,13 @@ impl Session {
         if run.is_finished() {
             self.running = false;
             self.fine_tuning = false;
-            match run.results(Some(model)).and_then(|results| Ok((results, run.details(model)?))) {
-                Ok((results, details)) => post(&Event::FineTuneFinished { results, details }),
-                Err(err) => post(&Event::Failed { message: format!("The fine-tuned model could not be evaluated: {err}.") }),
-            }
+            let finished = match run.results(Some(model)).and_then(|results| Ok((results, run.details(model)?))) {
+                Ok((results, details)) => Event::FineTuneFinished { results, details },
+                Err(err) => Event::Failed { message: format!("The fine-tuned model could not be evaluated: {err}.") },
+            };
+            self.say(finished);
             self.post_evaluation();
-            post(&Event::Finished);
+            self.say(Event::Finished);
         }
     }
 

@@ -13,13 +13,15 @@ use anomaly_engine::table::parse::{split_record, trim_line_ends};
 use anomaly_engine::table::prepare::{TableSetup, TrainOn};
 use anomaly_engine::table::run::TableRun;
 use anomaly_engine::table::{check_size, dijet, Table, TableParser};
+use anomaly_engine::models::Likelihood;
 use anomaly_engine::train::TrainError;
 use wasm_bindgen::prelude::*;
 
+use super::backend::ModelScorer;
 use super::meter::Meter;
 use super::source::Source;
 use super::{now_ms, post, scope, yield_to_event_loop, CHUNK_MILLISECONDS};
-use crate::protocol::{Event, FilePurpose, TableCommand, TableEvent, TableInfo, TopRow, DOWNLOAD_MESSAGE_KEY};
+use crate::protocol::{Backend, BackendChoice, Event, FilePurpose, TableCommand, TableEvent, TableInfo, TopRow, DOWNLOAD_MESSAGE_KEY};
 
 /// Bytes read from the file per slice.
 const READ_CHUNK: u64 = 4 << 20;
@@ -45,6 +47,8 @@ struct Run {
     run: TableRun,
     phase: RunPhase,
     meter: Meter,
+    /// The trained weights on the scoring backend, made when scoring starts.
+    scorer: Option<ModelScorer>,
 }
 
 #[derive(Default)]
@@ -78,6 +82,7 @@ pub fn handle(state: &Shared, command: TableCommand) {
         }
         TableCommand::CancelLoad => state.borrow_mut().load_generation += 1,
         TableCommand::Train { setup } => train(state, setup),
+        TableCommand::Rescore => rescore(state),
         TableCommand::Pause => {
             let mut st = state.borrow_mut();
             st.run_generation += 1;
@@ -94,7 +99,7 @@ pub fn handle(state: &Shared, command: TableCommand) {
             }
         }
         TableCommand::Download => wasm_bindgen_futures::spawn_local(download(state.clone())),
-        TableCommand::BenchmarkScoring => benchmark_scoring(state),
+        TableCommand::BenchmarkScoring { backend } => wasm_bindgen_futures::spawn_local(benchmark_scoring(state.clone(), backend)),
         TableCommand::DownloadSample => {
             let st = state.borrow();
             match st.events.as_ref().map(|l| (&l.source, &l.name)) {
@@ -206,7 +211,7 @@ fn train(state: &Shared, setup: TableSetup) {
         match TableRun::new(&events.table, &setup, background.as_deref()) {
             Ok(run) => {
                 say(TableEvent::TrainStarted { summary: run.summary.clone(), epochs: setup.model.epochs });
-                st.run = Some(Run { run, phase: RunPhase::Training, meter: Meter::default() });
+                st.run = Some(Run { run, phase: RunPhase::Training, meter: Meter::default(), scorer: None });
             }
             Err(message) => return failed(message),
         }
@@ -220,22 +225,86 @@ fn train(state: &Shared, setup: TableSetup) {
     wasm_bindgen_futures::spawn_local(run_loop(state.clone(), generation));
 }
 
+/// Scores every row again with the trained weights, on whichever backend is chosen now.
+fn rescore(state: &Shared) {
+    let mut st = state.borrow_mut();
+    let Some(run) = st.run.as_mut().filter(|r| r.phase == RunPhase::Done) else {
+        return failed("Train and score first; then the rows can be scored again.");
+    };
+    run.run.restart_scoring();
+    run.scorer = None;
+    run.phase = RunPhase::Scoring;
+    say(TableEvent::Scoring { fraction: 0.0 });
+    st.run_generation += 1;
+    let generation = st.run_generation;
+    drop(st);
+    wasm_bindgen_futures::spawn_local(run_loop(state.clone(), generation));
+}
+
 async fn run_loop(state: Shared, generation: u64) {
     loop {
-        {
+        let scoring = {
             let mut st = state.borrow_mut();
             if st.run_generation != generation {
                 return;
             }
-            let Tables { events, run, .. } = &mut *st;
-            let (Some(events), Some(run)) = (events.as_ref(), run.as_mut()) else { return };
+            let Some(run) = st.run.as_mut() else { return };
             match run.phase {
-                RunPhase::Training => run.train_for(CHUNK_MILLISECONDS),
-                RunPhase::Scoring => run.score_for(&events.table, &events.source, CHUNK_MILLISECONDS),
+                RunPhase::Training => {
+                    run.train_for(CHUNK_MILLISECONDS);
+                    false
+                }
+                RunPhase::Scoring => true,
                 RunPhase::Paused | RunPhase::Done => return,
             }
+        };
+        if scoring {
+            score_next_batch(&state, generation).await;
+        } else {
+            yield_to_event_loop().await;
         }
-        yield_to_event_loop().await;
+    }
+}
+
+/// Rows handed to the scoring backend at a time: a few MB of features, so that progress keeps coming.
+const SCORE_BATCH_ROWS: usize = 65_536;
+
+/// Scores the next batch of rows through the backend seam (the GPU or the CPU), then stores the scores,
+/// unless the run was paused or replaced meanwhile.
+async fn score_next_batch(state: &Shared, generation: u64) {
+    let (batch, scorer, model) = {
+        let mut st = state.borrow_mut();
+        let Tables { events, run, .. } = &mut *st;
+        let (Some(events), Some(run)) = (events.as_ref(), run.as_mut()) else { return };
+        let batch = run.run.next_batch(&events.table, SCORE_BATCH_ROWS);
+        let scorer = run.scorer.take();
+        let model = if scorer.is_none() { Some(run.run.scoring_model()) } else { None };
+        (batch, scorer, model)
+    };
+    let mut scorer = match (scorer, model) {
+        (Some(scorer), _) => scorer,
+        (None, Some(Ok((weights, with_kl)))) => ModelScorer::new(&weights, Likelihood::Gaussian, with_kl).await,
+        (None, _) => {
+            if let Some(run) = state.borrow_mut().run.as_mut() {
+                run.phase = RunPhase::Paused;
+            }
+            return failed("Scoring stopped: the trained weights could not be read.");
+        }
+    };
+    let scores = scorer.score(&batch.rows).await;
+    let mut st = state.borrow_mut();
+    if st.run_generation != generation {
+        return;
+    }
+    let Tables { events, run, .. } = &mut *st;
+    let (Some(events), Some(run)) = (events.as_ref(), run.as_mut()) else { return };
+    run.run.accept(&batch, &scores);
+    let backend = scorer.backend();
+    run.scorer = Some(scorer);
+    if run.run.scoring_done() {
+        run.finish_scoring(&events.table, &events.source, backend);
+    } else {
+        say(TableEvent::Scoring { fraction: run.run.scored_fraction() });
     }
 }
 
@@ -286,17 +355,7 @@ impl Run {
         say(TableEvent::Progress(self.meter.progress(&self.run.trainer)));
     }
 
-    fn score_for(&mut self, table: &Table, source: &Source, budget_ms: f64) {
-        let start = now_ms();
-        while !self.run.scoring_done() && now_ms() - start < budget_ms {
-            if let Err(err) = self.run.score_next(table, 4096) {
-                self.phase = RunPhase::Paused;
-                return failed(format!("Scoring stopped: {err}."));
-            }
-        }
-        if !self.run.scoring_done() {
-            return say(TableEvent::Scoring { fraction: self.run.scored_fraction() });
-        }
+    fn finish_scoring(&mut self, table: &Table, source: &Source, backend: Backend) {
         let results = self.run.results();
         let top_rows = results
             .top_rows
@@ -309,29 +368,46 @@ impl Run {
             })
             .collect();
         self.phase = RunPhase::Done;
-        say(TableEvent::Scored { results, top_rows });
+        say(TableEvent::Scored { results, top_rows, backend });
     }
 }
 
-/// Scores every row in one go, timed, then restores the results (the scores are the same).
-fn benchmark_scoring(state: &Shared) {
-    let mut st = state.borrow_mut();
-    let Tables { events, run, .. } = &mut *st;
-    let (Some(events), Some(run)) = (events.as_ref(), run.as_mut().filter(|r| r.phase == RunPhase::Done)) else {
-        return failed("Train and score first; then the scoring can be timed.");
+/// Scores every row again on the backend given, timed after a warm-up batch that compiles the kernels,
+/// then restores the results (the scores are the same to float rounding). Used by `make bench`.
+async fn benchmark_scoring(state: Shared, choice: BackendChoice) {
+    let prepared = {
+        let st = state.borrow();
+        match (st.events.as_ref(), st.run.as_ref().filter(|r| r.phase == RunPhase::Done)) {
+            (Some(events), Some(run)) => Some((events.table.clone(), run.run.scoring_model())),
+            _ => None,
+        }
     };
-    let weights = match run.run.trainer.model().weights() {
-        Ok(weights) => weights,
-        Err(err) => return failed(format!("The weights could not be read: {err}.")),
+    let (table, (weights, with_kl)) = match prepared {
+        Some((table, Ok(model))) => (table, model),
+        Some((_, Err(err))) => return failed(format!("The weights could not be read: {err}.")),
+        None => return failed("Train and score first; then the scoring can be timed."),
     };
-    run.run.restart_scoring();
+    let mut scorer = ModelScorer::on(choice, &weights, Likelihood::Gaussian, with_kl).await;
+    let next = |rows: usize| state.borrow().run.as_ref().map(|r| r.run.next_batch(&table, rows));
+    if let Some(warm_up) = next(1024) {
+        let _ = scorer.score(&warm_up.rows).await;
+    }
+    if let Some(run) = state.borrow_mut().run.as_mut() {
+        run.run.restart_scoring();
+    }
     let start = now_ms();
-    if let Err(err) = run.run.score_next(&events.table, events.table.rows()) {
-        return failed(format!("Scoring stopped: {err}."));
+    loop {
+        let Some(batch) = next(SCORE_BATCH_ROWS).filter(|b| !b.keep.is_empty()) else { break };
+        let scores = scorer.score(&batch.rows).await;
+        let mut st = state.borrow_mut();
+        let Some(run) = st.run.as_mut() else { return };
+        run.run.accept(&batch, &scores);
     }
     let milliseconds = now_ms() - start;
-    run.run.results();
-    say(TableEvent::ScoringBenchmark { rows: events.table.rows(), milliseconds, weights });
+    if let Some(run) = state.borrow_mut().run.as_mut() {
+        run.run.results();
+    }
+    say(TableEvent::ScoringBenchmark { rows: table.rows(), milliseconds, backend: scorer.backend(), weights });
 }
 
 /// Writes the scored file part by part: the original bytes of each row, re-read from the source, then

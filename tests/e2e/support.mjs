@@ -45,13 +45,17 @@ export async function serve(root, { override } = {}) {
   return { url: `http://127.0.0.1:${port}/`, requests, close: () => new Promise((r) => server.close(r)) };
 }
 
-/** Headless Chromium with the flags that work on these machines (../shared/TOOLCHAIN.md). */
-export async function launch() {
+/**
+ * Headless Chromium with the flags that work on these machines (../shared/TOOLCHAIN.md). Without
+ * `--enable-unsafe-webgpu` (`webgpu: false`) this Chromium has `navigator.gpu` but offers no adapter,
+ * as on most Linux desktops today.
+ */
+export async function launch({ webgpu = true } = {}) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
     args: [
-      '--no-sandbox', '--enable-unsafe-webgpu', '--disable-quic', '--no-first-run',
+      '--no-sandbox', ...(webgpu ? ['--enable-unsafe-webgpu'] : []), '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
     ],
   });

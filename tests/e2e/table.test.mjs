@@ -70,7 +70,7 @@ test('upload, train, read AUC and max SIC, download the same lines with scores, 
   assert.ok(auc > 0.9, `AUC ${auc}`);
   assert.ok(maxSic > 2, `max SIC ${maxSic}`);
   assert.equal(await page.textContent('#table-auc'), auc.toFixed(3), 'the ROC panel shows the same AUC');
-  assert.match(await page.textContent('#table-status'), /^Done: 4,000 rows scored\./);
+  assert.match(await page.textContent('#table-status'), /^Done: 4,000 rows scored on the CPU\./);
   assert.equal(await page.locator('#top-rows tbody tr').count(), 20);
 
   // The threshold counts rows; at the lowest score every scored row is selected.

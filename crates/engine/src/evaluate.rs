@@ -1,6 +1,8 @@
 //! The digit experiment: which digits are normal, the model trained on them, and everything the page
 //! shows about how well it separates normal digits from anomalies on the held-out test digits.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::data::{DigitSet, Split, IMAGE_PIXELS};
@@ -60,7 +62,8 @@ pub struct Reconstruction {
 pub struct DigitExperiment {
     pub trainer: Trainer,
     test_digits: Vec<u8>,
-    test_pixels: Vec<f32>,
+    /// Shared, so that the worker can score them on the GPU while the experiment stays where it is.
+    test_pixels: Arc<[f32]>,
     test_is_anomaly: Vec<bool>,
 }
 
@@ -80,16 +83,31 @@ impl DigitExperiment {
         Ok(Self {
             trainer: Trainer::new(settings, data)?,
             test_digits: split.test.iter().map(|&r| digits.label(r)).collect(),
-            test_pixels: digits.gather_f32(&split.test),
+            test_pixels: digits.gather_f32(&split.test).into(),
             test_is_anomaly: split.test.iter().map(|&r| settings.is_anomaly(digits.label(r))).collect(),
         })
     }
 
+    /// The test digits, row-major, 784 intensities each: what [`Self::evaluate_scores`] wants scored.
+    pub fn test_pixels(&self) -> Arc<[f32]> {
+        self.test_pixels.clone()
+    }
+
+    /// Scores the test digits on the CPU and summarises them.
     pub fn evaluate(&self) -> Result<Evaluation, EvaluationError> {
+        let scored = score_rows(self.trainer.model(), &self.test_pixels, self.trainer.settings().score_with_kl)?;
+        self.evaluate_scores(&scored.scores)
+    }
+
+    /// Summarises the current model given its scores of the test digits, wherever they were computed
+    /// (the CPU or the GPU: they agree to float rounding). The latent plot and the reconstructions are
+    /// computed here, on the CPU, for the few digits they show.
+    pub fn evaluate_scores(&self, scores: &[f32]) -> Result<Evaluation, EvaluationError> {
         let settings = self.trainer.settings();
         let vae = self.trainer.model();
-        let scored = score_rows(vae, &self.test_pixels, settings.score_with_kl)?;
-        let scores = &scored.scores;
+        if scores.len() != self.test_digits.len() {
+            return Err(EvaluationError::Metric(MetricError::LengthMismatch { scores: scores.len(), labels: self.test_digits.len() }));
+        }
         let roc = roc_curve(scores, &self.test_is_anomaly)?;
 
         let (low, high) = robust_range(scores);
@@ -119,7 +137,8 @@ impl DigitExperiment {
 
         let latent_dims = vae.shape().latent;
         let shown = self.test_digits.len().min(LATENT_POINTS);
-        let (plane, latent_explained) = principal_plane(&scored.latent_means[..shown * latent_dims], latent_dims);
+        let latent_means = score_rows(vae, &self.test_pixels[..shown * IMAGE_PIXELS], false)?.latent_means;
+        let (plane, latent_explained) = principal_plane(&latent_means, latent_dims);
         let latent = plane.into_iter().zip(&self.test_digits).map(|((x, y), &digit)| LatentPoint { x, y, digit }).collect();
 
         Ok(Evaluation {

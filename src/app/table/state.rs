@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::app::state::EpochLoss;
-use crate::protocol::{FilePurpose, Progress, TableEvent, TableInfo, TopRow};
+use crate::protocol::{Backend, FilePurpose, Progress, TableEvent, TableInfo, TopRow};
 use anomaly_engine::table::dijet::Simulation;
 use anomaly_engine::table::prepare::TableSetup;
 use anomaly_engine::table::run::{TableResults, ThresholdCounts, TrainingSummary};
@@ -46,6 +46,8 @@ pub struct TableState {
     pub notice: RwSignal<Option<String>>,
     pub diverged: RwSignal<Option<String>>,
     pub downloading: RwSignal<Option<f64>>,
+    /// Where the latest scores were computed.
+    pub scored_on: RwSignal<Option<Backend>>,
 }
 
 impl TableState {
@@ -69,6 +71,7 @@ impl TableState {
             notice: RwSignal::new(None),
             diverged: RwSignal::new(None),
             downloading: RwSignal::new(None),
+            scored_on: RwSignal::new(None),
         }
     }
 
@@ -146,7 +149,8 @@ impl TableState {
                 }
             }
             TableEvent::Scoring { fraction } => self.phase.set(TablePhase::Scoring(fraction)),
-            TableEvent::Scored { results, top_rows } => {
+            TableEvent::Scored { results, top_rows, backend } => {
+                self.scored_on.set(Some(backend));
                 self.counts.set(None);
                 self.results.set(Some(results));
                 self.top_rows.set(top_rows);

@@ -121,6 +121,15 @@ fn TrainButtons() -> impl IntoView {
             <button type="button" id="table-train" class="primary" disabled=move || !ready() || !problems().is_empty() on:click=train>{label}</button>
             <button type="button" id="table-pause" disabled=move || phase() != TablePhase::Training
                 on:click=move |_| send(state, &Command::Table(TableCommand::Pause))>"Pause"</button>
+            // Same weights, every row scored again: switch between WebGPU and the CPU and compare.
+            {move || (phase() == TablePhase::Done).then(|| view! {
+                <button type="button" id="table-rescore" title="Score every row again with the same trained model, on the backend chosen above"
+                    on:click=move |_| {
+                        table.notice.set(None);
+                        table.phase.set(TablePhase::Scoring(0.0));
+                        send(state, &Command::Table(TableCommand::Rescore));
+                    }>"Score again"</button>
+            })}
         </div>
         <ul class="problems" id="table-problems" aria-live="polite">
             {move || if table.info.with(Option::is_some) {
@@ -150,7 +159,8 @@ fn TableStatus() -> impl IntoView {
             TablePhase::Paused => "Paused. Resume to go on training, or change the settings and train again.".into(),
             TablePhase::Scoring(fraction) => format!("Scoring every row: {} done.", percent(fraction)),
             TablePhase::Done => table.results.with(|r| r.as_ref().map_or(String::new(), |r| {
-                format!("Done: {} rows scored{}.", thousands(r.scored_rows),
+                format!("Done: {} rows scored{}{}.", thousands(r.scored_rows),
+                    table.scored_on.get().map_or(String::new(), |b| format!(" on {}", crate::app::compute::backend_name(b))),
                     if r.unscored_rows > 0 { format!(", {} left unscored (missing features)", thousands(r.unscored_rows)) } else { String::new() })
             })),
         }

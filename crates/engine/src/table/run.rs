@@ -51,6 +51,15 @@ pub struct TableResults {
     pub top_rows: Vec<usize>,
 }
 
+/// Rows handed out for scoring: transformed features, row-major, from table row `start` on. `keep` is
+/// false for rows dropped for a missing feature (their score is NaN whatever the model says).
+#[derive(Clone, Debug)]
+pub struct ScoreBatch {
+    pub start: usize,
+    pub rows: Vec<f32>,
+    pub keep: Vec<bool>,
+}
+
 pub struct TableRun {
     pub setup: TableSetup,
     pub trainer: Trainer,
@@ -164,31 +173,51 @@ impl TableRun {
         self.sorted.clear();
     }
 
-    /// Scores up to `max_rows` more rows. Rows with a missing feature under the drop policy stay NaN.
+    /// Scores up to `max_rows` more rows on the CPU. Rows with a missing feature under the drop policy
+    /// stay NaN. (The worker does the same through [`Self::next_batch`] and [`Self::accept`], so that the
+    /// scores can come from the GPU instead.)
     pub fn score_next(&mut self, table: &Table, max_rows: usize) -> Result<(), TrainError> {
-        let features = self.columns.len();
-        let end = (self.scored_upto + max_rows).min(table.rows());
         if self.scorer.is_none() {
             let weights = self.trainer.model().weights()?;
             self.scorer = Some(CpuScorer::new(&weights, Likelihood::Gaussian, self.setup.model.score_with_kl));
         }
-        let scorer = self.scorer.as_ref().expect("made above");
-        let mut batch = vec![0f32; SCORE_BATCH * features];
-        let mut keep = vec![true; SCORE_BATCH];
+        let end = (self.scored_upto + max_rows).min(table.rows());
         let mut scores = vec![0f32; SCORE_BATCH];
-        let mut start = self.scored_upto;
-        while start < end {
-            let stop = (start + SCORE_BATCH).min(end);
-            let n = stop - start;
-            self.preprocessing.transform_rows(table, &self.columns, start, stop, &mut batch, &mut keep);
-            scorer.score(&batch[..n * features], &mut scores[..n]);
-            for i in 0..n {
-                self.scores[start + i] = if keep[i] { scores[i] } else { f32::NAN };
-            }
-            start = stop;
+        while self.scored_upto < end {
+            let batch = self.next_batch(table, SCORE_BATCH.min(end - self.scored_upto));
+            let n = batch.keep.len();
+            self.scorer.as_ref().expect("made above").score(&batch.rows, &mut scores[..n]);
+            self.accept(&batch, &scores[..n]);
         }
-        self.scored_upto = end;
         Ok(())
+    }
+
+    /// The next `max_rows` rows to score, transformed as the model was trained. Scores come back through
+    /// [`Self::accept`]; until then the same batch is handed out again.
+    pub fn next_batch(&self, table: &Table, max_rows: usize) -> ScoreBatch {
+        let features = self.columns.len();
+        let start = self.scored_upto;
+        let stop = (start + max_rows).min(table.rows());
+        let mut rows = vec![0f32; (stop - start) * features];
+        let mut keep = vec![true; stop - start];
+        self.preprocessing.transform_rows(table, &self.columns, start, stop, &mut rows, &mut keep);
+        ScoreBatch { start, rows, keep }
+    }
+
+    /// Stores the scores of `batch` (one per row) if it is the batch the run is waiting for.
+    pub fn accept(&mut self, batch: &ScoreBatch, scores: &[f32]) {
+        if batch.start != self.scored_upto || scores.len() != batch.keep.len() {
+            return; // a stale batch (scoring restarted meanwhile): never store a score twice
+        }
+        for (i, (&score, &keep)) in scores.iter().zip(&batch.keep).enumerate() {
+            self.scores[batch.start + i] = if keep { score } else { f32::NAN };
+        }
+        self.scored_upto += scores.len();
+    }
+
+    /// The features of the model, for scoring it elsewhere: weights and whether the score adds the KL term.
+    pub fn scoring_model(&self) -> Result<(crate::models::VaeWeights, bool), TrainError> {
+        Ok((self.trainer.model().weights()?, self.setup.model.score_with_kl))
     }
 
     /// The summaries of a finished scoring pass.
