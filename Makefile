@@ -19,7 +19,7 @@ export CARGO_TERM_COLOR := never
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 .PHONY: help serve test bench setup tools wasm-target trunk wasm-bindgen apt-packages node-packages data build \
-        test-engine test-gpu-browser test-browser clean
+        test-engine test-gpu-browser test-browser native-scorer clean
 
 help:
 	@echo "make serve   install what is missing, then serve the app on http://127.0.0.1:8080"
@@ -88,8 +88,12 @@ test-gpu-browser:
 	CHROMEDRIVER=/usr/bin/chromedriver CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 		cargo test --profile wasm-test --target wasm32-unknown-unknown -p anomaly-gpu --test browser
 
+# The native scorer; a browser test checks that it writes exactly what the page downloads.
+native-scorer:
+	cargo build --quiet --release -p anomaly-engine --bin anomaly-score
+
 # The browser tests drive the built app in headless Chromium (tests/e2e).
-test-browser:
+test-browser: native-scorer
 	node --test --test-concurrency=1 tests/e2e/
 
 bench: build

@@ -39,6 +39,10 @@ function writeEventsCsv(file, rows, columns) {
   const stamp = `${rows}x${columns}`;
   if (fs.existsSync(file) && fs.existsSync(`${file}.${stamp}`)) return;
   fs.mkdirSync(path.dirname(file), { recursive: true });
+  // Forget the stamps of earlier sizes: the file is about to hold this size only.
+  for (const name of fs.readdirSync(path.dirname(file))) {
+    if (name.startsWith(`${path.basename(file)}.`)) fs.rmSync(path.join(path.dirname(file), name));
+  }
   const fd = fs.openSync(file, 'w');
   fs.writeSync(fd, Array.from({ length: columns }, (_, k) => `f${k}`).join(',') + '\n');
   let s = 7;

@@ -108,6 +108,8 @@ pub enum TableCommand {
     Download,
     /// Hand the loaded toy events to the page as CSV.
     DownloadSample,
+    /// Hand the trained model to the page as a safetensors file (weights, preprocessing, settings).
+    DownloadModel,
     /// Score every row again on this backend and report the time and the model's weights (used by
     /// `make bench`).
     BenchmarkScoring { backend: BackendChoice },

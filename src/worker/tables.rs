@@ -100,6 +100,16 @@ pub fn handle(state: &Shared, command: TableCommand) {
         }
         TableCommand::Download => wasm_bindgen_futures::spawn_local(download(state.clone())),
         TableCommand::BenchmarkScoring { backend } => wasm_bindgen_futures::spawn_local(benchmark_scoring(state.clone(), backend)),
+        TableCommand::DownloadModel => {
+            let st = state.borrow();
+            let (Some(events), Some(run)) = (st.events.as_ref(), st.run.as_ref().filter(|r| r.phase == RunPhase::Done)) else {
+                return failed("Train and score first; then the model can be saved.");
+            };
+            match run.run.model_file() {
+                Ok(model) => hand_over_as(&[model.to_bytes().as_slice()], &format!("{}-model.safetensors", stem(&events.name)), "application/octet-stream"),
+                Err(err) => failed(format!("The model could not be saved: {err}.")),
+            }
+        }
         TableCommand::DownloadSample => {
             let st = state.borrow();
             match st.events.as_ref().map(|l| (&l.source, &l.name)) {
@@ -464,22 +474,30 @@ async fn download(state: Shared) {
         yield_to_event_loop().await;
     }
     parts.push(&js_sys::Uint8Array::from(out.as_slice()));
-    let stem = name.strip_suffix(".csv").or_else(|| name.strip_suffix(".CSV")).unwrap_or(&name);
-    hand_over_parts(&parts, &format!("{stem}-scored.csv"));
+    hand_over_parts(&parts, &format!("{}-scored.csv", stem(&name)), "text/csv");
+}
+
+/// The file's name without its `.csv`, to name what is saved from it.
+fn stem(name: &str) -> &str {
+    name.strip_suffix(".csv").or_else(|| name.strip_suffix(".CSV")).unwrap_or(name)
 }
 
 fn hand_over(chunks: &[&[u8]], name: &str) {
+    hand_over_as(chunks, name, "text/csv");
+}
+
+fn hand_over_as(chunks: &[&[u8]], name: &str, mime: &str) {
     let parts = js_sys::Array::new();
     for chunk in chunks {
         parts.push(&js_sys::Uint8Array::from(*chunk));
     }
-    hand_over_parts(&parts, name);
+    hand_over_parts(&parts, name, mime);
 }
 
 /// Posts `{ download: Blob, name }` to the page, which saves it through a link.
-fn hand_over_parts(parts: &js_sys::Array, name: &str) {
+fn hand_over_parts(parts: &js_sys::Array, name: &str, mime: &str) {
     let options = web_sys::BlobPropertyBag::new();
-    options.set_type("text/csv");
+    options.set_type(mime);
     let blob = match web_sys::Blob::new_with_u8_array_sequence_and_options(parts, &options) {
         Ok(blob) => blob,
         Err(_) => return failed("The browser could not assemble the download (is the tab short of memory?)."),

@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { openPage, withServedApp, ready, artifacts } from './support.mjs';
+import { execFileSync } from 'node:child_process';
+import { openPage, withServedApp, ready, artifacts, repoRoot } from './support.mjs';
 
 const app = withServedApp();
 
@@ -99,6 +100,16 @@ test('upload, train, read AUC and max SIC, download the same lines with scores, 
   }
   assert.equal(ranks.size, 4000, 'every row has its own rank');
   assert.ok(ranks.has(1) && ranks.has(4000));
+
+  // The model, saved and run by the native scorer on the same file, gives the same file byte for byte.
+  const [modelDownload] = await Promise.all([page.waitForEvent('download'), page.click('#download-model')]);
+  assert.equal(modelDownload.suggestedFilename(), 'events-model.safetensors');
+  const modelPath = path.join(artifacts, 'events-model.safetensors');
+  const inputPath = path.join(artifacts, 'events.csv');
+  await modelDownload.saveAs(modelPath);
+  fs.writeFileSync(inputPath, input);
+  const native = execFileSync(path.join(repoRoot, 'target/release/anomaly-score'), [modelPath, inputPath], { maxBuffer: 64 << 20 });
+  assert.ok(native.equals(output), 'anomaly-score writes exactly what the page downloaded');
 
   const after = app.server.requests.slice(requestsAtLoad);
   assert.deepEqual(after, [], 'uploading, training, scoring and downloading made no request');

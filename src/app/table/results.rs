@@ -269,6 +269,13 @@ fn Download() -> impl IntoView {
             {move || table.downloading.get().map(|f| view! {
                 <p role="status" id="download-status">{format!("Writing the file: {}", percent(f))}</p>
             })}
+            <h3 id="model-title">"Keep the model"</h3>
+            <p>"The trained network as a " <code>".safetensors"</code> " file, with the feature names, the log and standardisation of each feature and the score's definition in its metadata. "
+               "Score a file of any size with it outside the browser, with the same result as the download above: "
+               <code>"cargo run --release -p anomaly-engine --bin anomaly-score -- model.safetensors events.csv > scored.csv"</code>
+               ", or read it in Python (see the README)."</p>
+            <button type="button" id="download-model" disabled=busy
+                on:click=move |_| send(state, &Command::Table(TableCommand::DownloadModel))>"Download the model"</button>
         </section>
     }
 }

@@ -136,6 +136,14 @@ pub(crate) fn read_number(bytes: &[u8]) -> Cell {
     }
 }
 
+/// A cell as a numeric column stores it: the number, or NaN for anything that is not a finite number.
+pub(crate) fn numeric_value(cell: &[u8]) -> f32 {
+    match read_number(cell) {
+        Cell::Number(v) => v,
+        Cell::Missing | Cell::NonFinite | Cell::NotNumber => f32::NAN,
+    }
+}
+
 fn is_missing_word(cell: &[u8]) -> bool {
     const WORDS: [&[u8]; 6] = [b"na", b"n/a", b"null", b"none", b"-", b"?"];
     WORDS.iter().any(|w| cell.eq_ignore_ascii_case(w))

@@ -18,7 +18,11 @@ pub struct ScoredCsv {
 
 impl ScoredCsv {
     pub fn new(table: &Table) -> Self {
-        let names = table.column_names();
+        Self::for_columns(&table.dialect, &table.column_names())
+    }
+
+    /// For a file read without keeping its rows (the native scorer): its dialect and column names.
+    pub fn for_columns(dialect: &Dialect, names: &[String]) -> Self {
         let unique = |base: &str| {
             let mut name = base.to_string();
             let mut k = 1;
@@ -28,7 +32,7 @@ impl ScoredCsv {
             }
             name
         };
-        Self { dialect: table.dialect.clone(), score_name: unique("anomaly_score"), rank_name: unique("rank") }
+        Self { dialect: dialect.clone(), score_name: unique("anomaly_score"), rank_name: unique("rank") }
     }
 
     fn line_end(&self) -> &'static [u8] {

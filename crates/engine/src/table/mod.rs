@@ -8,9 +8,11 @@ pub mod column;
 pub mod dijet;
 pub mod error;
 pub mod export;
+pub mod model_file;
 pub mod parse;
 pub mod prepare;
 pub mod run;
+pub mod score_file;
 mod sniff;
 
 pub use column::{Column, ColumnData, ColumnSummary};

@@ -9,7 +9,7 @@
 use csv_core::{ReadRecordResult, Reader, ReaderBuilder};
 use serde::{Deserialize, Serialize};
 
-use super::column::{read_number, Cell, Column, ColumnBuilder};
+use super::column::{numeric_value, read_number, Cell, Column, ColumnBuilder};
 use super::error::{human_bytes, TableError};
 use super::sniff;
 
@@ -131,6 +131,7 @@ pub fn split_record(raw: &[u8], dialect: &Dialect) -> Vec<String> {
 pub struct TableParser {
     sniff_buffer: Vec<u8>,
     state: Option<Box<Parsing>>,
+    streaming: bool,
 }
 
 struct Parsing {
@@ -152,6 +153,17 @@ struct Parsing {
     row_starts: Vec<u64>,
     row_lines: Vec<u64>,
     notes: Vec<String>,
+    /// Streaming mode: rows are not kept as columns but handed out through [`TableParser::drain_rows`].
+    streamed: Option<Streamed>,
+}
+
+/// Rows parsed since the last [`TableParser::drain_rows`]: every cell read as a number (NaN when it is
+/// not one, exactly as a numeric column stores it), and each row's byte range in the file.
+#[derive(Debug, Default)]
+struct Streamed {
+    values: Vec<f32>,
+    spans: Vec<(u64, u64)>,
+    rows: u64,
 }
 
 impl Default for TableParser {
@@ -162,7 +174,44 @@ impl Default for TableParser {
 
 impl TableParser {
     pub fn new() -> Self {
-        Self { sniff_buffer: Vec::new(), state: None }
+        Self { sniff_buffer: Vec::new(), state: None, streaming: false }
+    }
+
+    /// A parser that keeps no rows: the same dialect, header and line checks as [`Self::new`], but each
+    /// row's numbers and byte range are handed out by [`Self::drain_rows`], so a file of any size streams
+    /// through in bounded memory (the native scorer).
+    pub fn streaming() -> Self {
+        Self { sniff_buffer: Vec::new(), state: None, streaming: true }
+    }
+
+    /// Once the first record is read: the dialect, the column names, and the header's byte range.
+    pub fn header(&self) -> Option<(&Dialect, &[String], Option<(u64, u64)>)> {
+        self.state.as_ref().filter(|s| s.header_decided).map(|s| (&s.dialect, s.names.as_slice(), s.header_span))
+    }
+
+    /// Streaming mode: moves the rows parsed so far into `values` (one number per column per row) and
+    /// `spans` (each row's byte range).
+    pub fn drain_rows(&mut self, values: &mut Vec<f32>, spans: &mut Vec<(u64, u64)>) {
+        if let Some(streamed) = self.state.as_mut().and_then(|s| s.streamed.as_mut()) {
+            values.append(&mut streamed.values);
+            spans.append(&mut streamed.spans);
+        }
+    }
+
+    /// Streaming mode: reads the end of the input (the last row may only end there); then drain once more.
+    pub fn finish_streaming(&mut self) -> Result<(), TableError> {
+        if self.state.is_none() {
+            self.start()?;
+        }
+        let state = self.state.as_mut().expect("started above");
+        state.consume(&[], true)?;
+        if !state.header_decided {
+            return Err(TableError::Empty);
+        }
+        if state.streamed.as_ref().is_some_and(|s| s.rows == 0) {
+            return Err(TableError::HeaderOnly);
+        }
+        Ok(())
     }
 
     /// Bytes consumed so far (for a progress bar).
@@ -233,6 +282,7 @@ impl TableParser {
             row_starts: Vec::new(),
             row_lines: Vec::new(),
             notes: Vec::new(),
+            streamed: self.streaming.then(Streamed::default),
         });
         state.consume(body, false)?;
         self.state = Some(state);
@@ -332,6 +382,16 @@ impl Parsing {
                 expected: self.names.len(),
                 delimiter: delimiter_text(self.dialect.delimiter),
             });
+        }
+        if let Some(streamed) = self.streamed.as_mut() {
+            let mut start = 0;
+            for &end in &self.ends[..self.ends_len] {
+                streamed.values.push(numeric_value(&self.record[start..end]));
+                start = end;
+            }
+            streamed.spans.push(span);
+            streamed.rows += 1;
+            return Ok(());
         }
         self.row_starts.push(span.0);
         self.row_lines.push(line);

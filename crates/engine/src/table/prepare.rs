@@ -236,7 +236,8 @@ impl FeatureTransform {
         if !value.is_finite() || (self.log && value <= 0.0) {
             return None;
         }
-        let raw = if self.log { value.ln() } else { value };
+        // libm's logf, not the platform's: the native scorer must prepare rows bit for bit as the page does.
+        let raw = if self.log { libm::logf(value) } else { value };
         Some((raw - self.mean as f32) / self.std as f32)
     }
 }
@@ -305,6 +306,18 @@ impl Preprocessing {
                 keep[i] &= prepared.is_some() || impute;
             }
         }
+    }
+
+    /// Prepares one row given its raw feature values in the model's order (the native scorer reads rows
+    /// this way). Returns false when the policy drops the row for a missing value.
+    pub fn transform_values(&self, raw: &[f32], out: &mut [f32]) -> bool {
+        let mut keep = true;
+        for ((transform, &value), slot) in self.features.iter().zip(raw).zip(out.iter_mut()) {
+            let prepared = transform.apply(value);
+            *slot = prepared.unwrap_or(0.0);
+            keep &= prepared.is_some() || self.missing == MissingPolicy::Impute;
+        }
+        keep
     }
 
     /// Whether the row has every feature (missing ones are imputed or drop the row).

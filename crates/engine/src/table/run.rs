@@ -215,6 +215,17 @@ impl TableRun {
         self.scored_upto += scores.len();
     }
 
+    /// The trained model as a file that scores rows exactly as this run does (see `model_file`).
+    pub fn model_file(&self) -> Result<super::model_file::ModelFile, TrainError> {
+        Ok(super::model_file::ModelFile {
+            weights: self.trainer.model().weights()?,
+            likelihood: Likelihood::Gaussian,
+            score_with_kl: self.setup.model.score_with_kl,
+            preprocessing: self.preprocessing.clone(),
+            settings: self.setup.model.clone(),
+        })
+    }
+
     /// The features of the model, for scoring it elsewhere: weights and whether the score adds the KL term.
     pub fn scoring_model(&self) -> Result<(crate::models::VaeWeights, bool), TrainError> {
         Ok((self.trainer.model().weights()?, self.setup.model.score_with_kl))

@@ -1,0 +1,45 @@
+//! Scores a CSV file of any size with a model file saved from the playground, outside the browser:
+//!
+//!     cargo run --release -p anomaly-engine --bin anomaly-score -- model.safetensors events.csv > scored.csv
+//!
+//! The output is what the page's "Download the scored file" gives for the same model and file: every line
+//! unchanged, with `anomaly_score` and `rank` appended. The file streams through in bounded memory.
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::process::ExitCode;
+
+use anomaly_engine::table::model_file::ModelFile;
+use anomaly_engine::table::score_file::score_csv;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [model_path, csv_path] = args.as_slice() else {
+        eprintln!("usage: anomaly-score MODEL.safetensors EVENTS.csv > SCORED.csv");
+        return ExitCode::from(2);
+    };
+    match run(model_path, csv_path) {
+        Ok(message) => {
+            eprintln!("{message}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("anomaly-score: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(model_path: &str, csv_path: &str) -> Result<String, String> {
+    let bytes = std::fs::read(model_path).map_err(|e| format!("{model_path} could not be read: {e}"))?;
+    let model = ModelFile::from_bytes(&bytes).map_err(|e| format!("{model_path}: {e}"))?;
+    let mut input = File::open(csv_path).map_err(|e| format!("{csv_path} could not be opened: {e}"))?;
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
+    let summary = score_csv(&model, &mut input, &mut out).map_err(|e| format!("{csv_path}: {e}"))?;
+    out.flush().map_err(|e| format!("writing the output failed: {e}"))?;
+    Ok(format!(
+        "scored {} rows of {csv_path}{}",
+        summary.rows,
+        if summary.unscored > 0 { format!(" ({} left unscored: a feature is missing)", summary.unscored) } else { String::new() }
+    ))
+}

@@ -1,0 +1,193 @@
+//! A trained table model as a file: the VAE's weights as safetensors, and in the file's metadata
+//! everything needed to score a row exactly as the page does (feature names, the log and standardisation
+//! of each feature, the missing-value policy, the likelihood, whether the KL term is added) plus the
+//! training settings, for the record. Python reads it with `safetensors` and numpy (README).
+
+use std::collections::HashMap;
+
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use serde::{Deserialize, Serialize};
+
+use super::prepare::Preprocessing;
+use crate::models::{DenseWeights, Likelihood, VaeWeights};
+use crate::settings::TrainSettings;
+
+/// The value of the `format` metadata key; files without it are not ours.
+pub const FORMAT: &str = "anomaly-playground-vae";
+pub const FORMAT_VERSION: u32 = 1;
+/// Model files are small (a few MB at most); anything far larger is not one.
+const MAX_FILE_BYTES: usize = 256 << 20;
+
+const LAYERS: [&str; 5] = ["encoder_hidden", "encoder_mean", "encoder_log_variance", "decoder_hidden", "decoder_output"];
+
+/// Written into the metadata so that a reader of the file knows what the score is without our code.
+const SCORE_DEFINITION: &str = "Each feature is log-transformed if `preprocessing` says so, then standardised as (x - mean) / std. \
+h = relu(encoder_hidden(x)); mu = encoder_mean(h); x_hat = decoder_output(relu(decoder_hidden(mu))). \
+anomaly_score = 0.5 * sum((x - x_hat)^2), plus, if score_with_kl, -0.5 * sum(1 + log_var - mu^2 - exp(log_var)) \
+with log_var = encoder_log_variance(h). Every layer computes x @ weight.T + bias (weight is outputs x inputs).";
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelFile {
+    pub weights: VaeWeights,
+    pub likelihood: Likelihood,
+    pub score_with_kl: bool,
+    pub preprocessing: Preprocessing,
+    pub settings: TrainSettings,
+}
+
+/// What the metadata's `architecture` value holds.
+#[derive(Serialize, Deserialize)]
+struct Architecture {
+    inputs: usize,
+    hidden: usize,
+    latent: usize,
+    activation: String,
+    likelihood: Likelihood,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ModelFileError {
+    #[error("this is not a safetensors file ({0})")]
+    NotSafetensors(String),
+    #[error("this safetensors file is not an Anomaly Playground model (its metadata has no format \"{FORMAT}\")")]
+    NotOurs,
+    #[error("this model file has format version {0}, but this build reads version {FORMAT_VERSION}; use the build that wrote it")]
+    Version(String),
+    #[error("the model file is damaged: {0}")]
+    Damaged(String),
+    #[error("the model file is {0} bytes; a model file is at most {MAX_FILE_BYTES} bytes")]
+    TooLarge(usize),
+}
+
+impl ModelFile {
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let layers = self.layers();
+        let data: Vec<(String, Vec<u8>, Vec<usize>)> = LAYERS
+            .iter()
+            .zip(layers)
+            .flat_map(|(name, layer)| {
+                [
+                    (format!("{name}.weight"), to_le_bytes(&layer.weight), vec![layer.outputs, layer.inputs]),
+                    (format!("{name}.bias"), to_le_bytes(&layer.bias), vec![layer.outputs]),
+                ]
+            })
+            .collect();
+        let views = data.iter().map(|(name, bytes, shape)| {
+            (name.clone(), TensorView::new(Dtype::F32, shape.clone(), bytes).expect("the shape matches the data"))
+        });
+        let architecture = Architecture {
+            inputs: self.weights.inputs(),
+            hidden: self.weights.hidden(),
+            latent: self.weights.encoder_mean.outputs,
+            activation: "relu".into(),
+            likelihood: self.likelihood,
+        };
+        let metadata = HashMap::from([
+            ("format".to_string(), FORMAT.to_string()),
+            ("format_version".to_string(), FORMAT_VERSION.to_string()),
+            ("architecture".to_string(), json(&architecture)),
+            ("feature_names".to_string(), json(&self.preprocessing.features.iter().map(|f| f.name.clone()).collect::<Vec<_>>())),
+            ("preprocessing".to_string(), json(&self.preprocessing)),
+            ("score_with_kl".to_string(), self.score_with_kl.to_string()),
+            ("score".to_string(), SCORE_DEFINITION.to_string()),
+            ("training".to_string(), json(&self.settings)),
+        ]);
+        safetensors::serialize(views, Some(metadata)).expect("serialising f32 tensors cannot fail")
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, ModelFileError> {
+        if bytes.len() > MAX_FILE_BYTES {
+            return Err(ModelFileError::TooLarge(bytes.len()));
+        }
+        let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| ModelFileError::NotSafetensors(e.to_string()))?;
+        let metadata = header.metadata().clone().unwrap_or_default();
+        if metadata.get("format").map(String::as_str) != Some(FORMAT) {
+            return Err(ModelFileError::NotOurs);
+        }
+        match metadata.get("format_version") {
+            Some(v) if v == &FORMAT_VERSION.to_string() => {}
+            Some(v) => return Err(ModelFileError::Version(v.clone())),
+            None => return Err(ModelFileError::Version("(none)".into())),
+        }
+        let field = |key: &str| metadata.get(key).ok_or_else(|| ModelFileError::Damaged(format!("its metadata has no \"{key}\"")));
+        let parse = |key: &str| -> Result<serde_json::Value, ModelFileError> {
+            serde_json::from_str(field(key)?).map_err(|e| ModelFileError::Damaged(format!("\"{key}\" is not valid JSON ({e})")))
+        };
+        let architecture: Architecture =
+            serde_json::from_value(parse("architecture")?).map_err(|e| ModelFileError::Damaged(format!("\"architecture\": {e}")))?;
+        let preprocessing: Preprocessing =
+            serde_json::from_value(parse("preprocessing")?).map_err(|e| ModelFileError::Damaged(format!("\"preprocessing\": {e}")))?;
+        let settings: TrainSettings =
+            serde_json::from_value(parse("training")?).map_err(|e| ModelFileError::Damaged(format!("\"training\": {e}")))?;
+        let score_with_kl = match field("score_with_kl")?.as_str() {
+            "true" => true,
+            "false" => false,
+            other => return Err(ModelFileError::Damaged(format!("\"score_with_kl\" is {other:?}, not true or false"))),
+        };
+        let tensors = SafeTensors::deserialize(bytes).map_err(|e| ModelFileError::Damaged(e.to_string()))?;
+        let (inputs, hidden, latent) = (architecture.inputs, architecture.hidden, architecture.latent);
+        let shapes = [(inputs, hidden), (hidden, latent), (hidden, latent), (latent, hidden), (hidden, inputs)];
+        let mut layers = Vec::with_capacity(5);
+        for (name, (layer_inputs, outputs)) in LAYERS.iter().zip(shapes) {
+            let read = |suffix: &str, shape: Vec<usize>| -> Result<Vec<f32>, ModelFileError> {
+                let key = format!("{name}.{suffix}");
+                let view = tensors.tensor(&key).map_err(|_| ModelFileError::Damaged(format!("the tensor \"{key}\" is missing")))?;
+                if view.dtype() != Dtype::F32 || view.shape() != shape.as_slice() {
+                    return Err(ModelFileError::Damaged(format!(
+                        "the tensor \"{key}\" is {:?} {:?}; the architecture needs F32 {shape:?}",
+                        view.dtype(),
+                        view.shape()
+                    )));
+                }
+                let values: Vec<f32> = view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+                if values.iter().any(|v| !v.is_finite()) {
+                    return Err(ModelFileError::Damaged(format!("the tensor \"{key}\" holds a value that is not a finite number")));
+                }
+                Ok(values)
+            };
+            layers.push(DenseWeights {
+                inputs: layer_inputs,
+                outputs,
+                weight: read("weight", vec![outputs, layer_inputs])?,
+                bias: read("bias", vec![outputs])?,
+            });
+        }
+        if preprocessing.features.len() != inputs {
+            return Err(ModelFileError::Damaged(format!(
+                "it describes {} features but the network takes {inputs}",
+                preprocessing.features.len()
+            )));
+        }
+        if preprocessing.features.iter().any(|f| !f.mean.is_finite() || !(f.std.is_finite() && f.std > 0.0)) {
+            return Err(ModelFileError::Damaged("a feature's mean or standard deviation is not a usable number".into()));
+        }
+        let mut layers = layers.into_iter();
+        let mut next = || layers.next().expect("five layers were read");
+        let weights = VaeWeights {
+            encoder_hidden: next(),
+            encoder_mean: next(),
+            encoder_log_variance: next(),
+            decoder_hidden: next(),
+            decoder_output: next(),
+        };
+        Ok(Self { weights, likelihood: architecture.likelihood, score_with_kl, preprocessing, settings })
+    }
+
+    fn layers(&self) -> [&DenseWeights; 5] {
+        let w = &self.weights;
+        [&w.encoder_hidden, &w.encoder_mean, &w.encoder_log_variance, &w.decoder_hidden, &w.decoder_output]
+    }
+
+    /// The feature names, in the order the network takes them.
+    pub fn feature_names(&self) -> Vec<&str> {
+        self.preprocessing.features.iter().map(|f| f.name.as_str()).collect()
+    }
+}
+
+fn to_le_bytes(values: &[f32]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+fn json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("plain data serialises")
+}

@@ -1,0 +1,144 @@
+//! Model files and the native scorer: a saved model reads back identical and scores identically; damaged
+//! or foreign files are refused with a sentence; and `score_csv` (the `anomaly-score` program) writes
+//! byte for byte what the page's download holds for the same model and file.
+
+use std::io::Cursor;
+
+use anomaly_engine::table::export::{ranks, ScoredCsv};
+use anomaly_engine::table::model_file::{ModelFile, ModelFileError};
+use anomaly_engine::table::prepare::{MissingPolicy, TableSetup};
+use anomaly_engine::table::run::TableRun;
+use anomaly_engine::table::score_file::{score_csv, score_csv_in_chunks, ScoreFileError};
+use anomaly_engine::table::{dijet, parse_bytes, Table};
+
+/// Trains a small model on `csv` as the page would with its suggested setup, and scores every row.
+fn trained(csv: &[u8], missing: MissingPolicy) -> (Table, TableRun) {
+    let table = parse_bytes(csv, 1 << 16).unwrap();
+    let mut setup = TableSetup::suggested(&table);
+    setup.missing = missing;
+    setup.model.epochs = 2;
+    setup.model.hidden_units = 16;
+    setup.model.latent_dims = 2;
+    let mut run = TableRun::new(&table, &setup, None).unwrap();
+    while !run.trainer.is_finished() {
+        run.step().unwrap();
+    }
+    run.score_next(&table, table.rows()).unwrap();
+    (table, run)
+}
+
+/// The page's download, assembled as the worker assembles it (`src/worker/tables.rs`).
+fn page_download(table: &Table, csv: &[u8], scores: &[f32]) -> Vec<u8> {
+    let writer = ScoredCsv::new(table);
+    let header = table.header_span.map(|(a, b)| &csv[a as usize..b as usize]);
+    let mut out = writer.start(header);
+    let ranks = ranks(scores);
+    for row in 0..table.rows() {
+        let (a, b) = table.row_span(row);
+        writer.push_row(&mut out, &csv[a as usize..b as usize], scores[row], ranks[row]);
+    }
+    out
+}
+
+fn toy_csv(rows: usize) -> Vec<u8> {
+    dijet::to_csv(&dijet::generate(rows, 0.05, 3))
+}
+
+#[test]
+fn a_saved_model_reads_back_identical_and_scores_the_same() {
+    let csv = toy_csv(3000);
+    let (_, run) = trained(&csv, MissingPolicy::DropRow);
+    let model = run.model_file().unwrap();
+    let bytes = model.to_bytes();
+    let back = ModelFile::from_bytes(&bytes).unwrap();
+    assert_eq!(back, model);
+    assert_eq!(back.feature_names(), ["m_jj", "m_j1", "delta_m_j", "tau21_j1", "tau21_j2"]);
+    let mut out = Vec::new();
+    score_csv(&back, &mut Cursor::new(&csv), &mut out).unwrap();
+    let mut again = Vec::new();
+    score_csv(&model, &mut Cursor::new(&csv), &mut again).unwrap();
+    assert_eq!(out, again);
+}
+
+#[test]
+fn the_native_scorer_writes_what_the_page_downloads() {
+    let csv = toy_csv(5000);
+    let (table, run) = trained(&csv, MissingPolicy::DropRow);
+    let expected = page_download(&table, &csv, &run.scores);
+    let model = run.model_file().unwrap();
+    for chunk in [7, 1000, 1 << 22] {
+        let mut out = Vec::new();
+        let summary = score_csv_in_chunks(&model, &mut Cursor::new(&csv), &mut out, chunk).unwrap();
+        assert_eq!(summary.rows, 5000);
+        assert!(out == expected, "chunks of {chunk} bytes: the output differs from the page's download");
+    }
+}
+
+#[test]
+fn dialects_quotes_missing_values_and_formulas_come_out_as_on_the_page() {
+    // A BOM, CRLF, semicolons, quoted cells with the delimiter and a line break, a missing feature (the
+    // row stays unscored under "drop"), a formula-like text cell, and columns in another order.
+    let mut text = String::from("\u{feff}note;b;a;c\r\n");
+    for i in 0..400 {
+        let note = match i % 50 {
+            0 => "\"two\r\nlines; quoted\"".to_string(),
+            1 => "=HYPERLINK(\"x\")".to_string(),
+            _ => format!("row {i}"),
+        };
+        let b = if i == 17 { "NA".to_string() } else { format!("{:.3}", (i as f32 * 0.37).sin() * 3.0) };
+        text.push_str(&format!("{note};{b};{:.4};{}\r\n", (i as f32 * 0.11).cos(), i % 7));
+    }
+    let csv = text.into_bytes();
+    for missing in [MissingPolicy::DropRow, MissingPolicy::Impute] {
+        let (table, run) = trained(&csv, missing);
+        assert_eq!(run.scores[17].is_nan(), missing == MissingPolicy::DropRow);
+        let expected = page_download(&table, &csv, &run.scores);
+        let mut out = Vec::new();
+        score_csv_in_chunks(&run.model_file().unwrap(), &mut Cursor::new(&csv), &mut out, 13).unwrap();
+        assert!(out == expected, "{missing:?}:\n{}\n---\n{}", String::from_utf8_lossy(&out[..300]), String::from_utf8_lossy(&expected[..300]));
+    }
+}
+
+#[test]
+fn a_file_without_a_feature_column_is_refused_by_name() {
+    let (_, run) = trained(&toy_csv(2000), MissingPolicy::DropRow);
+    let other = b"m_jj,m_j1,something_else\n1,2,3\n";
+    let err = score_csv(&run.model_file().unwrap(), &mut Cursor::new(&other[..]), &mut Vec::new()).unwrap_err();
+    assert!(matches!(err, ScoreFileError::MissingColumn(ref name, _) if name == "delta_m_j"), "{err}");
+    assert!(err.to_string().starts_with("the file has no column named \"delta_m_j\""));
+}
+
+#[test]
+fn damaged_and_foreign_files_are_refused_with_a_sentence() {
+    let (_, run) = trained(&toy_csv(2000), MissingPolicy::DropRow);
+    let model = run.model_file().unwrap();
+    let bytes = model.to_bytes();
+
+    assert!(matches!(ModelFile::from_bytes(b"not a model at all"), Err(ModelFileError::NotSafetensors(_))));
+    assert!(matches!(ModelFile::from_bytes(&bytes[..bytes.len() / 2]), Err(ModelFileError::Damaged(_) | ModelFileError::NotSafetensors(_))));
+    assert!(matches!(ModelFile::from_bytes(&[]), Err(ModelFileError::NotSafetensors(_))));
+
+    // A real safetensors file that is not ours.
+    let data = [1f32, 2.0];
+    let bytes_of: Vec<u8> = data.iter().flat_map(|v| v.to_le_bytes()).collect();
+    let view = safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![2], &bytes_of).unwrap();
+    let foreign = safetensors::serialize([("x", view)], None).unwrap();
+    assert_eq!(ModelFile::from_bytes(&foreign), Err(ModelFileError::NotOurs));
+
+    // Same layout, a newer format version; then a weight that is not a finite number.
+    // (The header is 8 bytes of length, then JSON; the edit keeps its length.)
+    let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header = String::from_utf8(bytes[8..8 + header_len].to_vec()).unwrap();
+    let mut newer = bytes[..8].to_vec();
+    newer.extend_from_slice(header.replacen("\"format_version\":\"1\"", "\"format_version\":\"9\"", 1).as_bytes());
+    newer.extend_from_slice(&bytes[8 + header_len..]);
+    assert_eq!(ModelFile::from_bytes(&newer), Err(ModelFileError::Version("9".into())));
+    let mut with_nan = model.clone();
+    with_nan.weights.decoder_output.bias[0] = f32::NAN;
+    let err = ModelFile::from_bytes(&with_nan.to_bytes()).unwrap_err();
+    assert!(err.to_string().contains("not a finite number"), "{err}");
+    // A feature whose spread is zero would divide by zero when scoring.
+    let mut flat = model.clone();
+    flat.preprocessing.features[0].std = 0.0;
+    assert!(matches!(ModelFile::from_bytes(&flat.to_bytes()), Err(ModelFileError::Damaged(_))));
+}
