@@ -79,6 +79,8 @@ pub enum FilePurpose {
     Events,
     /// A separate file of background rows to train on.
     Background,
+    /// A model saved earlier (`.safetensors`), to score with instead of training.
+    Model,
 }
 
 impl FilePurpose {
@@ -86,6 +88,7 @@ impl FilePurpose {
         match self {
             FilePurpose::Events => "events",
             FilePurpose::Background => "background",
+            FilePurpose::Model => "model",
         }
     }
 }
@@ -110,6 +113,9 @@ pub enum TableCommand {
     DownloadSample,
     /// Hand the trained model to the page as a safetensors file (weights, preprocessing, settings).
     DownloadModel,
+    /// Score every row with the model file loaded earlier instead of training; the label (if any) is
+    /// the one `setup` chooses.
+    ScoreWithModel { setup: TableSetup },
     /// Score every row again on this backend and report the time and the model's weights (used by
     /// `make bench`).
     BenchmarkScoring { backend: BackendChoice },
@@ -162,6 +168,8 @@ pub enum TableEvent {
     /// The file could not be used; whatever was loaded before is kept.
     LoadFailed { purpose: FilePurpose, message: String },
     LoadCancelled { purpose: FilePurpose },
+    /// A model file was read and can score the loaded events.
+    ModelLoaded(ModelInfo),
     TrainStarted { summary: TrainingSummary, epochs: usize },
     Progress(Progress),
     EpochEnded { epoch: usize, train_loss: f32, validation_loss: Option<f32> },
@@ -173,6 +181,17 @@ pub enum TableEvent {
     ThresholdCounts(ThresholdCounts),
     DownloadProgress { fraction: f64 },
     ScoringBenchmark { rows: usize, milliseconds: f64, backend: Backend, weights: VaeWeights },
+}
+
+/// What the page says about a loaded model file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    pub file_name: String,
+    pub features: Vec<String>,
+    pub hidden: usize,
+    pub latent: usize,
+    pub epochs: usize,
+    pub score_with_kl: bool,
 }
 
 /// What the page needs to show a loaded file and let the visitor choose column roles.

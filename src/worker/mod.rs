@@ -74,7 +74,10 @@ pub fn start() {
 fn file_message(data: &JsValue) -> Option<(FilePurpose, web_sys::File)> {
     let file = js_sys::Reflect::get(data, &FILE_MESSAGE_KEY.into()).ok()?.dyn_into::<web_sys::File>().ok()?;
     let purpose = js_sys::Reflect::get(data, &"purpose".into()).ok()?.as_string();
-    let purpose = if purpose.as_deref() == Some(FilePurpose::Background.as_str()) { FilePurpose::Background } else { FilePurpose::Events };
+    let purpose = [FilePurpose::Background, FilePurpose::Model]
+        .into_iter()
+        .find(|p| purpose.as_deref() == Some(p.as_str()))
+        .unwrap_or(FilePurpose::Events);
     Some((purpose, file))
 }
 

@@ -9,6 +9,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use anomaly_engine::table::export::{ranks, ScoredCsv};
+use anomaly_engine::table::model_file::ModelFile;
 use anomaly_engine::table::parse::{split_record, trim_line_ends};
 use anomaly_engine::table::prepare::{TableSetup, TrainOn};
 use anomaly_engine::table::run::TableRun;
@@ -21,13 +22,15 @@ use super::backend::ModelScorer;
 use super::meter::Meter;
 use super::source::Source;
 use super::{now_ms, post, scope, yield_to_event_loop, CHUNK_MILLISECONDS};
-use crate::protocol::{Backend, BackendChoice, Event, FilePurpose, TableCommand, TableEvent, TableInfo, TopRow, DOWNLOAD_MESSAGE_KEY};
+use crate::protocol::{Backend, BackendChoice, Event, FilePurpose, ModelInfo, TableCommand, TableEvent, TableInfo, TopRow, DOWNLOAD_MESSAGE_KEY};
 
 /// Bytes read from the file per slice.
 const READ_CHUNK: u64 = 4 << 20;
 /// Output bytes collected before they are handed to the browser as one part of the download.
 const DOWNLOAD_PART: usize = 4 << 20;
 const PREVIEW_ROWS: usize = 5;
+/// A model file larger than this is not one of ours (they are a few MB at most).
+const MAX_MODEL_BYTES: u64 = 256 << 20;
 
 struct Loaded {
     table: Rc<Table>,
@@ -56,6 +59,8 @@ pub struct Tables {
     events: Option<Loaded>,
     background: Option<Loaded>,
     run: Option<Run>,
+    /// A model file read from the visitor's disk, to score with instead of training.
+    model: Option<ModelFile>,
     /// Bumped by Cancel and by each new load, so an older load loop stops.
     load_generation: u64,
     /// Bumped by Pause, Train and each new load, so an older training loop stops.
@@ -83,6 +88,7 @@ pub fn handle(state: &Shared, command: TableCommand) {
         TableCommand::CancelLoad => state.borrow_mut().load_generation += 1,
         TableCommand::Train { setup } => train(state, setup),
         TableCommand::Rescore => rescore(state),
+        TableCommand::ScoreWithModel { setup } => score_with_model(state, setup),
         TableCommand::Pause => {
             let mut st = state.borrow_mut();
             st.run_generation += 1;
@@ -123,6 +129,9 @@ pub fn handle(state: &Shared, command: TableCommand) {
 /// A `File` from the page: check its size at once, then parse it in slices.
 pub fn load_file(state: &Shared, purpose: FilePurpose, file: web_sys::File) {
     let name = file.name();
+    if purpose == FilePurpose::Model {
+        return load_model(state, Source::File(file), name);
+    }
     start_load(state, purpose, Source::File(file), name);
 }
 
@@ -172,6 +181,7 @@ async fn load(state: Shared, purpose: FilePurpose, source: Source, name: String,
     match purpose {
         FilePurpose::Events => st.events = loaded,
         FilePurpose::Background => st.background = loaded,
+        FilePurpose::Model => {} // read by `load_model`
     }
     // A model trained for other data would score the wrong columns.
     st.run = None;
@@ -228,6 +238,52 @@ fn train(state: &Shared, setup: TableSetup) {
     }
     if let Some(run) = st.run.as_mut() {
         run.phase = RunPhase::Training;
+    }
+    st.run_generation += 1;
+    let generation = st.run_generation;
+    drop(st);
+    wasm_bindgen_futures::spawn_local(run_loop(state.clone(), generation));
+}
+
+/// Reads a model file (a few MB at most) in one go and keeps it for [`score_with_model`].
+fn load_model(state: &Shared, source: Source, name: String) {
+    let refuse = |message: String| say(TableEvent::LoadFailed { purpose: FilePurpose::Model, message });
+    if source.len() > MAX_MODEL_BYTES {
+        return refuse(format!("\"{name}\" is {} MB, far larger than any model this page saves; choose the .safetensors file it gave you.", source.len() >> 20));
+    }
+    let bytes = match source.read(0, source.len()) {
+        Ok(bytes) => bytes,
+        Err(reason) => return refuse(format!("\"{name}\" could not be read: {reason}.")),
+    };
+    match ModelFile::from_bytes(&bytes) {
+        Ok(model) => {
+            say(TableEvent::ModelLoaded(ModelInfo {
+                file_name: name,
+                features: model.feature_names().iter().map(|f| f.to_string()).collect(),
+                hidden: model.weights.hidden(),
+                latent: model.weights.encoder_mean.outputs,
+                epochs: model.settings.epochs,
+                score_with_kl: model.score_with_kl,
+            }));
+            state.borrow_mut().model = Some(model);
+        }
+        Err(err) => refuse(format!("\"{name}\" is not a model this page can use: {err}.")),
+    }
+}
+
+/// Scores every row of the loaded events with the loaded model file, without training.
+fn score_with_model(state: &Shared, setup: TableSetup) {
+    let mut st = state.borrow_mut();
+    let (Some(events), Some(model)) = (st.events.as_ref(), st.model.as_ref()) else {
+        return failed("Load the events to score and a model file first.");
+    };
+    match TableRun::from_model(&events.table, &setup, model) {
+        Ok(run) => {
+            say(TableEvent::TrainStarted { summary: run.summary.clone(), epochs: 0 });
+            say(TableEvent::Scoring { fraction: 0.0 });
+            st.run = Some(Run { run, phase: RunPhase::Scoring, meter: Meter::default(), scorer: None });
+        }
+        Err(message) => return failed(message),
     }
     st.run_generation += 1;
     let generation = st.run_generation;

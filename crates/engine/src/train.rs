@@ -116,6 +116,30 @@ impl Trainer {
         &self.vae
     }
 
+    /// Replaces the weights with a saved model's (same shape) and counts the run as finished: a model
+    /// read from a file scores without training.
+    pub fn load_trained(&mut self, weights: &crate::models::VaeWeights) -> Result<(), TrainError> {
+        let shape = self.vae.shape();
+        let layers = [
+            ("encoder_hidden", &weights.encoder_hidden, shape.inputs, shape.hidden),
+            ("encoder_mean", &weights.encoder_mean, shape.hidden, shape.latent),
+            ("encoder_log_variance", &weights.encoder_log_variance, shape.hidden, shape.latent),
+            ("decoder_hidden", &weights.decoder_hidden, shape.latent, shape.hidden),
+            ("decoder_output", &weights.decoder_output, shape.hidden, shape.inputs),
+        ];
+        let vars = self.varmap.data().lock().expect("var map lock poisoned");
+        for (name, layer, inputs, outputs) in layers {
+            if (layer.inputs, layer.outputs) != (inputs, outputs) {
+                return Err(TrainError::Compute(format!("{name} is {}×{}, the model needs {inputs}×{outputs}", layer.inputs, layer.outputs)));
+            }
+            let var = |key: String| vars.get(&key).cloned().ok_or_else(|| TrainError::Compute(format!("the model has no {key}")));
+            var(format!("{name}.weight"))?.set(&Tensor::from_vec(layer.weight.clone(), (outputs, inputs), &Device::Cpu)?)?;
+            var(format!("{name}.bias"))?.set(&Tensor::from_vec(layer.bias.clone(), outputs, &Device::Cpu)?)?;
+        }
+        self.epochs_done = self.settings.epochs;
+        Ok(())
+    }
+
     pub fn settings(&self) -> &TrainSettings {
         &self.settings
     }

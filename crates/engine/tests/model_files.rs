@@ -142,3 +142,23 @@ fn damaged_and_foreign_files_are_refused_with_a_sentence() {
     flat.preprocessing.features[0].std = 0.0;
     assert!(matches!(ModelFile::from_bytes(&flat.to_bytes()), Err(ModelFileError::Damaged(_))));
 }
+
+#[test]
+fn a_model_loaded_back_into_a_run_scores_every_row_identically() {
+    let csv = toy_csv(3000);
+    let (table, run) = trained(&csv, MissingPolicy::DropRow);
+    let model = ModelFile::from_bytes(&run.model_file().unwrap().to_bytes()).unwrap();
+    let mut loaded = TableRun::from_model(&table, &run.setup, &model).unwrap();
+    assert!(loaded.trainer.is_finished(), "a loaded model does not train");
+    loaded.score_next(&table, table.rows()).unwrap();
+    assert!(loaded.scores.iter().zip(&run.scores).all(|(a, b)| a.to_bits() == b.to_bits()), "the same scores, bit for bit");
+    let mut original = run;
+    assert_eq!(loaded.results().roc.map(|r| r.auc), original.results().roc.map(|r| r.auc));
+    assert_eq!(loaded.model_file().unwrap(), model, "saving it again gives the same file");
+
+    // A file without one of the model's columns is told which.
+    let other = parse_bytes(b"m_jj,m_j1,label\n1,2,0\n3,4,1\n", 64).unwrap();
+    let setup = TableSetup::suggested(&other);
+    let err = TableRun::from_model(&other, &setup, &model).err().unwrap();
+    assert!(err.starts_with("This file has no column named \"delta_m_j\""), "{err}");
+}

@@ -21,6 +21,7 @@ pub fn TableSection() -> impl IntoView {
                 <h2 id="table-controls-title">"Your events"</h2>
                 <source::DataSource/>
                 <training::TrainingChoices/>
+                <training::SavedModel/>
             </section>
             <section class="results" id="table-results" aria-labelledby="table-results-title" tabindex="-1">
                 <h2 id="table-results-title">"The table and its scores"</h2>

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::app::state::EpochLoss;
-use crate::protocol::{Backend, FilePurpose, Progress, TableEvent, TableInfo, TopRow};
+use crate::protocol::{Backend, FilePurpose, ModelInfo, Progress, TableEvent, TableInfo, TopRow};
 use anomaly_engine::table::dijet::Simulation;
 use anomaly_engine::table::prepare::TableSetup;
 use anomaly_engine::table::run::{TableResults, ThresholdCounts, TrainingSummary};
@@ -48,6 +48,10 @@ pub struct TableState {
     pub downloading: RwSignal<Option<f64>>,
     /// Where the latest scores were computed.
     pub scored_on: RwSignal<Option<Backend>>,
+    /// A saved model read back from a file, ready to score the loaded events.
+    pub saved_model: RwSignal<Option<ModelInfo>>,
+    /// Why the latest model file could not be used (a model read before stays).
+    pub model_problem: RwSignal<Option<String>>,
 }
 
 impl TableState {
@@ -72,6 +76,8 @@ impl TableState {
             diverged: RwSignal::new(None),
             downloading: RwSignal::new(None),
             scored_on: RwSignal::new(None),
+            saved_model: RwSignal::new(None),
+            model_problem: RwSignal::new(None),
         }
     }
 
@@ -121,11 +127,17 @@ impl TableState {
                         self.info.set(Some(info));
                     }
                     FilePurpose::Background => self.background.set(Some(info)),
+                    FilePurpose::Model => {} // models arrive as `ModelLoaded`
                 }
             }
+            TableEvent::LoadFailed { purpose: FilePurpose::Model, message } => self.model_problem.set(Some(message)),
             TableEvent::LoadFailed { message, .. } => {
                 self.loading.set(None);
                 self.load_problem.set(Some(message));
+            }
+            TableEvent::ModelLoaded(info) => {
+                self.model_problem.set(None);
+                self.saved_model.set(Some(info));
             }
             TableEvent::LoadCancelled { .. } => {
                 self.loading.set(None);

@@ -173,6 +173,9 @@ fn TableStatus() -> impl IntoView {
         _ => None,
     };
     let trained_on = move || table.summary.get().map(|s| {
+        if s.loaded_model {
+            return format!("Scored with the saved model, not trained here; features: {}.", s.features.join(", "));
+        }
         let source = match s.trained_on {
             TrainOn::AllRows => "all rows",
             TrainOn::BackgroundRows => "the rows labelled background",
@@ -201,5 +204,43 @@ fn TableStatus() -> impl IntoView {
         </div>
         {move || table.diverged.get().map(|m| view! { <p class="notice problem" id="table-diverged" role="alert">{m}" The scores below use those last good weights."</p> })}
         {move || table.notice.get().map(|m| view! { <p class="notice problem" id="table-notice" role="alert">{m}</p> })}
+    }
+}
+
+/// Scoring with a model saved earlier from this page, instead of training one.
+#[component]
+pub fn SavedModel() -> impl IntoView {
+    let state = expect_context::<Playground>();
+    let table = state.table;
+    let busy = move || matches!(table.phase.get(), TablePhase::Training | TablePhase::Scoring(_));
+    let pick = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        if let Some(file) = input.files().and_then(|f| f.get(0)) {
+            send_file(state, FilePurpose::Model, &file);
+        }
+        input.set_value("");
+    };
+    let score = move |_| {
+        let Some(setup) = table.full_setup() else { return };
+        table.notice.set(None);
+        table.phase.set(TablePhase::Scoring(0.0));
+        send(state, &Command::Table(TableCommand::ScoreWithModel { setup }));
+    };
+    view! {
+        <section class="saved-model" aria-labelledby="saved-model-title" hidden=move || table.info.with(Option::is_none)>
+            <h3 id="saved-model-title">"Or score with a saved model"</h3>
+            <p class="explain">"A " <code>".safetensors"</code> " file saved from this page after training (\"Download the model\"). Its features are found in this file by name; the label chosen above is used for the figures of merit."</p>
+            <label for="model-file">"Model file"</label>
+            <input type="file" id="model-file" accept=".safetensors" disabled=busy on:change=pick/>
+            {move || table.model_problem.get().map(|p| view! { <p class="notice problem" id="model-problem" role="alert">{p}</p> })}
+            {move || table.saved_model.get().map(|m| view! {
+                <p id="model-summary">{format!(
+                    "{}: a VAE {}-{}-{} trained for {} epochs on {}{}.",
+                    m.file_name, m.features.len(), m.hidden, m.latent, m.epochs, m.features.join(", "),
+                    if m.score_with_kl { "; its score adds the KL term" } else { "" }
+                )}</p>
+                <button type="button" id="score-with-model" disabled=busy on:click=score>"Score with this model"</button>
+            })}
+        </section>
     }
 }

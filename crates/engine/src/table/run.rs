@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::column::NO_LABEL;
 use super::prepare::{select_rows, Preprocessing, TableSetup, TrainOn, MIN_TRAINING_ROWS};
+use super::model_file::ModelFile;
 use super::Table;
 use crate::metrics::{robust_range, roc_curve, Histogram, Roc};
 use crate::inference::CpuScorer;
@@ -20,6 +21,9 @@ pub const TOP_ROWS: usize = 20;
 /// How the training rows were chosen, for the page to say in words.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainingSummary {
+    /// The model came from a saved file and was not trained here.
+    #[serde(default)]
+    pub loaded_model: bool,
     pub features: Vec<String>,
     pub train_rows: usize,
     pub validation_rows: usize,
@@ -130,6 +134,7 @@ impl TableRun {
         };
         let trainer = Trainer::new(&setup.model, data).map_err(|e| e.to_string())?;
         let summary = TrainingSummary {
+            loaded_model: false,
             features: columns.iter().map(|&k| table.columns[k].name().to_string()).collect(),
             train_rows: selection.train.len(),
             validation_rows: selection.validation.len(),
@@ -145,6 +150,62 @@ impl TableRun {
             preprocessing,
             columns,
             labels,
+            summary,
+            scores: vec![f32::NAN; table.rows()],
+            scorer: None,
+            scored_upto: 0,
+            sorted: Vec::new(),
+        })
+    }
+
+    /// A run that scores with a saved model instead of training one. Its features are found in `table` by
+    /// name; the label (if any) is the one `setup` chooses, so the figures of merit work as after training.
+    pub fn from_model(table: &Table, setup: &TableSetup, model: &ModelFile) -> Result<Self, String> {
+        let columns: Vec<usize> = model
+            .feature_names()
+            .iter()
+            .map(|name| {
+                table.column_names().iter().position(|n| n == name).ok_or_else(|| {
+                    format!("This file has no column named \"{name}\", which the model was trained on (its features: {}).", model.feature_names().join(", "))
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        if let Some(&k) = columns.iter().find(|&&k| !matches!(table.columns[k].data, super::ColumnData::Numeric(_))) {
+            return Err(format!("The column \"{}\" holds text, but the model reads it as a number.", table.columns[k].name()));
+        }
+        let preprocessing = model.preprocessing.clone();
+        // The trainer needs some rows to exist; it never trains on them (the run starts finished).
+        let sample: Vec<f32> = (0..table.rows().min(16))
+            .flat_map(|row| {
+                let mut out = vec![0f32; columns.len()];
+                let raw: Vec<f32> = columns.iter().map(|&k| table.columns[k].number(row)).collect();
+                preprocessing.transform_values(&raw, &mut out);
+                out
+            })
+            .collect();
+        let data = TrainData { features: columns.len(), likelihood: model.likelihood, train: sample, validation: vec![] };
+        let mut trainer = Trainer::new(&model.settings, data).map_err(|e| e.to_string())?;
+        trainer.load_trained(&model.weights).map_err(|e| format!("The model could not be loaded: {e}."))?;
+        let mut setup = setup.clone();
+        setup.model = model.settings.clone();
+        setup.missing = model.preprocessing.missing;
+        let summary = TrainingSummary {
+            loaded_model: true,
+            features: model.feature_names().iter().map(|n| n.to_string()).collect(),
+            train_rows: 0,
+            validation_rows: 0,
+            eligible_rows: table.rows(),
+            dropped_missing: 0,
+            imputed: 0,
+            steps_per_epoch: trainer.steps_per_epoch(),
+            trained_on: setup.train_on,
+        };
+        Ok(Self {
+            labels: setup.labels(table),
+            setup,
+            trainer,
+            preprocessing,
+            columns,
             summary,
             scores: vec![f32::NAN; table.rows()],
             scorer: None,
@@ -216,8 +277,8 @@ impl TableRun {
     }
 
     /// The trained model as a file that scores rows exactly as this run does (see `model_file`).
-    pub fn model_file(&self) -> Result<super::model_file::ModelFile, TrainError> {
-        Ok(super::model_file::ModelFile {
+    pub fn model_file(&self) -> Result<ModelFile, TrainError> {
+        Ok(ModelFile {
             weights: self.trainer.model().weights()?,
             likelihood: Likelihood::Gaussian,
             score_with_kl: self.setup.model.score_with_kl,
