@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import http from 'node:http';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { launch, distDir, repoRoot } from '../tests/e2e/support.mjs';
 
 const steps = Number(process.env.BENCH_STEPS ?? 100);
@@ -36,8 +37,9 @@ const url = `http://127.0.0.1:${server.address().port}/bench/bench.html`;
 
 /** A seeded CSV of `rows` × `columns` numbers (about 160 MB at a million rows), made once. */
 function writeEventsCsv(file, rows, columns) {
-  const stamp = `${rows}x${columns}`;
-  if (fs.existsSync(file) && fs.existsSync(`${file}.${stamp}`)) return;
+  const stamp = `${file}.${rows}x${columns}`;
+  // The stamp holds the size of the file it vouches for, so a file of another size is never reused.
+  if (fs.existsSync(file) && fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === String(fs.statSync(file).size)) return;
   fs.mkdirSync(path.dirname(file), { recursive: true });
   // Forget the stamps of earlier sizes: the file is about to hold this size only.
   for (const name of fs.readdirSync(path.dirname(file))) {
@@ -62,7 +64,7 @@ function writeEventsCsv(file, rows, columns) {
     fs.writeSync(fd, chunk);
   }
   fs.closeSync(fd);
-  fs.writeFileSync(`${file}.${stamp}`, '');
+  fs.writeFileSync(stamp, String(fs.statSync(file).size));
 }
 
 /** Renderer processes of Chromium: the page and its workers run in one of these. */
@@ -179,3 +181,15 @@ console.log(`Scoring every row of the table with its trained VAE (${o.weights.en
 scoringTable(o.rows, o.scoring, peers.result.tfjs, rate);
 console.log(`load + train on a 20,000-row sample (1 epoch) + score every row: ${(o.trainAndScoreMs / 1000).toFixed(1)} s after a ${(o.parseMs / 1000).toFixed(1)} s load`);
 console.log(`peak resident memory of the tab: ours ${ours.peak.toFixed(0)} MB; PapaParse + TensorFlow.js tab ${peers.peak.toFixed(0)} MB (target well under 1 GB)`);
+
+// The native scorer on the same file with the model the page trained: its time and its peak memory
+// (GNU time's maximum resident set size), which should stay flat whatever the file's size.
+const modelFile = path.join(dataDir, 'events-model.safetensors');
+fs.writeFileSync(modelFile, Buffer.from(o.modelBytes));
+execFileSync('cargo', ['build', '--quiet', '--release', '-p', 'anomaly-engine', '--bin', 'anomaly-score'], { cwd: repoRoot, stdio: 'inherit' });
+const scorer = path.join(repoRoot, 'target/release/anomaly-score');
+const started = Date.now();
+const timed = spawnSync('/usr/bin/time', ['-f', '%M', scorer, modelFile, eventsCsv], { stdio: ['ignore', 'ignore', 'pipe'] }).stderr.toString();
+const seconds = (Date.now() - started) / 1000;
+const peakKb = Number(timed.trim().split('\n').at(-1));
+console.log(`native scorer (anomaly-score) on the same file: ${(o.rows / seconds / 1e6).toFixed(2)} M rows/s including both passes over the file, peak resident memory ${(peakKb / 1024).toFixed(0)} MB for a ${(o.bytes / 1e6).toFixed(0)} MB file`);

@@ -54,8 +54,14 @@ window.runOurs = async () => {
     scoring[backend] = bench.backend === backend ? bench.milliseconds : null;
     weights = bench.weights;
   }
+  // The trained model as a file, for the native scorer's run on the same CSV.
+  const model = await new Promise((resolve) => {
+    worker.onmessage = (e) => { if (e.data && e.data.download) resolve(e.data.download); };
+    worker.postMessage({ Table: 'DownloadModel' });
+  });
+  const modelBytes = Array.from(new Uint8Array(await model.arrayBuffer()));
   worker.terminate();
-  return { rows: info.rows, columns: info.columns.length, bytes: file.size, parseMs, trainAndScoreMs, scoring, weights };
+  return { rows: info.rows, columns: info.columns.length, bytes: file.size, parseMs, trainAndScoreMs, scoring, weights, modelBytes };
 };
 
 async function papaParse(file) {

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 
 use super::state::{Playground, View};
-use anomaly_engine::share::{decode, encode, LinkView, SharedSetup};
+use anomaly_engine::share::{decode, encode, LinkView, PagePart, SharedSetup};
 
 fn current_fragment() -> Option<String> {
     web_sys::window()?.location().hash().ok().filter(|h| h.len() > 1)
@@ -24,6 +24,10 @@ fn apply_fragment(state: Playground, fragment: &str) {
         LinkView::Table => View::Table,
     });
     state.table.simulation.set(decoded.setup.simulation);
+    state.hidden.set(decoded.setup.hidden.clone());
+    if decoded.setup.hidden.contains(&PagePart::TableView) {
+        state.view.set(View::Digits); // a hidden tab cannot be the one shown
+    }
     if let Some(summary) = decoded.summary() {
         state.notice.set(Some(summary));
     }
@@ -39,6 +43,7 @@ fn current_setup(state: Playground) -> SharedSetup {
             View::Table => LinkView::Table,
         },
         simulation: state.table.simulation.get(),
+        hidden: state.hidden.get(),
     }
 }
 
@@ -109,6 +114,33 @@ pub fn SharePanel(#[prop(optional)] prefix: &'static str) -> impl IntoView {
                 <button type="button" id=format!("{prefix}copy-link") on:click=copy>"Copy"</button>
             </div>
             <p class="hint" role="status" aria-live="polite">{move || copied.get()}</p>
+            <details class="classroom" id=format!("{prefix}classroom")>
+                <summary>"Classroom mode"</summary>
+                <p class="hint">"Hide parts of the page for everyone who opens the link (they are hidden here too, so you see what your class will see). Untick to bring them back."</p>
+                {PagePart::ALL.into_iter().map(|part| {
+                    let id = format!("{prefix}hide-{}", part.key());
+                    let label_for = id.clone();
+                    view! {
+                        <label class="check" for=label_for>
+                            <input type="checkbox" id=id prop:checked=move || state.hides(part)
+                                on:change=move |ev| {
+                                    let on = event_target::<web_sys::HtmlInputElement>(&ev).checked();
+                                    state.hidden.update(|h| {
+                                        h.retain(|&p| p != part);
+                                        if on {
+                                            h.push(part);
+                                            h.sort_unstable();
+                                        }
+                                    });
+                                    if on && part == PagePart::TableView {
+                                        state.view.set(View::Digits);
+                                    }
+                                }/>
+                            {format!("Hide {}", part.label())}
+                        </label>
+                    }
+                }).collect_view()}
+            </details>
         </div>
     }
 }

@@ -16,6 +16,7 @@ mod worker_link;
 
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
+use anomaly_engine::share::PagePart;
 
 pub use state::{Phase, Playground, View};
 
@@ -42,7 +43,7 @@ fn App() -> impl IntoView {
         </header>
         <main>
             <ViewTabs/>
-            <compute::ComputeBar/>
+            <div hidden=move || state.hides(PagePart::Backend)><compute::ComputeBar/></div>
             <div class="digits-view" id="digits-view" hidden=move || state.view.get() != View::Digits>
             <div class="layout">
             <section class="controls" aria-labelledby="controls-title">
@@ -64,7 +65,7 @@ fn App() -> impl IntoView {
                 </div>
             </section>
             </div>
-            <awareness::AwarenessSection/>
+            <div hidden=move || state.hides(PagePart::Awareness)><awareness::AwarenessSection/></div>
             </div>
             <table::TableSection/>
         </main>
@@ -108,7 +109,7 @@ fn ViewTabs() -> impl IntoView {
     view! {
         <div class="view-tabs" role="tablist" aria-label="What to explore">
             {tab(View::Digits, "tab-digits", "Handwritten digits")}
-            {tab(View::Table, "tab-table", "Score your own events (CSV)")}
+            <span hidden=move || state.hides(PagePart::TableView)>{tab(View::Table, "tab-table", "Score your own events (CSV)")}</span>
         </div>
     }
 }

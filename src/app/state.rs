@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use super::table::state::{TableState, TABLE_FIELD};
 use crate::protocol::{Backend, BackendStatus, Event, FamilyThumbnail, Progress};
 use anomaly_engine::awareness::{AwarenessSettings, FamilyAuc, FamilyDetail};
+use anomaly_engine::share::PagePart;
 use anomaly_engine::{Evaluation, SettingProblem, TrainSettings};
 
 /// Prefix of the ids of the Anomaly Awareness form's fields.
@@ -78,6 +79,8 @@ pub struct Playground {
     pub backend: RwSignal<Option<BackendStatus>>,
     /// Where the latest evaluation of the test digits was scored.
     pub evaluated_on: RwSignal<Option<Backend>>,
+    /// Classroom mode: parts of the page the link hides.
+    pub hidden: RwSignal<Vec<PagePart>>,
 }
 
 /// Which of the page's two views is shown.
@@ -88,6 +91,11 @@ pub enum View {
 }
 
 impl Playground {
+    /// Whether a classroom link hides this part of the page (tracked).
+    pub fn hides(&self, part: PagePart) -> bool {
+        self.hidden.with(|h| h.contains(&part))
+    }
+
     pub fn new() -> Self {
         Self {
             settings: RwSignal::new(TrainSettings::default()),
@@ -108,6 +116,7 @@ impl Playground {
             view: RwSignal::new(View::Digits),
             backend: RwSignal::new(None),
             evaluated_on: RwSignal::new(None),
+            hidden: RwSignal::new(Vec::new()),
         }
     }
 

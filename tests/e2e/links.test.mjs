@@ -82,3 +82,29 @@ test('a link can open the table view with the simulated events it names', async 
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('a classroom link hides the parts it names, and the Share panel makes such links', async () => {
+  const { page, context, problems } = await openPage(app.browser, `${app.server.url}#v=1&normal=4&view=table&hide=settings,awareness,table,made-up`);
+  await ready(page);
+  assert.equal(await page.isVisible('.model-settings'), false, 'the network settings are hidden');
+  assert.equal(await page.isVisible('#tab-table'), false, 'the table tab is hidden');
+  assert.equal(await page.isVisible('#digits-view'), true, 'a hidden tab is not the one shown');
+  assert.equal(await page.isVisible('.digit-picker'), true, 'what is not named stays');
+  assert.equal(await page.isVisible('#train'), true);
+  assert.match(await page.textContent('#notice'), /hide= names "made-up" that the page does not have/);
+  assert.match(await page.evaluate(() => location.hash), /&hide=settings,awareness,table$/);
+
+  // The teacher's side: untick one box, tick another; the page and the link follow.
+  await page.click('#classroom summary');
+  assert.equal(await page.isChecked('#hide-settings'), true);
+  await page.uncheck('#hide-settings');
+  await page.check('#hide-latent');
+  assert.equal(await page.isVisible('.model-settings'), true);
+  assert.equal(await page.isVisible('#latent-panel'), false);
+  assert.match(await page.inputValue('#share-link'), /&hide=awareness,latent,table$/);
+  for (const key of ['awareness', 'latent', 'table']) await page.uncheck(`#hide-${key}`);
+  assert.doesNotMatch(await page.inputValue('#share-link'), /hide=/, 'an ordinary link again');
+  assert.equal(await page.isVisible('#tab-table'), true);
+  assert.deepEqual(problems, []);
+  await context.close();
+});

@@ -3,6 +3,9 @@
 //!
 //! `#v=1&normal=0&hidden=256&latent=16&beta=1&lr=0.001&batch=64&epochs=5&seed=1&kl=0&aa.shown=noisy,blobs`
 //!
+//! Classroom links add `&hide=settings,awareness` (see [`PagePart`]): those parts of the page are hidden for
+//! whoever opens the link; the Share panel offers them as check boxes.
+//!
 //! Decoding never fails and never trusts the text: every value is parsed and range-checked, anything
 //! unknown, malformed or out of range is listed as a [`LinkProblem`] and replaced by its default. The
 //! fragment is data only; nothing here produces markup or code. Version 1 is the current version; a link
@@ -28,6 +31,58 @@ pub struct SharedSetup {
     pub view: LinkView,
     /// The toy collider events of the table view (a visitor's own file never travels in a link).
     pub simulation: Simulation,
+    /// Classroom mode: parts of the page this link hides (sorted, no repeats).
+    pub hidden: Vec<PagePart>,
+}
+
+/// A part of the page that a classroom link can hide, so a class sees only what the lesson needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PagePart {
+    /// The choice of normal digits.
+    NormalDigits,
+    /// The network and training settings (hidden units, β, learning rate, …).
+    ModelSettings,
+    /// Stage 2, Anomaly Awareness.
+    Awareness,
+    /// The latent-space plot.
+    Latent,
+    /// The "score your own events" tab.
+    TableView,
+    /// The choice between WebGPU and the CPU.
+    Backend,
+}
+
+impl PagePart {
+    pub const ALL: [PagePart; 6] =
+        [PagePart::NormalDigits, PagePart::ModelSettings, PagePart::Awareness, PagePart::Latent, PagePart::TableView, PagePart::Backend];
+
+    /// Its name in a link (`hide=settings,awareness`).
+    pub fn key(self) -> &'static str {
+        match self {
+            PagePart::NormalDigits => "normal",
+            PagePart::ModelSettings => "settings",
+            PagePart::Awareness => "awareness",
+            PagePart::Latent => "latent",
+            PagePart::TableView => "table",
+            PagePart::Backend => "backend",
+        }
+    }
+
+    /// What the Share panel calls it.
+    pub fn label(self) -> &'static str {
+        match self {
+            PagePart::NormalDigits => "the choice of normal digits",
+            PagePart::ModelSettings => "the network and training settings",
+            PagePart::Awareness => "Anomaly Awareness (stage 2)",
+            PagePart::Latent => "the latent-space plot",
+            PagePart::TableView => "the \"score your own events\" tab",
+            PagePart::Backend => "the WebGPU/CPU choice",
+        }
+    }
+
+    fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.key() == key)
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -117,7 +172,12 @@ pub fn encode(setup: &SharedSetup) -> String {
         ("sim.signal", setup.simulation.signal_fraction.to_string()),
         ("sim.seed", setup.simulation.seed.to_string()),
     ];
-    pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&")
+    let mut link = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
+    // Only classroom links say what they hide, so every other link reads as before.
+    if !setup.hidden.is_empty() {
+        link += &format!("&hide={}", setup.hidden.iter().map(|p| p.key()).collect::<Vec<_>>().join(","));
+    }
+    link
 }
 
 fn quote(value: &str) -> String {
@@ -190,6 +250,20 @@ pub fn decode(fragment: &str) -> DecodedLink {
             "sim.rows" => value.parse().map(|v| setup.simulation.rows = v).is_ok(),
             "sim.signal" => value.parse().map(|v| setup.simulation.signal_fraction = v).is_ok(),
             "sim.seed" => value.parse().map(|v| setup.simulation.seed = v).is_ok(),
+            "hide" => {
+                // Known parts are hidden; unknown names are listed, and the rest of the list still counts.
+                let (known, unknown): (Vec<_>, Vec<_>) =
+                    value.split(',').filter(|s| !s.is_empty()).map(|k| (k, PagePart::from_key(k))).partition(|(_, p)| p.is_some());
+                setup.hidden = known.into_iter().filter_map(|(_, p)| p).collect();
+                setup.hidden.sort_unstable();
+                setup.hidden.dedup();
+                if !unknown.is_empty() {
+                    let names: Vec<String> = unknown.iter().map(|(k, _)| quote(k)).collect();
+                    let parts: Vec<&str> = PagePart::ALL.iter().map(|p| p.key()).collect();
+                    problem(key, format!("hide= names {} that the page does not have (it can hide {})", names.join(", "), parts.join(", ")));
+                }
+                true
+            }
             _ => {
                 problem(key, format!("{} is not a setting this playground knows", quote(key)));
                 continue;
@@ -307,6 +381,7 @@ mod tests {
                 signal_fraction: rng.below(501) as f64 / 1000.0,
                 seed: rng.next_u64() >> 32,
             },
+            hidden: PagePart::ALL.into_iter().filter(|_| rng.uniform() < 0.3).collect(),
         }
     }
 
@@ -322,6 +397,19 @@ mod tests {
             assert_eq!(decoded.setup, setup, "{link}");
             assert_eq!(decode(&format!("#{link}")).setup, setup, "a leading # is accepted");
         }
+    }
+
+    #[test]
+    fn classroom_links_hide_known_parts_and_name_unknown_ones() {
+        let decoded = decode("v=1&normal=3&hide=awareness,settings,settings,teacher-notes,<b>");
+        assert_eq!(decoded.setup.hidden, vec![PagePart::ModelSettings, PagePart::Awareness]);
+        assert_eq!(decoded.setup.digits.normal_digits, vec![3]);
+        assert_eq!(
+            decoded.summary().unwrap(),
+            "Parts of this link could not be used, so defaults were taken: hide= names \"teacher-notes\", \"<b>\" that the page does not have (it can hide normal, settings, awareness, latent, table, backend)."
+        );
+        assert!(!encode(&SharedSetup::default()).contains("hide="), "ordinary links do not mention hiding");
+        assert!(decode("hide=").setup.hidden.is_empty() && decode("hide=").problems.is_empty());
     }
 
     #[test]

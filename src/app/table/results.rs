@@ -271,9 +271,9 @@ fn Download() -> impl IntoView {
             })}
             <h3 id="model-title">"Keep the model"</h3>
             <p>"The trained network as a " <code>".safetensors"</code> " file, with the feature names, the log and standardisation of each feature and the score's definition in its metadata. "
-               "Score a file of any size with it outside the browser, with the same result as the download above: "
+               "Load it here again later, or score a file of any size outside the browser with the playground's source code: "
                <code>"cargo run --release -p anomaly-engine --bin anomaly-score -- model.safetensors events.csv > scored.csv"</code>
-               ", or read it in Python (see the README)."</p>
+               " writes the same file as the download above (scored on the CPU; WebGPU's scores agree to about one part in a million). It also reads in Python with numpy (see the README)."</p>
             <button type="button" id="download-model" disabled=busy
                 on:click=move |_| send(state, &Command::Table(TableCommand::DownloadModel))>"Download the model"</button>
         </section>

@@ -6,14 +6,17 @@
 //! the download cannot execute anything an untrusted file smuggled in (CSV injection).
 
 use super::column::{read_number, Cell};
-use super::parse::{split_record, trim_line_ends, Dialect, Table};
+use std::cell::RefCell;
+
+use super::parse::{trim_line_ends, Dialect, FieldSplitter, Table};
 
 /// Appends scores to a table's lines in its own dialect.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct ScoredCsv {
     dialect: Dialect,
     score_name: String,
     rank_name: String,
+    splitter: RefCell<FieldSplitter>,
 }
 
 impl ScoredCsv {
@@ -32,7 +35,12 @@ impl ScoredCsv {
             }
             name
         };
-        Self { dialect: dialect.clone(), score_name: unique("anomaly_score"), rank_name: unique("rank") }
+        Self {
+            dialect: dialect.clone(),
+            score_name: unique("anomaly_score"),
+            rank_name: unique("rank"),
+            splitter: RefCell::new(FieldSplitter::new(dialect)),
+        }
     }
 
     fn line_end(&self) -> &'static [u8] {
@@ -81,7 +89,7 @@ impl ScoredCsv {
             out.extend_from_slice(record);
             return;
         }
-        let fields = split_record(record, &self.dialect);
+        let fields = self.splitter.borrow_mut().split(record);
         if !fields.iter().any(|f| is_formula(f)) {
             out.extend_from_slice(record);
             return;

@@ -100,31 +100,50 @@ pub fn trim_line_ends(raw: &[u8]) -> &[u8] {
 
 /// Splits one record's text into its fields (for showing a row's original values).
 pub fn split_record(raw: &[u8], dialect: &Dialect) -> Vec<String> {
-    let mut reader = dialect.reader();
-    let mut out = vec![0u8; raw.len() + 1];
-    let mut ends = vec![0usize; raw.len() + 2];
-    let (mut input, mut out_len, mut ends_len) = (raw, 0, 0);
-    loop {
-        let (result, nin, nout, nend) = reader.read_record(input, &mut out[out_len..], &mut ends[ends_len..]);
-        input = &input[nin..];
-        out_len += nout;
-        ends_len += nend;
-        match result {
-            ReadRecordResult::InputEmpty if !input.is_empty() => continue,
-            ReadRecordResult::InputEmpty => continue, // the empty input that follows means "end of input"
-            ReadRecordResult::Record | ReadRecordResult::End => break,
-            ReadRecordResult::OutputFull | ReadRecordResult::OutputEndsFull => break, // cannot happen: sized above
-        }
+    FieldSplitter::new(dialect).split(raw)
+}
+
+/// Splits records one at a time, reusing one reader: building csv-core's reader costs far more than
+/// splitting a line, and the download splits every line that might hold a formula (any line with a
+/// negative number).
+#[derive(Clone, Debug)]
+pub struct FieldSplitter {
+    reader: Reader,
+    out: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl FieldSplitter {
+    pub fn new(dialect: &Dialect) -> Self {
+        Self { reader: dialect.reader(), out: Vec::new(), ends: Vec::new() }
     }
-    let mut start = 0;
-    ends[..ends_len]
-        .iter()
-        .map(|&end| {
-            let field = String::from_utf8_lossy(&out[start..end]).into_owned();
-            start = end;
-            field
-        })
-        .collect()
+
+    pub fn split(&mut self, raw: &[u8]) -> Vec<String> {
+        self.reader.reset();
+        self.out.resize(raw.len() + 1, 0);
+        self.ends.resize(raw.len() + 2, 0);
+        let (mut input, mut out_len, mut ends_len) = (raw, 0, 0);
+        loop {
+            let (result, nin, nout, nend) = self.reader.read_record(input, &mut self.out[out_len..], &mut self.ends[ends_len..]);
+            input = &input[nin..];
+            out_len += nout;
+            ends_len += nend;
+            match result {
+                ReadRecordResult::InputEmpty => continue, // the empty input that follows means "end of input"
+                ReadRecordResult::Record | ReadRecordResult::End => break,
+                ReadRecordResult::OutputFull | ReadRecordResult::OutputEndsFull => break, // cannot happen: sized above
+            }
+        }
+        let mut start = 0;
+        self.ends[..ends_len]
+            .iter()
+            .map(|&end| {
+                let field = String::from_utf8_lossy(&self.out[start..end]).into_owned();
+                start = end;
+                field
+            })
+            .collect()
+    }
 }
 
 /// Feeds on chunks; [`TableParser::finish`] returns the table or the first problem, located.
@@ -164,6 +183,9 @@ struct Streamed {
     values: Vec<f32>,
     spans: Vec<(u64, u64)>,
     rows: u64,
+    /// Columns whose cells are read as numbers; the others come out as NaN without being looked at.
+    /// None reads every column.
+    wanted: Option<Vec<bool>>,
 }
 
 impl Default for TableParser {
@@ -187,6 +209,14 @@ impl TableParser {
     /// Once the first record is read: the dialect, the column names, and the header's byte range.
     pub fn header(&self) -> Option<(&Dialect, &[String], Option<(u64, u64)>)> {
         self.state.as_ref().filter(|s| s.header_decided).map(|s| (&s.dialect, s.names.as_slice(), s.header_span))
+    }
+
+    /// Streaming mode: read only these columns' numbers (by position; the rest come out as NaN), which
+    /// saves most of the work when a few columns of many are needed, or none at all.
+    pub fn read_only_columns(&mut self, wanted: Vec<bool>) {
+        if let Some(streamed) = self.state.as_mut().and_then(|s| s.streamed.as_mut()) {
+            streamed.wanted = Some(wanted);
+        }
     }
 
     /// Streaming mode: moves the rows parsed so far into `values` (one number per column per row) and
@@ -385,8 +415,9 @@ impl Parsing {
         }
         if let Some(streamed) = self.streamed.as_mut() {
             let mut start = 0;
-            for &end in &self.ends[..self.ends_len] {
-                streamed.values.push(numeric_value(&self.record[start..end]));
+            for (k, &end) in self.ends[..self.ends_len].iter().enumerate() {
+                let wanted = streamed.wanted.as_ref().is_none_or(|w| w.get(k).copied().unwrap_or(false));
+                streamed.values.push(if wanted { numeric_value(&self.record[start..end]) } else { f32::NAN });
                 start = end;
             }
             streamed.spans.push(span);

@@ -211,8 +211,10 @@ fn suggested_signal_value(values: Option<&[String; 2]>) -> usize {
 pub struct FeatureTransform {
     pub name: String,
     pub log: bool,
-    pub mean: f64,
-    pub std: f64,
+    /// The statistics are fitted in f64 and kept as the f32 that scoring uses: an f32 survives a trip
+    /// through a model file's JSON exactly, so a saved model scores bit for bit as before.
+    pub mean: f32,
+    pub std: f32,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -238,7 +240,7 @@ impl FeatureTransform {
         }
         // libm's logf, not the platform's: the native scorer must prepare rows bit for bit as the page does.
         let raw = if self.log { libm::logf(value) } else { value };
-        Some((raw - self.mean as f32) / self.std as f32)
+        Some((raw - self.mean) / self.std)
     }
 }
 
@@ -260,8 +262,9 @@ impl Preprocessing {
                     }
                 }
                 let std = if n > 1.0 { (m2 / (n - 1.0)).sqrt() } else { 0.0 };
-                transform.mean = mean;
+                transform.mean = mean as f32;
                 // A constant column carries no information; dividing by 1 keeps it harmless (it becomes 0).
+                let std = std as f32;
                 transform.std = if std > 0.0 && std.is_finite() { std } else { 1.0 };
                 transform
             })
@@ -425,7 +428,7 @@ mod tests {
         assert!(p.transform_row(&t, &[0], 3, &mut out));
         assert_eq!(out[0], 998.0, "the held-out row is far out, as it should be");
         let logged = Preprocessing::fit(&t, &[0], &[true], MissingPolicy::DropRow, &[0, 3]);
-        assert!((logged.features[0].mean - 1000f64.ln() / 2.0).abs() < 1e-12);
+        assert!((logged.features[0].mean - 1000f32.ln() / 2.0).abs() < 1e-6);
     }
 
     #[test]

@@ -79,7 +79,10 @@ fn score_rows<R: Read>(model: &ModelFile, input: &mut R, chunk_bytes: usize) -> 
         }
         if columns.is_none() {
             if let Some((_, names, _)) = parser.header() {
-                columns = Some(feature_columns(model, names)?);
+                let found = feature_columns(model, names)?;
+                let wanted = (0..names.len()).map(|k| found.contains(&k)).collect();
+                parser.read_only_columns(wanted);
+                columns = Some(found);
             }
         }
         parser.drain_rows(&mut values, &mut spans);
@@ -153,9 +156,11 @@ fn write_scored<R: Read, W: Write>(input: &mut R, out: &mut W, scores: &[f32], r
         if writer.is_none() {
             if let Some((dialect, names, header_span)) = parser.header() {
                 let w = ScoredCsv::for_columns(dialect, names);
+                let columns = names.len();
                 let header = header_span.map(|(a, b)| &window[(a - window_start) as usize..(b - window_start) as usize]);
                 out.write_all(&w.start(header))?;
                 writer = Some(w);
+                parser.read_only_columns(vec![false; columns]); // this pass only copies text
             }
         }
         parser.drain_rows(&mut values, &mut spans);
