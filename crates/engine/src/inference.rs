@@ -96,16 +96,21 @@ mod wasm_simd {
 
     use super::{Dense, BLOCK};
 
+    /// Four f32s from `values[at..]` as one vector (bounds-checked, then one 16-byte load).
+    #[inline(always)]
+    fn load(values: &[f32], at: usize) -> v128 {
+        let v = &values[at..at + 4];
+        // SAFETY: `v` holds 4 f32s; v128_load allows unaligned addresses.
+        unsafe { v128_load(v.as_ptr() as *const v128) }
+    }
+
     /// [`Dense::forward`] with `V` vectors of 4 outputs per tile (V = 2 is a tile of 8, V = 1 of 4).
+    /// Inlined by force: the page is built for size, and a call per weight would cost more than the work.
+    #[inline(always)]
     pub fn forward<const V: usize>(layer: &Dense, input: &[f32], in_stride: usize, out: &mut [f32], relu: bool) {
         let width = 4 * V;
         assert!(input.len() >= (BLOCK - 1) * in_stride + layer.inputs && out.len() >= BLOCK * layer.padded);
         assert!(layer.weight.len() >= layer.inputs * layer.padded && layer.bias.len() >= layer.padded);
-        let load = |values: &[f32], at: usize| -> v128 {
-            let v = &values[at..at + 4]; // bounds-checked, then one 16-byte load
-            // SAFETY: `v` holds 4 f32s; v128_load allows unaligned addresses.
-            unsafe { v128_load(v.as_ptr() as *const v128) }
-        };
         for o0 in (0..layer.padded).step_by(width) {
             let mut bias = [f32x4_splat(0.0); V];
             for (v, b) in bias.iter_mut().enumerate() {
