@@ -14,7 +14,8 @@ async function loadDigits() {
   return { count, floats };
 }
 
-async function benchOurs(steps) {
+/** Our worker binary, and `next(name)`: the payload of the next event called `name`. */
+function ourWorker() {
   const worker = new Worker('/worker_loader.js');
   const next = (name) => new Promise((resolve, reject) => {
     worker.onmessage = (e) => {
@@ -24,6 +25,11 @@ async function benchOurs(steps) {
     };
     worker.onerror = (e) => reject(new Error(e.message));
   });
+  return { worker, next };
+}
+
+async function benchOurs(steps) {
+  const { worker, next } = ourWorker();
   await next('DataReady');
   const waiting = next('BenchmarkResult');
   worker.postMessage({ Benchmark: { steps } });
@@ -92,15 +98,7 @@ window.runBenchmark = async ({ steps, tfjsSteps }) => {
 // Scoring the 10,000 digits with a digit VAE (784-256-16, untrained weights from our worker, the same
 // weights for TensorFlow.js): ours on the CPU and on WebGPU, TensorFlow.js `predict` on each backend.
 window.runDigitScoring = async () => {
-  const worker = new Worker('/worker_loader.js');
-  const next = (name) => new Promise((resolve, reject) => {
-    worker.onmessage = (e) => {
-      const event = e.data;
-      if (event && event[name]) resolve(event[name]);
-      else if (event && (event.Failed || event.DataFailed || event.Crashed)) reject(new Error(JSON.stringify(event)));
-    };
-    worker.onerror = (e) => reject(new Error(e.message));
-  });
+  const { worker, next } = ourWorker();
   await next('DataReady');
   const ours = {};
   let weights;

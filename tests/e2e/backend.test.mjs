@@ -6,18 +6,9 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { openPage, withServedApp, ready, launch } from './support.mjs';
+import { openPage, withServedApp, launch, loadToyEvents } from './support.mjs';
 
 const app = withServedApp();
-
-async function simulatedEvents(page, rows) {
-  await ready(page);
-  await page.click('#tab-table');
-  await page.fill('#table_sim_rows', String(rows));
-  await page.press('#table_sim_rows', 'Tab');
-  await page.click('#simulate');
-  await page.waitForSelector('#toy-label');
-}
 
 async function trainAndScore(page) {
   await page.fill('#table_epochs', '2');
@@ -46,7 +37,7 @@ test('the same model scores the same on WebGPU and on the CPU, and the page says
   assert.match(await page.textContent('#backend-status'), /^Scoring runs on WebGPU \(google swiftshader\)\.$/);
   assert.equal(await page.locator('#backend-note').count(), 0, 'no excuse is shown when WebGPU is used');
 
-  await simulatedEvents(page, 3000);
+  await loadToyEvents(page, 3000);
   await trainAndScore(page);
   assert.match(await page.textContent('#table-status'), /^Done: 3,000 rows scored on WebGPU\./);
   const onGpu = await downloadScores(page);
@@ -91,7 +82,7 @@ test('without a WebGPU adapter the page says so in a sentence and scores everyth
   assert.match(await page.textContent('#backend-note'), /^This browser has WebGPU but offered no GPU adapter .*so scoring runs on the CPU, with the same scores\.$/);
   assert.equal(await page.textContent('#backend-status'), 'Scoring runs on the CPU.');
 
-  await simulatedEvents(page, 2000);
+  await loadToyEvents(page, 2000);
   await trainAndScore(page);
   assert.match(await page.textContent('#table-status'), /^Done: 2,000 rows scored on the CPU\./);
   const scores = await downloadScores(page);

@@ -5,18 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { openPage, withServedApp, ready, artifacts } from './support.mjs';
+import { openPage, withServedApp, artifacts, loadToyEvents } from './support.mjs';
 
 const app = withServedApp();
-
-async function toyEvents(page, rows) {
-  await ready(page);
-  await page.click('#tab-table');
-  await page.fill('#table_sim_rows', String(rows));
-  await page.press('#table_sim_rows', 'Tab');
-  await page.click('#simulate');
-  await page.waitForSelector('#toy-label');
-}
 
 async function done(page) {
   await page.waitForFunction(() => /^Done/.test(document.querySelector('#table-status')?.textContent), null, { timeout: 120_000 });
@@ -31,7 +22,7 @@ async function save(page, button, name) {
 
 test('a saved model, loaded in a fresh tab, scores the same events to the same file', async () => {
   const first = await openPage(app.browser, app.server.url);
-  await toyEvents(first.page, 3000);
+  await loadToyEvents(first.page, 3000);
   await first.page.fill('#table_epochs', '2');
   await first.page.press('#table_epochs', 'Tab');
   await first.page.click('#table-train');
@@ -44,7 +35,7 @@ test('a saved model, loaded in a fresh tab, scores the same events to the same f
 
   const second = await openPage(app.browser, app.server.url);
   const { page } = second;
-  await toyEvents(page, 3000); // the same seed: the same file
+  await loadToyEvents(page, 3000); // the same seed: the same file
   await page.setInputFiles('#model-file', modelPath);
   await page.waitForSelector('#model-summary');
   assert.match(await page.textContent('#model-summary'), /^toy-model\.safetensors: a VAE 5-\d+-\d+ trained for 2 epochs on m_jj, m_j1, delta_m_j, tau21_j1, tau21_j2\.$/);

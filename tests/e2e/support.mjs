@@ -95,3 +95,13 @@ export function withServedApp() {
 export async function ready(page) {
   await page.waitForFunction(() => document.querySelector('#status')?.textContent.includes('digits loaded'), null, { timeout: 60_000 });
 }
+
+/** Opens the table view and loads the seeded toy collider events (`rows` of them). */
+export async function loadToyEvents(page, rows) {
+  await ready(page);
+  await page.click('#tab-table');
+  await page.fill('#table_sim_rows', String(rows));
+  await page.press('#table_sim_rows', 'Tab');
+  await page.click('#simulate');
+  await page.waitForSelector('#toy-label');
+}

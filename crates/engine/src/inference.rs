@@ -35,14 +35,7 @@ impl Dense {
     fn new(layer: &DenseWeights) -> Self {
         let tile = if layer.outputs <= NARROW { NARROW } else { TILE };
         let padded = layer.outputs.div_ceil(tile) * tile;
-        let mut weight = vec![0f32; layer.inputs * padded];
-        for o in 0..layer.outputs {
-            for i in 0..layer.inputs {
-                weight[i * padded + o] = layer.weight[o * layer.inputs + i];
-            }
-        }
-        let mut bias = layer.bias.clone();
-        bias.resize(padded, 0.0);
+        let (weight, bias) = layer.transposed_padded(padded);
         Self { inputs: layer.inputs, outputs: layer.outputs, padded, weight, bias }
     }
 

@@ -68,20 +68,6 @@ impl Layer {
     }
 }
 
-/// `weight` (outputs × inputs, candle's layout) transposed and padded for `dense.wgsl`.
-fn transposed_padded(layer: &DenseWeights) -> (Vec<f32>, Vec<f32>) {
-    let padded = layer.outputs.div_ceil(4) * 4;
-    let mut weight = vec![0f32; layer.inputs * padded];
-    for o in 0..layer.outputs {
-        for i in 0..layer.inputs {
-            weight[i * padded + o] = layer.weight[o * layer.inputs + i];
-        }
-    }
-    let mut bias = layer.bias.clone();
-    bias.resize(padded, 0.0);
-    (weight, bias)
-}
-
 /// A GPU device with the kernels compiled: made once, then used for every model scored.
 pub struct Gpu {
     device: wgpu::Device,
@@ -189,7 +175,7 @@ impl Gpu {
     /// Uploads a model's weights once; score with them through [`Self::score`].
     pub fn upload(&self, weights: &VaeWeights, likelihood: Likelihood) -> GpuVae {
         let upload = |layer: &DenseWeights| {
-            let (weight, bias) = transposed_padded(layer);
+            let (weight, bias) = layer.transposed_padded(layer.outputs.div_ceil(4) * 4);
             Layer {
                 inputs: layer.inputs,
                 outputs: layer.outputs,

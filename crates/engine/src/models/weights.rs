@@ -21,6 +21,24 @@ pub struct VaeWeights {
     pub decoder_output: DenseWeights,
 }
 
+impl DenseWeights {
+    /// The weight transposed to inputs × `padded` outputs (padding is zero) and the bias padded to
+    /// `padded`: the layout both scoring kernels read (the CPU's and the GPU's), where one weight row is a
+    /// run of contiguous outputs.
+    pub fn transposed_padded(&self, padded: usize) -> (Vec<f32>, Vec<f32>) {
+        assert!(padded >= self.outputs, "padding cannot drop outputs");
+        let mut weight = vec![0f32; self.inputs * padded];
+        for o in 0..self.outputs {
+            for i in 0..self.inputs {
+                weight[i * padded + o] = self.weight[o * self.inputs + i];
+            }
+        }
+        let mut bias = self.bias.clone();
+        bias.resize(padded, 0.0);
+        (weight, bias)
+    }
+}
+
 impl VaeWeights {
     pub fn inputs(&self) -> usize {
         self.encoder_hidden.inputs
