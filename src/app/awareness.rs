@@ -86,7 +86,7 @@ pub fn AwarenessSection() -> impl IntoView {
                     </div>
                     <p class="hint">"The preset: normal digits 0–6; shown: noisy, blobs, occluded and the digit 7. Press Train, then Fine-tune."</p>
                     <p id="aa-why-not" class="hint">{why_not}</p>
-                    <p id="aa-progress" class="progress-text">{progress}</p>
+                    <p id="aa-progress" class="progress-text" role="status" aria-live="polite">{progress}</p>
                 </form>
                 <FamilyGallery/>
             </div>
@@ -180,9 +180,9 @@ fn AwarenessResults() -> impl IntoView {
         })
     };
     view! {
-        <div class="aa-results" aria-live="polite">
+        <div class="aa-results" tabindex="0" role="region" aria-labelledby="aa-table-caption">
             <table id="aa-table">
-                <caption>"AUC of each anomaly family against the normal test digits, before and after fine-tuning"</caption>
+                <caption id="aa-table-caption">"AUC of each anomaly family against the normal test digits, before and after fine-tuning"</caption>
                 <thead><tr>
                     <th scope="col">"Family"</th><th scope="col">"In fine-tuning"</th><th scope="col">"Test examples"</th>
                     <th scope="col">"AUC before"</th><th scope="col">"AUC after"</th><th scope="col">"Change"</th>

@@ -17,14 +17,14 @@ pub fn SettingsForm() -> impl IntoView {
     let locked = move || matches!(state.phase.get(), Phase::Training | Phase::FineTuning);
     view! {
         <form class="settings" on:submit=|ev| ev.prevent_default() novalidate>
-            <fieldset class="digit-picker" disabled=locked hidden=move || state.hides(PagePart::NormalDigits)>
+            <fieldset class="digit-picker" disabled=locked data-classroom="normal" hidden=move || state.hides(PagePart::NormalDigits)>
                 <legend>"Normal digits (the network trains on these; all others are anomalies)"</legend>
                 <div class="digit-toggles">
                     {(0..10u8).map(|digit| view! { <DigitToggle digit/> }).collect_view()}
                 </div>
                 <FieldError field="normal_digits"/>
             </fieldset>
-            <fieldset class="model-settings" disabled=locked hidden=move || state.hides(PagePart::ModelSettings)>
+            <fieldset class="model-settings" disabled=locked data-classroom="settings" hidden=move || state.hides(PagePart::ModelSettings)>
                 <legend>"Model and training"</legend>
                 <ModelFields target=state.settings ids=&DIGIT_FIELDS/>
                 <label class="check">

@@ -8,6 +8,7 @@ use wasm_bindgen::prelude::*;
 
 use super::state::{Playground, View};
 use anomaly_engine::share::{decode, encode, LinkView, PagePart, SharedSetup};
+use anomaly_engine::tutorials::TutorialStep;
 
 fn current_fragment() -> Option<String> {
     web_sys::window()?.location().hash().ok().filter(|h| h.len() > 1)
@@ -16,21 +17,27 @@ fn current_fragment() -> Option<String> {
 /// Applies a fragment to the page's settings; problems with it become the page's notice.
 fn apply_fragment(state: Playground, fragment: &str) {
     let decoded = decode(fragment);
-    state.unreadable.set(Vec::new());
-    state.settings.set(decoded.setup.digits.clone());
-    state.awareness.set(decoded.setup.awareness.clone());
-    state.view.set(match decoded.setup.view {
-        LinkView::Digits => View::Digits,
-        LinkView::Table => View::Table,
-    });
-    state.table.simulation.set(decoded.setup.simulation);
-    state.hidden.set(decoded.setup.hidden.clone());
-    if decoded.setup.hidden.contains(&PagePart::TableView) {
-        state.view.set(View::Digits); // a hidden tab cannot be the one shown
-    }
+    apply_setup(state, &decoded.setup);
     if let Some(summary) = decoded.summary() {
         state.notice.set(Some(summary));
     }
+}
+
+/// Puts a whole setup on the page, as opening its link would.
+pub fn apply_setup(state: Playground, setup: &SharedSetup) {
+    state.unreadable.set(Vec::new());
+    state.settings.set(setup.digits.clone());
+    state.awareness.set(setup.awareness.clone());
+    state.view.set(match setup.view {
+        LinkView::Digits => View::Digits,
+        LinkView::Table => View::Table,
+    });
+    state.table.simulation.set(setup.simulation);
+    state.hidden.set(setup.hidden.clone());
+    if setup.hidden.contains(&PagePart::TableView) {
+        state.view.set(View::Digits); // a hidden tab cannot be the one shown
+    }
+    state.tutorial.set(setup.tutorial);
 }
 
 /// The setup on screen, as a link carries it (tracked: an effect that calls this reruns on any change).
@@ -44,17 +51,28 @@ fn current_setup(state: Playground) -> SharedSetup {
         },
         simulation: state.table.simulation.get(),
         hidden: state.hidden.get(),
+        tutorial: state.tutorial.get(),
     }
+}
+
+/// The page's address without its fragment.
+fn base_url() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().href().ok())
+        .map(|href| href.split('#').next().unwrap_or_default().to_string())
+        .unwrap_or_default()
 }
 
 /// The shareable address of the current setup.
 pub fn share_url(state: Playground) -> String {
-    let setup = current_setup(state);
-    let base = web_sys::window()
-        .and_then(|w| w.location().href().ok())
-        .map(|href| href.split('#').next().unwrap_or_default().to_string())
-        .unwrap_or_default();
-    format!("{base}#{}", encode(&setup))
+    format!("{}#{}", base_url(), encode(&current_setup(state)))
+}
+
+/// The address of a tutorial step with its own settings (and this page's classroom hiding).
+pub fn step_link(state: Playground, at: TutorialStep) -> String {
+    let mut setup = at.setup();
+    setup.hidden = state.hidden.get();
+    format!("{}#{}", base_url(), encode(&setup))
 }
 
 pub fn sync_with_address_bar(state: Playground) {

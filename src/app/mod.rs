@@ -12,6 +12,7 @@ mod scores;
 mod state;
 mod status;
 mod table;
+mod tutorial;
 mod worker_link;
 
 use leptos::prelude::*;
@@ -42,8 +43,9 @@ fn App() -> impl IntoView {
             <p class="privacy">"Everything runs in your browser. Nothing you do here is sent anywhere."</p>
         </header>
         <main>
+            <tutorial::TutorialSection/>
             <ViewTabs/>
-            <div hidden=move || state.hides(PagePart::Backend)><compute::ComputeBar/></div>
+            <div data-classroom="backend" hidden=move || state.hides(PagePart::Backend)><compute::ComputeBar/></div>
             <div class="digits-view" id="digits-view" hidden=move || state.view.get() != View::Digits>
             <div class="layout">
             <section class="controls" aria-labelledby="controls-title">
@@ -65,7 +67,7 @@ fn App() -> impl IntoView {
                 </div>
             </section>
             </div>
-            <div hidden=move || state.hides(PagePart::Awareness)><awareness::AwarenessSection/></div>
+            <div data-classroom="awareness" hidden=move || state.hides(PagePart::Awareness)><awareness::AwarenessSection/></div>
             </div>
             <table::TableSection/>
         </main>

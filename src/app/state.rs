@@ -6,6 +6,7 @@ use super::table::state::{TableState, TABLE_FIELD};
 use crate::protocol::{Backend, BackendStatus, Event, FamilyThumbnail, Progress};
 use anomaly_engine::awareness::{AwarenessSettings, FamilyAuc, FamilyDetail};
 use anomaly_engine::share::PagePart;
+use anomaly_engine::tutorials::TutorialStep;
 use anomaly_engine::{Evaluation, SettingProblem, TrainSettings};
 
 /// Prefix of the ids of the Anomaly Awareness form's fields.
@@ -81,6 +82,8 @@ pub struct Playground {
     pub evaluated_on: RwSignal<Option<Backend>>,
     /// Classroom mode: parts of the page the link hides.
     pub hidden: RwSignal<Vec<PagePart>>,
+    /// The tutorial step on screen, if a tutorial is open.
+    pub tutorial: RwSignal<Option<TutorialStep>>,
 }
 
 /// Which of the page's two views is shown.
@@ -117,6 +120,7 @@ impl Playground {
             backend: RwSignal::new(None),
             evaluated_on: RwSignal::new(None),
             hidden: RwSignal::new(Vec::new()),
+            tutorial: RwSignal::new(None),
         }
     }
 

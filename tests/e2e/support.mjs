@@ -98,10 +98,54 @@ export async function ready(page) {
 
 /** Opens the table view and loads the seeded toy collider events (`rows` of them). */
 export async function loadToyEvents(page, rows) {
-  await ready(page);
+  // The worker is ready once it has loaded the digits (later the status says other things).
+  await page.waitForFunction(() => /\S/.test(document.querySelector('#status')?.textContent ?? '')
+    && !document.querySelector('#status').textContent.startsWith('Loading'), null, { timeout: 60_000 });
   await page.click('#tab-table');
   await page.fill('#table_sim_rows', String(rows));
   await page.press('#table_sim_rows', 'Tab');
   await page.click('#simulate');
   await page.waitForSelector('#toy-label');
+}
+
+const axeSource = fs.readFileSync(path.join(repoRoot, 'node_modules/axe-core/axe.min.js'), 'utf8');
+
+/**
+ * Runs the axe-core accessibility audit (WCAG 2.1 A and AA, plus best practice) on the page as it is now
+ * and returns its serious and critical violations, each as one readable line.
+ */
+export async function seriousA11yViolations(page) {
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.addScriptTag({ content: axeSource });
+  const result = await page.evaluate(() => window.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
+  }));
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(' | ')})`);
+}
+
+/**
+ * Moves the keyboard focus to the element with this id by pressing Tab (or Shift+Tab when it lies above
+ * the focus), as a keyboard-only visitor would. Fails if it cannot be reached.
+ */
+export async function tabTo(page, id, maxPresses = 300) {
+  const backwards = await page.evaluate((id) => {
+    const target = document.getElementById(id);
+    const active = document.activeElement;
+    if (!target) throw new Error(`#${id} is not on the page`);
+    return active && active !== document.body && Boolean(target.compareDocumentPosition(active) & Node.DOCUMENT_POSITION_FOLLOWING);
+  }, id);
+  for (let i = 0; i < maxPresses; i++) {
+    if (await page.evaluate((id) => document.activeElement?.id === id, id)) return;
+    await page.keyboard.press(backwards ? 'Shift+Tab' : 'Tab');
+  }
+  throw new Error(`#${id} was not reached with ${maxPresses} presses of ${backwards ? 'Shift+Tab' : 'Tab'}`);
+}
+
+/** Whether the focused element draws a visible focus indicator (an outline or a box shadow). */
+export async function focusIsVisible(page) {
+  return page.evaluate(() => {
+    const style = getComputedStyle(document.activeElement);
+    return (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0) || style.boxShadow !== 'none';
+  });
 }

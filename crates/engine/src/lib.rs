@@ -22,6 +22,7 @@ pub mod share;
 pub mod sic;
 pub mod table;
 pub mod train;
+pub mod tutorials;
 
 pub use evaluate::Evaluation;
 pub use settings::{SettingProblem, TrainSettings};

@@ -4,7 +4,8 @@
 //! `#v=1&normal=0&hidden=256&latent=16&beta=1&lr=0.001&batch=64&epochs=5&seed=1&kl=0&aa.shown=noisy,blobs`
 //!
 //! Classroom links add `&hide=settings,awareness` (see [`PagePart`]): those parts of the page are hidden for
-//! whoever opens the link; the Share panel offers them as check boxes.
+//! whoever opens the link; the Share panel offers them as check boxes. A link to a tutorial step adds
+//! `&tut=vae.2` (the tutorial's key and the step counted from one; see [`crate::tutorials`]).
 //!
 //! Decoding never fails and never trusts the text: every value is parsed and range-checked, anything
 //! unknown, malformed or out of range is listed as a [`LinkProblem`] and replaced by its default. The
@@ -15,6 +16,7 @@ use crate::awareness::AwarenessSettings;
 use crate::data::anomalies::{AnomalyFamily, SYNTHETIC};
 use crate::settings::TrainSettings;
 use crate::table::dijet::Simulation;
+use crate::tutorials::{TutorialStep, TUTORIALS};
 
 pub const LINK_VERSION: u32 = 1;
 /// Longer fragments are not parsed at all: no real setup comes near this.
@@ -33,6 +35,8 @@ pub struct SharedSetup {
     pub simulation: Simulation,
     /// Classroom mode: parts of the page this link hides (sorted, no repeats).
     pub hidden: Vec<PagePart>,
+    /// The tutorial step the page opens on, if any.
+    pub tutorial: Option<TutorialStep>,
 }
 
 /// A part of the page that a classroom link can hide, so a class sees only what the lesson needs.
@@ -177,6 +181,9 @@ pub fn encode(setup: &SharedSetup) -> String {
     if !setup.hidden.is_empty() {
         link += &format!("&hide={}", setup.hidden.iter().map(|p| p.key()).collect::<Vec<_>>().join(","));
     }
+    if let Some(step) = setup.tutorial {
+        link += &format!("&tut={}", step.key());
+    }
     link
 }
 
@@ -250,6 +257,17 @@ pub fn decode(fragment: &str) -> DecodedLink {
             "sim.rows" => value.parse().map(|v| setup.simulation.rows = v).is_ok(),
             "sim.signal" => value.parse().map(|v| setup.simulation.signal_fraction = v).is_ok(),
             "sim.seed" => value.parse().map(|v| setup.simulation.seed = v).is_ok(),
+            "tut" => match TutorialStep::from_key(value) {
+                Some(step) => {
+                    setup.tutorial = Some(step);
+                    true
+                }
+                None => {
+                    let names: Vec<String> = TUTORIALS.iter().map(|t| format!("{}.1–{}", t.key, t.steps.len())).collect();
+                    problem(key, format!("tut={} is not a tutorial step (there are {}), so no tutorial was opened", quote(value), names.join(", ")));
+                    continue;
+                }
+            },
             "hide" => {
                 // Known parts are hidden; unknown names are listed, and the rest of the list still counts.
                 let (known, unknown): (Vec<_>, Vec<_>) =
@@ -382,6 +400,12 @@ mod tests {
                 seed: rng.next_u64() >> 32,
             },
             hidden: PagePart::ALL.into_iter().filter(|_| rng.uniform() < 0.3).collect(),
+            tutorial: if rng.uniform() < 0.5 {
+                let tutorial = rng.below(TUTORIALS.len());
+                Some(TutorialStep { tutorial, step: rng.below(TUTORIALS[tutorial].steps.len()) })
+            } else {
+                None
+            },
         }
     }
 
@@ -445,6 +469,8 @@ mod tests {
             ("sim.rows=5", "simulated events must be between 100 and 1000000"),
             ("sim.signal=0.9", "signal share must be between 0 and 0.5"),
             ("sim.signal=-inf", "signal share must be between"),
+            ("tut=vae.99", "tut=\"vae.99\" is not a tutorial step (there are anomaly.1–5, vae.1–5, awareness.1–4, physics.1–4)"),
+            ("tut=<img src=x>", "tut=\"<img src=x>\" is not a tutorial step"),
         ];
         for (fragment, expected) in cases {
             let decoded = decode(fragment);

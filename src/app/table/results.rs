@@ -231,7 +231,7 @@ fn TopRows() -> impl IntoView {
     view! {
         <section class="panel wide" aria-labelledby="top-title">
             <h3 id="top-title">"The most anomalous rows"</h3>
-            <div class="table-scroll" tabindex="0" role="region" aria-labelledby="top-title">
+            <div class="table-scroll" tabindex="0" role="region" aria-label="The most anomalous rows, in a table that scrolls sideways">
                 <table class="data" id="top-rows">
                     <thead><tr>
                         <th scope="col">"Rank"</th><th scope="col">"Line"</th><th scope="col">"Score"</th>

@@ -1,0 +1,359 @@
+//! The guided tutorials: short sequences of steps for people who have never met an autoencoder.
+//!
+//! A step is plain-language text, a setup (written as the link fragment that [`crate::share`] reads, so a
+//! step *is* a shareable link and every preset goes through the same validation as a hand-edited one), a
+//! "try this" prompt, what the visitor should then see, and the part of the page to look at. The page
+//! renders them; nothing here knows about a browser.
+//!
+//! Physics and machine-learning statements are kept to what the sources in each tutorial's "learn more"
+//! line say (titles and arXiv numbers from SCIENCE.md). Where the toy can behave differently from the
+//! paper, the step says so instead of promising a result.
+
+use crate::share::{decode, SharedSetup};
+
+/// A tutorial and one of its steps, both counted from zero (links count from one: `tut=vae.2`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TutorialStep {
+    pub tutorial: usize,
+    pub step: usize,
+}
+
+pub struct Tutorial {
+    /// Its name in a link.
+    pub key: &'static str,
+    pub title: &'static str,
+    /// One line on the tutorial list.
+    pub summary: &'static str,
+    /// Where to read more: paper titles and arXiv numbers.
+    pub learn_more: &'static str,
+    pub steps: &'static [Step],
+}
+
+pub struct Step {
+    pub title: &'static str,
+    pub explain: &'static str,
+    /// The setup, as link pairs; anything not named takes its default.
+    pub setup: &'static str,
+    pub try_this: &'static str,
+    pub expect: &'static str,
+    /// The element the "Show me" button brings into view and focuses, and how the button names it.
+    pub show: (&'static str, &'static str),
+}
+
+impl TutorialStep {
+    pub fn tutorial(self) -> &'static Tutorial {
+        &TUTORIALS[self.tutorial]
+    }
+
+    pub fn content(self) -> &'static Step {
+        &TUTORIALS[self.tutorial].steps[self.step]
+    }
+
+    pub fn is_last(self) -> bool {
+        self.step + 1 == self.tutorial().steps.len()
+    }
+
+    pub fn next(self) -> Option<Self> {
+        (!self.is_last()).then_some(Self { step: self.step + 1, ..self })
+    }
+
+    pub fn previous(self) -> Option<Self> {
+        self.step.checked_sub(1).map(|step| Self { step, ..self })
+    }
+
+    /// Its name in a link: the tutorial's key and the step counted from one.
+    pub fn key(self) -> String {
+        format!("{}.{}", self.tutorial().key, self.step + 1)
+    }
+
+    /// Reads `vae.2`; `None` when there is no such tutorial or step.
+    pub fn from_key(key: &str) -> Option<Self> {
+        let (name, number) = key.split_once('.')?;
+        let tutorial = TUTORIALS.iter().position(|t| t.key == name)?;
+        let step = number.parse::<usize>().ok()?.checked_sub(1)?;
+        (step < TUTORIALS[tutorial].steps.len()).then_some(Self { tutorial, step })
+    }
+
+    /// The whole setup of this step, with the step itself in it.
+    pub fn setup(self) -> SharedSetup {
+        let mut setup = decode(self.content().setup).setup;
+        setup.tutorial = Some(self);
+        setup
+    }
+}
+
+const VAE_SOURCES: &str = "Khosa & Sanz, \"Anomaly Awareness\", arXiv:2007.14462; Finke, Krämer, Morandini, Mück & Oleksiyuk, \
+\"Autoencoders for unsupervised anomaly detection in high energy physics\", arXiv:2104.09051.";
+
+pub static TUTORIALS: [Tutorial; 4] = [
+    Tutorial {
+        key: "anomaly",
+        title: "What is an anomaly?",
+        summary: "Teach a network what ordinary handwriting looks like, then let it point at what does not fit.",
+        learn_more: VAE_SOURCES,
+        steps: &[
+            Step {
+                title: "Ordinary is whatever you have seen",
+                explain: "An anomaly is something that does not fit the pattern of everything else. A computer can learn the pattern \
+                    without ever being told what an anomaly looks like: it is shown only ordinary examples. Here the ordinary examples \
+                    are handwritten zeros, real digits written by people (the MNIST set).",
+                setup: "normal=0",
+                try_this: "Press Train. The network looks at the zeros a few dozen at a time, five times over.",
+                expect: "The loss curve drops steeply, then levels off: the network is getting better at redrawing zeros.",
+                show: ("train", "the Train button"),
+            },
+            Step {
+                title: "The network redraws what it sees",
+                explain: "The network squeezes each picture through a narrow middle of 16 numbers and then draws it again from those \
+                    numbers. It can only draw back well what it has learned to draw.",
+                setup: "normal=0",
+                try_this: "Look at the pairs of pictures: each test digit next to the network's redrawing of it.",
+                expect: "Zeros come back looking like themselves. Other digits come back blurred, often bent towards a zero.",
+                show: ("reconstruction-panel", "the redrawn digits"),
+            },
+            Step {
+                title: "A score for oddness",
+                explain: "The anomaly score is how different the redrawing is from the original. Ordinary digits get low scores and \
+                    anomalies high ones, and a threshold on the score tells them apart.",
+                setup: "normal=0",
+                try_this: "Compare the two histograms: the scores of the zeros and the scores of all other digits.",
+                expect: "Most other digits score higher than most zeros, with some overlap in the middle.",
+                show: ("histogram-panel", "the score histograms"),
+            },
+            Step {
+                title: "How good is good? The ROC curve",
+                explain: "Slide the threshold from high to low. At each position, count the share of anomalies caught (the true-positive \
+                    rate) and the share of ordinary digits wrongly flagged (the false-positive rate). That path is the ROC curve. The area \
+                    under it, the AUC, is 0.5 for guessing and 1 for a perfect score.",
+                setup: "normal=0",
+                try_this: "Read the AUC above the ROC curve, then the table that scores each digit on its own.",
+                expect: "An AUC well above 0.5, and some digits caught more easily than others.",
+                show: ("auc-table-panel", "the table of digits"),
+            },
+            Step {
+                title: "Change what counts as ordinary",
+                explain: "Now five digits, 0 to 4, are ordinary and 5 to 9 are the anomalies. The network has to learn more shapes, and \
+                    some anomalies share strokes with ordinary digits.",
+                setup: "normal=0,1,2,3,4",
+                try_this: "Press Train again and compare the AUC with the one you read for zeros alone.",
+                expect: "The AUC is usually lower than with zeros alone: the more kinds of ordinary, the harder the odd ones are to spot.",
+                show: ("train", "the Train button"),
+            },
+        ],
+    },
+    Tutorial {
+        key: "vae",
+        title: "Inside a VAE: reconstruction, latent space, β",
+        summary: "Open up the network: the bottleneck, the map of codes it draws, and the knob β.",
+        learn_more: "Banda, Khosa & Sanz, \"Strengthening Anomaly Awareness\", arXiv:2504.11520; Finke, Krämer, Morandini, Mück & \
+            Oleksiyuk, \"Autoencoders for unsupervised anomaly detection in high energy physics\", arXiv:2104.09051.",
+        steps: &[
+            Step {
+                title: "Encoder, bottleneck, decoder",
+                explain: "A variational autoencoder (VAE) has two halves. The encoder turns a 784-pixel picture into a few numbers, its \
+                    code in the latent space; the decoder turns the code back into a picture. With only 2 numbers per picture, every \
+                    digit becomes a point on a flat map. Here 0, 1 and 7 are ordinary.",
+                setup: "normal=0,1,7&latent=2",
+                try_this: "Press Train, then look at the latent-space map.",
+                expect: "Each ordinary digit gathers in its own region of the map; the anomalies land between and around them.",
+                show: ("train", "the Train button"),
+            },
+            Step {
+                title: "A tight bottleneck blurs",
+                explain: "Two numbers cannot hold every detail of a handwritten digit, so the decoder draws a typical digit for each \
+                    point of the map.",
+                setup: "normal=0,1,7&latent=2",
+                try_this: "Look at the redrawn digits of the run you just trained.",
+                expect: "The redrawings are smooth and blurry: the style of each writer is lost, only the rough shape survives.",
+                show: ("reconstruction-panel", "the redrawn digits"),
+            },
+            Step {
+                title: "Widen the bottleneck",
+                explain: "With 16 numbers per picture the code can carry much more detail.",
+                setup: "normal=0,1,7&latent=16",
+                try_this: "Press Train again and compare the loss and the redrawings with the 2-number run.",
+                expect: "A lower loss and sharper redrawings. The map now shows the two main directions of a 16-dimensional space.",
+                show: ("train", "the Train button"),
+            },
+            Step {
+                title: "β: a tidy map or sharp drawings",
+                explain: "A VAE's loss has two parts: the reconstruction error, plus β times the KL divergence, which pulls every code \
+                    towards the same round cloud around the centre of the map. A larger β gives a tidier, smoother map and blurrier \
+                    drawings; β = 0 is a plain autoencoder.",
+                setup: "normal=0,1,7&latent=2&beta=4",
+                try_this: "Press Train with β = 4 and look at the latent-space map and the redrawings.",
+                expect: "The codes huddle closer to the centre and the redrawings get vaguer than with β = 1.",
+                show: ("latent-panel", "the latent-space map"),
+            },
+            Step {
+                title: "What exactly is scored",
+                explain: "The anomaly score can be the reconstruction error alone, or the error plus the KL term, which says how unusual \
+                    the code itself is. This step scores with both.",
+                setup: "normal=0,1,7&kl=1",
+                try_this: "Press Train and compare the AUC with that of step 3, which scored the reconstruction error alone.",
+                expect: "The AUC moves a little. Which score is better depends on the digits, so measure rather than assume.",
+                show: ("score_with_kl", "the scoring choice"),
+            },
+        ],
+    },
+    Tutorial {
+        key: "awareness",
+        title: "Anomaly Awareness: a few labelled anomalies go a long way",
+        summary: "Show the network a handful of odd examples and see whether it gets better at kinds it was never shown.",
+        learn_more: "Banda, Khosa & Sanz, \"Strengthening Anomaly Awareness\", arXiv:2504.11520; Khosa & Sanz, \"Anomaly Awareness\", \
+            arXiv:2007.14462.",
+        steps: &[
+            Step {
+                title: "Stage 1: learn the ordinary",
+                explain: "Digits 0 to 6 are ordinary. First the VAE learns them, as in the other tutorials, without any labels.",
+                setup: "normal=0,1,2,3,4,5,6&aa.shown=noisy,blobs,occluded,digit7",
+                try_this: "Press Train and wait for the five epochs to finish.",
+                expect: "A trained network, and in the Anomaly Awareness section a table of AUCs for each kind of anomaly.",
+                show: ("train", "the Train button"),
+            },
+            Step {
+                title: "Stage 2: show it a few anomalies",
+                explain: "Now the network is fine-tuned with 40 labelled anomalies of four kinds: noisy digits, blobs, digits with a \
+                    patch covered, and real 7s. For those, training rewards a large reconstruction error, up to a margin (a hinge), \
+                    and that reward is ramped in slowly. Ordinary digits keep the usual loss.",
+                setup: "normal=0,1,2,3,4,5,6&aa.shown=noisy,blobs,occluded,digit7",
+                try_this: "Press Fine-tune.",
+                expect: "The kinds that were shown get an AUC close to 1 after fine-tuning.",
+                show: ("fine-tune", "the Fine-tune button"),
+            },
+            Step {
+                title: "Kinds it was never shown",
+                explain: "The claim of Anomaly Awareness is that the sensitivity carries over to anomalies of types never shown in \
+                    fine-tuning. The paper showed it with other image sets and collider data; here the unseen kinds are the digits 8 \
+                    and 9 and the other corruptions.",
+                setup: "normal=0,1,2,3,4,5,6&aa.shown=noisy,blobs,occluded,digit7",
+                try_this: "Read the rows marked \"unseen\" in the table, and the mean change under it.",
+                expect: "In this toy the mean AUC of the unseen kinds goes up, but not for every kind: a kind that got worse is \
+                    marked, with a likely reason.",
+                show: ("aa-table", "the before-and-after table"),
+            },
+            Step {
+                title: "How few is enough?",
+                explain: "Labelled anomalies are scarce in a real search. Try the same with only 5 of them.",
+                setup: "normal=0,1,2,3,4,5,6&aa.shown=noisy,blobs,occluded,digit7&aa.labelled=5",
+                try_this: "Press Train, then Fine-tune, and compare the table with the run on 40.",
+                expect: "The shown kinds still improve; the gain on unseen kinds is usually smaller, and changes more from one seed \
+                    to the next.",
+                show: ("aa_labelled_anomalies", "the number of labelled anomalies"),
+            },
+        ],
+    },
+    Tutorial {
+        key: "physics",
+        title: "Hunting new physics: a hidden resonance in dijet events",
+        summary: "Score simulated collisions and look for a rare heavy particle without telling the network what it is.",
+        learn_more: "Das, Kasieczka & Shih, \"Residual ANODE\", arXiv:2312.11629 (searches of this kind on LHC Olympics-like \
+            dijet events); Banda, Khosa & Sanz, \"Strengthening Anomaly Awareness\", arXiv:2504.11520.",
+        steps: &[
+            Step {
+                title: "Collisions as rows of numbers",
+                explain: "When protons collide at the LHC, they often produce two sprays of particles called jets. Each event here is \
+                    five numbers: the mass of the jet pair (m_jj), the lighter jet's mass, the difference of the two jet masses, and \
+                    τ21 of each jet, which is low when a jet has two prongs. The events are a toy simulation shaped like the LHC \
+                    Olympics 2020 data: ordinary QCD background, plus 1% of a hidden heavy particle W′ (3.5 TeV) decaying to X \
+                    (500 GeV) and Y (100 GeV), each of which decays to two quarks.",
+                setup: "view=table&sim.rows=50000&sim.signal=0.01",
+                try_this: "Press \"Try with simulated collider events\".",
+                expect: "A table of 50,000 events, labelled as a toy, with a label column that says which events are signal.",
+                show: ("simulate", "the simulation button"),
+            },
+            Step {
+                title: "Train without labels",
+                explain: "The network trains on all events, signal included, and never sees the labels: it does not know what it is \
+                    looking for. Because the signal is rare, it mostly learns the background, so signal events redraw badly. The \
+                    labels are used only afterwards, to judge the scores.",
+                setup: "view=table&sim.rows=50000&sim.signal=0.01",
+                try_this: "Press \"Train and score\".",
+                expect: "The loss falls, then every event gets a score; the signal events gather at high scores in the histogram.",
+                show: ("table-train", "the Train button"),
+            },
+            Step {
+                title: "Significance improvement: the SIC curve",
+                explain: "A cut on the score keeps a share ε_S of the signal and ε_B of the background. In a counting experiment the \
+                    significance grows like S/√B, so the cut improves it by ε_S/√ε_B: the significance improvement (SIC). A SIC above \
+                    1 means the cut helps.",
+                setup: "view=table&sim.rows=50000&sim.signal=0.01",
+                try_this: "Read the SIC curve and its maximum, next to the AUC.",
+                expect: "A SIC above 1 over a range of ε_S. At the far left only a few background events pass the cut, so that part \
+                    of the curve is noisy: do not trust it.",
+                show: ("table-sic-panel", "the SIC curve"),
+            },
+            Step {
+                title: "A rarer signal",
+                explain: "New physics, if it is there, is rare. Make the signal 0.2% of the events: 100 signal events among 50,000.",
+                setup: "view=table&sim.rows=50000&sim.signal=0.002",
+                try_this: "Press \"Try with simulated collider events\", then \"Train and score\" again.",
+                expect: "The ROC and SIC curves look about as good, since each event is scored on its own, but they are noisier with \
+                    only 100 signal events. What shrinks is the number of signal events above any cut, which a search must then see \
+                    over the background.",
+                show: ("simulate", "the simulation button"),
+            },
+        ],
+    },
+];
+
+/// Every step of every tutorial, in order.
+pub fn all_steps() -> impl Iterator<Item = TutorialStep> {
+    TUTORIALS.iter().enumerate().flat_map(|(tutorial, t)| (0..t.steps.len()).map(move |step| TutorialStep { tutorial, step }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::share::encode;
+
+    #[test]
+    fn every_step_has_a_valid_setup_and_its_own_link() {
+        for at in all_steps() {
+            let decoded = decode(at.content().setup);
+            assert_eq!(decoded.problems, vec![], "{}: {}", at.key(), at.content().setup);
+            let link = encode(&at.setup());
+            let back = decode(&link);
+            assert_eq!(back.problems, vec![], "{link}");
+            assert_eq!(back.setup.tutorial, Some(at));
+            assert_eq!(back.setup, at.setup());
+        }
+    }
+
+    #[test]
+    fn step_keys_read_back_and_bad_ones_do_not() {
+        for at in all_steps() {
+            assert_eq!(TutorialStep::from_key(&at.key()), Some(at));
+        }
+        for bad in ["", "vae", "vae.", "vae.0", "vae.99", "nope.1", "vae.-1", "vae.1.2", ".1"] {
+            assert_eq!(TutorialStep::from_key(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn steps_walk_forward_and_back_within_a_tutorial() {
+        let first = TutorialStep { tutorial: 1, step: 0 };
+        assert_eq!(first.previous(), None);
+        let mut at = first;
+        let mut seen = 1;
+        while let Some(next) = at.next() {
+            assert_eq!(next.previous(), Some(at));
+            at = next;
+            seen += 1;
+        }
+        assert_eq!(seen, TUTORIALS[1].steps.len());
+        assert!(at.is_last());
+    }
+
+    #[test]
+    fn every_tutorial_cites_an_arxiv_paper_and_has_prompts() {
+        for t in &TUTORIALS {
+            assert!(t.learn_more.contains("arXiv:"), "{}", t.key);
+            for s in t.steps {
+                for text in [s.title, s.explain, s.try_this, s.expect, s.show.0, s.show.1] {
+                    assert!(!text.trim().is_empty(), "{}: {}", t.key, s.title);
+                }
+            }
+        }
+    }
+}
