@@ -38,6 +38,10 @@ pub fn apply_setup(state: Playground, setup: &SharedSetup) {
         state.view.set(View::Digits); // a hidden tab cannot be the one shown
     }
     state.tutorial.set(setup.tutorial);
+    // A table part waits for its file; a link without one leaves the loaded file's choices alone.
+    if setup.table.is_some() {
+        state.table.linked.set(setup.table.clone());
+    }
 }
 
 /// The setup on screen, as a link carries it (tracked: an effect that calls this reruns on any change).
@@ -52,6 +56,7 @@ fn current_setup(state: Playground) -> SharedSetup {
         simulation: state.table.simulation.get(),
         hidden: state.hidden.get(),
         tutorial: state.tutorial.get(),
+        table: state.table.shared(),
     }
 }
 

@@ -195,14 +195,13 @@ fn StepCard(at: TutorialStep) -> impl IntoView {
         <p class="hint"><a id="tutorial-link" href=link>"Link to this step"</a>" (it opens this step with its settings)."</p>
         // After "Show me" the card is often far above; this keeps the way back one press away.
         <button type="button" id="tutorial-return" class="tutorial-return"
-            aria-label=format!("Back to step {} of the tutorial", at.step + 1)
             on:click=move |_| {
                 if let Some(card) = element("tutorials") {
                     card.scroll_into_view();
                 }
                 focus_by_id(STEP_HEADING);
             }>
-            {format!("↑ Tutorial step {}", at.step + 1)}
+            {format!("↑ Back to tutorial step {}", at.step + 1)}
         </button>
     }
 }

@@ -16,6 +16,7 @@ use crate::awareness::AwarenessSettings;
 use crate::data::anomalies::{AnomalyFamily, SYNTHETIC};
 use crate::settings::TrainSettings;
 use crate::table::dijet::Simulation;
+use crate::table::shared::SharedTable;
 use crate::tutorials::{TutorialStep, TUTORIALS};
 
 pub const LINK_VERSION: u32 = 1;
@@ -37,6 +38,9 @@ pub struct SharedSetup {
     pub hidden: Vec<PagePart>,
     /// The tutorial step the page opens on, if any.
     pub tutorial: Option<TutorialStep>,
+    /// What the visitor chose about a loaded table (never its data), restored when a file with the same
+    /// header is loaded.
+    pub table: Option<SharedTable>,
 }
 
 /// A part of the page that a classroom link can hide, so a class sees only what the lesson needs.
@@ -181,6 +185,11 @@ pub fn encode(setup: &SharedSetup) -> String {
     if !setup.hidden.is_empty() {
         link += &format!("&hide={}", setup.hidden.iter().map(|p| p.key()).collect::<Vec<_>>().join(","));
     }
+    if let Some(table) = &setup.table {
+        for (key, value) in table.pairs() {
+            link += &format!("&{key}={value}");
+        }
+    }
     if let Some(step) = setup.tutorial {
         link += &format!("&tut={}", step.key());
     }
@@ -205,8 +214,13 @@ pub fn decode(fragment: &str) -> DecodedLink {
         return DecodedLink { setup, problems };
     }
     let mut problem = |key: &str, message: String| problems.push(LinkProblem { key: key.into(), message });
+    let mut table_pairs = Vec::new();
     for pair in fragment.split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if key.starts_with("table.") {
+            table_pairs.push((key, value)); // read together below: they only mean something as a whole
+            continue;
+        }
         let bad = |what: &str| format!("{key}={} is not {what}", quote(value));
         let d = &mut setup.digits;
         let a = &mut setup.awareness;
@@ -290,6 +304,11 @@ pub fn decode(fragment: &str) -> DecodedLink {
         if !ok {
             problem(key, bad("a value this setting can take"));
         }
+    }
+    if !table_pairs.is_empty() {
+        let (table, table_problems) = SharedTable::decode(&table_pairs);
+        setup.table = table;
+        problems.extend(table_problems.into_iter().map(|(key, message)| LinkProblem { key, message }));
     }
     // Values that parsed but are out of range go back to their defaults, field by field.
     let defaults = SharedSetup::default();
@@ -400,6 +419,7 @@ mod tests {
                 seed: rng.next_u64() >> 32,
             },
             hidden: PagePart::ALL.into_iter().filter(|_| rng.uniform() < 0.3).collect(),
+            table: (rng.uniform() < 0.5).then(|| random_table(rng)),
             tutorial: if rng.uniform() < 0.5 {
                 let tutorial = rng.below(TUTORIALS.len());
                 Some(TutorialStep { tutorial, step: rng.below(TUTORIALS[tutorial].steps.len()) })
@@ -407,6 +427,31 @@ mod tests {
                 None
             },
         }
+    }
+
+    fn random_table(rng: &mut SeededRng) -> SharedTable {
+        use crate::table::prepare::{ColumnChoice, MissingPolicy, Role, TableSetup, TrainOn};
+        let choices = (0..1 + rng.below(40))
+            .map(|_| match rng.below(4) {
+                0 => ColumnChoice { role: Role::Feature, log: true },
+                1 => ColumnChoice { role: Role::Label, log: false },
+                2 => ColumnChoice { role: Role::Ignored, log: false },
+                _ => ColumnChoice { role: Role::Feature, log: false },
+            })
+            .collect();
+        let mut setup = TableSetup::with_choices(choices);
+        setup.signal_value = rng.below(2);
+        setup.missing = if rng.uniform() < 0.5 { MissingPolicy::Impute } else { MissingPolicy::DropRow };
+        setup.train_on = [TrainOn::AllRows, TrainOn::BackgroundRows, TrainOn::OtherFile][rng.below(3)];
+        setup.validation_fraction = rng.below(51) as f64 / 100.0;
+        setup.max_training_rows = 10 + rng.below(999_991);
+        setup.model.hidden_units = 8 + rng.below(1017);
+        setup.model.latent_dims = 2 + rng.below(63);
+        setup.model.beta = rng.below(101) as f32 / 10.0;
+        setup.model.epochs = 1 + rng.below(200);
+        setup.model.seed = rng.next_u64() >> 32;
+        setup.model.score_with_kl = rng.uniform() < 0.5;
+        SharedTable { header: rng.next_u64(), setup }
     }
 
     #[test]
@@ -440,6 +485,25 @@ mod tests {
     fn a_link_reads_like_the_settings() {
         let link = encode(&SharedSetup::default());
         assert!(link.starts_with("v=1&normal=0&hidden=256&latent=16&beta=1&lr=0.001&batch=64&epochs=5&seed=1&kl=0&aa.shown=noisy,blobs"), "{link}");
+    }
+
+    #[test]
+    fn links_written_by_earlier_builds_read_the_same() {
+        // Exactly as the first builds with links wrote them (before classroom, tutorial and table keys).
+        let first = "v=1&normal=3,5&hidden=128&latent=8&beta=0.5&lr=0.0003&batch=32&epochs=7&seed=9&kl=1&aa.shown=noisy,digit7&aa.labelled=20&aa.lambda=2&aa.margin=4&aa.ramp=0.25&aa.epochs=3&aa.lr=0.0001";
+        let with_table_view = format!("{first}&view=table&sim.rows=20000&sim.signal=0.05&sim.seed=4");
+        for link in [first.to_string(), with_table_view.clone()] {
+            let decoded = decode(&link);
+            assert_eq!(decoded.problems, vec![], "{link}");
+            let d = &decoded.setup.digits;
+            assert_eq!((d.normal_digits.clone(), d.hidden_units, d.latent_dims, d.epochs, d.seed, d.score_with_kl), (vec![3, 5], 128, 8, 7, 9, true));
+            assert_eq!(decoded.setup.awareness.shown, vec![AnomalyFamily::Noise, AnomalyFamily::HeldOutDigit(7)]);
+            assert_eq!((decoded.setup.awareness.labelled_anomalies, decoded.setup.awareness.ramp_fraction), (20, 0.25));
+            assert!(decoded.setup.hidden.is_empty() && decoded.setup.tutorial.is_none() && decoded.setup.table.is_none());
+            assert!(encode(&decoded.setup).starts_with(&link), "today's link for the same setup extends the old one");
+        }
+        let table = decode(&with_table_view).setup;
+        assert_eq!((table.view, table.simulation.rows, table.simulation.signal_fraction, table.simulation.seed), (LinkView::Table, 20000, 0.05, 4));
     }
 
     #[test]

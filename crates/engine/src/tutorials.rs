@@ -155,7 +155,7 @@ pub static TUTORIALS: [Tutorial; 4] = [
                     digit becomes a point on a flat map. Here 0, 1 and 7 are ordinary.",
                 setup: "normal=0,1,7&latent=2",
                 try_this: "Press Train, then look at the latent-space map.",
-                expect: "Each ordinary digit gathers in its own region of the map; the anomalies land between and around them.",
+                expect: "The zeros, ones and sevens each gather in their own corner of the map; the other digits crowd in between them.",
                 show: ("train", "the Train button"),
             },
             Step {
@@ -172,7 +172,8 @@ pub static TUTORIALS: [Tutorial; 4] = [
                 explain: "With 16 numbers per picture the code can carry much more detail.",
                 setup: "normal=0,1,7&latent=16",
                 try_this: "Press Train again and compare the loss and the redrawings with the 2-number run.",
-                expect: "A lower loss and sharper redrawings. The map now shows the two main directions of a 16-dimensional space.",
+                expect: "A lower loss and sharper redrawings. The AUC need not rise, and may even fall a little: a \
+                    network that redraws everything better also redraws the anomalies better.",
                 show: ("train", "the Train button"),
             },
             Step {
@@ -182,7 +183,8 @@ pub static TUTORIALS: [Tutorial; 4] = [
                     drawings; β = 0 is a plain autoencoder.",
                 setup: "normal=0,1,7&latent=2&beta=4",
                 try_this: "Press Train with β = 4 and look at the latent-space map and the redrawings.",
-                expect: "The codes huddle closer to the centre and the redrawings get vaguer than with β = 1.",
+                expect: "The map zooms to fit its points, so read its axes: the codes sit in a narrower range, pulled towards the \
+                    centre, and the redrawings get vaguer than with β = 1.",
                 show: ("latent-panel", "the latent-space map"),
             },
             Step {
@@ -288,9 +290,9 @@ pub static TUTORIALS: [Tutorial; 4] = [
                 explain: "New physics, if it is there, is rare. Make the signal 0.2% of the events: 100 signal events among 50,000.",
                 setup: "view=table&sim.rows=50000&sim.signal=0.002",
                 try_this: "Press \"Try with simulated collider events\", then \"Train and score\" again.",
-                expect: "The ROC and SIC curves look about as good, since each event is scored on its own, but they are noisier with \
-                    only 100 signal events. What shrinks is the number of signal events above any cut, which a search must then see \
-                    over the background.",
+                expect: "The curves stay good and may even look better: with less signal among the training events, the \
+                    network learns the background more purely. With only 100 signal events they are noisier, and what shrinks is \
+                    the number of signal events above any cut, which a search must then see over the background.",
                 show: ("simulate", "the simulation button"),
             },
         ],

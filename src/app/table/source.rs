@@ -57,6 +57,15 @@ pub fn DataSource() -> impl IntoView {
             </label>
             <p class="hint">"Comma, semicolon or tab separated; a header row is recognised. The file stays on your computer: it is read by this page and never uploaded."</p>
         </div>
+        {move || table.info.with(Option::is_none).then(|| table.linked.get()).flatten().map(|linked| view! {
+            <p id="link-file-note" class="notice">
+                {format!(
+                    "This link carries the column roles and settings for a file of {} columns, but never the file itself: load your file, and if it has the same header they are restored.",
+                    linked.setup.choices.len()
+                )}
+            </p>
+        })}
+        {move || table.link_note.get().map(|note| view! { <p id="link-restored" class="hint" role="status">{note}</p> })}
         <LoadProgress/>
         {move || table.load_problem.get().map(|message| view! {
             <p id="table-load-problem" class="notice problem" role="alert">{message}</p>

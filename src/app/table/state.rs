@@ -7,6 +7,7 @@ use crate::app::state::EpochLoss;
 use crate::protocol::{Backend, FilePurpose, ModelInfo, Progress, TableEvent, TableInfo, TopRow};
 use anomaly_engine::table::dijet::Simulation;
 use anomaly_engine::table::prepare::TableSetup;
+use anomaly_engine::table::shared::{header_fingerprint, SharedTable};
 use anomaly_engine::table::run::{TableResults, ThresholdCounts, TrainingSummary};
 use anomaly_engine::{SettingProblem, TrainSettings};
 
@@ -52,6 +53,10 @@ pub struct TableState {
     pub saved_model: RwSignal<Option<ModelInfo>>,
     /// Why the latest model file could not be used (a model read before stays).
     pub model_problem: RwSignal<Option<String>>,
+    /// The column roles and settings an opened link carries, waiting for the file they were made for.
+    pub linked: RwSignal<Option<SharedTable>>,
+    /// What became of them when a file was loaded (restored, or why not).
+    pub link_note: RwSignal<Option<String>>,
 }
 
 impl TableState {
@@ -78,6 +83,8 @@ impl TableState {
             scored_on: RwSignal::new(None),
             saved_model: RwSignal::new(None),
             model_problem: RwSignal::new(None),
+            linked: RwSignal::new(None),
+            link_note: RwSignal::new(None),
         }
     }
 
@@ -86,6 +93,18 @@ impl TableState {
         let mut setup = self.setup.get()?;
         setup.model = self.model.get();
         Some(setup)
+    }
+
+    /// The loaded table's choices as a link carries them (tracked); before a file is loaded, those of the
+    /// link the page was opened with, so the address keeps them.
+    pub fn shared(&self) -> Option<SharedTable> {
+        let from_file = self.info.with(|info| {
+            info.as_ref().map(|info| header_fingerprint(info.columns.iter().map(|c| c.name.as_str())))
+        });
+        match (from_file, self.full_setup()) {
+            (Some(header), Some(setup)) => Some(SharedTable { header, setup }),
+            _ => self.linked.get(),
+        }
     }
 
     /// Problems that block training, as field-tagged messages (the model's fields carry [`TABLE_FIELD`]).
@@ -122,8 +141,25 @@ impl TableState {
                 self.phase.set(TablePhase::Idle);
                 match info.purpose {
                     FilePurpose::Events => {
-                        self.model.set(info.suggested.model.clone());
-                        self.setup.set(Some(info.suggested.clone()));
+                        // The roles of an opened link win if this is the file it was made for.
+                        let linked = self.linked.get_untracked().map(|linked| linked.restore(&info.columns));
+                        let setup = match linked {
+                            Some(Ok(setup)) => {
+                                self.link_note.set(Some("The column roles and settings from the link were restored for this file.".into()));
+                                setup
+                            }
+                            Some(Err(why)) => {
+                                self.link_note.set(Some(why));
+                                info.suggested.clone()
+                            }
+                            None => {
+                                self.link_note.set(None);
+                                info.suggested.clone()
+                            }
+                        };
+                        self.linked.set(None); // from now on the loaded file's choices are the link's
+                        self.model.set(setup.model.clone());
+                        self.setup.set(Some(setup));
                         self.info.set(Some(info));
                     }
                     FilePurpose::Background => self.background.set(Some(info)),

@@ -83,7 +83,7 @@ pub fn TrainingChoices() -> impl IntoView {
         <TrainButtons/>
         <TableStatus/>
         <crate::app::link::SharePanel prefix="table-"/>
-        <p class="hint">"The link carries the view and the simulated events' settings. Your own file never travels in a link: whoever opens it loads theirs."</p>
+        <p class="hint">"The link carries the view, the simulated events' settings, and the column roles and model settings of the loaded table with a fingerprint of its header. The file itself never travels in a link: whoever opens it loads their own, and the roles come back if its header is the same."</p>
     }
 }
 

@@ -90,7 +90,20 @@ impl TableSetup {
                 }
             })
             .collect();
-        let mut setup = Self {
+        let mut setup = Self::with_choices(choices);
+        if let Some(label) = setup.label_column() {
+            setup.signal_value = suggested_signal_value(table.columns[label].summary.two_values.as_ref());
+            // With labels the visitor is judging a method, so start from a clean background sample: an
+            // autoencoder trained on rows that include a compact signal learns to reconstruct it too
+            // (see `table::run` tests), which the page explains when it happens.
+            setup.train_on = TrainOn::BackgroundRows;
+        }
+        setup
+    }
+
+    /// These column roles with every other choice at its default.
+    pub fn with_choices(choices: Vec<ColumnChoice>) -> Self {
+        Self {
             choices,
             signal_value: 1,
             missing: MissingPolicy::DropRow,
@@ -108,15 +121,7 @@ impl TableSetup {
                 seed: 1,
                 score_with_kl: false,
             },
-        };
-        if let Some(label) = setup.label_column() {
-            setup.signal_value = suggested_signal_value(table.columns[label].summary.two_values.as_ref());
-            // With labels the visitor is judging a method, so start from a clean background sample: an
-            // autoencoder trained on rows that include a compact signal learns to reconstruct it too
-            // (see `table::run` tests), which the page explains when it happens.
-            setup.train_on = TrainOn::BackgroundRows;
         }
-        setup
     }
 
     pub fn label_column(&self) -> Option<usize> {

@@ -1,0 +1,262 @@
+//! A table's setup in a share link. A link never carries a visitor's data, only what they chose about it:
+//! the role of each column, the data choices and the model's settings, plus a fingerprint of the header
+//! they were made for. Whoever opens the link loads their own file; if its header has the same
+//! fingerprint, the choices are restored, otherwise the page says so and suggests roles as usual.
+//!
+//! `table.header=9f3c…&table.roles=FFffil&table.signal=1&table.missing=drop&table.train=all&…`
+//!
+//! Roles are one letter a column: `f` feature, `F` feature with a log taken first, `l` label, `i` ignored.
+
+use super::column::ColumnSummary;
+use super::prepare::{ColumnChoice, MissingPolicy, Role, TableSetup, TrainOn};
+use crate::settings::TrainSettings;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SharedTable {
+    /// [`header_fingerprint`] of the column names the choices were made for.
+    pub header: u64,
+    pub setup: TableSetup,
+}
+
+/// FNV-1a (64 bit) of the column names, each followed by a newline: the same names in the same order give
+/// the same number, and the link does not spell the names out.
+pub fn header_fingerprint<'a>(names: impl IntoIterator<Item = &'a str>) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for name in names {
+        for byte in name.bytes().chain([b'\n']) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    hash
+}
+
+fn role_letter(choice: &ColumnChoice) -> char {
+    match (choice.role, choice.log) {
+        (Role::Feature, true) => 'F',
+        (Role::Feature, false) => 'f',
+        (Role::Label, _) => 'l',
+        (Role::Ignored, _) => 'i',
+    }
+}
+
+fn choice_from_letter(letter: char) -> Option<ColumnChoice> {
+    Some(match letter {
+        'F' => ColumnChoice { role: Role::Feature, log: true },
+        'f' => ColumnChoice { role: Role::Feature, log: false },
+        'l' => ColumnChoice { role: Role::Label, log: false },
+        'i' => ColumnChoice { role: Role::Ignored, log: false },
+        _ => return None,
+    })
+}
+
+impl SharedTable {
+    /// The link pairs, in a fixed order.
+    pub fn pairs(&self) -> Vec<(&'static str, String)> {
+        let s = &self.setup;
+        let m = &s.model;
+        vec![
+            ("table.header", format!("{:016x}", self.header)),
+            ("table.roles", s.choices.iter().map(role_letter).collect()),
+            ("table.signal", s.signal_value.to_string()),
+            ("table.missing", if s.missing == MissingPolicy::Impute { "impute" } else { "drop" }.into()),
+            ("table.train", match s.train_on {
+                TrainOn::AllRows => "all",
+                TrainOn::BackgroundRows => "background",
+                TrainOn::OtherFile => "other",
+            }
+            .into()),
+            ("table.val", s.validation_fraction.to_string()),
+            ("table.sample", s.max_training_rows.to_string()),
+            ("table.hidden", m.hidden_units.to_string()),
+            ("table.latent", m.latent_dims.to_string()),
+            ("table.beta", m.beta.to_string()),
+            ("table.lr", m.learning_rate.to_string()),
+            ("table.batch", m.batch_size.to_string()),
+            ("table.epochs", m.epochs.to_string()),
+            ("table.seed", m.seed.to_string()),
+            ("table.kl", (m.score_with_kl as u8).to_string()),
+        ]
+    }
+
+    /// Reads the `table.*` pairs of a link. Without a readable header and roles there is nothing to restore,
+    /// so the whole part is dropped; any other bad value falls back to its default. Problems come back as
+    /// (key, sentence) for the link's one-sentence summary.
+    pub fn decode(pairs: &[(&str, &str)]) -> (Option<Self>, Vec<(String, String)>) {
+        let mut problems = Vec::new();
+        let value = |key: &str| pairs.iter().rev().find(|(k, _)| *k == key).map(|(_, v)| *v);
+        let header = value("table.header").and_then(|v| (v.len() == 16).then(|| u64::from_str_radix(v, 16).ok()).flatten());
+        let choices: Option<Vec<ColumnChoice>> =
+            value("table.roles").filter(|v| !v.is_empty()).and_then(|v| v.chars().map(choice_from_letter).collect());
+        let (Some(header), Some(choices)) = (header, choices) else {
+            problems.push((
+                "table".to_string(),
+                "the table part of the link (table.header and table.roles) could not be read, so a loaded file gets the suggested column roles".to_string(),
+            ));
+            return (None, problems);
+        };
+        let mut setup = TableSetup::with_choices(choices);
+        let defaults = setup.clone();
+        for &(key, text) in pairs {
+            let s = &mut setup;
+            let ok = match key {
+                "table.header" | "table.roles" => true,
+                "table.signal" => matches!(text, "0" | "1") && text.parse().map(|v| s.signal_value = v).is_ok(),
+                "table.missing" => match text {
+                    "drop" | "impute" => {
+                        s.missing = if text == "impute" { MissingPolicy::Impute } else { MissingPolicy::DropRow };
+                        true
+                    }
+                    _ => false,
+                },
+                "table.train" => match text {
+                    "all" => { s.train_on = TrainOn::AllRows; true }
+                    "background" => { s.train_on = TrainOn::BackgroundRows; true }
+                    "other" => { s.train_on = TrainOn::OtherFile; true }
+                    _ => false,
+                },
+                "table.val" => text.parse().map(|v| s.validation_fraction = v).is_ok(),
+                "table.sample" => text.parse().map(|v| s.max_training_rows = v).is_ok(),
+                "table.hidden" => text.parse().map(|v| s.model.hidden_units = v).is_ok(),
+                "table.latent" => text.parse().map(|v| s.model.latent_dims = v).is_ok(),
+                "table.beta" => text.parse().map(|v| s.model.beta = v).is_ok(),
+                "table.lr" => text.parse().map(|v| s.model.learning_rate = v).is_ok(),
+                "table.batch" => text.parse().map(|v| s.model.batch_size = v).is_ok(),
+                "table.epochs" => text.parse().map(|v| s.model.epochs = v).is_ok(),
+                "table.seed" => text.parse().map(|v| s.model.seed = v).is_ok(),
+                "table.kl" => match text {
+                    "0" | "1" => { s.model.score_with_kl = text == "1"; true }
+                    _ => false,
+                },
+                _ => {
+                    problems.push((key.to_string(), format!("\"{key}\" is not a setting this playground knows")));
+                    continue;
+                }
+            };
+            if !ok {
+                problems.push((key.to_string(), format!("{key}=\"{}\" is not a value this setting can take", text.chars().take(40).collect::<String>())));
+            }
+        }
+        // Out-of-range model settings go back to their defaults (the column checks wait for the file).
+        for problem in setup.model.problems() {
+            if problem.field != "normal_digits" {
+                reset_model_field(&mut setup.model, &defaults.model, &problem.field);
+                problems.push((format!("table.{}", problem.field), problem.message.trim_end_matches('.').to_string()));
+            }
+        }
+        if !(super::prepare::VALIDATION_FRACTION.0..=super::prepare::VALIDATION_FRACTION.1).contains(&setup.validation_fraction) {
+            setup.validation_fraction = defaults.validation_fraction;
+            problems.push(("table.val".into(), "the validation share must be between 0 and 0.5".into()));
+        }
+        if !(super::prepare::MAX_TRAINING_ROWS.0..=super::prepare::MAX_TRAINING_ROWS.1).contains(&setup.max_training_rows) {
+            setup.max_training_rows = defaults.max_training_rows;
+            problems.push(("table.sample".into(), "the training sample must be between 10 and 1000000 rows".into()));
+        }
+        (Some(Self { header, setup }), problems)
+    }
+
+    /// The choices for a loaded file, if it is the file they were made for and they fit it; otherwise the
+    /// sentence that says why the suggested roles are used instead.
+    pub fn restore(&self, columns: &[ColumnSummary]) -> Result<TableSetup, String> {
+        let fingerprint = header_fingerprint(columns.iter().map(|c| c.name.as_str()));
+        if columns.len() != self.setup.choices.len() || fingerprint != self.header {
+            return Err(format!(
+                "This file's columns are not the ones the link was made for ({} columns with other names), so the column roles are the suggested ones.",
+                self.setup.choices.len()
+            ));
+        }
+        match self.setup.problems_for(columns).first() {
+            Some(problem) => Err(format!("The link's column roles do not fit this file ({problem}), so the column roles are the suggested ones.")),
+            None => Ok(self.setup.clone()),
+        }
+    }
+}
+
+fn reset_model_field(s: &mut TrainSettings, d: &TrainSettings, field: &str) {
+    match field {
+        "hidden_units" => s.hidden_units = d.hidden_units,
+        "latent_dims" => s.latent_dims = d.latent_dims,
+        "beta" => s.beta = d.beta,
+        "learning_rate" => s.learning_rate = d.learning_rate,
+        "batch_size" => s.batch_size = d.batch_size,
+        "epochs" => s.epochs = d.epochs,
+        "seed" => s.seed = d.seed,
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::parse_bytes;
+
+    fn summaries(csv: &str) -> Vec<ColumnSummary> {
+        parse_bytes(csv.as_bytes(), 1 << 16).unwrap().columns.iter().map(|c| c.summary.clone()).collect()
+    }
+
+    const CSV: &str = "m_jj,pt,name,label\n3.1,20,a,0\n3.5,25,b,1\n2.9,30,c,0\n";
+
+    fn shared_for(csv: &str) -> SharedTable {
+        let table = parse_bytes(csv.as_bytes(), 1 << 16).unwrap();
+        let mut setup = TableSetup::suggested(&table);
+        setup.choices[1].log = true;
+        setup.model.epochs = 7;
+        setup.missing = MissingPolicy::Impute;
+        SharedTable { header: header_fingerprint(table.columns.iter().map(|c| c.summary.name.as_str())), setup }
+    }
+
+    fn decode_link(shared: &SharedTable) -> (Option<SharedTable>, Vec<(String, String)>) {
+        let pairs = shared.pairs();
+        let borrowed: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        SharedTable::decode(&borrowed)
+    }
+
+    #[test]
+    fn a_table_setup_round_trips_and_is_restored_for_the_same_header() {
+        let shared = shared_for(CSV);
+        assert_eq!(shared.pairs()[1].1, "fFil");
+        let (decoded, problems) = decode_link(&shared);
+        assert_eq!(problems, vec![]);
+        assert_eq!(decoded.as_ref(), Some(&shared));
+        let restored = decoded.unwrap().restore(&summaries(CSV)).unwrap();
+        assert_eq!(restored, shared.setup);
+    }
+
+    #[test]
+    fn another_header_or_roles_that_do_not_fit_are_refused_with_a_sentence() {
+        let shared = shared_for(CSV);
+        let renamed = CSV.replace("pt,", "pT,");
+        assert!(shared.restore(&summaries(&renamed)).unwrap_err().contains("not the ones the link was made for"));
+        let fewer = "m_jj,pt\n1,2\n3,4\n";
+        assert!(shared.restore(&summaries(fewer)).unwrap_err().contains("4 columns"));
+        // Same names, but now `pt` has a zero: the log the link asks for cannot be taken.
+        let zero = CSV.replace("2.9,30", "2.9,0");
+        assert!(shared.restore(&summaries(&zero)).unwrap_err().contains("cannot be log-transformed"));
+    }
+
+    #[test]
+    fn hostile_table_parts_give_defaults_and_sentences() {
+        let (none, problems) = SharedTable::decode(&[("table.header", "<script>"), ("table.roles", "ff")]);
+        assert!(none.is_none());
+        assert!(problems[0].1.contains("could not be read"));
+        let (none, _) = SharedTable::decode(&[("table.header", "0123456789abcdef"), ("table.roles", "fxq")]);
+        assert!(none.is_none(), "unknown role letters");
+        let (some, problems) = SharedTable::decode(&[
+            ("table.header", "0123456789abcdef"),
+            ("table.roles", "ffl"),
+            ("table.hidden", "99999"),
+            ("table.val", "0.9"),
+            ("table.train", "everything"),
+            ("table.colour", "blue"),
+        ]);
+        let setup = some.unwrap().setup;
+        let defaults = TableSetup::with_choices(setup.choices.clone());
+        assert_eq!(setup.model.hidden_units, defaults.model.hidden_units);
+        assert_eq!(setup.validation_fraction, defaults.validation_fraction);
+        assert_eq!(setup.train_on, defaults.train_on);
+        let text: Vec<String> = problems.into_iter().map(|(_, m)| m).collect();
+        assert_eq!(text.len(), 4, "{text:?}");
+        assert!(text.iter().any(|m| m.contains("Hidden units must be between")), "{text:?}");
+        assert!(text.iter().any(|m| m.contains("\"table.colour\" is not a setting")), "{text:?}");
+    }
+}
