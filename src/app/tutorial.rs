@@ -165,6 +165,12 @@ fn StepCard(at: TutorialStep) -> impl IntoView {
         }
     };
     let link = move || step_link(state, at);
+    // The way back is offered only once the card has scrolled out of view above.
+    let card_above = RwSignal::new(false);
+    let watch = window_event_listener(leptos::ev::scroll, move |_| {
+        card_above.set(element("tutorials").is_some_and(|card| card.get_bounding_client_rect().bottom() < 0.0));
+    });
+    on_cleanup(move || watch.remove());
     view! {
         <h2 id="tutorials-title" class="tutorial-kicker">
             {format!("Tutorial {} of {}: {}", at.tutorial + 1, TUTORIALS.len(), tutorial.title)}
@@ -194,7 +200,7 @@ fn StepCard(at: TutorialStep) -> impl IntoView {
         <p class="learn-more"><strong>"Learn more: "</strong>{tutorial.learn_more}</p>
         <p class="hint"><a id="tutorial-link" href=link>"Link to this step"</a>" (it opens this step with its settings)."</p>
         // After "Show me" the card is often far above; this keeps the way back one press away.
-        <button type="button" id="tutorial-return" class="tutorial-return"
+        <button type="button" id="tutorial-return" class="tutorial-return" hidden=move || !card_above.get()
             on:click=move |_| {
                 if let Some(card) = element("tutorials") {
                     card.scroll_into_view();
