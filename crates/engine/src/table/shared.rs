@@ -161,7 +161,7 @@ impl SharedTable {
         let fingerprint = header_fingerprint(columns.iter().map(|c| c.name.as_str()));
         if columns.len() != self.setup.choices.len() || fingerprint != self.header {
             return Err(format!(
-                "This file's columns are not the ones the link was made for ({} columns with other names), so the column roles are the suggested ones.",
+                "This file's columns are not the ones the link was made for (that was a file of {} columns with another header), so the column roles are the suggested ones.",
                 self.setup.choices.len()
             ));
         }
