@@ -339,7 +339,8 @@ fn parse_digits(value: &str) -> Option<Vec<u8>> {
     Some(digits)
 }
 
-fn reset_digit_field(s: &mut TrainSettings, d: &TrainSettings, field: &str) {
+/// Puts one out-of-range training setting back to its default (also used for a table's model in a link).
+pub(crate) fn reset_digit_field(s: &mut TrainSettings, d: &TrainSettings, field: &str) {
     match field {
         "normal_digits" => s.normal_digits = d.normal_digits.clone(),
         "hidden_units" => s.hidden_units = d.hidden_units,

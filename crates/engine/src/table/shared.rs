@@ -9,7 +9,6 @@
 
 use super::column::ColumnSummary;
 use super::prepare::{ColumnChoice, MissingPolicy, Role, TableSetup, TrainOn};
-use crate::settings::TrainSettings;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct SharedTable {
@@ -140,7 +139,7 @@ impl SharedTable {
         // Out-of-range model settings go back to their defaults (the column checks wait for the file).
         for problem in setup.model.problems() {
             if problem.field != "normal_digits" {
-                reset_model_field(&mut setup.model, &defaults.model, &problem.field);
+                crate::share::reset_digit_field(&mut setup.model, &defaults.model, &problem.field);
                 problems.push((format!("table.{}", problem.field), problem.message.trim_end_matches('.').to_string()));
             }
         }
@@ -169,19 +168,6 @@ impl SharedTable {
             Some(problem) => Err(format!("The link's column roles do not fit this file ({problem}), so the column roles are the suggested ones.")),
             None => Ok(self.setup.clone()),
         }
-    }
-}
-
-fn reset_model_field(s: &mut TrainSettings, d: &TrainSettings, field: &str) {
-    match field {
-        "hidden_units" => s.hidden_units = d.hidden_units,
-        "latent_dims" => s.latent_dims = d.latent_dims,
-        "beta" => s.beta = d.beta,
-        "learning_rate" => s.learning_rate = d.learning_rate,
-        "batch_size" => s.batch_size = d.batch_size,
-        "epochs" => s.epochs = d.epochs,
-        "seed" => s.seed = d.seed,
-        _ => {}
     }
 }
 
