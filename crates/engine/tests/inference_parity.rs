@@ -61,3 +61,43 @@ fn extreme_inputs_agree_too() {
     CpuScorer::new(&trainer.model().weights().unwrap(), Likelihood::Gaussian, false).score(&data, &mut fused);
     assert_close(&fused, &reference);
 }
+
+/// Rows like digits: mostly exact zeros, which the scorer skips. Enough rows for several batches, and
+/// a width that leaves a narrower last tile of outputs.
+fn sparse_rows(rows: usize, features: usize, seed: u64) -> Vec<f32> {
+    let mut rng = SeededRng::new(seed);
+    (0..rows * features).map(|_| if rng.uniform() < 0.8 { 0.0 } else { rng.uniform() }).collect()
+}
+
+#[test]
+fn skipping_zero_inputs_changes_no_score() {
+    let features = 50;
+    for likelihood in [Likelihood::Gaussian, Likelihood::Bernoulli] {
+        let trainer = trained(features, likelihood, 7);
+        let data = sparse_rows(131, features, 8);
+        let reference = score_rows(trainer.model(), &data, true).unwrap().scores;
+        let scorer = CpuScorer::new(&trainer.model().weights().unwrap(), likelihood, true);
+        let mut together = vec![0f32; 131];
+        scorer.score(&data, &mut together);
+        assert_close(&together, &reference);
+        // Which inputs a group skips depends on its other rows; a row's score must not.
+        for (r, &score) in together.iter().enumerate() {
+            let mut alone = [0f32];
+            scorer.score(&data[r * features..(r + 1) * features], &mut alone);
+            assert_eq!(alone[0].to_bits(), score.to_bits(), "row {r} alone and in a batch");
+        }
+    }
+}
+
+#[test]
+fn a_nan_input_gives_a_nan_score_and_spares_its_neighbours() {
+    let features = 50;
+    let trainer = trained(features, Likelihood::Bernoulli, 9);
+    let mut data = sparse_rows(6, features, 10);
+    data[2 * features + 17] = f32::NAN;
+    let mut scores = vec![0f32; 6];
+    CpuScorer::new(&trainer.model().weights().unwrap(), Likelihood::Bernoulli, false).score(&data, &mut scores);
+    for (r, score) in scores.iter().enumerate() {
+        assert_eq!(score.is_nan(), r == 2, "row {r}: {score}");
+    }
+}
