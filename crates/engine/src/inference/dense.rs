@@ -1,8 +1,8 @@
 //! One dense layer of the fused scorer: `out = bias + Σ_i input[i] · W[i]`, optionally ReLU'd, for a batch
-//! of rows, in groups of [`ROWS`] rows.
+//! of rows, in groups of a few rows.
 //!
-//! Outputs go in tiles of up to [`TILE_VECTORS`] SIMD vectors: for each group of [`ROWS`] rows,
-//! `ROWS × V` accumulators stay in registers for the whole loop over inputs. The weights are stored tile
+//! Outputs go in tiles of a few SIMD vectors ([`Shape`]): for each group of R rows, R × V accumulators
+//! stay in registers for the whole loop over inputs. The weights are stored tile
 //! by tile ("panels"): the weights of one tile are one contiguous run of `inputs × width` values, read
 //! front to back. The loop over inputs runs only over the `active` ones, those not zero in every row of
 //! the group. Skipping an input that is zero skips adding `0 · w`, which changes no sum, so it changes no
@@ -12,17 +12,44 @@ use crate::models::DenseWeights;
 
 /// f32 lanes in one SIMD vector (wasm `simd128`, SSE).
 pub const LANES: usize = 4;
-/// Rows that share each load of a weight vector. Groups of one or two rows skip more inputs (an input is
-/// skipped only when it is zero in every row of the group) but use each weight loaded fewer times.
-/// Measured in Chromium with the tile widths that fit: four rows were as fast as two on digits (within
-/// this machine's noise) and nearly twice as fast on the table model, whose layers are too small for
-/// two rows' worth of independent sums to keep the CPU busy.
-pub const ROWS: usize = 4;
-/// Vectors of outputs per tile: `ROWS × TILE_VECTORS` accumulators plus the inputs and one weight must
-/// fit in the 16 SIMD registers of x86-64, which is what wasm runs on in most browsers.
-const TILE_VECTORS: usize = 2;
-// The last tile of a layer is matched on its width, 1 to 7 vectors.
-const _: () = assert!(TILE_VECTORS <= 8, "tiles of at most 8 vectors");
+/// How a layer's work is cut: R rows share each load of a weight vector, and tiles are V vectors of
+/// outputs wide. R × V accumulators plus R inputs and one weight must fit in the 16 SIMD registers of
+/// x86-64, which is what wasm runs on in most browsers, so R × V is 8.
+///
+/// Groups of fewer rows skip more inputs (an input is skipped only when it is zero in every row of the
+/// group) but use each weight loaded fewer times. Measured in Chromium: the digit model's wide layers
+/// were fastest with groups of two (about 8 % over four, near this machine's noise), the table model's
+/// narrow layers with groups of four (nearly twice as fast as two: a tile of a small layer has too few
+/// independent sums to keep the CPU busy with two rows).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Shape {
+    /// 4 rows × 2 vectors.
+    Narrow,
+    /// 2 rows × 4 vectors.
+    Wide,
+}
+
+impl Shape {
+    /// Layers with at least this many outputs are [`Shape::Wide`].
+    const WIDE_FROM: usize = 64;
+
+    fn rows(self) -> usize {
+        match self {
+            Shape::Narrow => 4,
+            Shape::Wide => 2,
+        }
+    }
+
+    fn tile_vectors(self) -> usize {
+        match self {
+            Shape::Narrow => 2,
+            Shape::Wide => 4,
+        }
+    }
+}
+
+/// Every group size of [`Shape`] divides this: a batch's rows are padded to a multiple of it.
+pub const GROUP_ROWS_LCM: usize = 4;
 
 #[derive(Clone, Debug)]
 pub struct Dense {
@@ -30,6 +57,7 @@ pub struct Dense {
     pub outputs: usize,
     /// `outputs` rounded up to whole vectors: the row stride of this layer's output buffer.
     pub padded: usize,
+    shape: Shape,
     /// Tile after tile, the tile of outputs `o0 .. o0 + width` as `inputs × width` values from
     /// `o0 · inputs` on.
     weight: Vec<f32>,
@@ -39,15 +67,22 @@ pub struct Dense {
 impl Dense {
     pub fn new(layer: &DenseWeights) -> Self {
         let padded = layer.outputs.div_ceil(LANES) * LANES;
+        let shape = if layer.outputs >= Shape::WIDE_FROM { Shape::Wide } else { Shape::Narrow };
         let (transposed, bias) = layer.transposed_padded(padded);
         let mut weight = Vec::with_capacity(transposed.len());
-        for o0 in (0..padded).step_by(TILE_VECTORS * LANES) {
-            let width = (padded - o0).min(TILE_VECTORS * LANES);
+        let tile = shape.tile_vectors() * LANES;
+        for o0 in (0..padded).step_by(tile) {
+            let width = (padded - o0).min(tile);
             for i in 0..layer.inputs {
                 weight.extend_from_slice(&transposed[i * padded + o0..][..width]);
             }
         }
-        Self { inputs: layer.inputs, outputs: layer.outputs, padded, weight, bias }
+        Self { inputs: layer.inputs, outputs: layer.outputs, padded, shape, weight, bias }
+    }
+
+    /// Rows per group: [`Active::find`] must group the rows of this layer's input the same way.
+    pub fn group_rows(&self) -> usize {
+        self.shape.rows()
     }
 
     /// For `active.groups()` groups of [`ROWS`] rows of `input` (rows `in_stride` apart, groups one
@@ -59,6 +94,15 @@ impl Dense {
     /// model's weights (1.6 MB) fit in no core's fast cache, and reading them once per group instead
     /// made scoring wait on memory.
     pub fn forward(&self, input: &[f32], in_stride: usize, active: &Active, out: &mut [f32], relu: bool) {
+        assert_eq!(active.group_rows, self.group_rows(), "inputs grouped as this layer groups them");
+        match self.shape {
+            Shape::Narrow => self.forward_in::<4, 2>(input, in_stride, active, out, relu),
+            Shape::Wide => self.forward_in::<2, 4>(input, in_stride, active, out, relu),
+        }
+    }
+
+    #[inline(always)]
+    fn forward_in<const ROWS: usize, const TILE_VECTORS: usize>(&self, input: &[f32], in_stride: usize, active: &Active, out: &mut [f32], relu: bool) {
         let groups = active.groups();
         assert!(groups == 0 || input.len() >= (groups * ROWS - 1) * in_stride + self.inputs);
         assert!(out.len() >= groups * ROWS * self.padded);
@@ -78,6 +122,7 @@ impl Dense {
             }
         }
         // The last, narrower tile, so that no layer pays for more than 3 padding outputs.
+        const { assert!(TILE_VECTORS <= 8, "the last tile is matched on 1 to 7 vectors") };
         for g in 0..groups {
             let (layer, out) = (block(g), &mut out[g * ROWS * self.padded..]);
             match (self.padded - whole) / LANES {
@@ -94,7 +139,7 @@ impl Dense {
     }
 }
 
-/// For each group of [`ROWS`] rows, the inputs that are not zero in at least one of its rows: the only
+/// For each group of rows, the inputs that are not zero in at least one of its rows: the only
 /// ones whose weights the group needs. A NaN is not zero, so it still reaches the sum and the score.
 #[derive(Debug, Default)]
 pub struct Active {
@@ -104,24 +149,27 @@ pub struct Active {
     /// Set when looking for zeros was not worth it: every group then uses all of `indices`.
     every_input: bool,
     groups: usize,
+    group_rows: usize,
 }
 
 impl Active {
-    /// Finds the active inputs among the first `inputs` of each row, for `groups` groups of [`ROWS`]
-    /// rows of `input` (rows `in_stride` apart).
+    /// Finds the active inputs among the first `inputs` of each of the `rows` rows of `input` (rows
+    /// `in_stride` apart), for groups of `group_rows` rows (which must divide `rows`).
     ///
     /// Looking is a pass over every input of every row, so when the first group could skip fewer than
     /// one input in eight (a table of measured values, which are rarely exactly zero), the rest of the
     /// batch does not look and uses every input.
-    pub fn find(&mut self, input: &[f32], in_stride: usize, inputs: usize, groups: usize) {
+    pub fn find(&mut self, input: &[f32], in_stride: usize, inputs: usize, rows: usize, group_rows: usize) {
+        assert!(rows.is_multiple_of(group_rows), "whole groups");
         self.indices.clear();
         self.ends.clear();
-        self.groups = groups;
+        self.groups = rows / group_rows;
+        self.group_rows = group_rows;
         self.every_input = false;
-        for g in 0..groups {
-            let rows: [&[f32]; ROWS] = std::array::from_fn(|r| &input[(g * ROWS + r) * in_stride..][..inputs]);
+        for g in 0..self.groups {
+            let group: Vec<&[f32]> = (0..group_rows).map(|r| &input[(g * group_rows + r) * in_stride..][..inputs]).collect();
             for i in 0..inputs {
-                if rows.iter().any(|row| row[i] != 0.0) {
+                if group.iter().any(|row| row[i] != 0.0) {
                     self.indices.push(i as u32);
                 }
             }

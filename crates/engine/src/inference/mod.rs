@@ -15,7 +15,7 @@
 mod bernoulli;
 mod dense;
 
-use dense::{Active, Dense, ROWS};
+use dense::{Active, Dense, GROUP_ROWS_LCM};
 
 use crate::models::{Likelihood, VaeWeights};
 
@@ -82,32 +82,32 @@ impl CpuScorer {
         let mut batch_scores = [0f32; BATCH];
         for start in (0..n).step_by(BATCH) {
             let count = BATCH.min(n - start);
-            let groups = count.div_ceil(ROWS);
             // A short last group is padded with zero rows, whose scores are dropped.
-            scratch.x[..groups * ROWS * f].fill(0.0);
+            let padded = count.next_multiple_of(GROUP_ROWS_LCM);
+            scratch.x[..padded * f].fill(0.0);
             scratch.x[..count * f].copy_from_slice(&rows[start * f..(start + count) * f]);
-            self.score_batch(&mut scratch, groups, &mut batch_scores[..groups * ROWS]);
+            self.score_batch(&mut scratch, padded, &mut batch_scores[..padded]);
             scores[start..start + count].copy_from_slice(&batch_scores[..count]);
         }
     }
 
-    /// Scores the first `groups × ROWS` rows of `scratch.x` into `scores`.
-    fn score_batch(&self, scratch: &mut Scratch, groups: usize, scores: &mut [f32]) {
+    /// Scores the first `rows` rows of `scratch.x` into `scores`.
+    fn score_batch(&self, scratch: &mut Scratch, rows: usize, scores: &mut [f32]) {
         let f = self.features();
         let Scratch { x, hidden, mean, log_variance, decoded, output, active } = scratch;
-        active.find(x, f, f, groups);
+        active.find(x, f, f, rows, self.encoder_hidden.group_rows());
         self.encoder_hidden.forward(x, f, active, hidden, true);
         let stride = self.encoder_hidden.padded;
-        active.find(hidden, stride, self.encoder_hidden.outputs, groups);
+        active.find(hidden, stride, self.encoder_hidden.outputs, rows, self.encoder_mean.group_rows());
         self.encoder_mean.forward(hidden, stride, active, mean, false);
         if self.with_kl {
             self.encoder_log_variance.forward(hidden, stride, active, log_variance, false);
         }
         let stride = self.encoder_mean.padded;
-        active.find(mean, stride, self.encoder_mean.outputs, groups);
+        active.find(mean, stride, self.encoder_mean.outputs, rows, self.decoder_hidden.group_rows());
         self.decoder_hidden.forward(mean, stride, active, decoded, true);
         let stride = self.decoder_hidden.padded;
-        active.find(decoded, stride, self.decoder_hidden.outputs, groups);
+        active.find(decoded, stride, self.decoder_hidden.outputs, rows, self.decoder_output.group_rows());
         self.decoder_output.forward(decoded, stride, active, output, false);
         let latent = self.encoder_mean.outputs;
         let (mean_stride, out_stride) = (self.encoder_mean.padded, self.decoder_output.padded);
