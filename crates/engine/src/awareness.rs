@@ -20,6 +20,7 @@ use crate::metrics::{robust_range, roc_of, Histogram, Roc};
 use crate::models::vae::kl_divergence;
 use crate::models::Vae;
 use crate::rng::SeededRng;
+use crate::inference::CpuScorer;
 use crate::score::{reconstruct, score_rows};
 use crate::settings::{SettingProblem, TrainSettings};
 use crate::train::{TrainError, Trainer};
@@ -314,15 +315,16 @@ impl AwarenessRun {
         Ok(())
     }
 
+    /// Every test image's score, with the fused scorer that also scores the digit view's test set on
+    /// the CPU, so both views give a digit the same score.
     fn scores(&self, model: &Vae) -> Result<FamilyScores, TrainError> {
-        Ok(FamilyScores {
-            normal: score_rows(model, &self.normal_test, self.score_with_kl)?.scores,
-            families: self
-                .families
-                .iter()
-                .map(|(_, images)| score_rows(model, images, self.score_with_kl).map(|s| s.scores))
-                .collect::<candle_core::Result<_>>()?,
-        })
+        let scorer = CpuScorer::new(&model.weights()?, model.shape().likelihood, self.score_with_kl);
+        let score = |images: &[f32]| {
+            let mut scores = vec![0f32; images.len() / IMAGE_PIXELS];
+            scorer.score(images, &mut scores);
+            scores
+        };
+        Ok(FamilyScores { normal: score(&self.normal_test), families: self.families.iter().map(|(_, images)| score(images)).collect() })
     }
 
     fn roc(normal: &[f32], family: &[f32]) -> Result<Roc, TrainError> {
