@@ -2,9 +2,8 @@
 //! of rows, in groups of a few rows.
 //!
 //! Outputs go in tiles of a few SIMD vectors ([`Shape`]): for each group of R rows, R × V accumulators
-//! stay in registers for the whole loop over inputs. The weights are stored tile
-//! by tile ("panels"): the weights of one tile are one contiguous run of `inputs × width` values, read
-//! front to back. The loop over inputs runs only over the `active` ones, those not zero in every row of
+//! stay in registers for the whole loop over inputs. The weights are stored tile by tile: the weights of
+//! one tile are one contiguous run of `inputs × width` values, read front to back. The loop over inputs runs only over the `active` ones, those not zero in every row of
 //! the group. Skipping an input that is zero skips adding `0 · w`, which changes no sum, so it changes no
 //! score; on digits it skips most of the work (blank pixels, and the hidden units ReLU switched off).
 
