@@ -22,6 +22,8 @@ use crate::models::{Likelihood, VaeWeights};
 /// Rows that go through each layer together, so that each tile of weights, once read from memory, is
 /// used for all of them. Their activations (200 KB for a digit model) stay in a core's L2 cache.
 const BATCH: usize = 64;
+// A batch padded to whole groups must still fit the batch's buffers.
+const _: () = assert!(BATCH.is_multiple_of(GROUP_ROWS_LCM));
 
 /// Scores rows with a trained VAE's weights, exactly as `score::score_rows` defines the score.
 #[derive(Clone, Debug)]
