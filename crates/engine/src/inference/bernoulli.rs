@@ -25,10 +25,15 @@ fn exp_non_positive(x: f32) -> f32 {
     p * f32::from_bits((((n as i32) + 127) << 23) as u32)
 }
 
+/// e^r's Taylor coefficients from r⁷ down to r⁰, for Horner's rule.
+const EXP_SERIES: [f32; 8] = [1.0 / 5040.0, 1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0];
+/// atanh(s)/s as a series in z = s², coefficients from z⁷ down to z⁰.
+const ATANH_SERIES: [f32; 8] = [1.0 / 15.0, 1.0 / 13.0, 1.0 / 11.0, 1.0 / 9.0, 1.0 / 7.0, 1.0 / 5.0, 1.0 / 3.0, 1.0];
+
 #[inline(always)]
 fn taylor_exp(r: f32) -> f32 {
-    let mut p = 1.0 / 5040.0;
-    for c in [1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0] {
+    let mut p = EXP_SERIES[0];
+    for c in &EXP_SERIES[1..] {
         p = p * r + c;
     }
     p
@@ -46,8 +51,8 @@ fn log1p_unit(t: f32) -> f32 {
 
 #[inline(always)]
 fn atanh_series(z: f32) -> f32 {
-    let mut p = 1.0 / 15.0;
-    for c in [1.0 / 13.0, 1.0 / 11.0, 1.0 / 9.0, 1.0 / 7.0, 1.0 / 5.0, 1.0 / 3.0, 1.0] {
+    let mut p = ATANH_SERIES[0];
+    for c in &ATANH_SERIES[1..] {
         p = p * z + c;
     }
     p
@@ -100,8 +105,8 @@ fn lane_sums(pixels: &[f32], logits: &[f32]) -> [f32; LANES] {
         // e^clamped, as in exp_non_positive
         let n = f32x4_floor(f32x4_add(f32x4_mul(clamped, splat(std::f32::consts::LOG2_E)), splat(0.5)));
         let r = f32x4_sub(f32x4_sub(clamped, f32x4_mul(n, splat(LN2_HIGH))), f32x4_mul(n, splat(LN2_LOW)));
-        let mut p = splat(1.0 / 5040.0);
-        for c in [1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0] {
+        let mut p = splat(EXP_SERIES[0]);
+        for &c in &EXP_SERIES[1..] {
             p = f32x4_add(f32x4_mul(p, r), splat(c));
         }
         let scale = i32x4_shl(i32x4_add(i32x4_trunc_sat_f32x4(n), i32x4_splat(127)), 23);
@@ -109,8 +114,8 @@ fn lane_sums(pixels: &[f32], logits: &[f32]) -> [f32; LANES] {
         // ln(1 + t), as in log1p_unit
         let s = f32x4_div(t, f32x4_add(splat(2.0), t));
         let z = f32x4_mul(s, s);
-        let mut q = splat(1.0 / 15.0);
-        for c in [1.0 / 13.0, 1.0 / 11.0, 1.0 / 9.0, 1.0 / 7.0, 1.0 / 5.0, 1.0 / 3.0, 1.0] {
+        let mut q = splat(ATANH_SERIES[0]);
+        for &c in &ATANH_SERIES[1..] {
             q = f32x4_add(f32x4_mul(q, z), splat(c));
         }
         let softplus = f32x4_mul(f32x4_mul(splat(2.0), s), q);

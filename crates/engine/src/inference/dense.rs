@@ -84,9 +84,9 @@ impl Dense {
         self.shape.rows()
     }
 
-    /// For `active.groups()` groups of [`ROWS`] rows of `input` (rows `in_stride` apart, groups one
-    /// after the other), writes this layer's outputs [`Self::padded`] apart into `out`. Padding outputs come out
-    /// as zero. Each group's sum runs over its own active inputs only (see [`Active`]).
+    /// For `active.groups()` groups of [`Self::group_rows`] rows of `input` (rows `in_stride` apart,
+    /// groups one after the other), writes this layer's outputs [`Self::padded`] apart into `out`.
+    /// Padding outputs come out as zero. Each group's sum runs over its own active inputs only (see [`Active`]).
     ///
     /// The loop over tiles of outputs is the outer one: one tile of weights (`inputs × 4·V` values) is
     /// read from memory once and then used by every group while it sits in the nearest cache. The digit
@@ -166,9 +166,9 @@ impl Active {
         self.group_rows = group_rows;
         self.every_input = false;
         for g in 0..self.groups {
-            let group: Vec<&[f32]> = (0..group_rows).map(|r| &input[(g * group_rows + r) * in_stride..][..inputs]).collect();
+            let first = g * group_rows * in_stride;
             for i in 0..inputs {
-                if group.iter().any(|row| row[i] != 0.0) {
+                if (0..group_rows).any(|r| input[first + r * in_stride + i] != 0.0) {
                     self.indices.push(i as u32);
                 }
             }

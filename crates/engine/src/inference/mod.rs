@@ -5,12 +5,12 @@
 //! per operation (a new tensor for each of ~10 ops per batch) dominates a model this small. These loops
 //! are written for SIMD (explicit wasm `simd128` in the browser, vectorised by the compiler natively):
 //! weights are stored so the innermost loop runs over contiguous outputs, and rows go in groups so each
-//! weight loaded is used once per row of the group ([`dense`]). Inputs that are zero in all rows of a
+//! weight loaded is used once per row of the group (`dense.rs`). Inputs that are zero in all rows of a
 //! group are skipped: most pixels of a handwritten digit are blank, and ReLU zeroes about half of each
 //! hidden layer, so on the digit model this skips about half the multiplications. Adding `0 · w`
 //! changes no sum, so the skipping changes no score. Results equal candle's forward pass to float rounding
 //! (tested in `tests/inference_parity.rs`). Its `exp` and `ln` are libm's or our own polynomials
-//! ([`bernoulli`]), the same in wasm and natively, so the native scorer and the page agree to the last bit.
+//! (`bernoulli.rs`), the same in wasm and natively, so the native scorer and the page agree to the last bit.
 
 mod bernoulli;
 mod dense;
