@@ -180,7 +180,9 @@ pub enum TableEvent {
     Failed { message: String },
     ThresholdCounts(ThresholdCounts),
     DownloadProgress { fraction: f64 },
-    ScoringBenchmark { rows: usize, milliseconds: f64, backend: Backend, weights: VaeWeights },
+    /// `milliseconds` for the whole pass: reading and preparing each row from the parsed columns, and
+    /// scoring it; `model_milliseconds` for the scoring alone.
+    ScoringBenchmark { rows: usize, milliseconds: f64, model_milliseconds: f64, backend: Backend, weights: VaeWeights },
 }
 
 /// What the page says about a loaded model file.

@@ -243,13 +243,16 @@ impl ModelScorer {
 
     /// The CPU kernel, in slices with a pause between them so that the worker keeps answering messages.
     async fn score_on_cpu(&self, rows: &[f32]) -> Vec<f32> {
-        const SLICE_ROWS: usize = 256;
+        // About 256 digits or 10,000 table rows: a few milliseconds, and few enough calls that each
+        // call's set-up costs nothing.
+        const SLICE_VALUES: usize = 200_000;
         let features = self.cpu.features();
         let n = rows.len() / features;
+        let slice_rows = (SLICE_VALUES / features).max(1);
         let mut scores = vec![0f32; n];
         let mut slice_start = now_ms();
-        for start in (0..n).step_by(SLICE_ROWS) {
-            let end = (start + SLICE_ROWS).min(n);
+        for start in (0..n).step_by(slice_rows) {
+            let end = (start + slice_rows).min(n);
             self.cpu.score(&rows[start * features..end * features], &mut scores[start..end]);
             if now_ms() - slice_start > CHUNK_MILLISECONDS && end < n {
                 yield_to_event_loop().await;

@@ -439,7 +439,9 @@ impl Run {
 }
 
 /// Scores every row again on the backend given, timed after a warm-up batch that compiles the kernels,
-/// then restores the results (the scores are the same to float rounding). Used by `make bench`.
+/// then restores the results (the scores are the same to float rounding). Used by `make bench`, which
+/// gets two times: the whole pass, and the part spent in the model on rows already prepared (the part
+/// TensorFlow.js's `predict` is compared with, as it is handed prepared rows).
 async fn benchmark_scoring(state: Shared, choice: BackendChoice) {
     let prepared = {
         let st = state.borrow();
@@ -462,9 +464,12 @@ async fn benchmark_scoring(state: Shared, choice: BackendChoice) {
         run.run.restart_scoring();
     }
     let start = now_ms();
+    let mut model_milliseconds = 0.0;
     loop {
         let Some(batch) = next(SCORE_BATCH_ROWS).filter(|b| !b.keep.is_empty()) else { break };
+        let model_start = now_ms();
         let scores = scorer.score(&batch.rows).await;
+        model_milliseconds += now_ms() - model_start;
         let mut st = state.borrow_mut();
         let Some(run) = st.run.as_mut() else { return };
         run.run.accept(&batch, &scores);
@@ -473,7 +478,7 @@ async fn benchmark_scoring(state: Shared, choice: BackendChoice) {
     if let Some(run) = state.borrow_mut().run.as_mut() {
         run.run.results();
     }
-    say(TableEvent::ScoringBenchmark { rows: table.rows(), milliseconds, backend: scorer.backend(), weights });
+    say(TableEvent::ScoringBenchmark { rows: table.rows(), milliseconds, model_milliseconds, backend: scorer.backend(), weights });
 }
 
 /// Writes the scored file part by part: the original bytes of each row, re-read from the source, then

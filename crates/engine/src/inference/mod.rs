@@ -5,15 +5,17 @@
 //! per operation (a new tensor for each of ~10 ops per batch) dominates a model this small. These loops
 //! are written for SIMD (explicit wasm `simd128` in the browser, vectorised by the compiler natively):
 //! weights are stored so the innermost loop runs over contiguous outputs, and rows go in groups so each
-//! weight loaded is used once per row of the group (`dense.rs`). Inputs that are zero in all rows of a
-//! group are skipped: most pixels of a handwritten digit are blank, and ReLU zeroes about half of each
-//! hidden layer, so on the digit model this skips about half the multiplications. Adding `0 · w`
-//! changes no sum, so the skipping changes no score. Results equal candle's forward pass to float rounding
-//! (tested in `tests/inference_parity.rs`). Its `exp` and `ln` are libm's or our own polynomials
-//! (`bernoulli.rs`), the same in wasm and natively, so the native scorer and the page agree to the last bit.
+//! weight loaded is used once per row of the group (`dense.rs`). In layers with many outputs, inputs
+//! that are zero in all rows of a group are skipped: most pixels of a handwritten digit are blank, and
+//! ReLU zeroes about half of each hidden layer, so on the digit model this skips about half the
+//! multiplications. Adding `0 · w` changes no sum, so the skipping changes no score. Results equal
+//! candle's forward pass to float rounding (tested in `tests/inference_parity.rs`). Its `exp` and `ln`
+//! are libm's or our own polynomials (`bernoulli.rs`), and its sums run in the same order in wasm and
+//! natively, so the native scorer and the page agree to the last bit.
 
 mod bernoulli;
 mod dense;
+mod gaussian;
 
 use dense::{Active, Dense, GROUP_ROWS_LCM};
 
@@ -39,6 +41,8 @@ pub struct CpuScorer {
 
 /// Per-batch working memory, one buffer per stage, [`BATCH`] rows each.
 struct Scratch {
+    /// A last batch that is not whole groups of rows, padded with zero rows (whole batches are read
+    /// where they are, without a copy).
     x: Vec<f32>,
     hidden: Vec<f32>,
     mean: Vec<f32>,
@@ -84,48 +88,48 @@ impl CpuScorer {
         let mut batch_scores = [0f32; BATCH];
         for start in (0..n).step_by(BATCH) {
             let count = BATCH.min(n - start);
+            let batch = &rows[start * f..(start + count) * f];
+            if count.is_multiple_of(GROUP_ROWS_LCM) {
+                self.score_batch(batch, &mut scratch, count, &mut scores[start..start + count]);
+                continue;
+            }
             // A short last group is padded with zero rows, whose scores are dropped.
             let padded = count.next_multiple_of(GROUP_ROWS_LCM);
-            scratch.x[..padded * f].fill(0.0);
-            scratch.x[..count * f].copy_from_slice(&rows[start * f..(start + count) * f]);
-            self.score_batch(&mut scratch, padded, &mut batch_scores[..padded]);
+            let mut x = std::mem::take(&mut scratch.x);
+            x[..padded * f].fill(0.0);
+            x[..count * f].copy_from_slice(batch);
+            self.score_batch(&x, &mut scratch, padded, &mut batch_scores[..padded]);
             scores[start..start + count].copy_from_slice(&batch_scores[..count]);
+            scratch.x = x;
         }
     }
 
-    /// Scores the first `rows` rows of `scratch.x` into `scores`.
-    fn score_batch(&self, scratch: &mut Scratch, rows: usize, scores: &mut [f32]) {
+    /// Scores the `rows` rows of `x` (a whole number of groups) into `scores`.
+    fn score_batch(&self, x: &[f32], scratch: &mut Scratch, rows: usize, scores: &mut [f32]) {
         let f = self.features();
-        let Scratch { x, hidden, mean, log_variance, decoded, output, active } = scratch;
-        active.find(x, f, f, rows, self.encoder_hidden.group_rows());
+        let Scratch { hidden, mean, log_variance, decoded, output, active, .. } = scratch;
+        active.find(x, f, f, rows, &self.encoder_hidden);
         self.encoder_hidden.forward(x, f, active, hidden, true);
         let stride = self.encoder_hidden.padded;
-        active.find(hidden, stride, self.encoder_hidden.outputs, rows, self.encoder_mean.group_rows());
+        active.find(hidden, stride, self.encoder_hidden.outputs, rows, &self.encoder_mean);
         self.encoder_mean.forward(hidden, stride, active, mean, false);
         if self.with_kl {
             self.encoder_log_variance.forward(hidden, stride, active, log_variance, false);
         }
         let stride = self.encoder_mean.padded;
-        active.find(mean, stride, self.encoder_mean.outputs, rows, self.decoder_hidden.group_rows());
+        active.find(mean, stride, self.encoder_mean.outputs, rows, &self.decoder_hidden);
         self.decoder_hidden.forward(mean, stride, active, decoded, true);
         let stride = self.decoder_hidden.padded;
-        active.find(decoded, stride, self.decoder_hidden.outputs, rows, self.decoder_output.group_rows());
+        active.find(decoded, stride, self.decoder_hidden.outputs, rows, &self.decoder_output);
         self.decoder_output.forward(decoded, stride, active, output, false);
         let latent = self.encoder_mean.outputs;
         let (mean_stride, out_stride) = (self.encoder_mean.padded, self.decoder_output.padded);
         for (r, score) in scores.iter_mut().enumerate() {
             let (x, out) = (&x[r * f..(r + 1) * f], &output[r * out_stride..r * out_stride + f]);
-            let mut error = 0f32;
-            match self.likelihood {
-                Likelihood::Gaussian => {
-                    for (&xi, &oi) in x.iter().zip(out) {
-                        let d = xi - oi;
-                        error += d * d;
-                    }
-                    error *= 0.5;
-                }
-                Likelihood::Bernoulli => error = bernoulli::row_error(x, out),
-            }
+            let mut error = match self.likelihood {
+                Likelihood::Gaussian => gaussian::row_error(x, out),
+                Likelihood::Bernoulli => bernoulli::row_error(x, out),
+            };
             if self.with_kl {
                 let m = &mean[r * mean_stride..r * mean_stride + latent];
                 let lv = &log_variance[r * mean_stride..r * mean_stride + latent];

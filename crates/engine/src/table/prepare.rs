@@ -249,6 +249,61 @@ impl FeatureTransform {
     }
 }
 
+impl FeatureTransform {
+    /// [`Self::apply`] of each value: the prepared value or 0 into `prepared`, whether it was there
+    /// into `present`. Returns true when every value was there, and then leaves `present` alone.
+    fn apply_all(&self, values: &[f32], prepared: &mut [f32], present: &mut [bool]) -> bool {
+        if self.log {
+            for (&value, (slot, present)) in values.iter().zip(prepared.iter_mut().zip(present.iter_mut())) {
+                let value = self.apply(value);
+                (*slot, *present) = (value.unwrap_or(0.0), value.is_some());
+            }
+            return false;
+        }
+        // Most columns have no gap, and then there is nothing more to write.
+        if standardise(values, self.mean, self.std, prepared) {
+            return true;
+        }
+        for (&value, (slot, present)) in values.iter().zip(prepared.iter_mut().zip(present.iter_mut())) {
+            *present = value.is_finite();
+            if !*present {
+                *slot = 0.0;
+            }
+        }
+        false
+    }
+}
+
+/// `(value − mean) / std` of each value into `out`, as [`FeatureTransform::apply`] computes it, so the
+/// same bits; returns whether every value is finite. In the browser, four values at a time: left to
+/// the compiler, the division and the check went one value at a time and took most of the time of
+/// preparing rows for scoring.
+fn standardise(values: &[f32], mean: f32, std: f32, out: &mut [f32]) -> bool {
+    let out = &mut out[..values.len()];
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    let mut finite = true;
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    let (values, out, mut finite) = {
+        use core::arch::wasm32::*;
+        let whole = values.len() / 4 * 4;
+        let (mean4, std4, infinity) = (f32x4_splat(mean), f32x4_splat(std), f32x4_splat(f32::INFINITY));
+        let mut all_finite = u32x4_splat(u32::MAX);
+        for (v, o) in values[..whole].chunks_exact(4).zip(out[..whole].chunks_exact_mut(4)) {
+            // SAFETY: each chunk holds 4 f32s; v128_load and v128_store allow unaligned addresses.
+            let v = unsafe { v128_load(v.as_ptr() as *const v128) };
+            unsafe { v128_store(o.as_mut_ptr() as *mut v128, f32x4_div(f32x4_sub(v, mean4), std4)) };
+            // |v| < ∞ is false for ±∞ and NaN, as `is_finite`.
+            all_finite = v128_and(all_finite, f32x4_lt(f32x4_abs(v), infinity));
+        }
+        (&values[whole..], &mut out[whole..], u32x4_all_true(all_finite))
+    };
+    for (&value, slot) in values.iter().zip(out) {
+        *slot = (value - mean) / std;
+        finite &= value.is_finite();
+    }
+    finite
+}
+
 impl Preprocessing {
     /// Fits mean and standard deviation on `rows` of `table` only (the training rows).
     pub fn fit(table: &Table, columns: &[usize], logs: &[bool], missing: MissingPolicy, rows: &[usize]) -> Self {
@@ -290,28 +345,43 @@ impl Preprocessing {
         true
     }
 
-    /// Prepares rows `start..end` at once, column by column (the fast path for scoring every row):
-    /// `out` gets (end − start) × features values; `keep[i]` is false for a row the policy drops.
+    /// Prepares rows `start..end` at once (the fast path for scoring every row): `out` gets
+    /// (end − start) × features values; `keep[i]` is false for a row the policy drops.
+    ///
+    /// A block of rows at a time, column by column within it. Going column by column over the whole
+    /// range would write each column's values a row apart across an `out` of megabytes, once per
+    /// column, and took a fifth of the time of scoring a million rows; a block's rows stay in the
+    /// nearest cache while every column is written into them.
     pub fn transform_rows(&self, table: &Table, columns: &[usize], start: usize, end: usize, out: &mut [f32], keep: &mut [bool]) {
+        const BLOCK: usize = 256;
         let (n, features) = (end - start, self.features.len());
+        let impute = self.missing == MissingPolicy::Impute;
+        let (mut prepared, mut present) = ([0f32; BLOCK], [false; BLOCK]);
         keep[..n].fill(true);
-        for (k, (transform, &column)) in self.features.iter().zip(columns).enumerate() {
-            let impute = self.missing == MissingPolicy::Impute;
-            let values = match &table.columns[column].data {
-                super::ColumnData::Numeric(values) => &values[start..end],
-                super::ColumnData::Text { .. } => {
-                    // Cannot happen for a feature (setup problems refuse it); treat as missing.
-                    for i in 0..n {
-                        out[i * features + k] = 0.0;
-                        keep[i] &= impute;
+        for first in (0..n).step_by(BLOCK) {
+            let len = BLOCK.min(n - first);
+            for (k, (transform, &column)) in self.features.iter().zip(columns).enumerate() {
+                let all_present = match &table.columns[column].data {
+                    super::ColumnData::Numeric(values) => {
+                        let values = &values[start + first..][..len];
+                        transform.apply_all(values, &mut prepared[..len], &mut present[..len])
                     }
+                    // Cannot happen for a feature (setup problems refuse it); treat as missing.
+                    super::ColumnData::Text { .. } => {
+                        prepared.fill(0.0);
+                        present.fill(false);
+                        false
+                    }
+                };
+                let rows = out[first * features..].chunks_exact_mut(features);
+                if all_present {
+                    rows.zip(&prepared[..len]).for_each(|(row, &value)| row[k] = value);
                     continue;
                 }
-            };
-            for (i, &v) in values.iter().enumerate() {
-                let prepared = transform.apply(v);
-                out[i * features + k] = prepared.unwrap_or(0.0);
-                keep[i] &= prepared.is_some() || impute;
+                for (((row, keep), &value), &present) in rows.zip(&mut keep[first..first + len]).zip(&prepared).zip(&present) {
+                    row[k] = value;
+                    *keep &= present || impute;
+                }
             }
         }
     }
@@ -454,20 +524,35 @@ mod tests {
 
     #[test]
     fn the_batch_path_prepares_rows_like_the_row_path() {
-        let t = table("a,b,c\n1,10,5\n2,,6\n-1,30,7\n4,40,\n");
+        // Several blocks of rows from an offset; gaps, infinities and values outside the log's domain,
+        // and blocks where a column has none (column a's two infinities are in its first two blocks).
+        let mut text = String::from("a,b,c\n");
+        for i in 0..700 {
+            let a = if i == 40 || i == 300 { "inf".to_string() } else { format!("{}", i as f32 * 0.37 - 20.0) };
+            let b = if i % 13 == 2 { String::new() } else { format!("{}", (i % 41) as f32 * 2.5 - 3.0) };
+            let c = if i % 29 == 7 { String::new() } else { format!("{}e-3", i * 7 % 101) };
+            text += &format!("{a},{b},{c}\n");
+        }
+        let t = table(&text);
+        let (start, end) = (37, 690);
         for missing in [MissingPolicy::DropRow, MissingPolicy::Impute] {
-            let p = Preprocessing::fit(&t, &[0, 1, 2], &[false, true, false], missing, &[0, 1, 2, 3]);
-            let mut batch = vec![0f32; 4 * 3];
-            let mut keep = vec![false; 4];
-            p.transform_rows(&t, &[0, 1, 2], 0, 4, &mut batch, &mut keep);
-            for row in 0..4 {
+            let p = Preprocessing::fit(&t, &[0, 1, 2], &[false, true, false], missing, &(0..700).collect::<Vec<_>>());
+            let mut batch = vec![0f32; (end - start) * 3];
+            let mut keep = vec![false; end - start];
+            p.transform_rows(&t, &[0, 1, 2], start, end, &mut batch, &mut keep);
+            let mut dropped = 0;
+            for row in start..end {
                 let mut one = [0f32; 3];
                 let kept = p.transform_row(&t, &[0, 1, 2], row, &mut one);
-                assert_eq!(kept, keep[row], "{missing:?} row {row}");
+                let i = row - start;
+                assert_eq!(kept, keep[i], "{missing:?} row {row}");
+                dropped += usize::from(!kept);
                 if kept {
-                    assert_eq!(&batch[row * 3..row * 3 + 3], &one);
+                    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(bits(&batch[i * 3..i * 3 + 3]), bits(&one), "{missing:?} row {row}");
                 }
             }
+            assert_eq!(dropped > 50, missing == MissingPolicy::DropRow, "{missing:?}: {dropped} rows dropped");
         }
     }
 
