@@ -37,9 +37,11 @@ fn assert_close(fused: &[f32], reference: &[f32]) {
 fn fused_scores_equal_candle_scores() {
     for likelihood in [Likelihood::Gaussian, Likelihood::Bernoulli] {
         for with_kl in [false, true] {
-            for rows in [1, 3, 4, 5, 37] {
+            // Hidden widths: a whole number of vectors; a latent layer whose inputs end in a partial
+            // vector; and every layer one vector wide or less.
+            for (rows, hidden) in [(1, 22), (3, 24), (4, 3), (5, 22), (37, 24), (37, 3)] {
                 let features = 13;
-                let trainer = trained(features, likelihood, rows as u64);
+                let trainer = trained_with(features, hidden, likelihood, rows as u64);
                 let mut rng = SeededRng::new(99);
                 let mut data: Vec<f32> = (0..rows * features).map(|_| rng.normal() * 2.0).collect();
                 if likelihood == Likelihood::Bernoulli {
