@@ -51,13 +51,18 @@ window.runOurs = async () => {
   const scoringModel = {};
   let weights;
   for (const backend of ['Cpu', 'WebGpu']) {
-    const timing = next('ScoringBenchmark');
-    worker.postMessage({ Table: { BenchmarkScoring: { backend } } });
-    const bench = await timing;
-    // Without an adapter the WebGPU request runs on the CPU; report it as missing rather than as WebGPU.
-    scoring[backend] = bench.backend === backend ? bench.milliseconds : null;
-    scoringModel[backend] = bench.backend === backend ? bench.model_milliseconds : null;
-    weights = bench.weights;
+    // The CPU path, like TensorFlow.js wasm, is the fastest of CPU_REPEATS passes (tfjs-score.js).
+    for (let pass = 0; pass < (backend === 'Cpu' ? CPU_REPEATS : 1); pass++) {
+      const timing = next('ScoringBenchmark');
+      worker.postMessage({ Table: { BenchmarkScoring: { backend } } });
+      const bench = await timing;
+      // Without an adapter the WebGPU request runs on the CPU; report it as missing rather than as WebGPU.
+      const used = bench.backend === backend;
+      const fastest = (previous, ms) => (!used ? null : pass === 0 ? ms : Math.min(previous, ms));
+      scoring[backend] = fastest(scoring[backend], bench.milliseconds);
+      scoringModel[backend] = fastest(scoringModel[backend], bench.model_milliseconds);
+      weights = bench.weights;
+    }
   }
   // The trained model as a file, for the native scorer's run on the same CSV.
   const model = await new Promise((resolve) => {

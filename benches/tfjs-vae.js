@@ -103,11 +103,15 @@ window.runDigitScoring = async () => {
   const ours = {};
   let weights;
   for (const backend of ['Cpu', 'WebGpu']) {
-    const waiting = next('DigitScoringBenchmark');
-    worker.postMessage({ BenchmarkDigitScoring: { backend } });
-    const result = await waiting;
-    ours[backend] = result.backend === backend ? result.milliseconds : null;
-    weights = result.weights;
+    // The CPU path, like TensorFlow.js wasm, is the fastest of CPU_REPEATS passes (tfjs-score.js).
+    for (let pass = 0; pass < (backend === 'Cpu' ? CPU_REPEATS : 1); pass++) {
+      const waiting = next('DigitScoringBenchmark');
+      worker.postMessage({ BenchmarkDigitScoring: { backend } });
+      const result = await waiting;
+      const ms = result.backend === backend ? result.milliseconds : null;
+      ours[backend] = pass === 0 || ms == null ? ms : Math.min(ours[backend], ms);
+      weights = result.weights;
+    }
   }
   worker.terminate();
   const digits = await loadDigits();
