@@ -77,7 +77,7 @@ fn sparse_rows(rows: usize, features: usize, seed: u64) -> Vec<f32> {
 
 #[test]
 fn skipping_zero_inputs_changes_no_score() {
-    // Only layers with 64 outputs or more look for zeros: the encoder's hidden layer (68 outputs, the
+    // Only layers with 32 outputs or more look for zeros: the encoder's hidden layer (68 outputs, the
     // last tile one vector) reading these rows, and the decoder's output layer (70 outputs) reading ReLU'd units.
     let features = 70;
     for likelihood in [Likelihood::Gaussian, Likelihood::Bernoulli] {

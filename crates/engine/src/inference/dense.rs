@@ -16,10 +16,11 @@ pub const LANES: usize = 4;
 /// x86-64, which is what wasm runs on in most browsers, so R × V is 8.
 ///
 /// Groups of fewer rows skip more inputs (an input is skipped only when it is zero in every row of the
-/// group) but use each weight loaded fewer times. Measured in Chromium: the digit model's wide layers
-/// were fastest with groups of two (about 8 % over four, near this machine's noise), the table model's
-/// narrow layers with groups of four (nearly twice as fast as two: a tile of a small layer has too few
-/// independent sums to keep the CPU busy with two rows).
+/// group) but use each weight loaded fewer times. Measured: the digit model's wide layers were fastest
+/// with groups of two (about 8 % over four, near this machine's noise). In the table model (20-32-2),
+/// the 32-output layers are about 4 % faster with groups of two (two row addresses per input instead of
+/// four), but the 20-output layer is a quarter slower: its last tile is one vector, and with two rows
+/// that is two chains of additions, each waiting on the one before.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Shape {
     /// 4 rows × 2 vectors.
@@ -29,8 +30,8 @@ enum Shape {
 }
 
 impl Shape {
-    /// Layers with at least this many outputs are [`Shape::Wide`].
-    const WIDE_FROM: usize = 64;
+    /// Layers with at least this many outputs (two whole tiles of [`Shape::Wide`]) are wide.
+    const WIDE_FROM: usize = 32;
 
     fn rows(self) -> usize {
         match self {
