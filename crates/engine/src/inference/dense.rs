@@ -19,8 +19,8 @@ pub const LANES: usize = 4;
 /// group) but use each weight loaded fewer times. Measured: the digit model's wide layers were fastest
 /// with groups of two (about 8 % over four, near this machine's noise). In the table model (20-32-2),
 /// the 32-output layers are about 4 % faster with groups of two (two row addresses per input instead of
-/// four), but the 20-output layer is a quarter slower: its last tile is one vector, and with two rows
-/// that is two chains of additions, each waiting on the one before.
+/// four), but the model was a quarter slower with its 20-output layer in pairs too. That layer would
+/// then look for zeros, and its last tile (one vector) would keep only two chains of additions going.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Shape {
     /// 4 rows × 2 vectors.
