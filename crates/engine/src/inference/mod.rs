@@ -41,9 +41,6 @@ pub struct CpuScorer {
 
 /// Per-batch working memory, one buffer per stage, [`BATCH`] rows each.
 struct Scratch {
-    /// A last batch that is not whole groups of rows, padded with zero rows (whole batches are read
-    /// where they are, without a copy).
-    x: Vec<f32>,
     hidden: Vec<f32>,
     mean: Vec<f32>,
     log_variance: Vec<f32>,
@@ -77,7 +74,6 @@ impl CpuScorer {
         assert_eq!(scores.len(), n, "one score per row");
         let buffer = |layer: &Dense| vec![0f32; BATCH * layer.padded];
         let mut scratch = Scratch {
-            x: vec![0f32; BATCH * f],
             hidden: buffer(&self.encoder_hidden),
             mean: buffer(&self.encoder_mean),
             log_variance: buffer(&self.encoder_log_variance),
@@ -93,21 +89,20 @@ impl CpuScorer {
                 self.score_batch(batch, &mut scratch, count, &mut scores[start..start + count]);
                 continue;
             }
-            // A short last group is padded with zero rows, whose scores are dropped.
+            // Whole batches are read where they are. A short last group (at most once per call) is
+            // copied and padded with zero rows, whose scores are dropped.
             let padded = count.next_multiple_of(GROUP_ROWS_LCM);
-            let mut x = std::mem::take(&mut scratch.x);
-            x[..padded * f].fill(0.0);
+            let mut x = vec![0f32; padded * f];
             x[..count * f].copy_from_slice(batch);
             self.score_batch(&x, &mut scratch, padded, &mut batch_scores[..padded]);
             scores[start..start + count].copy_from_slice(&batch_scores[..count]);
-            scratch.x = x;
         }
     }
 
     /// Scores the `rows` rows of `x` (a whole number of groups) into `scores`.
     fn score_batch(&self, x: &[f32], scratch: &mut Scratch, rows: usize, scores: &mut [f32]) {
         let f = self.features();
-        let Scratch { hidden, mean, log_variance, decoded, output, active, .. } = scratch;
+        let Scratch { hidden, mean, log_variance, decoded, output, active } = scratch;
         active.find(x, f, f, rows, &self.encoder_hidden);
         self.encoder_hidden.forward(x, f, active, hidden, true);
         let stride = self.encoder_hidden.padded;
