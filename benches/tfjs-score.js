@@ -47,10 +47,11 @@ async function tfjsScoringMs(backend, weights, likelihood, x, rows, batch, repea
 
 /**
  * Every TensorFlow.js backend on the same rows: { wasm, webgl, webgpu } in ms (null when unavailable).
- * The CPU contestants' times swing by a third from run to run on a shared machine, so wasm, like our
- * CPU path, is timed as the fastest of `CPU_REPEATS` passes; the far slower GPU backends run once.
+ * The CPU contestants' times swing by half from pass to pass on a shared machine (other tenants' load),
+ * so wasm, like our CPU path, is timed as the fastest of `CPU_REPEATS` passes, an estimate of each one's
+ * speed when undisturbed. A pass takes well under a second. The far slower GPU backends run once.
  */
-const CPU_REPEATS = 3;
+const CPU_REPEATS = 7;
 async function tfjsScoringAllBackends(weights, likelihood, x, rows, batch) {
   tf.wasm.setWasmPaths('/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
   const times = {};
