@@ -152,9 +152,10 @@ pub enum Event {
     /// A few examples of each synthetic anomaly family, for the page's thumbnails.
     FamilyThumbnails(Vec<FamilyThumbnail>),
     /// Stage 2 started: the AUC of every family before fine-tuning.
-    FineTuneStarted { before: Vec<FamilyAuc>, margin: f32, labelled: usize, total_steps: usize },
+    /// Stage 2 is ready to run: the AUCs before fine-tuning (the evaluation images scored on `backend`).
+    FineTuneStarted { before: Vec<FamilyAuc>, margin: f32, labelled: usize, total_steps: usize, backend: Backend },
     FineTuneProgress { step: usize, total_steps: usize, lambda: f32, loss: f32 },
-    FineTuneFinished { results: Vec<FamilyAuc>, details: Vec<FamilyDetail> },
+    FineTuneFinished { results: Vec<FamilyAuc>, details: Vec<FamilyDetail>, backend: Backend },
     BenchmarkResult { steps: usize, milliseconds_per_step: f64 },
     Table(Box<TableEvent>),
     Backend(BackendStatus),

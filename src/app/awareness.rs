@@ -3,12 +3,13 @@
 
 use leptos::prelude::*;
 
+use super::compute::backend_name;
 use super::controls::{FieldError, NumberField};
 use super::state::{Phase, Playground};
 use super::worker_link::send;
 use crate::plots::charts::{roc_curves, score_histograms, DIGIT_CLASSES};
 use crate::plots::digits::draw_digit;
-use crate::protocol::Command;
+use crate::protocol::{Backend, Command};
 use anomaly_engine::awareness::{FamilyAuc, RedrawnExample};
 use anomaly_engine::data::anomalies::{AnomalyFamily, SYNTHETIC};
 use anomaly_engine::presets::awareness_preset;
@@ -176,7 +177,7 @@ fn AwarenessResults() -> impl IntoView {
         state.fine_tune.with(|f| {
             let f = f.as_ref()?;
             let results = f.results.as_ref()?;
-            Some(summarise(results))
+            Some(format!("{} {}", summarise(results), scored_on(f.before_on, f.after_on?)))
         })
     };
     view! {
@@ -210,6 +211,14 @@ fn AwarenessResults() -> impl IntoView {
             </table>
             <p id="aa-summary">{summary}</p>
         </div>
+    }
+}
+
+/// Where the scores behind the table came from (the visitor may switch backends between the two).
+fn scored_on(before: Backend, after: Backend) -> String {
+    match (before, after) {
+        (b, a) if b == a => format!("Every score here was computed on {}.", backend_name(b)),
+        (b, a) => format!("Scores before fine-tuning were computed on {}, and after it on {}.", backend_name(b), backend_name(a)),
     }
 }
 

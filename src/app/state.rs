@@ -51,6 +51,9 @@ pub struct FineTuneView {
     pub lambda: f32,
     pub results: Option<Vec<FamilyAuc>>,
     pub details: Vec<FamilyDetail>,
+    /// Where the evaluation images were scored, with the stage-1 model and with the fine-tuned one.
+    pub before_on: Backend,
+    pub after_on: Option<Backend>,
 }
 
 /// Shared through context; every field is a signal, so the struct is `Copy`.
@@ -214,7 +217,7 @@ impl Playground {
                 self.phase.set(Phase::Ready);
             }
             Event::FamilyThumbnails(thumbnails) => self.thumbnails.set(thumbnails),
-            Event::FineTuneStarted { before, margin, labelled, total_steps } => self.fine_tune.set(Some(FineTuneView {
+            Event::FineTuneStarted { before, margin, labelled, total_steps, backend } => self.fine_tune.set(Some(FineTuneView {
                 before,
                 margin,
                 labelled,
@@ -223,14 +226,17 @@ impl Playground {
                 lambda: 0.0,
                 results: None,
                 details: Vec::new(),
+                before_on: backend,
+                after_on: None,
             })),
             Event::FineTuneProgress { step, total_steps, lambda, .. } => self.fine_tune.update(|view| {
                 if let Some(view) = view {
                     (view.step, view.total_steps, view.lambda) = (step, total_steps, lambda);
                 }
             }),
-            Event::FineTuneFinished { results, details } => self.fine_tune.update(|view| {
+            Event::FineTuneFinished { results, details, backend } => self.fine_tune.update(|view| {
                 if let Some(view) = view {
+                    view.after_on = Some(backend);
                     view.step = view.total_steps;
                     view.results = Some(results);
                     view.details = details;

@@ -22,15 +22,16 @@ thread_local! {
     static NEXT_SERIAL: Cell<u64> = const { Cell::new(0) };
 }
 
-/// Scores the test digits for every evaluation the session asked for, through the backend seam, and
-/// posts the summaries (then any events that waited for them). An evaluation whose run was paused,
-/// resumed or replaced meanwhile is not posted; the newer one is.
+/// Scores what the session asked for (the test digits for every evaluation, and the Anomaly Awareness
+/// evaluation images before and after fine-tuning) through the backend seam, and posts the summaries
+/// (then any events that waited for them). An evaluation whose run was paused, resumed or replaced
+/// meanwhile is not posted; the newer one is.
 pub async fn evaluate_pending(state: &Rc<RefCell<WorkerState>>) {
     loop {
         let job = {
             let mut st = state.borrow_mut();
             let generation = st.generation;
-            match st.session.as_mut().and_then(|s| s.evaluation_job(generation)) {
+            match st.session.as_mut().and_then(|s| s.scoring_job(generation)) {
                 Some(job) => job,
                 None => return,
             }
@@ -39,9 +40,10 @@ pub async fn evaluate_pending(state: &Rc<RefCell<WorkerState>>) {
         let scores = scorer.score(&job.pixels).await;
         let mut st = state.borrow_mut();
         let current = st.generation == job.generation;
-        match st.session.as_mut().filter(|s| s.serial == job.serial) {
-            Some(session) => session.finish_evaluation(current.then_some((scores.as_slice(), scorer.backend()))),
-            None => return,
+        let Some(session) = st.session.as_mut().filter(|s| s.serial == job.serial) else { return };
+        match job.purpose {
+            Purpose::Evaluation => session.finish_evaluation(current.then_some((scores.as_slice(), scorer.backend()))),
+            Purpose::Stage2 { run, after } => session.finish_stage2_scoring(run, after, &scores, scorer.backend()),
         }
     }
 }
@@ -64,6 +66,12 @@ pub struct Session {
     /// fine-tuned weights and this run holds the stage-1 weights to go back to.
     stage2: Option<AwarenessRun>,
     fine_tuning: bool,
+    /// Tells stage-2 runs apart, so that scores asked for by an earlier one are dropped.
+    stage2_serial: u64,
+    /// The stage-2 evaluation images are to be scored (through the backend seam, like the test digits)
+    /// with the current model: before fine-tuning (`Some(false)`) or after (`Some(true)`).
+    stage2_scores_due: Option<bool>,
+    stage2_scoring: bool,
     /// When the test digits were last scored; a full evaluation costs several epochs of a small run, so
     /// mid-run epochs are evaluated at most every [`EVALUATION_INTERVAL_MS`].
     last_evaluation_ms: f64,
@@ -78,12 +86,20 @@ pub struct Session {
 }
 
 /// What [`evaluate_pending`] scores while the session is not borrowed.
-pub struct EvaluationJob {
+pub struct ScoringJob {
     weights: VaeWeights,
     with_kl: bool,
     pixels: Arc<[f32]>,
     serial: u64,
     generation: u64,
+    purpose: Purpose,
+}
+
+enum Purpose {
+    /// The test digits, for the digit view.
+    Evaluation,
+    /// Stage 2's evaluation images, for stage-2 run `run`, before or `after` fine-tuning.
+    Stage2 { run: u64, after: bool },
 }
 
 const EVALUATION_INTERVAL_MS: f64 = 2000.0;
@@ -137,6 +153,9 @@ impl Session {
             last_evaluation_ms: f64::NEG_INFINITY,
             stage2: None,
             fine_tuning: false,
+            stage2_serial: 0,
+            stage2_scores_due: None,
+            stage2_scoring: false,
             evaluation_due: false,
             evaluating: false,
             deferred: Vec::new(),
@@ -144,9 +163,14 @@ impl Session {
         }
     }
 
+    /// Whether scores are due or being computed, so that later events must wait for their summaries.
+    fn scoring_pending(&self) -> bool {
+        self.evaluation_due || self.evaluating || self.stage2_scores_due.is_some() || self.stage2_scoring
+    }
+
     /// Posts `event` now, or after the pending evaluation so that the page sees them in order.
     fn say(&mut self, event: Event) {
-        if self.evaluation_due || self.evaluating {
+        if self.scoring_pending() {
             self.deferred.push(event);
         } else {
             post(&event);
@@ -237,24 +261,28 @@ impl Session {
         self.evaluation_due = true;
     }
 
-    fn evaluation_job(&mut self, generation: u64) -> Option<EvaluationJob> {
-        if !self.evaluation_due || self.evaluating {
+    /// The next scoring to do, if any: stage 2's images first, so that the fine-tuning results reach the
+    /// page before the digit view's evaluation of the same model.
+    fn scoring_job(&mut self, generation: u64) -> Option<ScoringJob> {
+        if self.evaluating || self.stage2_scoring {
             return None;
         }
-        self.evaluation_due = false;
+        let (purpose, pixels, what) = match (self.stage2_scores_due.take(), &self.stage2) {
+            (Some(after), Some(run)) => (Purpose::Stage2 { run: self.stage2_serial, after }, Arc::from(run.evaluation_pixels()), "The anomalies"),
+            _ if std::mem::take(&mut self.evaluation_due) => (Purpose::Evaluation, self.experiment.test_pixels(), "The test digits"),
+            _ => return None,
+        };
         match self.experiment.trainer.model().weights() {
             Ok(weights) => {
-                self.evaluating = true;
-                Some(EvaluationJob {
-                    weights,
-                    with_kl: self.experiment.trainer.settings().score_with_kl,
-                    pixels: self.experiment.test_pixels(),
-                    serial: self.serial,
-                    generation,
-                })
+                match purpose {
+                    Purpose::Evaluation => self.evaluating = true,
+                    Purpose::Stage2 { .. } => self.stage2_scoring = true,
+                }
+                let with_kl = self.experiment.trainer.settings().score_with_kl;
+                Some(ScoringJob { weights, with_kl, pixels, serial: self.serial, generation, purpose })
             }
             Err(err) => {
-                post(&Event::Failed { message: format!("The test digits could not be scored: {err}.") });
+                post(&Event::Failed { message: format!("{what} could not be scored: {err}.") });
                 self.flush_deferred();
                 None
             }
@@ -273,7 +301,7 @@ impl Session {
     }
 
     fn flush_deferred(&mut self) {
-        if !self.evaluation_due && !self.evaluating {
+        if !self.scoring_pending() {
             for event in std::mem::take(&mut self.deferred) {
                 post(&event);
             }
@@ -293,26 +321,20 @@ impl Session {
             }
         }
         self.fine_tuning = false;
+        // Scores still to come for the run left behind are dropped when they arrive (its serial is gone).
+        self.stage2_scores_due = None;
+        self.flush_deferred();
     }
 
-    /// Prepares stage 2 from the stage-1 weights; returns whether a loop should run it.
+    /// Prepares stage 2 from the stage-1 weights; returns whether a loop should run it. The loop first
+    /// scores the evaluation images with the stage-1 model (see [`Self::finish_stage2_scoring`]).
     pub fn start_fine_tuning(&mut self, digits: &DigitSet, settings: &AwarenessSettings) -> bool {
         self.leave_stage2();
-        match AwarenessRun::new(digits, &self.experiment.trainer, settings) {
+        match AwarenessRun::prepare(digits, &self.experiment.trainer, settings) {
             Ok(run) => {
-                match run.results(None) {
-                    Ok(before) => post(&Event::FineTuneStarted {
-                        before,
-                        margin: run.margin(),
-                        labelled: run.labelled_count(),
-                        total_steps: run.total_steps(),
-                    }),
-                    Err(err) => {
-                        post(&Event::Failed { message: format!("Fine-tuning could not start: {err}.") });
-                        return false;
-                    }
-                }
                 self.stage2 = Some(run);
+                self.stage2_serial += 1;
+                self.stage2_scores_due = Some(false);
                 self.fine_tuning = true;
                 self.running = true;
                 true
@@ -324,11 +346,48 @@ impl Session {
         }
     }
 
+    /// Takes the scores of stage 2's evaluation images: before fine-tuning, the table's "before" column
+    /// (fine-tuning starts at the next chunk); after it, the results.
+    fn finish_stage2_scoring(&mut self, run_serial: u64, after: bool, scores: &[f32], backend: Backend) {
+        self.stage2_scoring = false;
+        let model = self.experiment.trainer.model();
+        let run = self.stage2.as_mut().filter(|_| self.stage2_serial == run_serial);
+        match (run, after) {
+            (None, _) => {} // a run left behind
+            (Some(run), false) => match run.set_before(model, scores).and_then(|()| run.results_from(None)) {
+                Ok(before) => post(&Event::FineTuneStarted {
+                    before,
+                    margin: run.margin(),
+                    labelled: run.labelled_count(),
+                    total_steps: run.total_steps(),
+                    backend,
+                }),
+                Err(err) => {
+                    post(&Event::Failed { message: format!("Fine-tuning could not start: {err}.") });
+                    self.running = false;
+                    self.fine_tuning = false;
+                    self.stage2 = None; // no step was taken: the model still holds the stage-1 weights
+                }
+            },
+            (Some(run), true) => {
+                let finished = match run.results_from(Some(scores)).and_then(|results| Ok((results, run.details_from(model, scores)?))) {
+                    Ok((results, details)) => Event::FineTuneFinished { results, details, backend },
+                    Err(err) => Event::Failed { message: format!("The fine-tuned model could not be evaluated: {err}.") },
+                };
+                post(&finished);
+            }
+        }
+        self.flush_deferred();
+    }
+
     fn fine_tune_for(&mut self, budget_ms: f64) {
         let Some(run) = self.stage2.as_mut() else {
             self.running = false;
             return;
         };
+        if !run.is_ready() {
+            return; // the stage-1 scores come first (`evaluate_pending`, after this chunk)
+        }
         let model = self.experiment.trainer.model();
         let chunk_start = now_ms();
         let mut last = None;
@@ -360,11 +419,9 @@ impl Session {
         if run.is_finished() {
             self.running = false;
             self.fine_tuning = false;
-            let finished = match run.results(Some(model)).and_then(|results| Ok((results, run.details(model)?))) {
-                Ok((results, details)) => Event::FineTuneFinished { results, details },
-                Err(err) => Event::Failed { message: format!("The fine-tuned model could not be evaluated: {err}.") },
-            };
-            self.say(finished);
+            // The results are posted when stage 2's images are scored, then the digit view's evaluation;
+            // "finished" waits for both.
+            self.stage2_scores_due = Some(true);
             self.post_evaluation();
             self.say(Event::Finished);
         }

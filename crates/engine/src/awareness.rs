@@ -174,9 +174,20 @@ pub struct AwarenessRun {
 }
 
 impl AwarenessRun {
-    /// Prepares stage 2 from the trainer's current (stage-1) model: keeps a copy of its weights, builds
-    /// the labelled anomalies from the training split and the evaluation sets from the test split.
+    /// Prepares stage 2 from the trainer's current (stage-1) model, as [`Self::prepare`] does, and scores
+    /// the evaluation images with it on the CPU.
     pub fn new(digits: &DigitSet, trainer: &Trainer, settings: &AwarenessSettings) -> Result<Self, TrainError> {
+        let mut run = Self::prepare(digits, trainer, settings)?;
+        let scores = run.score_on_cpu(trainer.model())?;
+        run.set_before(trainer.model(), &scores)?;
+        Ok(run)
+    }
+
+    /// Prepares stage 2 from the trainer's current (stage-1) model: keeps a copy of its weights, builds
+    /// the labelled anomalies from the training split and the evaluation sets from the test split. The
+    /// AUCs before fine-tuning then need [`Self::evaluation_pixels`] scored with the stage-1 model, on
+    /// any backend, and given to [`Self::set_before`] before the first step.
+    pub fn prepare(digits: &DigitSet, trainer: &Trainer, settings: &AwarenessSettings) -> Result<Self, TrainError> {
         let digit_settings = trainer.settings();
         if let Some(problem) = settings.problems(digit_settings).first() {
             return Err(TrainError::Compute(problem.message.clone()));
@@ -210,7 +221,7 @@ impl AwarenessRun {
         let normal_error = mean(&score_rows(trainer.model(), &normal_train[..normal_train.len().min(512 * IMAGE_PIXELS)], false)?.scores);
         let steps_per_epoch = (normal_train.len() / IMAGE_PIXELS).div_ceil(digit_settings.batch_size);
         let params = ParamsAdamW { lr: settings.learning_rate, weight_decay: 0.0, ..Default::default() };
-        let mut run = Self {
+        let run = Self {
             settings: settings.clone(),
             beta: digit_settings.beta,
             batch_size: digit_settings.batch_size,
@@ -232,10 +243,48 @@ impl AwarenessRun {
             noise_rng: SeededRng::derive(seed, "fine-tuning-noise"),
             score_with_kl: digit_settings.score_with_kl,
         };
-        run.before_scores = run.scores(trainer.model())?;
-        run.before = run.aucs(&run.before_scores)?;
-        run.before_redrawn = run.redraw_examples(trainer.model())?;
         Ok(run)
+    }
+
+    /// Every image the evaluation scores, in one buffer: the normal test digits, then each family's
+    /// anomalies in the order of [`Self::results`].
+    pub fn evaluation_pixels(&self) -> Vec<f32> {
+        let mut pixels = self.normal_test.clone();
+        for (_, images) in &self.families {
+            pixels.extend_from_slice(images);
+        }
+        pixels
+    }
+
+    /// The scores of [`Self::evaluation_pixels`] with `model`, on the fused CPU scorer (the one that
+    /// also scores the digit view's test set on the CPU, so both views give a digit the same score).
+    pub fn score_on_cpu(&self, model: &Vae) -> Result<Vec<f32>, TrainError> {
+        let scorer = CpuScorer::new(&model.weights()?, model.shape().likelihood, self.score_with_kl);
+        let pixels = self.evaluation_pixels();
+        let mut scores = vec![0f32; pixels.len() / IMAGE_PIXELS];
+        scorer.score(&pixels, &mut scores);
+        Ok(scores)
+    }
+
+    /// Takes the stage-1 model's scores of [`Self::evaluation_pixels`] (from any backend): the AUCs
+    /// before fine-tuning. Also redraws each family's first examples with that model.
+    pub fn set_before(&mut self, stage1: &Vae, scores: &[f32]) -> Result<(), TrainError> {
+        self.before_scores = self.split(scores)?;
+        self.before = self.aucs(&self.before_scores)?;
+        self.before_redrawn = self.redraw_examples(stage1)?;
+        Ok(())
+    }
+
+    /// Whether [`Self::set_before`] has been given the stage-1 scores.
+    pub fn is_ready(&self) -> bool {
+        self.before.len() == self.families.len()
+    }
+
+    fn check_ready(&self) -> Result<(), TrainError> {
+        match self.is_ready() {
+            true => Ok(()),
+            false => Err(TrainError::Compute("the stage-1 model's scores are not in yet".into())),
+        }
     }
 
     pub fn margin(&self) -> f32 {
@@ -315,16 +364,24 @@ impl AwarenessRun {
         Ok(())
     }
 
-    /// Every test image's score, with the fused scorer that also scores the digit view's test set on
-    /// the CPU, so both views give a digit the same score.
-    fn scores(&self, model: &Vae) -> Result<FamilyScores, TrainError> {
-        let scorer = CpuScorer::new(&model.weights()?, model.shape().likelihood, self.score_with_kl);
-        let score = |images: &[f32]| {
-            let mut scores = vec![0f32; images.len() / IMAGE_PIXELS];
-            scorer.score(images, &mut scores);
-            scores
-        };
-        Ok(FamilyScores { normal: score(&self.normal_test), families: self.families.iter().map(|(_, images)| score(images)).collect() })
+    /// Scores of [`Self::evaluation_pixels`], cut into the normal digits' and each family's.
+    fn split(&self, scores: &[f32]) -> Result<FamilyScores, TrainError> {
+        let count = |images: &[f32]| images.len() / IMAGE_PIXELS;
+        let expected = count(&self.normal_test) + self.families.iter().map(|(_, images)| count(images)).sum::<usize>();
+        if scores.len() != expected {
+            return Err(TrainError::Compute(format!("{} scores for {expected} evaluation images", scores.len())));
+        }
+        let (normal, mut rest) = scores.split_at(count(&self.normal_test));
+        let families = self
+            .families
+            .iter()
+            .map(|(_, images)| {
+                let (family, after) = rest.split_at(count(images));
+                rest = after;
+                family.to_vec()
+            })
+            .collect();
+        Ok(FamilyScores { normal: normal.to_vec(), families })
     }
 
     fn roc(normal: &[f32], family: &[f32]) -> Result<Roc, TrainError> {
@@ -342,14 +399,21 @@ impl AwarenessRun {
             .collect()
     }
 
-    /// AUC of each evaluated family against the normal test digits, for the given model.
+    /// AUC of each evaluated family against the normal test digits, for the given model (scored on the CPU).
     pub fn family_aucs(&self, model: &Vae) -> Result<Vec<f64>, TrainError> {
-        self.aucs(&self.scores(model)?)
+        self.aucs(&self.split(&self.score_on_cpu(model)?)?)
     }
 
-    /// Each family's ROC curves, histograms and redrawn examples, before (stage 1) and after (`after`).
+    /// As [`Self::details_from`], scoring on the CPU.
     pub fn details(&self, after: &Vae) -> Result<Vec<FamilyDetail>, TrainError> {
-        let after_scores = self.scores(after)?;
+        self.details_from(after, &self.score_on_cpu(after)?)
+    }
+
+    /// Each family's ROC curves, histograms and redrawn examples, before (stage 1) and after (`after`,
+    /// whose scores of [`Self::evaluation_pixels`] are `scores`).
+    pub fn details_from(&self, after: &Vae, scores: &[f32]) -> Result<Vec<FamilyDetail>, TrainError> {
+        self.check_ready()?;
+        let after_scores = self.split(scores)?;
         let after_redrawn = self.redraw_examples(after)?;
         let to_bytes = |v: &[f32]| -> Vec<u8> { v.iter().map(|&p| (p.clamp(0.0, 1.0) * 255.0).round() as u8).collect() };
         self.families
@@ -385,9 +449,16 @@ impl AwarenessRun {
             .collect()
     }
 
-    /// The before/after table; `after` is filled when a model is given.
+    /// As [`Self::results_from`], scoring `after` on the CPU.
     pub fn results(&self, after: Option<&Vae>) -> Result<Vec<FamilyAuc>, TrainError> {
-        let after = after.map(|m| self.family_aucs(m)).transpose()?;
+        self.results_from(after.map(|m| self.score_on_cpu(m)).transpose()?.as_deref())
+    }
+
+    /// The before/after table; `after` is filled when the fine-tuned model's scores of
+    /// [`Self::evaluation_pixels`] are given.
+    pub fn results_from(&self, after: Option<&[f32]>) -> Result<Vec<FamilyAuc>, TrainError> {
+        self.check_ready()?;
+        let after = after.map(|scores| self.aucs(&self.split(scores)?)).transpose()?;
         Ok(self
             .families
             .iter()
@@ -477,6 +548,34 @@ mod tests {
         assert_eq!(seven_detail.family_after.counts.iter().sum::<u32>() as usize, seven.count);
         assert!(!seven_detail.examples.is_empty());
         assert_ne!(seven_detail.examples[0].before, seven_detail.examples[0].after);
+    }
+
+    /// The worker scores the evaluation images on its backend (maybe WebGPU) and hands the scores in.
+    #[test]
+    fn scores_from_another_backend_give_the_same_results_and_a_wrong_count_is_refused() {
+        let digits = synthetic_digits(20, 4);
+        let experiment = stage1(&digits);
+        let model = experiment.trainer.model();
+        let settings = aware(vec![AnomalyFamily::Blobs]);
+        let on_cpu = AwarenessRun::new(&digits, &experiment.trainer, &settings).unwrap();
+        let mut prepared = AwarenessRun::prepare(&digits, &experiment.trainer, &settings).unwrap();
+        assert!(!prepared.is_ready());
+        assert!(prepared.results_from(None).is_err(), "no table before the stage-1 scores");
+        let pixels = prepared.evaluation_pixels();
+        let scores = crate::score::score_rows(model, &pixels, false).unwrap().scores; // candle, not the fused scorer
+        assert!(prepared.set_before(model, &scores[1..]).is_err(), "one score short");
+        assert!(!prepared.is_ready());
+        prepared.set_before(model, &scores).unwrap();
+        assert!(prepared.is_ready());
+        let (ours, theirs) = (prepared.results_from(Some(&scores)).unwrap(), on_cpu.results(Some(model)).unwrap());
+        assert_eq!(ours.len(), theirs.len());
+        for (a, b) in ours.iter().zip(&theirs) {
+            assert_eq!((a.family, a.count), (b.family, b.count));
+            // Same images, scores equal to float rounding: AUCs agree closely (ties may break differently).
+            assert!((a.before - b.before).abs() < 1e-3 && (a.after.unwrap() - b.after.unwrap()).abs() < 1e-3, "{a:?} {b:?}");
+        }
+        assert!(prepared.details_from(model, &scores[..10]).is_err());
+        assert_eq!(prepared.details_from(model, &scores).unwrap().len(), ours.len());
     }
 
     #[test]
