@@ -7,6 +7,9 @@
 //    is already in memory. Ours is timed twice: the scoring alone, on rows already prepared (like for
 //    like), and the whole pass that also reads and standardises every row from the parsed columns.
 
+/** Rows per TensorFlow.js predict call. */
+const TFJS_BATCH = 65536;
+
 async function benchFile() {
   const blob = await (await fetch('/bench-data/events.csv')).blob();
   return new File([blob], 'events.csv', { type: 'text/csv' });
@@ -27,8 +30,8 @@ function ourWorker() {
   return { worker, next };
 }
 
-window.runOurs = async () => {
-  const file = await benchFile();
+/** Our worker with the bench file loaded, its model trained on a 20,000-row sample and every row scored. */
+async function trainedWorker(file) {
   const { worker, next } = ourWorker();
   await next('DataReady'); // the digits load at start; let that finish before timing
   let started = performance.now();
@@ -44,7 +47,20 @@ window.runOurs = async () => {
   const scored = next('Scored');
   worker.postMessage({ Table: { Train: { setup } } });
   await scored;
-  const trainAndScoreMs = performance.now() - started;
+  return { worker, next, info, parseMs, trainAndScoreMs: performance.now() - started };
+}
+
+/** TensorFlow.js's rows: a seeded Float32Array of the table's shape, already in memory. */
+function seededRows(rows, features) {
+  const x = new Float32Array(rows * features);
+  let s = 12345;
+  for (let i = 0; i < x.length; i++) { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; x[i] = s / 2 ** 31 - 1; }
+  return x;
+}
+
+window.runOurs = async () => {
+  const file = await benchFile();
+  const { worker, next, info, parseMs, trainAndScoreMs } = await trainedWorker(file);
   // Per backend, ms for the whole pass (reading and preparing each row from the parsed columns, then
   // scoring it) and for the scoring alone (`model`, what TensorFlow.js's predict is compared with).
   const scoring = {};
@@ -88,10 +104,31 @@ async function papaParse(file) {
 window.runPeers = async ({ weights, rows }) => {
   const file = await benchFile();
   const papa = await papaParse(file);
-  const features = weights.encoder_hidden.inputs;
-  const x = new Float32Array(rows * features);
-  let s = 12345;
-  for (let i = 0; i < x.length; i++) { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; x[i] = s / 2 ** 31 - 1; }
-  const tfjs = await tfjsScoringAllBackends(weights, 'Gaussian', x, rows, 65536);
+  const x = seededRows(rows, weights.encoder_hidden.inputs);
+  const tfjs = await tfjsScoringAllBackends(weights, 'Gaussian', x, rows, TFJS_BATCH);
   return { papa, tfjs };
+};
+
+/**
+ * Our CPU path and TensorFlow.js wasm in turn, pass after pass in one tab: each pair of passes meets the
+ * same load from the machine's other tenants, which moves two timings taken minutes apart (as above)
+ * far more than it moves the ratio within a pair. Returns each pass's ms, ours (scoring alone, on
+ * prepared rows) and theirs.
+ */
+window.runInterleaved = async ({ pairs }) => {
+  tf.wasm.setWasmPaths('/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
+  const { worker, next, info } = await trainedWorker(await benchFile());
+  const ours = [];
+  const theirs = [];
+  let x;
+  for (let pair = 0; pair < pairs; pair++) {
+    const timing = next('ScoringBenchmark');
+    worker.postMessage({ Table: { BenchmarkScoring: { backend: 'Cpu' } } });
+    const bench = await timing;
+    ours.push(bench.model_milliseconds);
+    x ??= seededRows(info.rows, bench.weights.encoder_hidden.inputs);
+    theirs.push(await tfjsScoringMs('wasm', bench.weights, 'Gaussian', x, info.rows, TFJS_BATCH, 1));
+  }
+  worker.terminate();
+  return { rows: info.rows, ours, theirs };
 };
