@@ -1,11 +1,13 @@
 // The table benchmark's contestants, on the same file in the same browser:
 //  * ours: the playground's worker, sent the file exactly as the page sends it, then trained on a sample
-//    and asked to time one pass of scoring over every row;
+//    and asked to time passes of scoring over every row;
 //  * PapaParse (worker mode, header and dynamic typing on), counting rows in its chunk callback, so it
 //    never pays for storing them (we store every value as f32 columns);
 //  * TensorFlow.js `predict` of the same MLP with our trained weights, on a same-shaped Float32Array that
 //    is already in memory. Ours is timed twice: the scoring alone, on rows already prepared (like for
-//    like), and the whole pass that also reads and standardises every row from the parsed columns.
+//    like), and the whole pass that also reads and standardises every row from the parsed columns;
+//  * the two CPU contestants again, in turn in one tab (`runInterleaved`), so that each pair of passes
+//    meets the same load from the machine's other tenants.
 
 /** Rows per TensorFlow.js predict call. */
 const TFJS_BATCH = 65536;
