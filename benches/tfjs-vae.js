@@ -97,7 +97,9 @@ window.runBenchmark = async ({ steps, tfjsSteps }) => {
 
 // Scoring the 10,000 digits with a digit VAE (784-256-16, untrained weights from our worker, the same
 // weights for TensorFlow.js): ours on the CPU and on WebGPU, TensorFlow.js `predict` on each backend.
-window.runDigitScoring = async () => {
+// Then our CPU path and TensorFlow.js wasm again, in turn for `pairs` pairs of passes, so that each pair
+// meets the same load from the machine's other tenants (as tables.js's `runInterleaved`).
+window.runDigitScoring = async ({ pairs }) => {
   const { worker, next } = ourWorker();
   await next('DataReady');
   const ours = {};
@@ -113,8 +115,15 @@ window.runDigitScoring = async () => {
       weights = result.weights;
     }
   }
-  worker.terminate();
   const digits = await loadDigits();
   const tfjs = await tfjsScoringAllBackends(weights, 'Bernoulli', digits.floats, digits.count, digits.count);
-  return { rows: digits.count, ours, tfjs };
+  const inTurn = { ours: [], theirs: [] };
+  for (let pair = 0; pair < pairs; pair++) {
+    const waiting = next('DigitScoringBenchmark');
+    worker.postMessage({ BenchmarkDigitScoring: { backend: 'Cpu' } });
+    inTurn.ours.push((await waiting).milliseconds);
+    inTurn.theirs.push(await tfjsScoringMs('wasm', weights, 'Bernoulli', digits.floats, digits.count, digits.count, 1));
+  }
+  worker.terminate();
+  return { rows: digits.count, ours, tfjs, inTurn };
 };
