@@ -151,7 +151,6 @@ pub enum Event {
     ResetDone,
     /// A few examples of each synthetic anomaly family, for the page's thumbnails.
     FamilyThumbnails(Vec<FamilyThumbnail>),
-    /// Stage 2 started: the AUC of every family before fine-tuning.
     /// Stage 2 is ready to run: the AUCs before fine-tuning (the evaluation images scored on `backend`).
     FineTuneStarted { before: Vec<FamilyAuc>, margin: f32, labelled: usize, total_steps: usize, backend: Backend },
     FineTuneProgress { step: usize, total_steps: usize, lambda: f32, loss: f32 },

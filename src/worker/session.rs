@@ -71,7 +71,6 @@ pub struct Session {
     /// The stage-2 evaluation images are to be scored (through the backend seam, like the test digits)
     /// with the current model: before fine-tuning (`Some(false)`) or after (`Some(true)`).
     stage2_scores_due: Option<bool>,
-    stage2_scoring: bool,
     /// When the test digits were last scored; a full evaluation costs several epochs of a small run, so
     /// mid-run epochs are evaluated at most every [`EVALUATION_INTERVAL_MS`].
     last_evaluation_ms: f64,
@@ -79,7 +78,8 @@ pub struct Session {
     /// outside the session (see [`evaluate_pending`]). Until that evaluation is posted, later events
     /// wait here, so that the page still sees "evaluated" before "finished" or "paused".
     evaluation_due: bool,
-    evaluating: bool,
+    /// A scoring job (the test digits or stage 2's images) is out at the backend; one at a time.
+    scoring: bool,
     deferred: Vec<Event>,
     /// Tells sessions apart, so that an evaluation finishing after a reset is dropped.
     serial: u64,
@@ -155,9 +155,8 @@ impl Session {
             fine_tuning: false,
             stage2_serial: 0,
             stage2_scores_due: None,
-            stage2_scoring: false,
             evaluation_due: false,
-            evaluating: false,
+            scoring: false,
             deferred: Vec::new(),
             serial: NEXT_SERIAL.with(|next| next.replace(next.get() + 1)),
         }
@@ -165,7 +164,7 @@ impl Session {
 
     /// Whether scores are due or being computed, so that later events must wait for their summaries.
     fn scoring_pending(&self) -> bool {
-        self.evaluation_due || self.evaluating || self.stage2_scores_due.is_some() || self.stage2_scoring
+        self.evaluation_due || self.stage2_scores_due.is_some() || self.scoring
     }
 
     /// Posts `event` now, or after the pending evaluation so that the page sees them in order.
@@ -264,7 +263,7 @@ impl Session {
     /// The next scoring to do, if any: stage 2's images first, so that the fine-tuning results reach the
     /// page before the digit view's evaluation of the same model.
     fn scoring_job(&mut self, generation: u64) -> Option<ScoringJob> {
-        if self.evaluating || self.stage2_scoring {
+        if self.scoring {
             return None;
         }
         let (purpose, pixels, what) = match (self.stage2_scores_due.take(), &self.stage2) {
@@ -274,10 +273,7 @@ impl Session {
         };
         match self.experiment.trainer.model().weights() {
             Ok(weights) => {
-                match purpose {
-                    Purpose::Evaluation => self.evaluating = true,
-                    Purpose::Stage2 { .. } => self.stage2_scoring = true,
-                }
+                self.scoring = true;
                 let with_kl = self.experiment.trainer.settings().score_with_kl;
                 Some(ScoringJob { weights, with_kl, pixels, serial: self.serial, generation, purpose })
             }
@@ -290,7 +286,7 @@ impl Session {
     }
 
     fn finish_evaluation(&mut self, scores: Option<(&[f32], Backend)>) {
-        self.evaluating = false;
+        self.scoring = false;
         if let Some((scores, backend)) = scores {
             match self.experiment.evaluate_scores(scores) {
                 Ok(evaluation) => post(&Event::Evaluated { evaluation: Box::new(evaluation), backend }),
@@ -349,7 +345,7 @@ impl Session {
     /// Takes the scores of stage 2's evaluation images: before fine-tuning, the table's "before" column
     /// (fine-tuning starts at the next chunk); after it, the results.
     fn finish_stage2_scoring(&mut self, run_serial: u64, after: bool, scores: &[f32], backend: Backend) {
-        self.stage2_scoring = false;
+        self.scoring = false;
         let model = self.experiment.trainer.model();
         let run = self.stage2.as_mut().filter(|_| self.stage2_serial == run_serial);
         match (run, after) {

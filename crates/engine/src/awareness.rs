@@ -399,11 +399,6 @@ impl AwarenessRun {
             .collect()
     }
 
-    /// AUC of each evaluated family against the normal test digits, for the given model (scored on the CPU).
-    pub fn family_aucs(&self, model: &Vae) -> Result<Vec<f64>, TrainError> {
-        self.aucs(&self.split(&self.score_on_cpu(model)?)?)
-    }
-
     /// As [`Self::details_from`], scoring on the CPU.
     pub fn details(&self, after: &Vae) -> Result<Vec<FamilyDetail>, TrainError> {
         self.details_from(after, &self.score_on_cpu(after)?)
