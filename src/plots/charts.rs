@@ -53,6 +53,12 @@ fn px(size: &CanvasSize, css_pixels: f64) -> u32 {
     (css_pixels * size.scale).round() as u32
 }
 
+/// How many tick labels fit along the x axis: one per 50 CSS pixels of chart, at most plotters' usual
+/// ten. On a phone, ten labels such as "12.0" ran into each other.
+fn x_label_count(size: &CanvasSize) -> usize {
+    ((size.width as f64 / size.scale / 50.0) as usize).clamp(3, 10)
+}
+
 /// Grid, tick labels and axis names in the playground's style.
 fn draw_axes<X, Y>(
     chart: &mut ChartContext<'_, CanvasBackend, Cartesian2d<X, Y>>,
@@ -66,6 +72,7 @@ where
 {
     chart
         .configure_mesh()
+        .x_labels(x_label_count(size))
         .light_line_style(GRID)
         .label_style(font(size, 11.0))
         .axis_desc_style(font(size, 12.0))
@@ -184,6 +191,7 @@ pub fn score_histograms(canvas: &HtmlCanvasElement, normal: &Histogram, anomalou
         .map_err(|e| e.to_string())?;
     chart
         .configure_mesh()
+        .x_labels(x_label_count(&size))
         .light_line_style(GRID)
         .label_style(font(&size, 11.0))
         .axis_desc_style(font(&size, 12.0))

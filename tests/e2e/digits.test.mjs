@@ -61,6 +61,9 @@ test('normal = 0, three epochs: the loss falls and the AUC shown is above 0.9', 
   await page.setViewportSize({ width: 375, height: 800 });
   await page.waitForTimeout(300); // canvases redraw at the new width
   await page.screenshot({ path: path.join(artifacts, 'phone-trained.png'), fullPage: true });
+  // The results too (the per-digit table is the widest) must fit a phone without sideways scrolling.
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the trained page is ${overflow}px wider than a 375px phone`);
   assert.deepEqual(problems, []);
   await context.close();
 });
