@@ -181,12 +181,16 @@ fn AwarenessResults() -> impl IntoView {
         })
     };
     view! {
-        <div class="aa-results" tabindex="0" role="region" aria-labelledby="aa-table-caption">
-            <table id="aa-table">
-                <caption id="aa-table-caption">"AUC of each anomaly family against the normal test digits, before and after fine-tuning"</caption>
+        // The title sits outside the sideways-scrolling box, so that on a phone it wraps to the screen
+        // instead of being as wide as the table.
+        <div class="aa-results">
+            <p class="aa-table-title" id="aa-table-caption">"AUC of each anomaly family against the normal test digits, before and after fine-tuning"</p>
+            <div class="table-scroll" tabindex="0" role="region" aria-labelledby="aa-table-caption">
+            <table id="aa-table" aria-labelledby="aa-table-caption">
                 <thead><tr>
-                    <th scope="col">"Family"</th><th scope="col">"In fine-tuning"</th><th scope="col">"Test examples"</th>
-                    <th scope="col">"AUC before"</th><th scope="col">"AUC after"</th><th scope="col">"Change"</th>
+                    // The test examples' count comes last: on a phone it is the column left off-screen.
+                    <th scope="col">"Family"</th><th scope="col">"In fine-tuning"</th>
+                    <th scope="col">"AUC before"</th><th scope="col">"AUC after"</th><th scope="col">"Change"</th><th scope="col">"Test examples"</th>
                 </tr></thead>
                 <tbody>
                     {move || rows().into_iter().map(|r| {
@@ -199,16 +203,17 @@ fn AwarenessResults() -> impl IntoView {
                         view! {
                             <tr class=class>
                                 <th scope="row">{r.name.clone()}</th>
-                                <td>{if r.shown { "shown" } else { "unseen" }}</td>
-                                <td>{r.count.to_string()}</td>
+                                <td class="role">{if r.shown { "shown" } else { "unseen" }}</td>
                                 <td class="before">{format!("{:.3}", r.before)}</td>
                                 <td class="after">{r.after.map_or("…".to_string(), |a| format!("{a:.3}"))}</td>
                                 <td class="change">{change.map_or(String::new(), |c| format!("{} {:+.3}", if c > 0.0005 { "▲" } else if c < -0.0005 { "▼" } else { "=" }, c))}</td>
+                                <td>{r.count.to_string()}</td>
                             </tr>
                         }
                     }).collect_view()}
                 </tbody>
             </table>
+            </div>
             <p id="aa-summary">{summary}</p>
         </div>
     }
@@ -321,11 +326,13 @@ fn FamilyCloseUp() -> impl IntoView {
                             aria-label=move || current().map(|d| format!("Score histograms of normal digits and {} after fine-tuning", d.name)).unwrap_or_default()></canvas>
                     </figure>
                 </div>
-                <h4>"Redrawn before and after"</h4>
-                <ul class="reconstructions">
-                    {move || current().map(|d| d.examples.into_iter().map(|example| view! { <RedrawnTriple example/> }).collect_view())}
-                </ul>
-                <p class="explain">"Top: the anomaly. Middle: redrawn by the stage-1 network. Bottom: redrawn after fine-tuning. A worse redrawing means a higher score."</p>
+                <figure class="panel aa-redrawn">
+                    <h4>"Redrawn before and after"</h4>
+                    <ul class="reconstructions">
+                        {move || current().map(|d| d.examples.into_iter().map(|example| view! { <RedrawnTriple example/> }).collect_view())}
+                    </ul>
+                    <p class="explain">"Top: the anomaly. Middle: redrawn by the stage-1 network. Bottom: redrawn after fine-tuning. A worse redrawing means a higher score."</p>
+                </figure>
             </div>
         </Show>
     }

@@ -193,7 +193,7 @@ test('Anomaly Awareness preset, small: both AUC columns are shown for shown and 
   await page.waitForFunction(() => document.querySelector('#aa-summary').textContent.includes('Mean AUC'), null, { timeout: 120_000 });
   const rows = await page.$$eval('#aa-table tbody tr', (trs) => trs.map((tr) => ({
     family: tr.querySelector('th').textContent,
-    role: tr.children[1].textContent,
+    role: tr.querySelector('.role').textContent,
     before: Number(tr.querySelector('.before').textContent),
     after: Number(tr.querySelector('.after').textContent),
   })));
