@@ -22,8 +22,13 @@ pub enum Command {
     /// Train one mini-batch or one epoch, then pause.
     Step { settings: TrainSettings, unit: StepUnit },
     /// Stage 2 (Anomaly Awareness): fine-tune the trained model with a few labelled anomalies. Always
-    /// starts from the stage-1 weights, so it can be retried with other settings.
-    FineTune { settings: AwarenessSettings },
+    /// starts from the stage-1 weights, so it can be retried with other settings. With `control`, the
+    /// same steps leave the anomalies out: what fine-tuning gains without them.
+    FineTune {
+        settings: AwarenessSettings,
+        #[serde(default)]
+        control: bool,
+    },
     /// Forget the model and its history.
     Reset,
     /// Train `steps` mini-batches of the benchmark model and report the time per step (used by `make bench`).
@@ -152,9 +157,18 @@ pub enum Event {
     /// A few examples of each synthetic anomaly family, for the page's thumbnails.
     FamilyThumbnails(Vec<FamilyThumbnail>),
     /// Stage 2 is ready to run: the AUCs before fine-tuning (the evaluation images scored on `backend`).
-    FineTuneStarted { before: Vec<FamilyAuc>, margin: f32, labelled: usize, total_steps: usize, backend: Backend },
+    /// `control` marks the control run, without the labelled anomalies.
+    FineTuneStarted {
+        before: Vec<FamilyAuc>,
+        margin: f32,
+        labelled: usize,
+        total_steps: usize,
+        backend: Backend,
+        settings: AwarenessSettings,
+        control: bool,
+    },
     FineTuneProgress { step: usize, total_steps: usize, lambda: f32, loss: f32 },
-    FineTuneFinished { results: Vec<FamilyAuc>, details: Vec<FamilyDetail>, backend: Backend },
+    FineTuneFinished { results: Vec<FamilyAuc>, details: Vec<FamilyDetail>, backend: Backend, control: bool },
     BenchmarkResult { steps: usize, milliseconds_per_step: f64 },
     Table(Box<TableEvent>),
     Backend(BackendStatus),

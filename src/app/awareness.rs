@@ -10,7 +10,7 @@ use super::worker_link::send;
 use crate::plots::charts::{roc_curves, score_histograms, DIGIT_CLASSES};
 use crate::plots::digits::draw_digit;
 use crate::protocol::{Backend, Command};
-use anomaly_engine::awareness::{FamilyAuc, RedrawnExample};
+use anomaly_engine::awareness::{mean_unseen_change, FamilyAuc, RedrawnExample};
 use anomaly_engine::data::anomalies::{AnomalyFamily, SYNTHETIC};
 use anomaly_engine::presets::awareness_preset;
 
@@ -33,12 +33,17 @@ pub fn AwarenessSection() -> impl IntoView {
         state.settings.set(digits);
         state.awareness.set(awareness);
     };
-    let fine_tune = move |_| {
+    let start = move |control: bool| {
         state.notice.set(None);
         state.phase.set(Phase::FineTuning);
-        send(state, &Command::FineTune { settings: state.awareness.get_untracked() });
+        send(state, &Command::FineTune { settings: state.awareness.get_untracked(), control });
     };
     let progress = move || {
+        if state.running_control.get() {
+            return state.control_run.with(|c| {
+                c.as_ref().map(|c| format!("Control run, without the labelled anomalies: step {} of {}", c.step, c.total_steps))
+            });
+        }
         state.fine_tune.with(|f| {
             f.as_ref().map(|f| {
                 format!(
@@ -81,11 +86,18 @@ pub fn AwarenessSection() -> impl IntoView {
                         <button type="button" id="aa-preset" on:click=use_preset disabled=move || matches!(phase(), Phase::Training | Phase::FineTuning)>
                             "Use the preset"
                         </button>
-                        <button type="button" id="fine-tune" class="primary" disabled=move || !can_fine_tune() on:click=fine_tune>
+                        <button type="button" id="fine-tune" class="primary" disabled=move || !can_fine_tune() on:click=move |_| start(false)>
                             "Fine-tune"
+                        </button>
+                        <button type="button" id="fine-tune-control" disabled=move || !can_fine_tune() on:click=move |_| start(true)>
+                            "Control: same, without anomalies"
                         </button>
                     </div>
                     <p class="hint">"The preset: normal digits 0–6; shown: noisy, blobs, occluded and the digit 7. Press Train, then Fine-tune."</p>
+                    <p class="hint">
+                        "The control runs the same fine-tuning steps on the same normal digits but leaves the labelled anomalies out. "
+                        "Training longer can help on its own; what fine-tuning gains beyond the control is the anomalies' doing."
+                    </p>
                     <p id="aa-why-not" class="hint">{why_not}</p>
                     <p id="aa-progress" class="progress-text" role="status" aria-live="polite">{progress}</p>
                 </form>
@@ -173,12 +185,34 @@ fn AwarenessResults() -> impl IntoView {
             None => Vec::new(),
         })
     };
+    let control = move || state.matching_control();
     let summary = move || {
+        let control = control();
         state.fine_tune.with(|f| {
             let f = f.as_ref()?;
             let results = f.results.as_ref()?;
-            Some(format!("{} {}", summarise(results), scored_on(f.before_on, f.after_on?)))
+            let against_control = control.as_deref().map(|c| compare_with_control(results, c)).unwrap_or_default();
+            Some(format!("{}{against_control} {}", summarise(results), scored_on(f.before_on, f.after_on?)))
         })
+    };
+    // A control without an anomaly-aware run of the same settings to stand beside, and which weights
+    // the network holds after a control run (the digit view above shows that network).
+    let control_note = move || {
+        let finished = state.control_run.with(|c| c.as_ref().and_then(|c| c.results.as_ref().map(|r| mean_unseen_change(r))))?;
+        let mut text = String::new();
+        if control().is_none() {
+            text.push_str(&format!(
+                "Control run: without the labelled anomalies, the families never shown changed by {:+.3} on average. Fine-tune with the same settings to compare. ",
+                finished.unwrap_or(0.0)
+            ));
+        }
+        if state.running_control.get() {
+            text.push_str("The network above now holds the control run's weights; Fine-tune to go back to the anomaly-aware ones.");
+        }
+        (!text.is_empty()).then_some(text)
+    };
+    let control_after = move |name: &str| {
+        control().and_then(|c| c.into_iter().find(|r| r.name == name)).and_then(|r| r.after).map_or("…".to_string(), |a| format!("{a:.3}"))
     };
     view! {
         // The title sits outside the sideways-scrolling box, so that on a phone it wraps to the screen
@@ -190,7 +224,9 @@ fn AwarenessResults() -> impl IntoView {
                 <thead><tr>
                     // The test examples' count comes last: on a phone it is the column left off-screen.
                     <th scope="col">"Family"</th><th scope="col">"In fine-tuning"</th>
-                    <th scope="col">"AUC before"</th><th scope="col">"AUC after"</th><th scope="col">"Change"</th><th scope="col">"Test examples"</th>
+                    <th scope="col">"AUC before"</th><th scope="col">"AUC after"</th><th scope="col">"Change"</th>
+                    <Show when=move || control().is_some()><th scope="col">"After, control"</th></Show>
+                    <th scope="col">"Test examples"</th>
                 </tr></thead>
                 <tbody>
                     {move || rows().into_iter().map(|r| {
@@ -207,6 +243,7 @@ fn AwarenessResults() -> impl IntoView {
                                 <td class="before">{format!("{:.3}", r.before)}</td>
                                 <td class="after">{r.after.map_or("…".to_string(), |a| format!("{a:.3}"))}</td>
                                 <td class="change">{change.map_or(String::new(), |c| format!("{} {:+.3}", if c > 0.0005 { "▲" } else if c < -0.0005 { "▼" } else { "=" }, c))}</td>
+                                {let name = r.name.clone(); move || control().is_some().then(|| view! { <td class="control">{control_after(&name)}</td> })}
                                 <td>{r.count.to_string()}</td>
                             </tr>
                         }
@@ -215,6 +252,7 @@ fn AwarenessResults() -> impl IntoView {
             </table>
             </div>
             <p id="aa-summary">{summary}</p>
+            <p id="aa-control-note" class="hint">{control_note}</p>
         </div>
     }
 }
@@ -225,6 +263,39 @@ fn scored_on(before: Backend, after: Backend) -> String {
         (b, a) if b == a => format!("Every score here was computed on {}.", backend_name(b)),
         (b, a) => format!("Scores before fine-tuning were computed on {}, and after it on {}.", backend_name(b), backend_name(a)),
     }
+}
+
+/// How the anomaly-aware run compares with its control: the control's mean change over the unseen
+/// families, the anomalies' own share, and the unseen families that gained no more than in the control.
+fn compare_with_control(results: &[FamilyAuc], control: &[FamilyAuc]) -> String {
+    let (Some(with), Some(without)) = (mean_unseen_change(results), mean_unseen_change(control)) else {
+        return String::new();
+    };
+    let mut text = format!(
+        " The control, the same steps without the anomalies, changed the unseen families by {without:+.3}: the anomalies' own share is {:+.3}.",
+        with - without
+    );
+    let not_theirs: Vec<&str> = results
+        .iter()
+        .filter(|r| !r.shown && r.before <= 0.995)
+        .filter(|r| {
+            let control_after = control.iter().find(|c| c.name == r.name).and_then(|c| c.after);
+            matches!((r.after, control_after), (Some(a), Some(c)) if a > r.before + 0.0005 && a <= c + 0.0005)
+        })
+        .map(|r| r.name.as_str())
+        .collect();
+    if !not_theirs.is_empty() {
+        text.push_str(&format!(
+            " {} gained as much or more in the control: that gain comes from training longer, not from the anomalies.",
+            capitalise(&not_theirs.join(", "))
+        ));
+    }
+    text
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or(String::new(), |first| first.to_uppercase().chain(chars).collect())
 }
 
 /// The headline sentence, with any family that got worse named and explained.

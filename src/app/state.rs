@@ -54,6 +54,8 @@ pub struct FineTuneView {
     /// Where the evaluation images were scored, with the stage-1 model and with the fine-tuned one.
     pub before_on: Backend,
     pub after_on: Option<Backend>,
+    /// The settings the run used: a control compares with a run of the same settings only.
+    pub settings: AwarenessSettings,
 }
 
 /// Shared through context; every field is a signal, so the struct is `Copy`.
@@ -74,6 +76,10 @@ pub struct Playground {
     pub awareness: RwSignal<AwarenessSettings>,
     pub thumbnails: RwSignal<Vec<FamilyThumbnail>>,
     pub fine_tune: RwSignal<Option<FineTuneView>>,
+    /// The latest control run: the same fine-tuning without the labelled anomalies.
+    pub control_run: RwSignal<Option<FineTuneView>>,
+    /// Whether the stage-2 run under way (or last started) is the control.
+    pub running_control: RwSignal<bool>,
     /// Bumped when the window is resized, so canvases redraw at their new size.
     pub layout: RwSignal<u32>,
     /// The "score your own events" view.
@@ -117,6 +123,8 @@ impl Playground {
             awareness: RwSignal::new(AwarenessSettings::default()),
             thumbnails: RwSignal::new(Vec::new()),
             fine_tune: RwSignal::new(None),
+            control_run: RwSignal::new(None),
+            running_control: RwSignal::new(false),
             layout: RwSignal::new(0),
             table: TableState::new(),
             view: RwSignal::new(View::Digits),
@@ -171,6 +179,14 @@ impl Playground {
         self.epochs.set(Vec::new());
         self.evaluation.set(None);
         self.fine_tune.set(None);
+        self.control_run.set(None);
+    }
+
+    /// The control run's results, if it used the same settings as the anomaly-aware run on screen (both
+    /// start from the same stage-1 model: a new stage 1 clears both).
+    pub fn matching_control(&self) -> Option<Vec<FamilyAuc>> {
+        let settings = self.fine_tune.with(|f| f.as_ref().map(|f| f.settings.clone()))?;
+        self.control_run.with(|c| c.as_ref().filter(|c| c.settings == settings).and_then(|c| c.results.clone()))
     }
 
     /// How the page changes when the worker says something.
@@ -217,34 +233,57 @@ impl Playground {
                 self.phase.set(Phase::Ready);
             }
             Event::FamilyThumbnails(thumbnails) => self.thumbnails.set(thumbnails),
-            Event::FineTuneStarted { before, margin, labelled, total_steps, backend } => self.fine_tune.set(Some(FineTuneView {
-                before,
-                margin,
-                labelled,
-                step: 0,
-                total_steps,
-                lambda: 0.0,
-                results: None,
-                details: Vec::new(),
-                before_on: backend,
-                after_on: None,
-            })),
-            Event::FineTuneProgress { step, total_steps, lambda, .. } => self.fine_tune.update(|view| {
+            Event::FineTuneStarted { before, margin, labelled, total_steps, backend, settings, control } => {
+                let view = FineTuneView {
+                    before,
+                    margin,
+                    labelled,
+                    step: 0,
+                    total_steps,
+                    lambda: 0.0,
+                    results: None,
+                    details: Vec::new(),
+                    before_on: backend,
+                    after_on: None,
+                    settings,
+                };
+                self.running_control.set(control);
+                if control {
+                    self.control_run.set(Some(view));
+                } else {
+                    self.fine_tune.set(Some(view));
+                }
+            }
+            Event::FineTuneProgress { step, total_steps, lambda, .. } => self.stage2_view().update(|view| {
                 if let Some(view) = view {
                     (view.step, view.total_steps, view.lambda) = (step, total_steps, lambda);
                 }
             }),
-            Event::FineTuneFinished { results, details, backend } => self.fine_tune.update(|view| {
-                if let Some(view) = view {
-                    view.after_on = Some(backend);
-                    view.step = view.total_steps;
-                    view.results = Some(results);
-                    view.details = details;
-                }
-            }),
+            Event::FineTuneFinished { results, details, backend, control } => {
+                let target = if control { self.control_run } else { self.fine_tune };
+                target.update(|view| {
+                    if let Some(view) = view {
+                        view.after_on = Some(backend);
+                        view.step = view.total_steps;
+                        view.results = Some(results);
+                        view.details = details;
+                    }
+                })
+            }
             Event::Table(event) => self.table.apply(*event),
             // Only `make bench` asks for a benchmark, from its own page.
             Event::BenchmarkResult { .. } => {}
+        }
+    }
+}
+
+impl Playground {
+    /// The view of the stage-2 run under way: the control's or the anomaly-aware one's.
+    fn stage2_view(&self) -> RwSignal<Option<FineTuneView>> {
+        if self.running_control.get_untracked() {
+            self.control_run
+        } else {
+            self.fine_tune
         }
     }
 }

@@ -139,10 +139,10 @@ fn handle(state: &Rc<RefCell<WorkerState>>, command: Command) {
                 spawn_local(async move { session::evaluate_pending(&state).await });
             }
         }
-        Command::FineTune { settings } => {
+        Command::FineTune { settings, control } => {
             let digits = st.digits.clone();
             let started = match (st.session.as_mut(), digits) {
-                (Some(session), Some(digits)) => session.start_fine_tuning(&digits, &settings),
+                (Some(session), Some(digits)) => session.start_fine_tuning(&digits, &settings, control),
                 _ => {
                     post(&Event::Failed { message: "Train a model first (stage 1); then fine-tune it.".into() });
                     false

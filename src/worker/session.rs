@@ -322,13 +322,14 @@ impl Session {
         self.flush_deferred();
     }
 
-    /// Prepares stage 2 from the stage-1 weights; returns whether a loop should run it. The loop first
-    /// scores the evaluation images with the stage-1 model (see [`Self::finish_stage2_scoring`]).
-    pub fn start_fine_tuning(&mut self, digits: &DigitSet, settings: &AwarenessSettings) -> bool {
+    /// Prepares stage 2 from the stage-1 weights (its control run, without the labelled anomalies, if
+    /// `control`); returns whether a loop should run it. The loop first scores the evaluation images
+    /// with the stage-1 model (see [`Self::finish_stage2_scoring`]).
+    pub fn start_fine_tuning(&mut self, digits: &DigitSet, settings: &AwarenessSettings, control: bool) -> bool {
         self.leave_stage2();
         match AwarenessRun::prepare(digits, &self.experiment.trainer, settings) {
             Ok(run) => {
-                self.stage2 = Some(run);
+                self.stage2 = Some(if control { run.without_anomalies() } else { run });
                 self.stage2_serial += 1;
                 self.stage2_scores_due = Some(false);
                 self.fine_tuning = true;
@@ -357,6 +358,8 @@ impl Session {
                     labelled: run.labelled_count(),
                     total_steps: run.total_steps(),
                     backend,
+                    settings: run.settings().clone(),
+                    control: run.is_control(),
                 }),
                 Err(err) => {
                     post(&Event::Failed { message: format!("Fine-tuning could not start: {err}.") });
@@ -367,7 +370,7 @@ impl Session {
             },
             (Some(run), true) => {
                 let finished = match run.results_from(Some(scores)).and_then(|results| Ok((results, run.details_from(model, scores)?))) {
-                    Ok((results, details)) => Event::FineTuneFinished { results, details, backend },
+                    Ok((results, details)) => Event::FineTuneFinished { results, details, backend, control: run.is_control() },
                     Err(err) => Event::Failed { message: format!("The fine-tuned model could not be evaluated: {err}.") },
                 };
                 post(&finished);

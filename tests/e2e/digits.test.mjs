@@ -212,6 +212,22 @@ test('Anomaly Awareness preset, small: both AUC columns are shown for shown and 
   assert.equal(await page.textContent('#aa-close-up-summary'),
     `digit 9: AUC ${nine.before.toFixed(3)} before fine-tuning and ${nine.after.toFixed(3)} after, against the normal test digits.`);
   assert.equal(await page.locator('#aa-close-up .pair canvas').count(), 12);
+  // The control: the same steps from the same stage-1 model without the anomalies. Its column appears
+  // beside the run it controls; the befores do not move, and the shown digit 7 gains far less without
+  // its labelled examples.
+  await page.click('#fine-tune-control');
+  await page.waitForFunction(() => document.querySelector('#aa-summary').textContent.includes("the anomalies' own share"), null, { timeout: 120_000 });
+  const withControl = await page.$$eval('#aa-table tbody tr', (trs) => trs.map((tr) => ({
+    family: tr.querySelector('th').textContent,
+    before: Number(tr.querySelector('.before').textContent),
+    after: Number(tr.querySelector('.after').textContent),
+    control: Number(tr.querySelector('.control').textContent),
+  })));
+  assert.deepEqual(withControl.map((r) => [r.family, r.before, r.after]), rows.map((r) => [r.family, r.before, r.after]));
+  const sevenControl = withControl.find((r) => r.family === 'digit 7');
+  assert.ok(sevenControl.control < seven.after - 0.02, `digit 7: ${seven.after} with its anomalies, ${sevenControl.control} in the control`);
+  assert.match(await page.textContent('#aa-summary'), /The control, the same steps without the anomalies, changed the unseen families by [+-]\d\.\d{3}: the anomalies' own share is [+-]\d\.\d{3}\./);
+  assert.match(await page.textContent('#aa-control-note'), /now holds the control run's weights/);
   await page.screenshot({ path: path.join(artifacts, 'desktop-awareness.png'), fullPage: true });
   assert.deepEqual(problems, []);
   await context.close();

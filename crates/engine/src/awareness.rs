@@ -299,6 +299,15 @@ impl AwarenessRun {
         }
     }
 
+    /// Whether this is the control run, without the labelled anomalies.
+    pub fn is_control(&self) -> bool {
+        self.control
+    }
+
+    pub fn settings(&self) -> &AwarenessSettings {
+        &self.settings
+    }
+
     pub fn margin(&self) -> f32 {
         self.margin
     }
