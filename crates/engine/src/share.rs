@@ -534,7 +534,7 @@ mod tests {
             ("sim.rows=5", "simulated events must be between 100 and 1000000"),
             ("sim.signal=0.9", "signal share must be between 0 and 0.5"),
             ("sim.signal=-inf", "signal share must be between"),
-            ("tut=vae.99", "tut=\"vae.99\" is not a tutorial step (there are anomaly.1–5, vae.1–5, awareness.1–4, physics.1–4)"),
+            ("tut=vae.99", "tut=\"vae.99\" is not a tutorial step (there are anomaly.1–5, vae.1–5, awareness.1–5, physics.1–4)"),
             ("tut=<img src=x>", "tut=\"<img src=x>\" is not a tutorial step"),
         ];
         for (fragment, expected) in cases {
