@@ -36,6 +36,7 @@ pub fn AwarenessSection() -> impl IntoView {
     let start = move |control: bool| {
         state.notice.set(None);
         state.phase.set(Phase::FineTuning);
+        state.running_control.set(control);
         send(state, &Command::FineTune { settings: state.awareness.get_untracked(), control });
     };
     let progress = move || {

@@ -16,6 +16,7 @@ pub fn StatusPanel() -> impl IntoView {
             None => format!("{} digits loaded. Pick the normal digits and press Train.", thousands(state.digits_loaded.get())),
         },
         Phase::Training => "Training…".into(),
+        Phase::FineTuning if state.running_control.get() => "Control run: fine-tuning without the labelled anomalies…".into(),
         Phase::FineTuning => "Fine-tuning with labelled anomalies…".into(),
         Phase::Paused => "Paused. Resume, step, or change the settings and train a new run.".into(),
         Phase::Finished => match state.evaluation.with(|e| e.as_ref().map(|e| e.auc)) {
