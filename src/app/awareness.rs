@@ -398,6 +398,7 @@ fn FamilyCloseUp() -> impl IntoView {
                             aria-label=move || current().map(|d| format!("Score histograms of normal digits and {} after fine-tuning", d.name)).unwrap_or_default()></canvas>
                     </figure>
                 </div>
+                <p class="explain">"Both histograms share one axis. Their end bins also count the few scores beyond it (the lowest and highest half percent of all four sets), so no example is left out."</p>
                 <figure class="panel aa-redrawn">
                     <h4>"Redrawn before and after"</h4>
                     <ul class="reconstructions">

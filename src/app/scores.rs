@@ -83,7 +83,8 @@ pub fn HistogramPanel() -> impl IntoView {
             <h3>"Anomaly scores"</h3>
             <canvas node_ref=canvas class="chart" role="img" aria-label=description></canvas>
             <figcaption>{description}</figcaption>
-            <p class="explain">"The further apart the two shapes, the easier anomalies are to pick out. Where they overlap, no threshold separates them."</p>
+            <p class="explain">"The further apart the two shapes, the easier anomalies are to pick out. Where they overlap, no threshold separates them."
+                " The end bins also count the few scores beyond the axis (the lowest and highest half percent), so no example is left out."</p>
         </figure>
     }
 }

@@ -129,7 +129,8 @@ fn ScoreHistogram() -> impl IntoView {
                 </div>
             })}
             <p id="threshold-counts" role="status" aria-live="polite">{counts}</p>
-            <p class="explain">"The score is the reconstruction error ½ Σ (x − x̂)² of the standardised features: how badly the model redraws a row. Rows unlike those it trained on score high."</p>
+            <p class="explain">"The score is the reconstruction error ½ Σ (x − x̂)² of the standardised features: how badly the model redraws a row. Rows unlike those it trained on score high."
+                " The end bins also count the few scores beyond the axis (the lowest and highest half percent), so no example is left out."</p>
         </figure>
     }
 }
