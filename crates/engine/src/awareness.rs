@@ -202,12 +202,14 @@ impl AwarenessRun {
         let normal_train = digits.gather_f32(&of_class(&split.train, &|d| !digit_settings.is_anomaly(d)));
         let normal_test = digits.gather_f32(&of_class(&split.test, &|d| !digit_settings.is_anomaly(d)));
 
-        let per_family = settings.labelled_anomalies.div_ceil(settings.shown.len());
+        // Shared as evenly as the count allows, the first families taking one more: each shown family is
+        // really shown once there are at least as many labelled anomalies as families.
+        let (each, more) = (settings.labelled_anomalies / settings.shown.len(), settings.labelled_anomalies % settings.shown.len());
         let mut labelled = Vec::new();
-        for &family in &settings.shown {
-            labelled.extend(examples(digits, &split.train, &normal_train, family, per_family, SeededRng::derive(seed, "labelled").next_u64()));
+        for (i, &family) in settings.shown.iter().enumerate() {
+            let count = each + usize::from(i < more);
+            labelled.extend(examples(digits, &split.train, &normal_train, family, count, SeededRng::derive(seed, "labelled").next_u64()));
         }
-        labelled.truncate(settings.labelled_anomalies * IMAGE_PIXELS);
 
         let mut evaluated: Vec<AnomalyFamily> = (0..10u8).filter(|&d| digit_settings.is_anomaly(d)).map(AnomalyFamily::HeldOutDigit).collect();
         evaluated.extend(SYNTHETIC);
@@ -671,6 +673,20 @@ mod tests {
         }
         assert!(diverged);
         assert_eq!(crate::score::score_rows(model, &digits.gather_f32(&[0, 1]), false).unwrap().scores, before);
+    }
+
+    #[test]
+    fn fewer_labelled_anomalies_than_a_multiple_of_the_families_still_show_every_family() {
+        let digits = synthetic_digits(40, 4);
+        let experiment = stage1(&digits);
+        // Four families, five anomalies: 2, 1, 1, 1. The last family (digit 7) must not be cut off.
+        let shown = vec![AnomalyFamily::Noise, AnomalyFamily::Blobs, AnomalyFamily::Occluded, AnomalyFamily::HeldOutDigit(7)];
+        let settings = AwarenessSettings { shown, labelled_anomalies: 5, ..Default::default() };
+        let run = AwarenessRun::new(&digits, &experiment.trainer, &settings).unwrap();
+        assert_eq!(run.labelled_count(), 5);
+        let split = Split::by_seed(digits.len(), experiment.trainer.settings().seed);
+        let first_seven = split.train.iter().copied().find(|&r| digits.label(r) == 7).unwrap();
+        assert_eq!(&run.labelled[4 * IMAGE_PIXELS..], &digits.gather_f32(&[first_seven])[..]);
     }
 
     #[test]
