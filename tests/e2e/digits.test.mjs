@@ -188,6 +188,10 @@ test('Anomaly Awareness preset, small: both AUC columns are shown for shown and 
   await setField(page, 'aa_labelled_anomalies', 0);
   assert.match(await page.textContent('#aa_labelled_anomalies-error'), /nothing to fine-tune/);
   assert.equal(await page.isEnabled('#fine-tune'), false);
+  // Fewer than the four shown families: one of them would never be shown.
+  await setField(page, 'aa_labelled_anomalies', 3);
+  assert.match(await page.textContent('#aa_labelled_anomalies-error'), /use at least 4 labelled anomalies/);
+  assert.equal(await page.isEnabled('#fine-tune-control'), false);
   await setField(page, 'aa_labelled_anomalies', 40);
   await page.click('#fine-tune');
   await page.waitForFunction(() => document.querySelector('#aa-summary').textContent.includes('Mean AUC'), null, { timeout: 120_000 });

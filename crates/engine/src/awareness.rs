@@ -77,6 +77,17 @@ impl AwarenessSettings {
             "With no labelled anomalies there is nothing to fine-tune on: stage 2 needs at least one.",
         );
         check(self.labelled_anomalies <= 1000, "labelled_anomalies", "Use at most 1000 labelled anomalies.");
+        // Otherwise a family ticked as shown would get no example, and its row would be called "shown"
+        // when the network never saw one.
+        check(
+            self.labelled_anomalies == 0 || self.labelled_anomalies >= self.shown.len(),
+            "labelled_anomalies",
+            &format!(
+                "With {} families shown, use at least {} labelled anomalies, so that each family is shown at least once.",
+                self.shown.len(),
+                self.shown.len()
+            ),
+        );
         check(!self.shown.is_empty(), "shown", "Pick at least one anomaly family to show the network.");
         check(
             self.shown.iter().all(|f| !matches!(f, AnomalyFamily::HeldOutDigit(d) if !digits.is_anomaly(*d))),
@@ -687,6 +698,16 @@ mod tests {
         let split = Split::by_seed(digits.len(), experiment.trainer.settings().seed);
         let first_seven = split.train.iter().copied().find(|&r| digits.label(r) == 7).unwrap();
         assert_eq!(&run.labelled[4 * IMAGE_PIXELS..], &digits.gather_f32(&[first_seven])[..]);
+    }
+
+    #[test]
+    fn fewer_labelled_anomalies_than_shown_families_is_refused_with_a_reason() {
+        let shown = vec![AnomalyFamily::Noise, AnomalyFamily::Blobs, AnomalyFamily::Occluded];
+        let digits = TrainSettings::default();
+        let two = AwarenessSettings { shown: shown.clone(), labelled_anomalies: 2, ..Default::default() };
+        assert!(two.problems(&digits).iter().any(|p| p.field == "labelled_anomalies" && p.message.contains("at least 3 labelled anomalies")));
+        let three = AwarenessSettings { shown, labelled_anomalies: 3, ..Default::default() };
+        assert!(three.problems(&digits).is_empty());
     }
 
     #[test]

@@ -391,6 +391,8 @@ mod tests {
         if shown.is_empty() {
             shown.push(AnomalyFamily::Blobs);
         }
+        // At least one labelled anomaly per shown family (see `AwarenessSettings::problems`).
+        let labelled_anomalies = shown.len() + rng.below(1001 - shown.len());
         // Values chosen to be exactly representable in their decimal form, as the form would produce.
         SharedSetup {
             digits: TrainSettings {
@@ -406,7 +408,7 @@ mod tests {
             },
             awareness: AwarenessSettings {
                 shown,
-                labelled_anomalies: 1 + rng.below(1000),
+                labelled_anomalies,
                 lambda_max: rng.below(201) as f32 / 10.0,
                 margin_factor: 1.0 + rng.below(91) as f32 / 10.0,
                 ramp_fraction: rng.below(11) as f32 / 10.0,
