@@ -288,10 +288,19 @@ fn compare_with_control(results: &[FamilyAuc], control: &[FamilyAuc]) -> String 
     if !not_theirs.is_empty() {
         text.push_str(&format!(
             " {} gained as much or more in the control: that gain comes from training longer, not from the anomalies.",
-            capitalise(&not_theirs.join(", "))
+            capitalise(&in_words(&not_theirs))
         ));
     }
     text
+}
+
+/// "a", "a and b", "a, b and c".
+fn in_words(names: &[&str]) -> String {
+    match names {
+        [] => String::new(),
+        [only] => only.to_string(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
 }
 
 fn capitalise(text: &str) -> String {
