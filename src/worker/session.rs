@@ -369,7 +369,10 @@ impl Session {
                 }
             },
             (Some(run), true) => {
-                let finished = match run.results_from(Some(scores)).and_then(|results| Ok((results, run.details_from(model, scores)?))) {
+                // The close-up shows the anomaly-aware run only, so a control's curves and redrawings
+                // are not computed.
+                let details = |run: &AwarenessRun| if run.is_control() { Ok(Vec::new()) } else { run.details_from(model, scores) };
+                let finished = match run.results_from(Some(scores)).and_then(|results| Ok((results, details(run)?))) {
                     Ok((results, details)) => Event::FineTuneFinished { results, details, backend, control: run.is_control() },
                     Err(err) => Event::Failed { message: format!("The fine-tuned model could not be evaluated: {err}.") },
                 };
