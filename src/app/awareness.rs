@@ -10,7 +10,7 @@ use super::worker_link::send;
 use crate::plots::charts::{roc_curves, score_histograms, DIGIT_CLASSES};
 use crate::plots::digits::draw_digit;
 use crate::protocol::{Backend, Command};
-use anomaly_engine::awareness::{mean_unseen_change, FamilyAuc, RedrawnExample};
+use anomaly_engine::awareness::{largest_unseen_gain, mean_unseen_change, mean_unseen_change_except, FamilyAuc, RedrawnExample};
 use anomaly_engine::data::anomalies::{AnomalyFamily, SYNTHETIC};
 use anomaly_engine::presets::awareness_preset;
 
@@ -56,9 +56,9 @@ pub fn AwarenessSection() -> impl IntoView {
     };
     view! {
         <section class="awareness" id="awareness" aria-labelledby="awareness-title">
-            <h2 id="awareness-title">"Anomaly Awareness: a few labelled anomalies go a long way"</h2>
+            <h2 id="awareness-title">"Anomaly Awareness: what a few labelled anomalies teach"</h2>
             <p class="lead">
-                "A network trained only on normal digits (stage 1) is fine-tuned with a few dozen labelled anomalies of some kinds (stage 2), "
+                "A network trained only on normal digits (stage 1) is fine-tuned with a small labelled sample of anomalies of some kinds (stage 2), "
                 "so that it learns to redraw them badly. The question physicists care about: does it then also flag kinds of anomaly it was never shown?"
             </p>
             <p class="formula">
@@ -94,7 +94,11 @@ pub fn AwarenessSection() -> impl IntoView {
                             "Control: same, without anomalies"
                         </button>
                     </div>
-                    <p class="hint">"The preset: normal digits 0–6; shown: noisy, blobs, occluded and the digit 7. Press Train, then Fine-tune."</p>
+                    <p class="hint">
+                        "The preset: normal digits 0–6; shown: noisy, blobs, occluded and the digit 7, 40 labelled examples of each "
+                        "(one for every 30 normal training digits). Press Train, then Fine-tune. "
+                        "With fewer the unseen kinds gain less: try 40 in all, or 5."
+                    </p>
                     <p class="hint">
                         "The control runs the same fine-tuning steps on the same normal digits but leaves the labelled anomalies out. "
                         "Training longer can help on its own; what fine-tuning gains beyond the control is the anomalies' doing."
@@ -193,7 +197,8 @@ fn AwarenessResults() -> impl IntoView {
             let f = f.as_ref()?;
             let results = f.results.as_ref()?;
             let against_control = control.as_deref().map(|c| compare_with_control(results, c)).unwrap_or_default();
-            Some(format!("{}{against_control} {}", summarise(results), scored_on(f.before_on, f.after_on?)))
+            let paragraphs = [summarise(results), largest_gain(results), against_control, scored_on(f.before_on, f.after_on?)];
+            Some(paragraphs.into_iter().filter(|p| !p.is_empty()).map(|p| view! { <p>{p}</p> }).collect_view())
         })
     };
     // A control without an anomaly-aware run of the same settings to stand beside, and which weights
@@ -252,7 +257,8 @@ fn AwarenessResults() -> impl IntoView {
                 </tbody>
             </table>
             </div>
-            <p id="aa-summary">{summary}</p>
+            // One finding per paragraph: the headline, whether it rests on one family, the control, the backend.
+            <div id="aa-summary">{summary}</div>
             <p id="aa-control-note" class="hint">{control_note}</p>
         </div>
     }
@@ -273,7 +279,7 @@ fn compare_with_control(results: &[FamilyAuc], control: &[FamilyAuc]) -> String 
         return String::new();
     };
     let mut text = format!(
-        " The control, the same steps without the anomalies, changed the unseen families by {without:+.3}: the anomalies' own share is {:+.3}.",
+        "The control, the same steps without the anomalies, changed the unseen families by {without:+.3}: the anomalies' own share is {:+.3}.",
         with - without
     );
     let not_theirs: Vec<&str> = results
@@ -285,13 +291,42 @@ fn compare_with_control(results: &[FamilyAuc], control: &[FamilyAuc]) -> String 
         })
         .map(|r| r.name.as_str())
         .collect();
-    if !not_theirs.is_empty() {
-        text.push_str(&format!(
-            " {} gained as much or more in the control: that gain comes from training longer, not from the anomalies.",
-            capitalise(&in_words(&not_theirs))
-        ));
+    let named = capitalise(&in_words(&not_theirs));
+    // The same leave-one-out as the paragraph above, for the control: what the anomalies did for the
+    // unseen families other than the one that gained most.
+    let mut beyond_largest = None;
+    if let Some(gain) = largest_unseen_gain(results) {
+        if let Some(control_others) = mean_unseen_change_except(control, Some(&gain.name)) {
+            text.push_str(&format!(
+                " Leaving out {}, the control changed the other unseen families by {control_others:+.3}, against {:+.3} with the anomalies.",
+                gain.name, gain.others
+            ));
+            beyond_largest = (gain.others <= control_others + 0.0005).then_some(gain.name);
+        }
+    }
+    match (beyond_largest, not_theirs.is_empty()) {
+        (Some(name), true) => text.push_str(&format!(" Beyond {name}, the anomalies added nothing on average.")),
+        (Some(name), false) => text.push_str(&format!(
+            " Beyond {name}, the anomalies added nothing on average: {named} gained as much or more in the control."
+        )),
+        (None, false) => text.push_str(&format!(
+            " {named} gained as much or more in the control: that gain comes from training longer, not from the anomalies."
+        )),
+        (None, true) => {}
     }
     text
+}
+
+/// Whether the mean over the unseen families rests on one of them (see [`largest_unseen_gain`]).
+fn largest_gain(results: &[FamilyAuc]) -> String {
+    largest_unseen_gain(results).map_or(String::new(), |g| {
+        format!(
+            "{} gained most of the unseen families ({:+.3}); without it, the others changed by {:+.3} on average.",
+            capitalise(&g.name),
+            g.change,
+            g.others
+        )
+    })
 }
 
 /// "a", "a and b", "a, b and c".

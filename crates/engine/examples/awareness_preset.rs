@@ -4,7 +4,7 @@
 //! anomalies did from what training longer on normal digits did.
 //! `cargo run --release -p anomaly-engine --example awareness_preset -- www/data/digits.bin [seeds] [first seed]`
 
-use anomaly_engine::awareness::{mean_unseen_change, AwarenessRun};
+use anomaly_engine::awareness::{largest_unseen_gain, mean_unseen_change, mean_unseen_change_except, AwarenessRun};
 use anomaly_engine::data::DigitSet;
 use anomaly_engine::evaluate::DigitExperiment;
 use anomaly_engine::presets::awareness_preset;
@@ -19,6 +19,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut table: Vec<(String, bool, Vec<f64>, Vec<f64>, Vec<f64>)> = Vec::new();
     let mut unseen_changes = Vec::new();
     let mut control_changes = Vec::new();
+    // Per seed: the unseen family that gained most, and the others' mean change with and without anomalies.
+    let mut largest: Vec<(String, f64, f64)> = Vec::new();
     for seed in first_seed..first_seed + seeds {
         let (mut digit_settings, mut awareness) = awareness_preset();
         explore_overrides(&mut awareness);
@@ -39,6 +41,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         };
         let results = fine_tune(AwarenessRun::new(&digits, &experiment.trainer, &awareness)?)?;
         let control = fine_tune(AwarenessRun::new(&digits, &experiment.trainer, &awareness)?.without_anomalies())?;
+        if let Some(gain) = largest_unseen_gain(&results) {
+            let control_others = mean_unseen_change_except(&control, Some(&gain.name)).unwrap_or(f64::NAN);
+            largest.push((gain.name, gain.others, control_others));
+        }
         unseen_changes.push(mean_unseen_change(&results).unwrap_or(f64::NAN));
         control_changes.push(mean_unseen_change(&control).unwrap_or(f64::NAN));
         for (r, c) in results.into_iter().zip(control) {
@@ -84,6 +90,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "the control (same steps, normal digits only): {:+.3} over unseen families, so the labelled anomalies' own share is {:+.3}",
         mean(&control_changes),
         mean(&unseen_changes) - mean(&control_changes)
+    );
+    println!(
+        "largest unseen gain, per seed: {}; the other unseen families: {:+.3} on average (control {:+.3})",
+        largest.iter().map(|l| l.0.as_str()).collect::<Vec<_>>().join(", "),
+        mean(&largest.iter().map(|l| l.1).collect::<Vec<_>>()),
+        mean(&largest.iter().map(|l| l.2).collect::<Vec<_>>())
     );
     Ok(())
 }
