@@ -291,7 +291,7 @@ fn compare_with_control(results: &[FamilyAuc], control: &[FamilyAuc]) -> String 
         })
         .map(|r| r.name.as_str())
         .collect();
-    let named = capitalise(&in_words(&not_theirs));
+    let named = in_words(&not_theirs);
     // The same leave-one-out as the paragraph above, for the control: what the anomalies did for the
     // unseen families other than the one that gained most.
     let mut beyond_largest = None;
@@ -310,7 +310,8 @@ fn compare_with_control(results: &[FamilyAuc], control: &[FamilyAuc]) -> String 
             " Beyond {name}, the anomalies added nothing on average: {named} gained as much or more in the control."
         )),
         (None, false) => text.push_str(&format!(
-            " {named} gained as much or more in the control: that gain comes from training longer, not from the anomalies."
+            " {} gained as much or more in the control: that gain comes from training longer, not from the anomalies.",
+            capitalise(&named)
         )),
         (None, true) => {}
     }

@@ -1,6 +1,7 @@
 //! The four line and point charts: loss curve, latent space, score histograms and the ROC curve.
 
 use plotters::coord::ranged1d::ValueFormatter;
+use plotters::coord::types::RangedCoordf32;
 use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
@@ -59,6 +60,45 @@ fn x_label_count(size: &CanvasSize) -> usize {
     ((size.width as f64 / size.scale / 50.0) as usize).clamp(3, 10)
 }
 
+/// A tick label with as many decimals as ticks `step` apart need, and no more: "300", not "300.0";
+/// "0.25" for a table's small scores.
+fn tick_label(value: f32, step: f32) -> String {
+    let decimals = if step > 0.0 && step.is_finite() { (-step.log10().floor()).clamp(0.0, 4.0) as usize } else { 2 };
+    let text = format!("{value:.decimals$}");
+    match text.contains('.') {
+        true => text.trim_end_matches('0').trim_end_matches('.').to_string(),
+        false => text,
+    }
+}
+
+/// As [`draw_axes`], for a chart of f32 values, with short tick labels ([`tick_label`]).
+fn draw_f32_axes(
+    chart: &mut ChartContext<'_, CanvasBackend, Cartesian2d<RangedCoordf32, RangedCoordf32>>,
+    size: &CanvasSize,
+    x_desc: impl Into<String>,
+    y_desc: impl Into<String>,
+) -> DrawResult {
+    let (x, y) = (chart.x_range(), chart.y_range());
+    let count = x_label_count(size);
+    let (x_step, y_step) = ((x.end - x.start) / count as f32, (y.end - y.start) / Y_LABELS as f32);
+    chart
+        .configure_mesh()
+        .x_labels(count)
+        .y_labels(Y_LABELS)
+        .x_label_formatter(&|v| tick_label(*v, x_step))
+        .y_label_formatter(&|v| tick_label(*v, y_step))
+        .light_line_style(GRID)
+        .label_style(font(size, 11.0))
+        .axis_desc_style(font(size, 12.0))
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .draw()
+        .map_err(|e| e.to_string())
+}
+
+/// Tick labels on a y axis (plotters' default too).
+const Y_LABELS: usize = 10;
+
 /// Grid, tick labels and axis names in the playground's style.
 fn draw_axes<X, Y>(
     chart: &mut ChartContext<'_, CanvasBackend, Cartesian2d<X, Y>>,
@@ -114,7 +154,7 @@ pub fn loss_curve(canvas: &HtmlCanvasElement, step_losses: &[f32], steps_per_epo
         .y_label_area_size(px(&size, 48.0))
         .build_cartesian_2d(0f32..x_max, (low - pad)..(high + pad))
         .map_err(|e| e.to_string())?;
-    draw_axes(&mut chart, &size, "epoch", format!("loss per {per}"))?;
+    draw_f32_axes(&mut chart, &size, "epoch", format!("loss per {per}"))?;
     let thin = ShapeStyle::from(&NORMAL).stroke_width(px(&size, 1.5));
     chart
         .draw_series(LineSeries::new(train, thin))
@@ -155,7 +195,7 @@ pub fn latent_scatter(canvas: &HtmlCanvasElement, points: &[LatentPoint], explai
         .y_label_area_size(px(&size, 44.0))
         .build_cartesian_2d(bound(|p| p.x), bound(|p| p.y))
         .map_err(|e| e.to_string())?;
-    draw_axes(&mut chart, &size, format!("principal axis 1 ({:.0}% of variance)", explained[0] * 100.0), format!("axis 2 ({:.0}%)", explained[1] * 100.0))?;
+    draw_f32_axes(&mut chart, &size, format!("principal axis 1 ({:.0}% of variance)", explained[0] * 100.0), format!("axis 2 ({:.0}%)", explained[1] * 100.0))?;
     let glyph = ("sans-serif", 11.0 * size.scale).into_font().style(FontStyle::Bold);
     chart
         .draw_series(points.iter().map(|p| {
@@ -183,15 +223,19 @@ pub fn score_histograms(canvas: &HtmlCanvasElement, normal: &Histogram, anomalou
     let normal_share = share(normal);
     let anomalous_share = anomalous.map(share).unwrap_or_default();
     let top = normal_share.iter().chain(&anomalous_share).fold(0f32, |m, &v| m.max(v)).max(1.0) * 1.1;
+    // A wider right margin, so the last score label is not cut at the edge.
     let mut chart = ChartBuilder::on(&area)
         .margin(px(&size, 10.0))
+        .margin_right(px(&size, 18.0))
         .x_label_area_size(px(&size, 34.0))
         .y_label_area_size(px(&size, 44.0))
         .build_cartesian_2d(normal.low..normal.high, 0f32..top)
         .map_err(|e| e.to_string())?;
+    let step = (normal.high - normal.low) / x_label_count(&size) as f32;
     chart
         .configure_mesh()
         .x_labels(x_label_count(&size))
+        .x_label_formatter(&|v| tick_label(*v, step))
         .light_line_style(GRID)
         .label_style(font(&size, 11.0))
         .axis_desc_style(font(&size, 12.0))
