@@ -88,10 +88,10 @@ pub fn AwarenessSection() -> impl IntoView {
                             "Use the preset"
                         </button>
                         <button type="button" id="fine-tune" class="primary" disabled=move || !can_fine_tune() on:click=move |_| start(false)>
-                            "Fine-tune"
+                            {move || if state.can_resume_stage2(false) { "Resume fine-tuning" } else { "Fine-tune" }}
                         </button>
                         <button type="button" id="fine-tune-control" disabled=move || !can_fine_tune() on:click=move |_| start(true)>
-                            "Control: same, without anomalies"
+                            {move || if state.can_resume_stage2(true) { "Resume the control" } else { "Control: same, without anomalies" }}
                         </button>
                     </div>
                     <p class="hint">

@@ -163,7 +163,9 @@ pub fn RunButtons() -> impl IntoView {
     let valid = move || state.problems().is_empty();
     let same_run = move || state.run.with(|r| r.as_ref().is_some_and(|r| state.settings.with(|s| *s == r.settings)));
     let train_label = move || match phase() {
-        Phase::Paused if same_run() => "Resume",
+        // A paused stage 2 on a finished stage 1: the worker would train a new stage-1 run.
+        Phase::Paused if same_run() && !state.stage1_finished() => "Resume",
+        Phase::Paused if state.stage1_finished() => "Train again",
         Phase::Finished | Phase::Diverged(_) => "Train again",
         _ => "Train",
     };

@@ -278,6 +278,30 @@ impl Playground {
 }
 
 impl Playground {
+    /// A stage-2 run paused midway, if the pause caught one: whether it is the control, its step and
+    /// its total steps. Its half-tuned weights are the network's until something else runs.
+    pub fn paused_stage2(&self) -> Option<(bool, usize, usize)> {
+        if self.phase.get() != Phase::Paused {
+            return None;
+        }
+        let control = self.running_control.get();
+        let view = if control { self.control_run } else { self.fine_tune };
+        view.with(|v| v.as_ref().filter(|v| v.results.is_none()).map(|v| (control, v.step, v.total_steps)))
+    }
+
+    /// Whether Fine-tune (or, for `control`, the control button) carries on the paused run instead of
+    /// starting anew: the worker does so for a run of the same kind and settings.
+    pub fn can_resume_stage2(&self, control: bool) -> bool {
+        let view = if control { self.control_run } else { self.fine_tune };
+        self.paused_stage2().is_some_and(|(c, _, _)| c == control)
+            && view.with(|v| v.as_ref().is_some_and(|v| self.awareness.with(|a| *a == v.settings)))
+    }
+
+    /// Whether stage 1 has run all its epochs (the worker then trains a new run, not the same one).
+    pub fn stage1_finished(&self) -> bool {
+        self.progress.with(|p| p.as_ref().is_some_and(|p| p.epochs_done >= p.epochs))
+    }
+
     /// The view of the stage-2 run under way: the control's or the anomaly-aware one's.
     fn stage2_view(&self) -> RwSignal<Option<FineTuneView>> {
         if self.running_control.get_untracked() {

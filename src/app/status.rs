@@ -18,7 +18,18 @@ pub fn StatusPanel() -> impl IntoView {
         Phase::Training => "Training…".into(),
         Phase::FineTuning if state.running_control.get() => "Control run: fine-tuning without the labelled anomalies…".into(),
         Phase::FineTuning => "Fine-tuning with labelled anomalies…".into(),
-        Phase::Paused => "Paused. Resume, step, or change the settings and train a new run.".into(),
+        Phase::Paused => match state.paused_stage2() {
+            Some((control, step, total)) => {
+                let next = match (state.can_resume_stage2(control), control) {
+                    (true, true) => "Press \"Resume the control\" to carry on, or train a new run.",
+                    (true, false) => "Press \"Resume fine-tuning\" to carry on, or train a new run.",
+                    (false, _) => "The fine-tuning settings have changed, so stage 2 will start again from the stage-1 model.",
+                };
+                let what = if control { "The control run" } else { "Fine-tuning" };
+                format!("{what} paused at step {step} of {total}; the network holds its weights from that step. {next}")
+            }
+            None => "Paused. Resume, step, or change the settings and train a new run.".into(),
+        },
         Phase::Finished => match state.evaluation.with(|e| e.as_ref().map(|e| e.auc)) {
             Some(auc) => format!("Finished. On the test digits the AUC is {auc:.3}."),
             None => "Finished.".into(),

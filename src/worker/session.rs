@@ -326,6 +326,16 @@ impl Session {
     /// `control`); returns whether a loop should run it. The loop first scores the evaluation images
     /// with the stage-1 model (see [`Self::finish_stage2_scoring`]).
     pub fn start_fine_tuning(&mut self, digits: &DigitSet, settings: &AwarenessSettings, control: bool) -> bool {
+        // A paused run of the same kind and settings carries on from its step: its optimiser and random
+        // streams are where they stopped, so it ends exactly as a run that was never paused.
+        let paused = self.stage2.as_ref().is_some_and(|run| {
+            !self.running && run.is_ready() && !run.is_finished() && run.is_control() == control && run.settings() == settings
+        });
+        if paused && self.stage2_scores_due.is_none() {
+            self.fine_tuning = true;
+            self.running = true;
+            return true;
+        }
         self.leave_stage2();
         match AwarenessRun::prepare(digits, &self.experiment.trainer, settings) {
             Ok(run) => {

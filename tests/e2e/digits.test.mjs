@@ -259,6 +259,54 @@ test('Anomaly Awareness preset, small: both AUC columns are shown for shown and 
   await context.close();
 });
 
+test('a paused fine-tuning run carries on where it stopped and ends as if never paused', async () => {
+  const { page, context, problems } = await openPage(app.browser, app.server.url);
+  await ready(page);
+  await page.click('#aa-preset');
+  await setField(page, 'epochs', 1);
+  await page.click('#train');
+  await page.waitForFunction(() => document.querySelector('#status').textContent.startsWith('Finished'), null, { timeout: 120_000 });
+  const afterColumn = () => page.$$eval('#aa-table tbody tr', (trs) => trs.map((tr) => `${tr.querySelector('th').textContent} ${tr.querySelector('.after').textContent}`));
+  const finished = () => page.waitForFunction(() => document.querySelector('#status').textContent.startsWith('Finished')
+    && document.querySelector('#aa-summary').textContent.includes('Mean AUC'), null, { timeout: 120_000 });
+  await page.click('#fine-tune');
+  await finished();
+  const uninterrupted = await afterColumn();
+  // The same settings again, paused part of the way.
+  await page.click('#fine-tune');
+  // The line still shows the last run's "step 308 of 308" until the new run starts.
+  await page.waitForFunction(() => {
+    const shown = document.querySelector('#aa-progress').textContent.match(/Fine-tuning step (\d+) of (\d+)/);
+    return shown && Number(shown[1]) >= 8 && Number(shown[1]) < Number(shown[2]) / 2;
+  }, null, { timeout: 120_000 });
+  await page.click('#pause');
+  await page.waitForFunction(() => document.querySelector('#status').textContent.startsWith('Fine-tuning paused at step'), null, { timeout: 30_000 });
+  const [, step, total] = (await page.textContent('#status')).match(/paused at step (\d+) of (\d+)/);
+  assert.ok(Number(step) >= 8 && Number(step) < Number(total), `paused at ${step} of ${total}`);
+  assert.match(await page.textContent('#status'), /Press "Resume fine-tuning" to carry on/);
+  assert.equal((await page.textContent('#fine-tune')).trim(), 'Resume fine-tuning');
+  // Stage 1 had finished, so the Train button would start a new run, and says so.
+  assert.equal((await page.textContent('#train')).trim(), 'Train again');
+  // Every step the progress line shows from now on: a run started anew would count from 0 again (and
+  // end with the same table, so the table alone could not tell).
+  await page.evaluate(() => {
+    const line = document.querySelector('#aa-progress');
+    window.stepsShown = [];
+    new MutationObserver(() => {
+      const shown = line.textContent.match(/step (\d+) of/);
+      if (shown) window.stepsShown.push(Number(shown[1]));
+    }).observe(line, { childList: true, subtree: true, characterData: true });
+  });
+  await page.click('#fine-tune');
+  await finished();
+  const stepsShown = await page.evaluate(() => window.stepsShown);
+  assert.ok(stepsShown.length > 0 && Math.min(...stepsShown) >= Number(step), `after the pause at ${step}: ${stepsShown.join(', ')}`);
+  assert.deepEqual(await afterColumn(), uninterrupted);
+  assert.equal((await page.textContent('#fine-tune')).trim(), 'Fine-tune');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
 test('Step one batch and Step one epoch train exactly that much, then pause', async () => {
   const { page, context, problems } = await openPage(app.browser, app.server.url);
   await ready(page);
