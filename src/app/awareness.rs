@@ -197,7 +197,19 @@ fn AwarenessResults() -> impl IntoView {
             let f = f.as_ref()?;
             let results = f.results.as_ref()?;
             let against_control = control.as_deref().map(|c| compare_with_control(results, c)).unwrap_or_default();
-            let paragraphs = [summarise(results), largest_gain(results), against_control, scored_on(f.before_on, f.after_on?)];
+            // The control starts from the same stage-1 scores, but the visitor may have switched backends
+            // before running it.
+            let control_on = control.as_ref().and_then(|_| state.control_run.with(|c| c.as_ref().and_then(|c| c.after_on)));
+            let after_on = f.after_on?;
+            let backends = match control_on.filter(|&on| on != after_on) {
+                Some(on) => format!(
+                    "{} The control's scores after fine-tuning were computed on {}.",
+                    scored_on("Every score of the anomaly-aware run", f.before_on, after_on),
+                    backend_name(on)
+                ),
+                None => scored_on("Every score here", f.before_on, after_on),
+            };
+            let paragraphs = [summarise(results), largest_gain(results), against_control, backends];
             Some(paragraphs.into_iter().filter(|p| !p.is_empty()).map(|p| view! { <p>{p}</p> }).collect_view())
         })
     };
@@ -265,9 +277,9 @@ fn AwarenessResults() -> impl IntoView {
 }
 
 /// Where the scores behind the table came from (the visitor may switch backends between the two).
-fn scored_on(before: Backend, after: Backend) -> String {
+fn scored_on(every: &str, before: Backend, after: Backend) -> String {
     match (before, after) {
-        (b, a) if b == a => format!("Every score here was computed on {}.", backend_name(b)),
+        (b, a) if b == a => format!("{every} was computed on {}.", backend_name(b)),
         (b, a) => format!("Scores before fine-tuning were computed on {}, and after it on {}.", backend_name(b), backend_name(a)),
     }
 }

@@ -96,6 +96,14 @@ test('the same model scores the same on WebGPU and on the CPU, and the page says
     assert.ok(Math.abs(before - cpuBefore) <= 0.002 && Math.abs(after - cpuAfter) <= 0.002,
       `${family}: WebGPU ${before} → ${after}, CPU ${cpuBefore} → ${cpuAfter}`);
   });
+  // Its control, run after switching back to WebGPU: the summary names both backends.
+  await page.selectOption('#backend-choice', 'webgpu');
+  await page.waitForFunction(() => /runs on WebGPU/.test(document.querySelector('#backend-status')?.textContent));
+  await page.click('#fine-tune-control');
+  await page.waitForFunction(() => /^Finished/.test(document.querySelector('#status')?.textContent)
+    && document.querySelector('#aa-summary')?.textContent.includes("own share"), null, { timeout: 180_000 });
+  const withControl = await page.textContent('#aa-summary');
+  assert.match(withControl, /Every score of the anomaly-aware run was computed on the CPU\. The control's scores after fine-tuning were computed on WebGPU\./);
   assert.deepEqual(problems, []);
   await context.close();
 });
