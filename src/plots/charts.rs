@@ -1,6 +1,7 @@
 //! The four line and point charts: loss curve, latent space, score histograms and the ROC curve.
 
 use plotters::coord::ranged1d::ValueFormatter;
+use plotters::chart::MeshStyle;
 use plotters::coord::types::RangedCoordf32;
 use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
@@ -71,6 +72,21 @@ fn tick_label(value: f32, step: f32) -> String {
     }
 }
 
+/// The playground's mesh: grid, label fonts, and one x label per 50 CSS px. Callers add axis names and
+/// formatters, then draw.
+fn styled_mesh<'a, 'b, X, Y>(
+    chart: &'b mut ChartContext<'a, CanvasBackend, Cartesian2d<X, Y>>,
+    size: &CanvasSize,
+) -> MeshStyle<'a, 'b, X, Y, CanvasBackend>
+where
+    X: Ranged + ValueFormatter<X::ValueType>,
+    Y: Ranged + ValueFormatter<Y::ValueType>,
+{
+    let mut mesh = chart.configure_mesh();
+    mesh.x_labels(x_label_count(size)).light_line_style(GRID).label_style(font(size, 11.0)).axis_desc_style(font(size, 12.0));
+    mesh
+}
+
 /// As [`draw_axes`], for a chart of f32 values, with short tick labels ([`tick_label`]).
 fn draw_f32_axes(
     chart: &mut ChartContext<'_, CanvasBackend, Cartesian2d<RangedCoordf32, RangedCoordf32>>,
@@ -79,17 +95,11 @@ fn draw_f32_axes(
     y_desc: impl Into<String>,
 ) -> DrawResult {
     let (x, y) = (chart.x_range(), chart.y_range());
-    let count = x_label_count(size);
-    let (x_step, y_step) = ((x.end - x.start) / count as f32, (y.end - y.start) / Y_LABELS as f32);
-    chart
-        .configure_mesh()
-        .x_labels(count)
+    let (x_step, y_step) = ((x.end - x.start) / x_label_count(size) as f32, (y.end - y.start) / Y_LABELS as f32);
+    styled_mesh(chart, size)
         .y_labels(Y_LABELS)
         .x_label_formatter(&|v| tick_label(*v, x_step))
         .y_label_formatter(&|v| tick_label(*v, y_step))
-        .light_line_style(GRID)
-        .label_style(font(size, 11.0))
-        .axis_desc_style(font(size, 12.0))
         .x_desc(x_desc)
         .y_desc(y_desc)
         .draw()
@@ -110,16 +120,7 @@ where
     X: Ranged + ValueFormatter<X::ValueType>,
     Y: Ranged + ValueFormatter<Y::ValueType>,
 {
-    chart
-        .configure_mesh()
-        .x_labels(x_label_count(size))
-        .light_line_style(GRID)
-        .label_style(font(size, 11.0))
-        .axis_desc_style(font(size, 12.0))
-        .x_desc(x_desc)
-        .y_desc(y_desc)
-        .draw()
-        .map_err(|e| e.to_string())
+    styled_mesh(chart, size).x_desc(x_desc).y_desc(y_desc).draw().map_err(|e| e.to_string())
 }
 
 /// The key of a chart's series, in a corner, on a translucent box.
@@ -232,13 +233,8 @@ pub fn score_histograms(canvas: &HtmlCanvasElement, normal: &Histogram, anomalou
         .build_cartesian_2d(normal.low..normal.high, 0f32..top)
         .map_err(|e| e.to_string())?;
     let step = (normal.high - normal.low) / x_label_count(&size) as f32;
-    chart
-        .configure_mesh()
-        .x_labels(x_label_count(&size))
+    styled_mesh(&mut chart, &size)
         .x_label_formatter(&|v| tick_label(*v, step))
-        .light_line_style(GRID)
-        .label_style(font(&size, 11.0))
-        .axis_desc_style(font(&size, 12.0))
         .x_desc("anomaly score (reconstruction error)")
         .y_desc("share of each class (%)")
         .y_label_formatter(&|v| format!("{v:.0}"))
