@@ -80,7 +80,7 @@ test: setup test-engine test-gpu-browser build test-browser
 # The engine natively, and the WGSL kernels on the software Vulkan driver (lavapipe).
 test-engine:
 	@mkdir -p -m 700 /tmp/anomaly-playground-xdg
-	XDG_RUNTIME_DIR=/tmp/anomaly-playground-xdg WGPU_BACKEND=vulkan cargo test -p anomaly-engine -p anomaly-gpu
+	XDG_RUNTIME_DIR=/tmp/anomaly-playground-xdg WGPU_BACKEND=vulkan cargo test -p anomaly-engine -p anomaly-state -p anomaly-gpu
 
 # The same GPU parity cases on the browser's WebGPU (SwiftShader in headless Chromium), through
 # wasm-bindgen-test-runner (installed with wasm-bindgen) and chromedriver; options in crates/gpu/webdriver.json.
@@ -98,7 +98,7 @@ test-browser: native-scorer
 
 bench: build
 	node benches/run.mjs
-	cargo run --quiet --release -p anomaly-engine --example awareness_preset -- $(DIGITS) 3
+	cargo run --quiet --release -p anomaly-state --example awareness_preset -- $(DIGITS) 3
 
 clean:
 	rm -rf dist tests/artifacts benches/artifacts

@@ -12,7 +12,7 @@ use crate::plots::digits::draw_digit;
 use crate::protocol::{Backend, Command};
 use anomaly_engine::awareness::{largest_unseen_gain, mean_unseen_change, mean_unseen_change_except, FamilyAuc, RedrawnExample};
 use anomaly_engine::data::anomalies::{AnomalyFamily, SYNTHETIC};
-use anomaly_engine::presets::awareness_preset;
+use anomaly_state::presets::awareness_preset;
 
 #[component]
 pub fn AwarenessSection() -> impl IntoView {

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use anomaly_engine::share::PagePart;
+use anomaly_state::page::PagePart;
 
 use super::state::{Phase, Playground};
 use super::worker_link::{send, start_worker};

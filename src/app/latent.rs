@@ -30,7 +30,7 @@ pub fn LatentPanel() -> impl IntoView {
         })
     };
     view! {
-        <figure class="panel wide" id="latent-panel" data-classroom="latent" hidden=move || state.hides(anomaly_engine::share::PagePart::Latent)>
+        <figure class="panel wide" id="latent-panel" data-classroom="latent" hidden=move || state.hides(anomaly_state::page::PagePart::Latent)>
             <h3>"Latent space"</h3>
             <canvas node_ref=canvas class="chart tall" role="img" aria-label=description></canvas>
             <figcaption>{description}</figcaption>

@@ -7,8 +7,9 @@ use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 
 use super::state::{Playground, View};
-use anomaly_engine::share::{decode, encode, LinkView, PagePart, SharedSetup};
-use anomaly_engine::tutorials::TutorialStep;
+use anomaly_state::link::{decode, encode, SharedSetup};
+use anomaly_state::page::{LinkView, PagePart};
+use anomaly_state::tutorials::TutorialStep;
 
 fn current_fragment() -> Option<String> {
     web_sys::window()?.location().hash().ok().filter(|h| h.len() > 1)

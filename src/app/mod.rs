@@ -8,6 +8,7 @@ mod latent;
 pub(crate) mod link;
 mod loss;
 mod reconstructions;
+mod run_view;
 mod scores;
 mod state;
 mod status;
@@ -17,7 +18,7 @@ mod worker_link;
 
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
-use anomaly_engine::share::PagePart;
+use anomaly_state::page::PagePart;
 
 pub use state::{Phase, Playground, View};
 

@@ -2,11 +2,12 @@
 
 use leptos::prelude::*;
 
+use super::run_view::EpochLoss;
 use super::table::state::{TableState, TABLE_FIELD};
 use crate::protocol::{Backend, BackendStatus, Event, FamilyThumbnail, Progress};
 use anomaly_engine::awareness::{AwarenessSettings, FamilyAuc, FamilyDetail};
-use anomaly_engine::share::PagePart;
-use anomaly_engine::tutorials::TutorialStep;
+use anomaly_state::page::PagePart;
+use anomaly_state::tutorials::TutorialStep;
 use anomaly_engine::{Evaluation, SettingProblem, TrainSettings};
 
 /// Prefix of the ids of the Anomaly Awareness form's fields.
@@ -31,13 +32,6 @@ pub struct RunInfo {
     pub settings: TrainSettings,
     pub train_rows: usize,
     pub steps_per_epoch: usize,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct EpochLoss {
-    pub epoch: usize,
-    pub train: f32,
-    pub validation: Option<f32>,
 }
 
 /// Stage 2 as the page shows it.

@@ -8,8 +8,8 @@ use wasm_bindgen::JsCast;
 
 use super::link::{apply_setup, step_link};
 use super::state::{Playground, View};
-use anomaly_engine::share::PagePart;
-use anomaly_engine::tutorials::{TutorialStep, TUTORIALS};
+use anomaly_state::page::PagePart;
+use anomaly_state::tutorials::{TutorialStep, TUTORIALS};
 
 const STEP_HEADING: &str = "tutorial-step-title";
 

@@ -109,6 +109,26 @@ impl AwarenessSettings {
         );
         problems
     }
+
+    /// Puts the setting that a [`SettingProblem`] names back to its value in `defaults`. Shown families
+    /// that are normal digits under `digits` are dropped rather than reset, unless none is left.
+    pub fn reset_field(&mut self, field: &str, defaults: &AwarenessSettings, digits: &TrainSettings) {
+        match field {
+            "labelled_anomalies" => self.labelled_anomalies = defaults.labelled_anomalies,
+            "shown" => {
+                self.shown.retain(|f| !matches!(f, AnomalyFamily::HeldOutDigit(digit) if !digits.is_anomaly(*digit)));
+                if self.shown.is_empty() {
+                    self.shown = defaults.shown.clone();
+                }
+            }
+            "lambda_max" => self.lambda_max = defaults.lambda_max,
+            "margin_factor" => self.margin_factor = defaults.margin_factor,
+            "ramp_fraction" => self.ramp_fraction = defaults.ramp_fraction,
+            "epochs" => self.epochs = defaults.epochs,
+            "learning_rate" => self.learning_rate = defaults.learning_rate,
+            _ => {}
+        }
+    }
 }
 
 /// AUC of one family against the normal test digits, before and after fine-tuning.

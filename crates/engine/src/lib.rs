@@ -5,24 +5,23 @@
 //! runs natively; the web app and its worker only forward commands to it and render what it returns.
 //!
 //! The data flows one way: [`data`] → [`train`] (batches into [`models`]) → [`score`] → [`metrics`] →
-//! [`evaluate`], which packs the summaries a page draws. Nothing in this crate may touch a browser API.
+//! [`evaluate`], which packs the summaries a page draws. Nothing in this crate may touch a browser API,
+//! and nothing here knows of pages: share links, tutorials, presets and page parts live in the
+//! `anomaly-state` crate, which builds on this one.
 
 pub mod awareness;
 pub mod data;
 pub mod evaluate;
 pub mod inference;
 pub mod metrics;
-pub mod presets;
 pub mod models;
 pub mod projection;
 pub mod rng;
 pub mod score;
 pub mod settings;
-pub mod share;
 pub mod sic;
 pub mod table;
 pub mod train;
-pub mod tutorials;
 
 pub use evaluate::Evaluation;
 pub use settings::{SettingProblem, TrainSettings};

@@ -112,6 +112,22 @@ impl TrainSettings {
     pub fn is_anomaly(&self, digit: u8) -> bool {
         !self.normal_digits.contains(&digit)
     }
+
+    /// Puts the setting that a [`SettingProblem`] names back to its value in `defaults`, so that a link or
+    /// a file with one bad value keeps the rest.
+    pub fn reset_field(&mut self, field: &str, defaults: &TrainSettings) {
+        match field {
+            "normal_digits" => self.normal_digits = defaults.normal_digits.clone(),
+            "hidden_units" => self.hidden_units = defaults.hidden_units,
+            "latent_dims" => self.latent_dims = defaults.latent_dims,
+            "beta" => self.beta = defaults.beta,
+            "learning_rate" => self.learning_rate = defaults.learning_rate,
+            "batch_size" => self.batch_size = defaults.batch_size,
+            "epochs" => self.epochs = defaults.epochs,
+            "seed" => self.seed = defaults.seed,
+            _ => {}
+        }
+    }
 }
 
 #[cfg(test)]

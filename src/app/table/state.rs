@@ -3,11 +3,11 @@
 
 use leptos::prelude::*;
 
-use crate::app::state::EpochLoss;
+use crate::app::run_view::EpochLoss;
 use crate::protocol::{Backend, FilePurpose, ModelInfo, Progress, TableEvent, TableInfo, TopRow};
 use anomaly_engine::table::dijet::Simulation;
 use anomaly_engine::table::prepare::TableSetup;
-use anomaly_engine::table::shared::{header_fingerprint, SharedTable};
+use anomaly_state::link::table::{header_fingerprint, SharedTable};
 use anomaly_engine::table::run::{TableResults, ThresholdCounts, TrainingSummary};
 use anomaly_engine::{SettingProblem, TrainSettings};
 

@@ -13,7 +13,6 @@ pub mod parse;
 pub mod prepare;
 pub mod run;
 pub mod score_file;
-pub mod shared;
 mod sniff;
 
 pub use column::{Column, ColumnData, ColumnSummary};

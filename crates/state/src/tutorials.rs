@@ -1,6 +1,6 @@
 //! The guided tutorials: short sequences of steps for people who have never met an autoencoder.
 //!
-//! A step is plain-language text, a setup (written as the link fragment that [`crate::share`] reads, so a
+//! A step is plain-language text, a setup (written as the link fragment that [`crate::link`] reads, so a
 //! step *is* a shareable link and every preset goes through the same validation as a hand-edited one), a
 //! "try this" prompt, what the visitor should then see, and the part of the page to look at. The page
 //! renders them; nothing here knows about a browser.
@@ -8,8 +8,6 @@
 //! Physics and machine-learning statements are kept to what the sources in each tutorial's "learn more"
 //! line say (titles and arXiv numbers from SCIENCE.md). Where the toy can behave differently from the
 //! paper, the step says so instead of promising a result.
-
-use crate::share::{decode, SharedSetup};
 
 /// A tutorial and one of its steps, both counted from zero (links count from one: `tut=vae.2`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,13 +70,6 @@ impl TutorialStep {
         let tutorial = TUTORIALS.iter().position(|t| t.key == name)?;
         let step = number.parse::<usize>().ok()?.checked_sub(1)?;
         (step < TUTORIALS[tutorial].steps.len()).then_some(Self { tutorial, step })
-    }
-
-    /// The whole setup of this step, with the step itself in it.
-    pub fn setup(self) -> SharedSetup {
-        let mut setup = decode(self.content().setup).setup;
-        setup.tutorial = Some(self);
-        setup
     }
 }
 
@@ -314,75 +305,4 @@ pub static TUTORIALS: [Tutorial; 4] = [
 /// Every step of every tutorial, in order.
 pub fn all_steps() -> impl Iterator<Item = TutorialStep> {
     TUTORIALS.iter().enumerate().flat_map(|(tutorial, t)| (0..t.steps.len()).map(move |step| TutorialStep { tutorial, step }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::share::encode;
-
-    #[test]
-    fn every_step_has_a_valid_setup_and_its_own_link() {
-        for at in all_steps() {
-            let decoded = decode(at.content().setup);
-            assert_eq!(decoded.problems, vec![], "{}: {}", at.key(), at.content().setup);
-            let link = encode(&at.setup());
-            let back = decode(&link);
-            assert_eq!(back.problems, vec![], "{link}");
-            assert_eq!(back.setup.tutorial, Some(at));
-            assert_eq!(back.setup, at.setup());
-        }
-    }
-
-    #[test]
-    fn the_awareness_tutorial_runs_the_preset_except_where_it_varies_the_count() {
-        let (digits, awareness) = crate::presets::awareness_preset();
-        for at in all_steps().filter(|at| at.tutorial().key == "awareness") {
-            let setup = at.setup();
-            assert_eq!(setup.digits, digits, "{}", at.key());
-            let title = at.content().title;
-            let expected = match title {
-                "How few is enough?" => crate::awareness::AwarenessSettings { labelled_anomalies: 5, ..awareness.clone() },
-                _ => awareness.clone(),
-            };
-            assert_eq!(setup.awareness, expected, "{} ({title})", at.key());
-        }
-    }
-
-    #[test]
-    fn step_keys_read_back_and_bad_ones_do_not() {
-        for at in all_steps() {
-            assert_eq!(TutorialStep::from_key(&at.key()), Some(at));
-        }
-        for bad in ["", "vae", "vae.", "vae.0", "vae.99", "nope.1", "vae.-1", "vae.1.2", ".1"] {
-            assert_eq!(TutorialStep::from_key(bad), None, "{bad}");
-        }
-    }
-
-    #[test]
-    fn steps_walk_forward_and_back_within_a_tutorial() {
-        let first = TutorialStep { tutorial: 1, step: 0 };
-        assert_eq!(first.previous(), None);
-        let mut at = first;
-        let mut seen = 1;
-        while let Some(next) = at.next() {
-            assert_eq!(next.previous(), Some(at));
-            at = next;
-            seen += 1;
-        }
-        assert_eq!(seen, TUTORIALS[1].steps.len());
-        assert!(at.is_last());
-    }
-
-    #[test]
-    fn every_tutorial_cites_an_arxiv_paper_and_has_prompts() {
-        for t in &TUTORIALS {
-            assert!(t.learn_more.contains("arXiv:"), "{}", t.key);
-            for s in t.steps {
-                for text in [s.title, s.explain, s.try_this, s.expect, s.show.0, s.show.1] {
-                    assert!(!text.trim().is_empty(), "{}: {}", t.key, s.title);
-                }
-            }
-        }
-    }
 }

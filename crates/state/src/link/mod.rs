@@ -5,19 +5,24 @@
 //!
 //! Classroom links add `&hide=settings,awareness` (see [`PagePart`]): those parts of the page are hidden for
 //! whoever opens the link; the Share panel offers them as check boxes. A link to a tutorial step adds
-//! `&tut=vae.2` (the tutorial's key and the step counted from one; see [`crate::tutorials`]).
+//! `&tut=vae.2` (the tutorial's key and the step counted from one; see [`crate::tutorials`]). A loaded
+//! table's choices travel as `table.*` pairs ([`table`]).
 //!
 //! Decoding never fails and never trusts the text: every value is parsed and range-checked, anything
 //! unknown, malformed or out of range is listed as a [`LinkProblem`] and replaced by its default. The
 //! fragment is data only; nothing here produces markup or code. Version 1 is the current version; a link
 //! without `v` is read as version 1, and a link from a newer version is read as far as we understand it.
 
-use crate::awareness::AwarenessSettings;
-use crate::data::anomalies::{AnomalyFamily, SYNTHETIC};
-use crate::settings::TrainSettings;
-use crate::table::dijet::Simulation;
-use crate::table::shared::SharedTable;
+pub mod table;
+
+use anomaly_engine::awareness::AwarenessSettings;
+use anomaly_engine::data::anomalies::{AnomalyFamily, SYNTHETIC};
+use anomaly_engine::table::dijet::Simulation;
+use anomaly_engine::TrainSettings;
+
+use crate::page::{LinkView, PagePart};
 use crate::tutorials::{TutorialStep, TUTORIALS};
+use table::SharedTable;
 
 pub const LINK_VERSION: u32 = 1;
 /// Longer fragments are not parsed at all: no real setup comes near this.
@@ -41,72 +46,6 @@ pub struct SharedSetup {
     /// What the visitor chose about a loaded table (never its data), restored when a file with the same
     /// header is loaded.
     pub table: Option<SharedTable>,
-}
-
-/// A part of the page that a classroom link can hide, so a class sees only what the lesson needs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum PagePart {
-    /// The choice of normal digits.
-    NormalDigits,
-    /// The network and training settings (hidden units, β, learning rate, …).
-    ModelSettings,
-    /// Stage 2, Anomaly Awareness.
-    Awareness,
-    /// The latent-space plot.
-    Latent,
-    /// The "score your own events" tab.
-    TableView,
-    /// The choice between WebGPU and the CPU.
-    Backend,
-}
-
-impl PagePart {
-    pub const ALL: [PagePart; 6] =
-        [PagePart::NormalDigits, PagePart::ModelSettings, PagePart::Awareness, PagePart::Latent, PagePart::TableView, PagePart::Backend];
-
-    /// Its name in a link (`hide=settings,awareness`).
-    pub fn key(self) -> &'static str {
-        match self {
-            PagePart::NormalDigits => "normal",
-            PagePart::ModelSettings => "settings",
-            PagePart::Awareness => "awareness",
-            PagePart::Latent => "latent",
-            PagePart::TableView => "table",
-            PagePart::Backend => "backend",
-        }
-    }
-
-    /// What the Share panel calls it.
-    pub fn label(self) -> &'static str {
-        match self {
-            PagePart::NormalDigits => "the choice of normal digits",
-            PagePart::ModelSettings => "the network and training settings",
-            PagePart::Awareness => "Anomaly Awareness (stage 2)",
-            PagePart::Latent => "the latent-space plot",
-            PagePart::TableView => "the \"score your own events\" tab",
-            PagePart::Backend => "the WebGPU/CPU choice",
-        }
-    }
-
-    fn from_key(key: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.key() == key)
-    }
-}
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum LinkView {
-    #[default]
-    Digits,
-    Table,
-}
-
-impl LinkView {
-    fn key(self) -> &'static str {
-        match self {
-            LinkView::Digits => "digits",
-            LinkView::Table => "table",
-        }
-    }
 }
 
 /// One part of a link that was not used, said so a visitor knows what happened.
@@ -261,13 +200,7 @@ pub fn decode(fragment: &str) -> DecodedLink {
             "aa.ramp" => value.parse().map(|v| a.ramp_fraction = v).is_ok(),
             "aa.epochs" => value.parse().map(|v| a.epochs = v).is_ok(),
             "aa.lr" => value.parse().map(|v| a.learning_rate = v).is_ok(),
-            "view" => match value {
-                "digits" | "table" => {
-                    setup.view = if value == "table" { LinkView::Table } else { LinkView::Digits };
-                    true
-                }
-                _ => false,
-            },
+            "view" => LinkView::from_key(value).map(|v| setup.view = v).is_some(),
             "sim.rows" => value.parse().map(|v| setup.simulation.rows = v).is_ok(),
             "sim.signal" => value.parse().map(|v| setup.simulation.signal_fraction = v).is_ok(),
             "sim.seed" => value.parse().map(|v| setup.simulation.seed = v).is_ok(),
@@ -313,11 +246,11 @@ pub fn decode(fragment: &str) -> DecodedLink {
     // Values that parsed but are out of range go back to their defaults, field by field.
     let defaults = SharedSetup::default();
     for range_problem in setup.digits.problems() {
-        reset_digit_field(&mut setup.digits, &defaults.digits, &range_problem.field);
+        setup.digits.reset_field(&range_problem.field, &defaults.digits);
         problems.push(LinkProblem { key: range_problem.field.clone(), message: range_problem.message.trim_end_matches('.').to_string() });
     }
     for range_problem in setup.awareness.problems(&setup.digits) {
-        reset_awareness_field(&mut setup.awareness, &defaults.awareness, &setup.digits, &range_problem.field);
+        setup.awareness.reset_field(&range_problem.field, &defaults.awareness, &setup.digits);
         problems.push(LinkProblem { key: format!("aa.{}", range_problem.field), message: range_problem.message.trim_end_matches('.').to_string() });
     }
     for (field, message) in setup.simulation.problems() {
@@ -339,44 +272,20 @@ fn parse_digits(value: &str) -> Option<Vec<u8>> {
     Some(digits)
 }
 
-/// Puts one out-of-range training setting back to its default (also used for a table's model in a link).
-pub(crate) fn reset_digit_field(s: &mut TrainSettings, d: &TrainSettings, field: &str) {
-    match field {
-        "normal_digits" => s.normal_digits = d.normal_digits.clone(),
-        "hidden_units" => s.hidden_units = d.hidden_units,
-        "latent_dims" => s.latent_dims = d.latent_dims,
-        "beta" => s.beta = d.beta,
-        "learning_rate" => s.learning_rate = d.learning_rate,
-        "batch_size" => s.batch_size = d.batch_size,
-        "epochs" => s.epochs = d.epochs,
-        "seed" => s.seed = d.seed,
-        _ => {}
-    }
-}
-
-fn reset_awareness_field(s: &mut AwarenessSettings, d: &AwarenessSettings, digits: &TrainSettings, field: &str) {
-    match field {
-        "labelled_anomalies" => s.labelled_anomalies = d.labelled_anomalies,
-        "shown" => {
-            // Drop families that are normal digits under this link's settings; if none is left, the default.
-            s.shown.retain(|f| !matches!(f, AnomalyFamily::HeldOutDigit(digit) if !digits.is_anomaly(*digit)));
-            if s.shown.is_empty() {
-                s.shown = d.shown.clone();
-            }
-        }
-        "lambda_max" => s.lambda_max = d.lambda_max,
-        "margin_factor" => s.margin_factor = d.margin_factor,
-        "ramp_fraction" => s.ramp_fraction = d.ramp_fraction,
-        "epochs" => s.epochs = d.epochs,
-        "learning_rate" => s.learning_rate = d.learning_rate,
-        _ => {}
+impl TutorialStep {
+    /// The whole setup of this step, with the step itself in it. It lives beside the codec because a step's
+    /// setup is written as a link, so the tutorials need not know how links are read.
+    pub fn setup(self) -> SharedSetup {
+        let mut setup = decode(self.content().setup).setup;
+        setup.tutorial = Some(self);
+        setup
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::SeededRng;
+    use anomaly_engine::rng::SeededRng;
 
     fn random_valid_setup(rng: &mut SeededRng) -> SharedSetup {
         let mut normal: Vec<u8> = (0..10).filter(|_| rng.uniform() < 0.4).collect();
@@ -433,7 +342,7 @@ mod tests {
     }
 
     fn random_table(rng: &mut SeededRng) -> SharedTable {
-        use crate::table::prepare::{ColumnChoice, MissingPolicy, Role, TableSetup, TrainOn};
+        use anomaly_engine::table::prepare::{ColumnChoice, MissingPolicy, Role, TableSetup, TrainOn};
         let choices = (0..1 + rng.below(40))
             .map(|_| match rng.below(4) {
                 0 => ColumnChoice { role: Role::Feature, log: true },

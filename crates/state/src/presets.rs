@@ -1,8 +1,8 @@
 //! Named setups that the page offers as one click and the benchmarks reproduce.
 
-use crate::awareness::AwarenessSettings;
-use crate::data::anomalies::AnomalyFamily;
-use crate::settings::TrainSettings;
+use anomaly_engine::awareness::AwarenessSettings;
+use anomaly_engine::data::anomalies::AnomalyFamily;
+use anomaly_engine::TrainSettings;
 
 /// The Anomaly Awareness preset: the toy version of the paper's claim that fine-tuning on a small
 /// labelled sample of anomalies of some kinds raises the AUC on kinds never shown.

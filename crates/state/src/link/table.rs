@@ -7,8 +7,8 @@
 //!
 //! Roles are one letter a column: `f` feature, `F` feature with a log taken first, `l` label, `i` ignored.
 
-use super::column::ColumnSummary;
-use super::prepare::{ColumnChoice, MissingPolicy, Role, TableSetup, TrainOn};
+use anomaly_engine::table::prepare::{ColumnChoice, MissingPolicy, Role, TableSetup, TrainOn, MAX_TRAINING_ROWS, VALIDATION_FRACTION};
+use anomaly_engine::table::ColumnSummary;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct SharedTable {
@@ -139,15 +139,15 @@ impl SharedTable {
         // Out-of-range model settings go back to their defaults (the column checks wait for the file).
         for problem in setup.model.problems() {
             if problem.field != "normal_digits" {
-                crate::share::reset_digit_field(&mut setup.model, &defaults.model, &problem.field);
+                setup.model.reset_field(&problem.field, &defaults.model);
                 problems.push((format!("table.{}", problem.field), problem.message.trim_end_matches('.').to_string()));
             }
         }
-        if !(super::prepare::VALIDATION_FRACTION.0..=super::prepare::VALIDATION_FRACTION.1).contains(&setup.validation_fraction) {
+        if !(VALIDATION_FRACTION.0..=VALIDATION_FRACTION.1).contains(&setup.validation_fraction) {
             setup.validation_fraction = defaults.validation_fraction;
             problems.push(("table.val".into(), "the validation share must be between 0 and 0.5".into()));
         }
-        if !(super::prepare::MAX_TRAINING_ROWS.0..=super::prepare::MAX_TRAINING_ROWS.1).contains(&setup.max_training_rows) {
+        if !(MAX_TRAINING_ROWS.0..=MAX_TRAINING_ROWS.1).contains(&setup.max_training_rows) {
             setup.max_training_rows = defaults.max_training_rows;
             problems.push(("table.sample".into(), "the training sample must be between 10 and 1000000 rows".into()));
         }
@@ -174,7 +174,7 @@ impl SharedTable {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::table::parse_bytes;
+    use anomaly_engine::table::parse_bytes;
 
     fn summaries(csv: &str) -> Vec<ColumnSummary> {
         parse_bytes(csv.as_bytes(), 1 << 16).unwrap().columns.iter().map(|c| c.summary.clone()).collect()

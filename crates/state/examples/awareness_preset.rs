@@ -2,12 +2,12 @@
 //! seeds, printing AUC before and after fine-tuning for every anomaly family. Each seed also runs the
 //! control, the same fine-tuning without the labelled anomalies, so the table separates what the
 //! anomalies did from what training longer on normal digits did.
-//! `cargo run --release -p anomaly-engine --example awareness_preset -- www/data/digits.bin [seeds] [first seed]`
+//! `cargo run --release -p anomaly-state --example awareness_preset -- www/data/digits.bin [seeds] [first seed]`
 
 use anomaly_engine::awareness::{largest_unseen_gain, mean_unseen_change, mean_unseen_change_except, AwarenessRun};
 use anomaly_engine::data::DigitSet;
 use anomaly_engine::evaluate::DigitExperiment;
-use anomaly_engine::presets::awareness_preset;
+use anomaly_state::presets::awareness_preset;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();

@@ -1,0 +1,72 @@
+//! The parts of the page that a link names: the view it opens on, and what a classroom link hides.
+
+/// A part of the page that a classroom link can hide, so a class sees only what the lesson needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PagePart {
+    /// The choice of normal digits.
+    NormalDigits,
+    /// The network and training settings (hidden units, β, learning rate, …).
+    ModelSettings,
+    /// Stage 2, Anomaly Awareness.
+    Awareness,
+    /// The latent-space plot.
+    Latent,
+    /// The "score your own events" tab.
+    TableView,
+    /// The choice between WebGPU and the CPU.
+    Backend,
+}
+
+impl PagePart {
+    pub const ALL: [PagePart; 6] =
+        [PagePart::NormalDigits, PagePart::ModelSettings, PagePart::Awareness, PagePart::Latent, PagePart::TableView, PagePart::Backend];
+
+    /// Its name in a link (`hide=settings,awareness`).
+    pub fn key(self) -> &'static str {
+        match self {
+            PagePart::NormalDigits => "normal",
+            PagePart::ModelSettings => "settings",
+            PagePart::Awareness => "awareness",
+            PagePart::Latent => "latent",
+            PagePart::TableView => "table",
+            PagePart::Backend => "backend",
+        }
+    }
+
+    /// What the Share panel calls it.
+    pub fn label(self) -> &'static str {
+        match self {
+            PagePart::NormalDigits => "the choice of normal digits",
+            PagePart::ModelSettings => "the network and training settings",
+            PagePart::Awareness => "Anomaly Awareness (stage 2)",
+            PagePart::Latent => "the latent-space plot",
+            PagePart::TableView => "the \"score your own events\" tab",
+            PagePart::Backend => "the WebGPU/CPU choice",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.key() == key)
+    }
+}
+
+/// The view a link opens the page on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LinkView {
+    #[default]
+    Digits,
+    Table,
+}
+
+impl LinkView {
+    pub fn key(self) -> &'static str {
+        match self {
+            LinkView::Digits => "digits",
+            LinkView::Table => "table",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        [LinkView::Digits, LinkView::Table].into_iter().find(|v| v.key() == key)
+    }
+}
