@@ -1,7 +1,8 @@
 //! The bookkeeping behind a progress bar, shared by the digits' and the tables' training loops: steps
 //! and rows trained, time spent, the epoch's mean loss, and the step losses not yet sent to the page.
 
-use anomaly_engine::{StepReport, Trainer};
+use anomaly_engine::train::Training;
+use anomaly_engine::StepReport;
 
 use crate::protocol::Progress;
 
@@ -38,18 +39,17 @@ impl Meter {
         mean
     }
 
-    /// Where the run is, with the step losses since the previous call.
-    pub fn progress(&mut self, trainer: &Trainer) -> Progress {
-        let settings = trainer.settings();
+    /// Where the run is, with the step losses since the previous call. Any method's run will do.
+    pub fn progress(&mut self, run: &dyn Training) -> Progress {
         let per_second = if self.training_ms > 0.0 { self.rows_trained as f64 / (self.training_ms / 1000.0) } else { 0.0 };
-        let steps_left = (settings.epochs - trainer.epochs_done().min(settings.epochs)) * trainer.steps_per_epoch()
-            - trainer.step_in_epoch().min(trainer.steps_per_epoch());
-        let seconds_left = if per_second > 0.0 { steps_left as f64 * settings.batch_size as f64 / per_second } else { 0.0 };
+        let steps_left = (run.epochs() - run.epochs_done().min(run.epochs())) * run.steps_per_epoch()
+            - run.step_in_epoch().min(run.steps_per_epoch());
+        let seconds_left = if per_second > 0.0 { steps_left as f64 * run.batch_size() as f64 / per_second } else { 0.0 };
         Progress {
-            epochs_done: trainer.epochs_done(),
-            epochs: settings.epochs,
-            step_in_epoch: trainer.step_in_epoch(),
-            steps_per_epoch: trainer.steps_per_epoch(),
+            epochs_done: run.epochs_done(),
+            epochs: run.epochs(),
+            step_in_epoch: run.step_in_epoch(),
+            steps_per_epoch: run.steps_per_epoch(),
             total_steps: self.total_steps,
             recent_losses: std::mem::take(&mut self.recent_losses),
             samples_per_second: per_second,

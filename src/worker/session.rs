@@ -305,7 +305,7 @@ impl Session {
     }
 
     fn post_progress(&mut self) {
-        let progress = Event::Progress(self.meter.progress(&self.experiment.trainer));
+        let progress = Event::Progress(self.meter.progress(self.experiment.trainer.run()));
         self.say(progress);
     }
 
@@ -400,11 +400,10 @@ impl Session {
         if !run.is_ready() {
             return; // the stage-1 scores come first (`evaluate_pending`, after this chunk)
         }
-        let model = self.experiment.trainer.model();
         let chunk_start = now_ms();
         let mut last = None;
         while self.running && !run.is_finished() && now_ms() - chunk_start < budget_ms {
-            match run.step(model) {
+            match run.step() {
                 Ok(report) => last = Some(report),
                 Err(err) => {
                     self.running = false;

@@ -418,7 +418,7 @@ impl Run {
     }
 
     fn post_progress(&mut self) {
-        say(TableEvent::Progress(self.meter.progress(&self.run.trainer)));
+        say(TableEvent::Progress(self.meter.progress(self.run.trainer.run())));
     }
 
     fn finish_scoring(&mut self, table: &Table, source: &Source, backend: Backend) {

@@ -10,20 +10,20 @@
 //! bounds the loss below by −λ·m, and once an anomaly's error passes m it is left alone.
 //! The stage-1 weights are kept, so a diverging fine-tuning run puts them back and can be retried.
 
-use candle_core::{Device, Tensor, Var};
-use candle_nn::{AdamW, Optimizer, ParamsAdamW};
+use candle_core::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::data::anomalies::{AnomalyFamily, SYNTHETIC};
 use crate::data::{DigitSet, Split, IMAGE_PIXELS};
+use crate::inference::CpuScorer;
+use crate::method::{StepContext, TrainStep};
 use crate::metrics::{robust_range, roc_of, Histogram, Roc};
 use crate::models::vae::kl_divergence;
-use crate::models::Vae;
+use crate::models::{Likelihood, Vae};
 use crate::rng::SeededRng;
-use crate::inference::CpuScorer;
 use crate::score::{reconstruct, score_rows};
 use crate::settings::{SettingProblem, TrainSettings};
-use crate::train::{TrainError, Trainer};
+use crate::train::{Rollback, Schedule, TrainData, TrainError, TrainLoop, Trainer, Training};
 
 /// Examples of each family shown redrawn before and after fine-tuning.
 const EXAMPLES_PER_FAMILY: usize = 4;
@@ -179,31 +179,80 @@ pub struct FineTuneReport {
     pub loss: f32,
 }
 
+/// The fine-tuning loss (see the module documentation) over the stage-1 VAE, whose weights it shares: a
+/// batch of normal digits from the loop, plus labelled anomalies it draws itself.
+struct AnomalyAwareLoss {
+    vae: Vae,
+    /// The labelled anomalies, row-major.
+    labelled: Vec<f32>,
+    margin: f32,
+    lambda_max: f32,
+    ramp_fraction: f32,
+    /// Each step adds a quarter of this many labelled anomalies to the batch.
+    batch_size: usize,
+    /// The control run: the labelled anomalies are left out of every step (see [`AwarenessRun::without_anomalies`]).
+    control: bool,
+}
+
+impl AnomalyAwareLoss {
+    fn labelled_count(&self) -> usize {
+        self.labelled.len() / IMAGE_PIXELS
+    }
+
+    /// λ at `step` of `total_steps`: a linear ramp from 0 to λ_max over the first `ramp_fraction` of the run.
+    fn lambda(&self, step: usize, total_steps: usize) -> f32 {
+        let ramp_steps = (self.ramp_fraction * total_steps as f32).max(1.0);
+        self.lambda_max * (step as f32 / ramp_steps).min(1.0)
+    }
+}
+
+impl TrainStep for AnomalyAwareLoss {
+    /// Mean over all rows, the normal batch and the anomalies drawn for it, of the anomaly-aware loss.
+    fn loss(&self, normal: &Tensor, context: &mut StepContext) -> candle_core::Result<Tensor> {
+        let n_normal = normal.dims()[0];
+        let anomaly_rows = (self.batch_size / 4).clamp(1, self.labelled_count());
+        let mut anomalies = Vec::with_capacity(anomaly_rows * IMAGE_PIXELS);
+        for _ in 0..anomaly_rows {
+            let r = context.batches.below(self.labelled_count());
+            anomalies.extend_from_slice(&self.labelled[r * IMAGE_PIXELS..(r + 1) * IMAGE_PIXELS]);
+        }
+        let lambda = self.lambda(context.step, context.total_steps);
+        let latent = self.vae.shape().latent;
+        let mut noise = self.vae.draw_noise(n_normal + anomaly_rows, context.noise);
+        if self.control {
+            // The anomalies were drawn all the same, so that both runs' random streams, and with them
+            // their batches of normal digits and those digits' noise, stay step for step the same.
+            anomalies.clear();
+            noise.truncate(n_normal * latent);
+        }
+        let x = match anomalies.is_empty() {
+            true => normal.clone(),
+            false => Tensor::cat(&[normal, &Tensor::from_vec(anomalies, (anomaly_rows, IMAGE_PIXELS), &Device::Cpu)?], 0)?,
+        };
+        let rows = x.dims()[0];
+        let out = self.vae.forward_sampled(&x, &Tensor::from_vec(noise, (rows, latent), &Device::Cpu)?)?;
+        let error = self.vae.reconstruction_error(&out.logits, &x)?;
+        let vae_loss = (&error + kl_divergence(&out.mean, &out.log_variance)?.affine(self.vae.config().beta as f64, 0.0)?)?;
+        // −λ·min(E, m) on the anomaly rows only: a per-row weight that is 0 for normal rows.
+        let weight: Vec<f32> = (0..rows).map(|r| if r >= n_normal { lambda } else { 0.0 }).collect();
+        let weight = Tensor::from_vec(weight, rows, &Device::Cpu)?;
+        let clipped = error.clamp(0f32, self.margin)?;
+        (vae_loss - (clipped * weight)?)?.mean_all()
+    }
+}
+
 /// A stage-2 run on top of a trained stage-1 model.
 pub struct AwarenessRun {
     settings: AwarenessSettings,
-    beta: f32,
-    batch_size: usize,
-    vars: Vec<Var>,
-    stage1: Vec<Tensor>,
-    optimizer: AdamW,
-    normal_train: Vec<f32>,
-    labelled: Vec<f32>,
-    margin: f32,
+    /// The fine-tuning steps, which put the stage-1 weights back if the loss diverges.
+    run: TrainLoop<AnomalyAwareLoss>,
     normal_test: Vec<f32>,
     families: Vec<(AnomalyFamily, Vec<f32>)>,
     before: Vec<f64>,
     before_scores: FamilyScores,
     /// Stage-1 reconstructions of each family's first examples.
     before_redrawn: Vec<Vec<f32>>,
-    order: Vec<usize>,
-    step: usize,
-    total_steps: usize,
-    rng: SeededRng,
-    noise_rng: SeededRng,
     score_with_kl: bool,
-    /// The control run: the labelled anomalies are left out of every step (see [`Self::without_anomalies`]).
-    control: bool,
 }
 
 impl AwarenessRun {
@@ -251,35 +300,34 @@ impl AwarenessRun {
             .filter(|(_, images)| !images.is_empty())
             .collect();
 
-        let vars = trainer.vars();
-        let stage1 = vars.iter().map(|v| v.as_tensor().copy()).collect::<candle_core::Result<Vec<_>>>()?;
         let normal_error = mean(&score_rows(trainer.model(), &normal_train[..normal_train.len().min(512 * IMAGE_PIXELS)], false)?.scores);
-        let steps_per_epoch = (normal_train.len() / IMAGE_PIXELS).div_ceil(digit_settings.batch_size);
-        let params = ParamsAdamW { lr: settings.learning_rate, weight_decay: 0.0, ..Default::default() };
-        let run = Self {
-            settings: settings.clone(),
-            beta: digit_settings.beta,
-            batch_size: digit_settings.batch_size,
-            optimizer: AdamW::new(vars.clone(), params)?,
-            vars,
-            stage1,
+        let loss = AnomalyAwareLoss {
+            vae: trainer.model().clone(),
             labelled,
             margin: settings.margin_factor * normal_error,
-            order: (0..normal_train.len() / IMAGE_PIXELS).collect(),
-            normal_train,
+            lambda_max: settings.lambda_max,
+            ramp_fraction: settings.ramp_fraction,
+            batch_size: digit_settings.batch_size,
+            control: false,
+        };
+        let schedule = Schedule {
+            batch_size: digit_settings.batch_size,
+            epochs: settings.epochs,
+            learning_rate: settings.learning_rate,
+            seed,
+            streams: ("fine-tuning", "fine-tuning-noise"),
+        };
+        let data = TrainData { features: IMAGE_PIXELS, likelihood: Likelihood::Bernoulli, train: normal_train, validation: Vec::new() };
+        Ok(Self {
+            settings: settings.clone(),
+            run: TrainLoop::new(loss, trainer.vars(), data, schedule, Rollback::Start)?,
             normal_test,
             families,
             before: Vec::new(),
             before_scores: FamilyScores { normal: Vec::new(), families: Vec::new() },
             before_redrawn: Vec::new(),
-            step: 0,
-            total_steps: steps_per_epoch * settings.epochs,
-            rng: SeededRng::derive(seed, "fine-tuning"),
-            noise_rng: SeededRng::derive(seed, "fine-tuning-noise"),
             score_with_kl: digit_settings.score_with_kl,
-            control: false,
-        };
-        Ok(run)
+        })
     }
 
     /// Makes this run the control of an Anomaly Awareness run with the same settings: the same steps on
@@ -287,7 +335,7 @@ impl AwarenessRun {
     /// fine-tuning gains on unseen families comes from training longer on normal digits alone; the
     /// control measures that part, so the anomalies' own effect is the difference.
     pub fn without_anomalies(mut self) -> Self {
-        self.control = true;
+        self.run.model_mut().control = true;
         self
     }
 
@@ -334,7 +382,7 @@ impl AwarenessRun {
 
     /// Whether this is the control run, without the labelled anomalies.
     pub fn is_control(&self) -> bool {
-        self.control
+        self.run.model().control
     }
 
     pub fn settings(&self) -> &AwarenessSettings {
@@ -342,86 +390,36 @@ impl AwarenessRun {
     }
 
     pub fn margin(&self) -> f32 {
-        self.margin
+        self.run.model().margin
     }
 
     pub fn total_steps(&self) -> usize {
-        self.total_steps
+        self.run.total_steps()
     }
 
     pub fn is_finished(&self) -> bool {
-        self.step >= self.total_steps
+        self.run.is_finished()
     }
 
     pub fn labelled_count(&self) -> usize {
-        self.labelled.len() / IMAGE_PIXELS
+        self.run.model().labelled_count()
     }
 
     /// λ at the current step: a linear ramp from 0 to λ_max over the first `ramp_fraction` of the run.
     pub fn lambda(&self) -> f32 {
-        let ramp_steps = (self.settings.ramp_fraction * self.total_steps as f32).max(1.0);
-        self.settings.lambda_max * (self.step as f32 / ramp_steps).min(1.0)
+        self.run.model().lambda(self.run.steps_done(), self.run.total_steps())
     }
 
     /// One fine-tuning step: a batch of normal training digits plus a quarter as many labelled anomalies.
-    pub fn step(&mut self, model: &Vae) -> Result<FineTuneReport, TrainError> {
-        let steps_per_epoch = self.order.len().div_ceil(self.batch_size);
-        let in_epoch = self.step % steps_per_epoch;
-        if in_epoch == 0 {
-            self.rng.shuffle(&mut self.order);
-        }
-        let rows = &self.order[in_epoch * self.batch_size..((in_epoch + 1) * self.batch_size).min(self.order.len())];
-        let mut normal = Vec::with_capacity(rows.len() * IMAGE_PIXELS);
-        for &r in rows {
-            normal.extend_from_slice(&self.normal_train[r * IMAGE_PIXELS..(r + 1) * IMAGE_PIXELS]);
-        }
-        let anomaly_rows = (self.batch_size / 4).clamp(1, self.labelled_count());
-        let mut anomalies = Vec::with_capacity(anomaly_rows * IMAGE_PIXELS);
-        for _ in 0..anomaly_rows {
-            let r = self.rng.below(self.labelled_count());
-            anomalies.extend_from_slice(&self.labelled[r * IMAGE_PIXELS..(r + 1) * IMAGE_PIXELS]);
-        }
+    pub fn step(&mut self) -> Result<FineTuneReport, TrainError> {
         let lambda = self.lambda();
-        let mut noise: Vec<f32> = (0..(rows.len() + anomaly_rows) * model.shape().latent).map(|_| self.noise_rng.normal()).collect();
-        if self.control {
-            // The anomalies were drawn all the same, so that both runs' random streams, and with them
-            // their batches of normal digits and those digits' noise, stay step for step the same.
-            anomalies.clear();
-            noise.truncate(rows.len() * model.shape().latent);
-        }
-        let loss = self.loss(model, &normal, &anomalies, noise, lambda)?;
-        let value = loss.to_scalar::<f32>()?;
-        if !value.is_finite() {
-            self.restore_stage1()?;
-            return Err(TrainError::Diverged { epoch: self.step / steps_per_epoch + 1, step: in_epoch + 1, loss: value });
-        }
-        self.optimizer.backward_step(&loss)?;
-        self.step += 1;
-        Ok(FineTuneReport { step: self.step, total_steps: self.total_steps, lambda, loss: value })
-    }
-
-    /// Mean over all rows of the anomaly-aware loss (see the module documentation).
-    fn loss(&self, model: &Vae, normal: &[f32], anomalies: &[f32], noise: Vec<f32>, lambda: f32) -> candle_core::Result<Tensor> {
-        let x = Tensor::from_slice(&[normal, anomalies].concat(), ((normal.len() + anomalies.len()) / IMAGE_PIXELS, IMAGE_PIXELS), &Device::Cpu)?;
-        let n_normal = normal.len() / IMAGE_PIXELS;
-        let rows = x.dims()[0];
-        let latent = model.shape().latent;
-        let out = model.forward_sampled(&x, &Tensor::from_vec(noise, (rows, latent), &Device::Cpu)?)?;
-        let error = model.reconstruction_error(&out.logits, &x)?;
-        let vae_loss = (&error + kl_divergence(&out.mean, &out.log_variance)?.affine(self.beta as f64, 0.0)?)?;
-        // −λ·min(E, m) on the anomaly rows only: a per-row weight that is 0 for normal rows.
-        let is_anomaly: Vec<f32> = (0..rows).map(|r| if r >= n_normal { lambda } else { 0.0 }).collect();
-        let weight = Tensor::from_vec(is_anomaly, rows, &Device::Cpu)?;
-        let clipped = error.clamp(0f32, self.margin)?;
-        (vae_loss - (clipped * weight)?)?.mean_all()
+        let report = self.run.step()?;
+        Ok(FineTuneReport { step: self.run.steps_done(), total_steps: self.run.total_steps(), lambda, loss: report.loss })
     }
 
     /// Puts the stage-1 weights back (after divergence, or to retry with other settings).
     pub fn restore_stage1(&self) -> candle_core::Result<()> {
-        for (var, saved) in self.vars.iter().zip(&self.stage1) {
-            var.set(saved)?;
-        }
-        Ok(())
+        self.run.restore_start()
     }
 
     /// Scores of [`Self::evaluation_pixels`], cut into the normal digits' and each family's.
@@ -622,7 +620,7 @@ mod tests {
         let settings = aware(vec![AnomalyFamily::HeldOutDigit(7)]);
         let finish = |mut run: AwarenessRun| {
             while !run.is_finished() {
-                run.step(model).unwrap();
+                run.step().unwrap();
             }
             let results = run.results(Some(model)).unwrap();
             run.restore_stage1().unwrap();
@@ -664,7 +662,7 @@ mod tests {
         let experiment = stage1(&digits);
         let mut run = AwarenessRun::new(&digits, &experiment.trainer, &aware(vec![AnomalyFamily::HeldOutDigit(7)])).unwrap();
         while !run.is_finished() {
-            run.step(experiment.trainer.model()).unwrap();
+            run.step().unwrap();
         }
         let results = run.results(Some(experiment.trainer.model())).unwrap();
         let seven = results.iter().find(|r| r.family == AnomalyFamily::HeldOutDigit(7)).unwrap();
@@ -717,13 +715,39 @@ mod tests {
         let experiment = stage1(&digits);
         let run = AwarenessRun::new(&digits, &experiment.trainer, &aware(vec![AnomalyFamily::Noise])).unwrap();
         let model = experiment.trainer.model();
-        let anomalies = AnomalyFamily::Inverted.synthesise(&run.normal_train, 8, 1);
-        let noise = vec![0.0; 8 * model.shape().latent];
         let lambda = 5.0;
-        let loss = run.loss(model, &[], &anomalies, noise, lambda).unwrap().to_scalar::<f32>().unwrap();
+        // Inverted digits reconstruct far above the margin; λ is at its maximum from the first step.
+        let loss = AnomalyAwareLoss {
+            vae: model.clone(),
+            labelled: AnomalyFamily::Inverted.synthesise(&digits.gather_f32(&[0, 1, 2, 3]), 8, 1),
+            margin: run.margin(),
+            lambda_max: lambda,
+            ramp_fraction: 0.0,
+            batch_size: 32,
+            control: false,
+        };
+        let normal = Tensor::from_vec(digits.gather_f32(&[0]), (1, IMAGE_PIXELS), &Device::Cpu).unwrap();
+        let (mut batches, mut noise) = (SeededRng::new(1), SeededRng::new(2));
+        let mut context = StepContext { step: 1, total_steps: 10, batches: &mut batches, noise: &mut noise };
+        let value = loss.loss(&normal, &mut context).unwrap().to_scalar::<f32>().unwrap();
         // Rows whose error is far above the margin contribute L_VAE − λ·m: never below −λ·m.
-        assert!(loss >= -lambda * run.margin(), "loss {loss} below the bound {}", -lambda * run.margin());
-        assert!(loss.is_finite());
+        assert!(value >= -lambda * run.margin(), "loss {value} below the bound {}", -lambda * run.margin());
+        assert!(value.is_finite());
+        assert!(value < 0.0, "the anomalies' term should dominate: {value}");
+    }
+
+    #[test]
+    fn every_parameter_receives_a_gradient_from_the_fine_tuning_loss() {
+        let digits = synthetic_digits(20, 4);
+        let experiment = stage1(&digits);
+        let run = AwarenessRun::new(&digits, &experiment.trainer, &aware(vec![AnomalyFamily::Blobs])).unwrap();
+        let names = ["decoder_hidden", "decoder_output", "encoder_hidden", "encoder_log_variance", "encoder_mean"];
+        // `vars()` is in name order: each layer's bias, then its weight.
+        let named: Vec<(String, candle_core::Var)> =
+            names.iter().flat_map(|n| [format!("{n}.bias"), format!("{n}.weight")]).zip(experiment.trainer.vars()).collect();
+        let normal = Tensor::from_vec(digits.gather_f32(&[0, 1, 2]), (3, IMAGE_PIXELS), &Device::Cpu).unwrap();
+        let missing = crate::method::parameters_without_gradient(run.run.model(), &named, &normal, 4).unwrap();
+        assert_eq!(missing, Vec::<String>::new());
     }
 
     #[test]
@@ -734,7 +758,7 @@ mod tests {
         assert_eq!(run.lambda(), 0.0);
         let mut lambdas = Vec::new();
         while !run.is_finished() {
-            lambdas.push(run.step(experiment.trainer.model()).unwrap().lambda);
+            lambdas.push(run.step().unwrap().lambda);
         }
         assert!(lambdas.windows(2).all(|w| w[1] >= w[0]));
         assert_eq!(run.lambda(), run.settings.lambda_max);
@@ -747,11 +771,11 @@ mod tests {
         let model = experiment.trainer.model();
         let before = crate::score::score_rows(model, &digits.gather_f32(&[0, 1]), false).unwrap().scores;
         let mut run = AwarenessRun::new(&digits, &experiment.trainer, &aware(vec![AnomalyFamily::Blobs])).unwrap();
-        run.step(model).unwrap();
-        run.labelled[0] = f32::NAN; // a poisoned labelled anomaly makes the next loss NaN
+        run.step().unwrap();
+        run.run.model_mut().labelled[0] = f32::NAN; // a poisoned labelled anomaly makes the next loss NaN
         let mut diverged = false;
         for _ in 0..50 {
-            if let Err(err) = run.step(model) {
+            if let Err(err) = run.step() {
                 assert!(matches!(err, TrainError::Diverged { .. }));
                 diverged = true;
                 break;
@@ -772,7 +796,7 @@ mod tests {
         assert_eq!(run.labelled_count(), 5);
         let split = Split::by_seed(digits.len(), experiment.trainer.settings().seed);
         let first_seven = split.train.iter().copied().find(|&r| digits.label(r) == 7).unwrap();
-        assert_eq!(&run.labelled[4 * IMAGE_PIXELS..], &digits.gather_f32(&[first_seven])[..]);
+        assert_eq!(&run.run.model().labelled[4 * IMAGE_PIXELS..], &digits.gather_f32(&[first_seven])[..]);
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod awareness;
 pub mod data;
 pub mod evaluate;
 pub mod inference;
+pub mod method;
 pub mod metrics;
 pub mod models;
 pub mod projection;

@@ -5,7 +5,6 @@
 
 use candle_core::{Device, Result, Tensor};
 
-use crate::models::vae::kl_divergence;
 use crate::models::Vae;
 
 const CHUNK_ROWS: usize = 512;
@@ -26,11 +25,7 @@ pub fn score_rows(vae: &Vae, rows: &[f32], with_kl: bool) -> Result<Scored> {
         let end = (start + CHUNK_ROWS).min(n);
         let x = Tensor::from_slice(&rows[start * features..end * features], (end - start, features), &Device::Cpu)?;
         let out = vae.forward_mean(&x)?;
-        let mut score = vae.reconstruction_error(&out.logits, &x)?;
-        if with_kl {
-            score = (score + kl_divergence(&out.mean, &out.log_variance)?)?;
-        }
-        scores.extend(score.to_vec1::<f32>()?);
+        scores.extend(vae.score_of(&out, &x, with_kl)?.to_vec1::<f32>()?);
         latent_means.extend(out.mean.flatten_all()?.to_vec1::<f32>()?);
     }
     Ok(Scored { scores, latent_means })

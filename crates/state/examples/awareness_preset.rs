@@ -33,7 +33,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let fine_tune = |run: AwarenessRun| -> Result<_, Box<dyn std::error::Error>> {
             let mut run = run;
             while !run.is_finished() {
-                run.step(model)?;
+                run.step()?;
             }
             let results = run.results(Some(model))?;
             run.restore_stage1()?;

@@ -4,5 +4,5 @@ pub mod init;
 pub mod vae;
 pub mod weights;
 
-pub use vae::{Likelihood, Vae, VaeOutput, VaeShape};
+pub use vae::{Likelihood, Vae, VaeConfig, VaeOutput, VaeShape};
 pub use weights::{DenseWeights, VaeWeights};

@@ -6,8 +6,10 @@
 //! are standardised real numbers and the outputs are the means of unit-variance Gaussians, so the error is
 //! ½ Σ (x − x̂)², the Gaussian negative log-likelihood without its constant.
 
-use candle_core::{Result, Tensor, D};
+use candle_core::{Device, Result, Tensor, D};
 use candle_nn::{linear, Linear, Module, VarBuilder};
+
+use crate::method::{InferenceStep, StepContext, TrainStep};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct VaeShape {
@@ -27,13 +29,25 @@ pub enum Likelihood {
     Gaussian,
 }
 
+/// Everything that builds a VAE: its shape, the loss's β and what its score adds up.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct VaeConfig {
+    pub shape: VaeShape,
+    /// Weight of the KL term in the training loss.
+    pub beta: f32,
+    /// The score is the reconstruction error, plus the KL term when this is set.
+    pub score_with_kl: bool,
+}
+
+/// Cloning shares the weights: a clone computes with the same variables, so it sees every update.
+#[derive(Clone)]
 pub struct Vae {
     encoder_hidden: Linear,
     encoder_mean: Linear,
     encoder_log_variance: Linear,
     decoder_hidden: Linear,
     decoder_output: Linear,
-    shape: VaeShape,
+    config: VaeConfig,
 }
 
 /// What one pass through the VAE gives, each with one row per input row.
@@ -44,19 +58,24 @@ pub struct VaeOutput {
 }
 
 impl Vae {
-    pub fn new(shape: VaeShape, vb: VarBuilder) -> Result<Self> {
+    pub fn new(config: VaeConfig, vb: VarBuilder) -> Result<Self> {
+        let shape = config.shape;
         Ok(Self {
             encoder_hidden: linear(shape.inputs, shape.hidden, vb.pp("encoder_hidden"))?,
             encoder_mean: linear(shape.hidden, shape.latent, vb.pp("encoder_mean"))?,
             encoder_log_variance: linear(shape.hidden, shape.latent, vb.pp("encoder_log_variance"))?,
             decoder_hidden: linear(shape.latent, shape.hidden, vb.pp("decoder_hidden"))?,
             decoder_output: linear(shape.hidden, shape.inputs, vb.pp("decoder_output"))?,
-            shape,
+            config,
         })
     }
 
     pub fn shape(&self) -> VaeShape {
-        self.shape
+        self.config.shape
+    }
+
+    pub fn config(&self) -> VaeConfig {
+        self.config
     }
 
     /// The weights as plain numbers (for the WebGPU kernels and model files).
@@ -94,7 +113,7 @@ impl Vae {
 
     /// Reconstruction error per row, for this model's likelihood.
     pub fn reconstruction_error(&self, output: &Tensor, x: &Tensor) -> Result<Tensor> {
-        match self.shape.likelihood {
+        match self.config.shape.likelihood {
             Likelihood::Bernoulli => reconstruction_error(output, x),
             Likelihood::Gaussian => squared_error(output, x),
         }
@@ -102,7 +121,7 @@ impl Vae {
 
     /// The reconstruction in the input's own units (intensities for digits, standardised values for tables).
     pub fn reconstruction(&self, output: &Tensor) -> Result<Tensor> {
-        match self.shape.likelihood {
+        match self.config.shape.likelihood {
             Likelihood::Bernoulli => intensities(output),
             Likelihood::Gaussian => Ok(output.clone()),
         }
@@ -119,6 +138,39 @@ impl Vae {
     pub fn forward_mean(&self, x: &Tensor) -> Result<VaeOutput> {
         let (mean, log_variance) = self.encode(x)?;
         Ok(VaeOutput { logits: self.decode_logits(&mean)?, mean, log_variance })
+    }
+
+    /// Per row, the reconstruction error of a scoring pass `out` over `x`, plus the KL term if `with_kl`.
+    pub fn score_of(&self, out: &VaeOutput, x: &Tensor, with_kl: bool) -> Result<Tensor> {
+        let error = self.reconstruction_error(&out.logits, x)?;
+        match with_kl {
+            true => error + kl_divergence(&out.mean, &out.log_variance)?,
+            false => Ok(error),
+        }
+    }
+
+    /// ε for `rows` rows, drawn from `noise` row by row.
+    pub fn draw_noise(&self, rows: usize, noise: &mut crate::rng::SeededRng) -> Vec<f32> {
+        (0..rows * self.config.shape.latent).map(|_| noise.normal()).collect()
+    }
+}
+
+impl TrainStep for Vae {
+    /// Mean over rows of reconstruction error + β·KL.
+    fn loss(&self, batch: &Tensor, context: &mut StepContext) -> Result<Tensor> {
+        let rows = batch.dims()[0];
+        let noise = Tensor::from_vec(self.draw_noise(rows, context.noise), (rows, self.config.shape.latent), &Device::Cpu)?;
+        let out = self.forward_sampled(batch, &noise)?;
+        let reconstruction = self.reconstruction_error(&out.logits, batch)?.mean_all()?;
+        let kl = kl_divergence(&out.mean, &out.log_variance)?.mean_all()?;
+        reconstruction + kl.affine(self.config.beta as f64, 0.0)?
+    }
+}
+
+impl InferenceStep for Vae {
+    /// The reconstruction error with z = μ, plus the KL term when the config says so.
+    fn score(&self, batch: &Tensor) -> Result<Tensor> {
+        self.score_of(&self.forward_mean(batch)?, batch, self.config.score_with_kl)
     }
 }
 
@@ -148,13 +200,14 @@ pub fn intensities(logits: &Tensor) -> Result<Tensor> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use candle_core::{DType, Device};
+    use candle_core::DType;
     use candle_nn::VarMap;
 
     fn small_vae() -> (Vae, VarMap) {
         let varmap = VarMap::new();
         let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
-        let vae = Vae::new(VaeShape { inputs: 12, hidden: 8, latent: 3, likelihood: Likelihood::Bernoulli }, vb).unwrap();
+        let shape = VaeShape { inputs: 12, hidden: 8, latent: 3, likelihood: Likelihood::Bernoulli };
+        let vae = Vae::new(VaeConfig { shape, beta: 1.0, score_with_kl: false }, vb).unwrap();
         crate::models::init::seeded_init(&varmap, 5).unwrap();
         (vae, varmap)
     }
@@ -205,6 +258,32 @@ mod tests {
         let mean = Tensor::new(&[[1.0f32, 0.0, -2.0]], &Device::Cpu).unwrap();
         // −½ Σ (1 + 0 − μ² − 1) = ½ Σ μ² = 2.5
         assert_eq!(kl_divergence(&mean, &zeros).unwrap().to_vec1::<f32>().unwrap(), vec![2.5]);
+    }
+
+    #[test]
+    fn every_parameter_receives_a_gradient() {
+        for likelihood in [Likelihood::Bernoulli, Likelihood::Gaussian] {
+            let varmap = VarMap::new();
+            let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+            let shape = VaeShape { inputs: 12, hidden: 8, latent: 3, likelihood };
+            let vae = Vae::new(VaeConfig { shape, beta: 1.0, score_with_kl: false }, vb).unwrap();
+            crate::models::init::seeded_init(&varmap, 5).unwrap();
+            let mut rng = crate::rng::SeededRng::new(2);
+            let batch = Tensor::from_vec((0..6 * 12).map(|_| rng.uniform()).collect::<Vec<f32>>(), (6, 12), &Device::Cpu).unwrap();
+            let vars: Vec<(String, candle_core::Var)> = varmap.data().lock().unwrap().iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            assert_eq!(vars.len(), 10);
+            let missing = crate::method::parameters_without_gradient(&vae, &vars, &batch, 1).unwrap();
+            assert_eq!(missing, Vec::<String>::new(), "{likelihood:?}");
+        }
+    }
+
+    #[test]
+    fn the_inference_step_is_the_score_of_a_scoring_pass() {
+        let (vae, _) = small_vae();
+        let x = Tensor::new(&[[0.1f32; 12], [0.9; 12]], &Device::Cpu).unwrap();
+        let out = vae.forward_mean(&x).unwrap();
+        let expected = (reconstruction_error(&out.logits, &x).unwrap()).to_vec1::<f32>().unwrap();
+        assert_eq!(vae.score(&x).unwrap().to_vec1::<f32>().unwrap(), expected);
     }
 
     #[test]

@@ -1,0 +1,265 @@
+//! The one training loop: shuffling, batching, counting steps and epochs, the optimiser, and putting weights
+//! back when a loss stops being a finite number. A method only says what the loss of a batch is
+//! ([`TrainStep`]); a run is then driven one step at a time through [`Training`].
+
+use candle_core::{Device, Tensor, Var};
+use candle_nn::{AdamW, Optimizer, ParamsAdamW};
+
+use super::{StepReport, TrainData, TrainError};
+use crate::method::{StepContext, TrainStep};
+use crate::rng::SeededRng;
+
+/// Rows a validation pass puts in one batch.
+const VALIDATION_CHUNK: usize = 512;
+
+/// How a run steps through its data. Same schedule + same data + same model = same numbers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Schedule {
+    pub batch_size: usize,
+    pub epochs: usize,
+    pub learning_rate: f64,
+    pub seed: u64,
+    /// Names that derive the run's two random streams from the seed (see [`SeededRng::derive`]): one
+    /// shuffles the batches, one gives the noise a loss samples. Runs on the same seed that must not
+    /// share streams (stage 1 and its fine-tuning) use different names.
+    pub streams: (&'static str, &'static str),
+}
+
+/// What a diverging step puts back.
+pub enum Rollback {
+    /// The weights from before the latest update, copied before every update.
+    LastStep,
+    /// The weights the run started from, copied once: a fine-tuning run goes back to the model it tuned.
+    Start,
+}
+
+/// The object-safe handle a caller drives, whatever the method.
+pub trait Training {
+    /// Trains on one mini-batch.
+    fn step(&mut self) -> Result<StepReport, TrainError>;
+    fn is_finished(&self) -> bool;
+    fn epochs(&self) -> usize;
+    fn batch_size(&self) -> usize;
+    fn epochs_done(&self) -> usize;
+    /// Steps taken in the current epoch.
+    fn step_in_epoch(&self) -> usize;
+    fn steps_per_epoch(&self) -> usize;
+    fn train_rows(&self) -> usize;
+    /// The training loss on the validation rows; `None` without validation rows.
+    fn validation_loss(&self) -> Result<Option<f32>, TrainError>;
+
+    /// Steps taken over the whole run.
+    fn steps_done(&self) -> usize {
+        self.epochs_done() * self.steps_per_epoch() + self.step_in_epoch()
+    }
+
+    fn total_steps(&self) -> usize {
+        self.epochs() * self.steps_per_epoch()
+    }
+}
+
+/// A run of method `M` over its data.
+pub struct TrainLoop<M> {
+    model: M,
+    /// The model's variables in a stable order, so snapshots line up with them.
+    vars: Vec<Var>,
+    optimizer: AdamW,
+    data: TrainData,
+    schedule: Schedule,
+    order: Vec<usize>,
+    cursor: usize,
+    epochs_done: usize,
+    batch_rng: SeededRng,
+    noise_rng: SeededRng,
+    rollback: Rollback,
+    /// Copies of `vars` that a diverging step puts back (see [`Rollback`]).
+    saved: Vec<Tensor>,
+    diverged: Option<TrainError>,
+}
+
+impl<M: TrainStep> TrainLoop<M> {
+    /// A run that trains `vars` (the variables `model` computes with) on `data`.
+    pub fn new(model: M, vars: Vec<Var>, data: TrainData, schedule: Schedule, rollback: Rollback) -> Result<Self, TrainError> {
+        if data.train_rows() == 0 {
+            return Err(TrainError::NoTrainingData);
+        }
+        let params = ParamsAdamW { lr: schedule.learning_rate, weight_decay: 0.0, ..Default::default() };
+        let optimizer = AdamW::new(vars.clone(), params)?;
+        let saved = match rollback {
+            Rollback::Start => snapshot(&vars)?,
+            Rollback::LastStep => Vec::new(),
+        };
+        Ok(Self {
+            model,
+            optimizer,
+            order: (0..data.train_rows()).collect(),
+            data,
+            cursor: 0,
+            epochs_done: 0,
+            batch_rng: SeededRng::derive(schedule.seed, schedule.streams.0),
+            noise_rng: SeededRng::derive(schedule.seed, schedule.streams.1),
+            schedule,
+            rollback,
+            saved,
+            vars,
+            diverged: None,
+        })
+    }
+
+    pub fn model(&self) -> &M {
+        &self.model
+    }
+
+    /// The method itself, to change how it computes before the first step.
+    pub fn model_mut(&mut self) -> &mut M {
+        &mut self.model
+    }
+
+    pub fn vars(&self) -> &[Var] {
+        &self.vars
+    }
+
+    pub fn schedule(&self) -> &Schedule {
+        &self.schedule
+    }
+
+    pub fn divergence(&self) -> Option<&TrainError> {
+        self.diverged.as_ref()
+    }
+
+    /// Counts the run as finished without training: for weights read from a file.
+    pub fn mark_finished(&mut self) {
+        self.cursor = 0;
+        self.epochs_done = self.schedule.epochs;
+    }
+
+    /// Puts back the weights the run started from (with [`Rollback::Start`]; otherwise does nothing).
+    pub fn restore_start(&self) -> candle_core::Result<()> {
+        match self.rollback {
+            Rollback::Start => restore(&self.vars, &self.saved),
+            Rollback::LastStep => Ok(()),
+        }
+    }
+
+    /// The rows of the next batch, gathered in the epoch's shuffled order. Each epoch reshuffles with the
+    /// run's own seeded stream.
+    fn next_batch(&mut self) -> candle_core::Result<Tensor> {
+        if self.cursor == 0 {
+            self.batch_rng.shuffle(&mut self.order);
+        }
+        let end = (self.cursor + self.schedule.batch_size).min(self.order.len());
+        let features = self.data.features;
+        let mut batch = Vec::with_capacity((end - self.cursor) * features);
+        for &row in &self.order[self.cursor..end] {
+            batch.extend_from_slice(&self.data.train[row * features..(row + 1) * features]);
+        }
+        Tensor::from_vec(batch, (end - self.cursor, features), &Device::Cpu)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn train_rows_mut(&mut self) -> &mut Vec<f32> {
+        &mut self.data.train
+    }
+}
+
+impl<M: TrainStep> Training for TrainLoop<M> {
+    fn step(&mut self) -> Result<StepReport, TrainError> {
+        if let Some(err) = &self.diverged {
+            return Err(err.clone());
+        }
+        let batch = self.next_batch()?;
+        let rows = batch.dims()[0];
+        let mut context = StepContext {
+            step: self.steps_done(),
+            total_steps: self.total_steps(),
+            batches: &mut self.batch_rng,
+            noise: &mut self.noise_rng,
+        };
+        let loss = self.model.loss(&batch, &mut context)?;
+        let loss_value = loss.to_scalar::<f32>()?;
+        if !loss_value.is_finite() {
+            restore(&self.vars, &self.saved)?;
+            let err = TrainError::Diverged { epoch: self.epochs_done + 1, step: self.step_in_epoch() + 1, loss: loss_value };
+            self.diverged = Some(err.clone());
+            return Err(err);
+        }
+        if let Rollback::LastStep = self.rollback {
+            self.saved = snapshot(&self.vars)?;
+        }
+        self.optimizer.backward_step(&loss)?;
+        self.cursor += rows;
+        let epoch_finished = self.cursor >= self.order.len();
+        if epoch_finished {
+            self.cursor = 0;
+            self.epochs_done += 1;
+        }
+        Ok(StepReport {
+            epochs_done: self.epochs_done,
+            step_in_epoch: self.step_in_epoch(),
+            steps_per_epoch: self.steps_per_epoch(),
+            rows,
+            loss: loss_value,
+            epoch_finished,
+        })
+    }
+
+    fn is_finished(&self) -> bool {
+        self.epochs_done >= self.schedule.epochs
+    }
+
+    fn epochs(&self) -> usize {
+        self.schedule.epochs
+    }
+
+    fn batch_size(&self) -> usize {
+        self.schedule.batch_size
+    }
+
+    fn epochs_done(&self) -> usize {
+        self.epochs_done
+    }
+
+    fn step_in_epoch(&self) -> usize {
+        self.cursor.div_ceil(self.schedule.batch_size)
+    }
+
+    fn steps_per_epoch(&self) -> usize {
+        self.data.train_rows().div_ceil(self.schedule.batch_size)
+    }
+
+    fn train_rows(&self) -> usize {
+        self.data.train_rows()
+    }
+
+    /// The loss on the validation rows, with noise drawn from a fixed seed so that epochs compare like
+    /// with like.
+    fn validation_loss(&self) -> Result<Option<f32>, TrainError> {
+        let rows = self.data.validation_rows();
+        if rows == 0 {
+            return Ok(None);
+        }
+        let mut noise = SeededRng::derive(self.schedule.seed, "validation-noise");
+        let mut batches = SeededRng::derive(self.schedule.seed, "validation-batches");
+        let features = self.data.features;
+        let mut total = 0.0f64;
+        for start in (0..rows).step_by(VALIDATION_CHUNK) {
+            let end = (start + VALIDATION_CHUNK).min(rows);
+            let x = Tensor::from_slice(&self.data.validation[start * features..end * features], (end - start, features), &Device::Cpu)?;
+            let mut context =
+                StepContext { step: self.steps_done(), total_steps: self.total_steps(), batches: &mut batches, noise: &mut noise };
+            total += self.model.loss(&x, &mut context)?.to_scalar::<f32>()? as f64 * (end - start) as f64;
+        }
+        Ok(Some((total / rows as f64) as f32))
+    }
+}
+
+fn snapshot(vars: &[Var]) -> candle_core::Result<Vec<Tensor>> {
+    vars.iter().map(|var| var.as_tensor().copy()).collect()
+}
+
+fn restore(vars: &[Var], saved: &[Tensor]) -> candle_core::Result<()> {
+    for (var, tensor) in vars.iter().zip(saved) {
+        var.set(tensor)?;
+    }
+    Ok(())
+}
