@@ -18,13 +18,14 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 export CARGO_TERM_COLOR := never
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: help serve test bench setup tools wasm-target trunk wasm-bindgen apt-packages node-packages data build \
+.PHONY: help serve test bench bench-science setup tools wasm-target trunk wasm-bindgen apt-packages node-packages data build \
         test-engine test-gpu-browser test-browser native-scorer clean
 
 help:
-	@echo "make serve   install what is missing, then serve the app on http://127.0.0.1:8080"
-	@echo "make test    install what is missing, then run every test"
-	@echo "make bench   side-by-side speed and size benchmark against TensorFlow.js, and the Anomaly Awareness table"
+	@echo "make serve          install what is missing, then serve the app on http://127.0.0.1:8080"
+	@echo "make test           install what is missing, then run every test"
+	@echo "make bench          side-by-side speed and size benchmark against TensorFlow.js (benches/artifacts/bench.json)"
+	@echo "make bench-science  the native science tables: the Anomaly Awareness preset (benches/artifacts/awareness.json)"
 
 ## ---- set-up (idempotent) ----
 
@@ -98,7 +99,11 @@ test-browser: native-scorer
 
 bench: build
 	node benches/run.mjs
-	cargo run --quiet --release -p anomaly-state --example awareness_preset -- $(DIGITS) 3
+
+# Long native runs that reproduce each method's headline behaviour; never part of `make test`.
+bench-science: data
+	@mkdir -p benches/artifacts
+	cargo run --quiet --release -p anomaly-state --example awareness_preset -- $(DIGITS) 3 1 benches/artifacts/awareness.json
 
 clean:
 	rm -rf dist tests/artifacts benches/artifacts

@@ -166,7 +166,8 @@ function scoringTable(rows, ours, tfjs, format, whole) {
   for (const [name, r] of contestants) console.log(`| ${name} | ${format(r)} |`);
   const oursGpu = perSecond(rows, ours.WebGpu);
   const tfGpu = perSecond(rows, tfjs.webgpu);
-  if (oursGpu && tfGpu) console.log(`our WebGPU path over TensorFlow.js webgpu: ${(oursGpu / tfGpu).toFixed(2)}x (target 1.5x)`);
+  const webgpu = oursGpu && tfGpu ? oursGpu / tfGpu : null;
+  if (webgpu) console.log(`our WebGPU path over TensorFlow.js webgpu: ${webgpu.toFixed(2)}x (target 1.5x)`);
   const best = (list) => list.filter(([, r]) => r != null).sort((a, b) => b[1] - a[1])[0];
   const fastest = (times) => best([['CPU', perSecond(rows, times.Cpu)], ['WebGPU', perSecond(rows, times.WebGpu)]]) ?? [];
   const [oursName, oursBest] = fastest(ours);
@@ -174,7 +175,7 @@ function scoringTable(rows, ours, tfjs, format, whole) {
   if (oursBest && tfBest) console.log(`our fastest path (${oursName}) over TensorFlow.js's fastest (${tfName}): ${(oursBest / tfBest).toFixed(2)}x (target 2x)`);
   const [wholeName, wholeBest] = whole ? fastest(whole) : [];
   if (wholeBest && tfBest) console.log(`  the same, ours also reading and standardising each row (${wholeName}): ${(wholeBest / tfBest).toFixed(2)}x`);
-  return oursBest && tfBest ? oursBest / tfBest : null;
+  return { fastest: oursBest && tfBest ? oursBest / tfBest : null, webgpu };
 }
 
 /** Prints the pairs of passes of our CPU path and TensorFlow.js wasm run in turn, with each pair's ratio. */
@@ -188,11 +189,12 @@ function pairsTable(what, rows, oursMs, theirs, format) {
   const sorted = [...ratios].sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)];
   console.log(`fastest pass against fastest pass: ${(Math.min(...theirs) / Math.min(...oursMs)).toFixed(2)}x; median of the pairs' ratios: ${median.toFixed(2)}x (range ${sorted[0].toFixed(2)}x to ${sorted.at(-1).toFixed(2)}x; target 2x)`);
+  return median;
 }
 
 console.log('');
 console.log(`Scoring ${digitScoring.rows.toLocaleString('en')} MNIST digits with the digit VAE (784-256-16, same weights), headless Chromium; the WebGPU adapter is a software one (${adapter}), so only ratios mean anything`);
-scoringTable(digitScoring.rows, digitScoring.ours, digitScoring.tfjs, rateK);
+const digitRatios = scoringTable(digitScoring.rows, digitScoring.ours, digitScoring.tfjs, rateK);
 pairsTable('digits', digitScoring.rows, digitScoring.inTurn.ours, digitScoring.inTurn.theirs, rateK);
 
 const o = ours.result;
@@ -208,8 +210,8 @@ if (peers.result.papa.rows !== o.rows) console.log(`warning: PapaParse counted $
 console.log(`parse speed-up over PapaParse: ${(oursParse / papaParse).toFixed(2)}x (target 1.5x)`);
 console.log('');
 console.log(`Scoring every row of the table with its trained VAE (${o.weights.encoder_hidden.inputs}-${o.weights.encoder_hidden.outputs}-${o.weights.encoder_mean.outputs}), every contestant on rows already prepared (TensorFlow.js gets a ready Float32Array); the last rows add our reading and standardising of each row from the parsed columns`);
-scoringTable(o.rows, o.scoringModel, peers.result.tfjs, rate, o.scoring);
-pairsTable('prepared rows', interleaved.result.rows, interleaved.result.ours, interleaved.result.theirs, rate);
+const tableRatios = scoringTable(o.rows, o.scoringModel, peers.result.tfjs, rate, o.scoring);
+const tableMedianPair = pairsTable('prepared rows', interleaved.result.rows, interleaved.result.ours, interleaved.result.theirs, rate);
 console.log(`load + train on a 20,000-row sample (1 epoch) + score every row: ${(o.trainAndScoreMs / 1000).toFixed(1)} s after a ${(o.parseMs / 1000).toFixed(1)} s load`);
 console.log(`peak resident memory of the tab: ours ${ours.peak.toFixed(0)} MB; PapaParse + TensorFlow.js tab ${peers.peak.toFixed(0)} MB (target well under 1 GB)`);
 
@@ -229,3 +231,22 @@ const timed = spawnSync('/usr/bin/time', ['-f', '%M', scorer, modelFile, eventsC
 const seconds = (Date.now() - started) / 1000;
 const peakKb = Number(timed.trim().split('\n').at(-1));
 console.log(`native scorer (anomaly-score) on the same file: ${(o.rows / seconds / 1e6).toFixed(2)} M rows/s including both passes over the file, peak resident memory ${(peakKb / 1024).toFixed(0)} MB for a ${(o.bytes / 1e6).toFixed(0)} MB file`);
+
+// The headline figures, with the keys the issues name, for anything that tracks them from run to run.
+const headline = {
+  date: new Date().toISOString(),
+  commit: spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot }).stdout.toString().trim(),
+  training_speedup_vs_tfjs: fastest ? fastest / results.ours : null,
+  training_ms_per_step: results,
+  digit_scoring_speedup_vs_tfjs: digitRatios.fastest,
+  table_scoring_speedup_median_pair: tableMedianPair,
+  webgpu_speedup_digits: digitRatios.webgpu,
+  webgpu_speedup_table: tableRatios.webgpu,
+  parse_speedup_vs_papaparse: oursParse / papaParse,
+  page_gzip_mb: gzipBytes / 1e6,
+  peak_tab_mb: ours.peak,
+};
+const artifacts = path.join(repoRoot, 'benches', 'artifacts');
+fs.mkdirSync(artifacts, { recursive: true });
+fs.writeFileSync(path.join(artifacts, 'bench.json'), `${JSON.stringify(headline, null, 2)}\n`);
+console.log(`headline figures written to ${path.relative(repoRoot, path.join(artifacts, 'bench.json'))}`);

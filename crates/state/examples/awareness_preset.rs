@@ -1,8 +1,10 @@
-//! The Anomaly Awareness evidence (`make bench` runs it): the preset, stage 1 then stage 2, over several
+//! The Anomaly Awareness evidence (`make bench-science` runs it): the preset, stage 1 then stage 2, over several
 //! seeds, printing AUC before and after fine-tuning for every anomaly family. Each seed also runs the
 //! control, the same fine-tuning without the labelled anomalies, so the table separates what the
 //! anomalies did from what training longer on normal digits did.
-//! `cargo run --release -p anomaly-state --example awareness_preset -- www/data/digits.bin [seeds] [first seed]`
+//! `cargo run --release -p anomaly-state --example awareness_preset -- www/data/digits.bin [seeds] [first seed] [json]`
+//! With a fourth argument, the figures are also written there as JSON (`make bench-science` writes
+//! `benches/artifacts/awareness.json`).
 
 use anomaly_engine::awareness::{largest_unseen_gain, mean_unseen_change, mean_unseen_change_except, AwarenessRun};
 use anomaly_engine::data::DigitSet;
@@ -15,6 +17,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let seeds: u64 = args.get(2).map_or(Ok(3), |s| s.parse())?;
     // Seeds other than the first few check a setting chosen by looking at those.
     let first_seed: u64 = args.get(3).map_or(Ok(1), |s| s.parse())?;
+    let json_path = args.get(4);
     // Per family: name, shown, AUC before, after, after in the control.
     let mut table: Vec<(String, bool, Vec<f64>, Vec<f64>, Vec<f64>)> = Vec::new();
     let mut unseen_changes = Vec::new();
@@ -97,6 +100,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         mean(&largest.iter().map(|l| l.1).collect::<Vec<_>>()),
         mean(&largest.iter().map(|l| l.2).collect::<Vec<_>>())
     );
+    if let Some(path) = json_path {
+        let families: Vec<serde_json::Value> = table
+            .iter()
+            .map(|(name, shown, before, after, control)| {
+                serde_json::json!({ "family": name, "shown": shown, "auc_before": before, "auc_after": after, "auc_after_control": control })
+            })
+            .collect();
+        let figures = serde_json::json!({
+            "preset": { "normal_digits": digit_settings.normal_digits, "labelled_anomalies": awareness.labelled_anomalies,
+                        "lambda_max": awareness.lambda_max, "margin_factor": awareness.margin_factor },
+            "seeds": (first_seed..first_seed + seeds).collect::<Vec<_>>(),
+            "unseen_change": unseen_changes,
+            "control_change": control_changes,
+            "anomalies_own_share": mean(&unseen_changes) - mean(&control_changes),
+            "shown_losses": shown_losses,
+            "largest_unseen_gain": largest.iter().map(|l| serde_json::json!({ "family": l.0, "others_change": l.1, "others_change_control": l.2 })).collect::<Vec<_>>(),
+            "families": families,
+        });
+        std::fs::write(path, format!("{figures:#}\n"))?;
+        println!("figures written to {path}");
+    }
     Ok(())
 }
 
