@@ -133,6 +133,14 @@ fn damaged_and_foreign_files_are_refused_with_a_sentence() {
     newer.extend_from_slice(header.replacen("\"format_version\":\"1\"", "\"format_version\":\"9\"", 1).as_bytes());
     newer.extend_from_slice(&bytes[8 + header_len..]);
     assert_eq!(ModelFile::from_bytes(&newer), Err(ModelFileError::Version("9".into())));
+    // A model of a method this build does not know.
+    let mut other_method = bytes[..8].to_vec();
+    assert!(header.contains("\"method\":\"vae\""), "{header}");
+    other_method.extend_from_slice(header.replacen("\"method\":\"vae\"", "\"method\":\"cnn\"", 1).as_bytes());
+    other_method.extend_from_slice(&bytes[8 + header_len..]);
+    let err = ModelFile::from_bytes(&other_method).unwrap_err();
+    assert_eq!(err, ModelFileError::Method("cnn".into()));
+    assert!(err.to_string().contains("cannot score"), "{err}");
     let mut with_nan = model.clone();
     with_nan.weights.decoder_output.bias[0] = f32::NAN;
     let err = ModelFile::from_bytes(&with_nan.to_bytes()).unwrap_err();
@@ -161,4 +169,25 @@ fn a_model_loaded_back_into_a_run_scores_every_row_identically() {
     let setup = TableSetup::suggested(&other);
     let err = TableRun::from_model(&other, &setup, &model).err().unwrap();
     assert!(err.starts_with("This file has no column named \"delta_m_j\""), "{err}");
+}
+
+/// A model file written by the build before files named their method (commit 25a5c9f), with the file it
+/// was trained on and what that build's scorer wrote for it: such files must keep opening and scoring
+/// the same, byte for byte.
+#[test]
+fn a_file_written_before_the_method_field_still_loads_and_scores_the_same() {
+    let fixture = |name: &str| std::fs::read(format!("{}/tests/fixtures/model-before-method-field.{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let bytes = fixture("safetensors");
+    let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+    assert!(!header.metadata().as_ref().unwrap().contains_key("method"), "the fixture predates the method field");
+    let model = ModelFile::from_bytes(&bytes).unwrap();
+    assert!(model.score_with_kl);
+    let mut out = Vec::new();
+    score_csv(&model, &mut Cursor::new(fixture("events.csv")), &mut out).unwrap();
+    assert!(out == fixture("scored.csv"), "the old file scores differently now");
+    // Saved again, it names its method and reads back the same.
+    let again = model.to_bytes();
+    let (_, header) = safetensors::SafeTensors::read_metadata(&again).unwrap();
+    assert_eq!(header.metadata().as_ref().unwrap().get("method").map(String::as_str), Some("vae"));
+    assert_eq!(ModelFile::from_bytes(&again).unwrap(), model);
 }

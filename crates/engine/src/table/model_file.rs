@@ -15,6 +15,9 @@ use crate::settings::TrainSettings;
 /// The value of the `format` metadata key; files without it are not ours.
 pub const FORMAT: &str = "anomaly-playground-vae";
 pub const FORMAT_VERSION: u32 = 1;
+/// The value of the `method` metadata key: which method's weights the file holds. Files written before the
+/// key existed hold a VAE, so a file without it is read as one.
+pub const METHOD: &str = "vae";
 /// Model files are small (a few MB at most); anything far larger is not one.
 const MAX_FILE_BYTES: usize = 256 << 20;
 
@@ -57,6 +60,8 @@ pub enum ModelFileError {
     Damaged(String),
     #[error("the model file is {0} bytes; a model file is at most {MAX_FILE_BYTES} bytes")]
     TooLarge(usize),
+    #[error("this model file holds a model of the method \"{0}\", which this build cannot score; only \"{METHOD}\" models can be read here. Use the build that wrote it")]
+    Method(String),
 }
 
 impl ModelFile {
@@ -85,6 +90,7 @@ impl ModelFile {
         let metadata = HashMap::from([
             ("format".to_string(), FORMAT.to_string()),
             ("format_version".to_string(), FORMAT_VERSION.to_string()),
+            ("method".to_string(), METHOD.to_string()),
             ("architecture".to_string(), json(&architecture)),
             ("feature_names".to_string(), json(&self.preprocessing.features.iter().map(|f| f.name.clone()).collect::<Vec<_>>())),
             ("preprocessing".to_string(), json(&self.preprocessing)),
@@ -108,6 +114,11 @@ impl ModelFile {
             Some(v) if v == &FORMAT_VERSION.to_string() => {}
             Some(v) => return Err(ModelFileError::Version(v.clone())),
             None => return Err(ModelFileError::Version("(none)".into())),
+        }
+        match metadata.get("method") {
+            None => {}
+            Some(method) if method == METHOD => {}
+            Some(other) => return Err(ModelFileError::Method(other.chars().take(40).collect())),
         }
         let field = |key: &str| metadata.get(key).ok_or_else(|| ModelFileError::Damaged(format!("its metadata has no \"{key}\"")));
         let parse = |key: &str| -> Result<serde_json::Value, ModelFileError> {
