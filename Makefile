@@ -78,10 +78,12 @@ serve: setup
 
 test: setup test-engine test-gpu-browser build test-browser
 
-# The engine natively, and the WGSL kernels on the software Vulkan driver (lavapipe).
+# The engine and the page's state natively, the WGSL kernels on the software Vulkan driver (lavapipe),
+# and the web app's logic that needs no browser (the worker's run loop) natively too.
 test-engine:
 	@mkdir -p -m 700 /tmp/anomaly-playground-xdg
 	XDG_RUNTIME_DIR=/tmp/anomaly-playground-xdg WGPU_BACKEND=vulkan cargo test -p anomaly-engine -p anomaly-state -p anomaly-gpu
+	cargo test -p anomaly-playground --lib
 
 # The same GPU parity cases on the browser's WebGPU (SwiftShader in headless Chromium), through
 # wasm-bindgen-test-runner (installed with wasm-bindgen) and chromedriver; options in crates/gpu/webdriver.json.

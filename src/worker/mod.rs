@@ -6,6 +6,7 @@
 
 mod backend;
 mod meter;
+mod run_loop;
 mod session;
 mod source;
 mod tables;

@@ -15,6 +15,7 @@ use anomaly_engine::TrainSettings;
 
 use super::backend::ModelScorer;
 use super::meter::Meter;
+use super::run_loop::{train_chunk, EpochLosses, Stop, StopAt};
 use super::{now_ms, post};
 use crate::protocol::{Backend, Event, FamilyThumbnail, StepUnit};
 
@@ -182,62 +183,50 @@ impl Session {
         if self.fine_tuning {
             return self.fine_tune_for(budget_ms);
         }
-        let chunk_start = now_ms();
-        while self.running && now_ms() - chunk_start < budget_ms {
-            let step_start = now_ms();
-            let result = self.experiment.trainer.step();
-            let spent = now_ms() - step_start;
-            match result {
-                Ok(report) => {
-                    self.meter.record(&report, spent);
-                    let evaluated = report.epoch_finished && self.end_epoch(report.epochs_done);
-                    let finished = self.experiment.trainer.is_finished();
-                    let step_done = match self.stop_after {
-                        Some(StepUnit::Batch) => true,
-                        Some(StepUnit::Epoch) => report.epoch_finished,
-                        None => false,
-                    };
-                    if finished || step_done {
-                        self.running = false;
-                        self.post_progress();
-                        if !evaluated {
-                            self.post_evaluation();
-                        }
-                        if finished {
-                            self.ended = true;
-                            self.say(Event::Finished);
-                        } else {
-                            self.say(Event::Paused);
-                        }
-                        return;
-                    }
-                    if report.epoch_finished {
-                        return; // end_epoch has reported; the next chunk starts the next epoch
-                    }
+        let stop_at = StopAt { step: self.stop_after, epoch_end: true };
+        let end = train_chunk(self.experiment.trainer.run_mut(), &mut self.meter, &now_ms, budget_ms, stop_at);
+        let mut evaluated = false;
+        for losses in end.epochs {
+            evaluated = self.end_epoch(losses); // one at most: the chunk stops at every epoch's end
+        }
+        match end.stop {
+            Stop::BudgetSpent => self.post_progress(),
+            Stop::EpochEnded => {} // end_epoch has reported; the next chunk starts the next epoch
+            Stop::Finished | Stop::StepDone => {
+                self.running = false;
+                self.post_progress();
+                if !evaluated {
+                    self.post_evaluation();
                 }
-                Err(err) => {
-                    self.meter.add_time(spent);
-                    self.running = false;
+                if end.stop == Stop::Finished {
                     self.ended = true;
-                    self.post_progress();
-                    match err {
-                        TrainError::Diverged { .. } => {
-                            self.post_evaluation(); // of the last good weights, before the page says "stopped"
-                            self.say(Event::Diverged { message: err.to_string() });
-                        }
-                        other => self.say(Event::Failed { message: format!("Training stopped: {other}.") }),
-                    }
-                    return;
+                    self.say(Event::Finished);
+                } else {
+                    self.say(Event::Paused);
                 }
             }
+            Stop::Diverged(err) => {
+                self.stop_for_good();
+                self.post_evaluation(); // of the last good weights, before the page says "stopped"
+                self.say(Event::Diverged { message: err.to_string() });
+            }
+            Stop::Failed(err) => {
+                self.stop_for_good();
+                self.say(Event::Failed { message: format!("Training stopped: {err}.") });
+            }
         }
+    }
+
+    /// Ends the run after a failed step: it takes no more steps, and the page gets its last progress.
+    fn stop_for_good(&mut self) {
+        self.running = false;
+        self.ended = true;
         self.post_progress();
     }
 
     /// Reports the epoch's losses; returns whether the test digits were evaluated too.
-    fn end_epoch(&mut self, epoch: usize) -> bool {
-        let train_loss = self.meter.end_epoch();
-        let validation_loss = match self.experiment.trainer.validation_loss() {
+    fn end_epoch(&mut self, losses: EpochLosses) -> bool {
+        let validation_loss = match losses.validation_loss {
             Ok(loss) => loss,
             Err(err) => {
                 post(&Event::Failed { message: format!("The validation loss could not be computed: {err}.") });
@@ -245,7 +234,7 @@ impl Session {
             }
         };
         self.post_progress();
-        self.say(Event::EpochEnded { epoch, train_loss, validation_loss });
+        self.say(Event::EpochEnded { epoch: losses.epoch, train_loss: losses.train_loss, validation_loss });
         let due = now_ms() - self.last_evaluation_ms >= EVALUATION_INTERVAL_MS;
         if due {
             self.post_evaluation();

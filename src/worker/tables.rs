@@ -15,11 +15,11 @@ use anomaly_engine::table::prepare::{TableSetup, TrainOn};
 use anomaly_engine::table::run::TableRun;
 use anomaly_engine::table::{check_size, dijet, Table, TableParser};
 use anomaly_engine::models::Likelihood;
-use anomaly_engine::train::TrainError;
 use wasm_bindgen::prelude::*;
 
 use super::backend::ModelScorer;
 use super::meter::Meter;
+use super::run_loop::{train_chunk, EpochLosses, Stop, StopAt};
 use super::source::Source;
 use super::{now_ms, post, scope, yield_to_event_loop, CHUNK_MILLISECONDS};
 use crate::protocol::{Backend, BackendChoice, Event, FilePurpose, ModelInfo, TableCommand, TableEvent, TableInfo, TopRow, DOWNLOAD_MESSAGE_KEY};
@@ -376,45 +376,33 @@ async fn score_next_batch(state: &Shared, generation: u64) {
 
 impl Run {
     fn train_for(&mut self, budget_ms: f64) {
-        let start = now_ms();
-        while now_ms() - start < budget_ms {
-            let step_start = now_ms();
-            let result = self.run.step();
-            let spent = now_ms() - step_start;
-            match result {
-                Ok(report) => {
-                    self.meter.record(&report, spent);
-                    if report.epoch_finished {
-                        self.end_epoch(report.epochs_done);
-                    }
-                    if self.run.trainer.is_finished() {
-                        self.post_progress();
-                        self.phase = RunPhase::Scoring;
-                        return;
-                    }
-                }
-                Err(err @ TrainError::Diverged { .. }) => {
-                    self.meter.add_time(spent);
-                    // Score with the last good weights, so the visitor still sees what they give.
-                    self.post_progress();
-                    say(TableEvent::Diverged { message: err.to_string() });
-                    self.phase = RunPhase::Scoring;
-                    return;
-                }
-                Err(other) => {
-                    self.phase = RunPhase::Paused;
-                    return failed(format!("Training stopped: {other}."));
-                }
+        let end = train_chunk(self.run.trainer.run_mut(), &mut self.meter, &now_ms, budget_ms, StopAt { step: None, epoch_end: false });
+        for losses in end.epochs {
+            self.end_epoch(losses);
+        }
+        match end.stop {
+            Stop::BudgetSpent | Stop::StepDone => self.post_progress(),
+            Stop::EpochEnded => {} // end_epoch has reported; the next chunk goes on
+            Stop::Finished => {
+                self.post_progress();
+                self.phase = RunPhase::Scoring;
+            }
+            Stop::Diverged(err) => {
+                // Score with the last good weights, so the visitor still sees what they give.
+                self.post_progress();
+                say(TableEvent::Diverged { message: err.to_string() });
+                self.phase = RunPhase::Scoring;
+            }
+            Stop::Failed(other) => {
+                self.phase = RunPhase::Paused;
+                failed(format!("Training stopped: {other}."));
             }
         }
-        self.post_progress();
     }
 
-    fn end_epoch(&mut self, epoch: usize) {
-        let train_loss = self.meter.end_epoch();
-        let validation_loss = self.run.trainer.validation_loss().ok().flatten();
+    fn end_epoch(&mut self, losses: EpochLosses) {
         self.post_progress();
-        say(TableEvent::EpochEnded { epoch, train_loss, validation_loss });
+        say(TableEvent::EpochEnded { epoch: losses.epoch, train_loss: losses.train_loss, validation_loss: losses.validation_loss.ok().flatten() });
     }
 
     fn post_progress(&mut self) {

@@ -44,6 +44,10 @@ impl Trainer {
         &self.run
     }
 
+    pub fn run_mut(&mut self) -> &mut TrainLoop<Vae> {
+        &mut self.run
+    }
+
     /// Replaces the weights with a saved model's (same shape) and counts the run as finished: a model
     /// read from a file scores without training.
     pub fn load_trained(&mut self, weights: &VaeWeights) -> Result<(), TrainError> {
