@@ -3,14 +3,15 @@
 
 use leptos::prelude::*;
 
+use super::awareness_summary::{compare_with_control, largest_gain, scored_on, summarise};
 use super::compute::backend_name;
 use super::controls::{FieldError, NumberField};
 use super::state::{Phase, Playground};
 use super::worker_link::send;
 use crate::plots::charts::{roc_curves, score_histograms, DIGIT_CLASSES};
 use crate::plots::digits::draw_digit;
-use crate::protocol::{Backend, Command};
-use anomaly_engine::awareness::{largest_unseen_gain, mean_unseen_change, mean_unseen_change_except, FamilyAuc, RedrawnExample};
+use crate::protocol::Command;
+use anomaly_engine::awareness::{mean_unseen_change, RedrawnExample};
 use anomaly_engine::data::anomalies::{AnomalyFamily, SYNTHETIC};
 use anomaly_state::presets::awareness_preset;
 
@@ -274,118 +275,6 @@ fn AwarenessResults() -> impl IntoView {
             <p id="aa-control-note" class="hint">{control_note}</p>
         </div>
     }
-}
-
-/// Where the scores behind the table came from (the visitor may switch backends between the two).
-fn scored_on(every: &str, before: Backend, after: Backend) -> String {
-    match (before, after) {
-        (b, a) if b == a => format!("{every} was computed on {}.", backend_name(b)),
-        (b, a) => format!("Scores before fine-tuning were computed on {}, and after it on {}.", backend_name(b), backend_name(a)),
-    }
-}
-
-/// How the anomaly-aware run compares with its control: the control's mean change over the unseen
-/// families, the anomalies' own share, and the unseen families that gained no more than in the control.
-fn compare_with_control(results: &[FamilyAuc], control: &[FamilyAuc]) -> String {
-    let (Some(with), Some(without)) = (mean_unseen_change(results), mean_unseen_change(control)) else {
-        return String::new();
-    };
-    let mut text = format!(
-        "The control, the same steps without the anomalies, changed the unseen families by {without:+.3}: the anomalies' own share is {:+.3}.",
-        with - without
-    );
-    let not_theirs: Vec<&str> = results
-        .iter()
-        .filter(|r| !r.shown && r.before <= 0.995)
-        .filter(|r| {
-            let control_after = control.iter().find(|c| c.name == r.name).and_then(|c| c.after);
-            matches!((r.after, control_after), (Some(a), Some(c)) if a > r.before + 0.0005 && a <= c + 0.0005)
-        })
-        .map(|r| r.name.as_str())
-        .collect();
-    let named = in_words(&not_theirs);
-    // The same leave-one-out as the paragraph above, for the control: what the anomalies did for the
-    // unseen families other than the one that gained most.
-    let mut beyond_largest = None;
-    if let Some(gain) = largest_unseen_gain(results) {
-        if let Some(control_others) = mean_unseen_change_except(control, Some(&gain.name)) {
-            text.push_str(&format!(
-                " Leaving out {}, the control changed the other unseen families by {control_others:+.3}, against {:+.3} with the anomalies.",
-                gain.name, gain.others
-            ));
-            beyond_largest = (gain.others <= control_others + 0.0005).then_some(gain.name);
-        }
-    }
-    match (beyond_largest, not_theirs.is_empty()) {
-        (Some(name), true) => text.push_str(&format!(" Beyond {name}, the anomalies added nothing on average.")),
-        (Some(name), false) => text.push_str(&format!(
-            " Beyond {name}, the anomalies added nothing on average: {named} gained as much or more in the control."
-        )),
-        (None, false) => text.push_str(&format!(
-            " {} gained as much or more in the control: that gain comes from training longer, not from the anomalies.",
-            capitalise(&named)
-        )),
-        (None, true) => {}
-    }
-    text
-}
-
-/// Whether the mean over the unseen families rests on one of them (see [`largest_unseen_gain`]).
-fn largest_gain(results: &[FamilyAuc]) -> String {
-    largest_unseen_gain(results).map_or(String::new(), |g| {
-        format!(
-            "{} gained most of the unseen families ({:+.3}); without it, the others changed by {:+.3} on average.",
-            capitalise(&g.name),
-            g.change,
-            g.others
-        )
-    })
-}
-
-/// "a", "a and b", "a, b and c".
-fn in_words(names: &[&str]) -> String {
-    match names {
-        [] => String::new(),
-        [only] => only.to_string(),
-        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
-    }
-}
-
-fn capitalise(text: &str) -> String {
-    let mut chars = text.chars();
-    chars.next().map_or(String::new(), |first| first.to_uppercase().chain(chars).collect())
-}
-
-/// The headline sentence, with any family that got worse named and explained.
-fn summarise(results: &[FamilyAuc]) -> String {
-    let mean = |shown: bool, after: bool| {
-        let picked: Vec<f64> = results.iter().filter(|r| r.shown == shown).map(|r| if after { r.after.unwrap_or(r.before) } else { r.before }).collect();
-        picked.iter().sum::<f64>() / picked.len().max(1) as f64
-    };
-    let (before, after) = (mean(false, false), mean(false, true));
-    let mut text = format!(
-        "Mean AUC over the families never shown: {before:.3} before, {after:.3} after ({:+.3}). Over the shown families: {:.3} → {:.3}.",
-        after - before,
-        mean(true, false),
-        mean(true, true)
-    );
-    let worse: Vec<String> = results
-        .iter()
-        .filter(|r| r.after.is_some_and(|a| a < r.before - 0.0005))
-        .map(|r| format!("{} ({:+.3})", r.name, r.after.unwrap_or(r.before) - r.before))
-        .collect();
-    if !worse.is_empty() {
-        text.push_str(&format!(
-            " Worse after fine-tuning: {}. Fine-tuning teaches the network what some anomalies look like; kinds that resemble \
-             neither those nor the normal digits need not benefit, and some normal digits may now be redrawn a little worse too.",
-            worse.join(", ")
-        ));
-    }
-    let ceiling = results.iter().filter(|r| !r.shown && r.before > 0.995).count();
-    if ceiling > 0 {
-        text.push_str(&format!(" {ceiling} unseen famil{} already had an AUC near 1 and had no room to improve.", if ceiling == 1 { "y" } else { "ies" }));
-    }
-    text
 }
 
 /// One family up close: ROC before and after on one chart, score histograms before and after, and a few

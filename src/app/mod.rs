@@ -2,6 +2,7 @@
 //! [`state::Playground`] they find in context and forward the visitor's commands to the worker.
 
 mod awareness;
+mod awareness_summary;
 mod compute;
 mod controls;
 mod latent;

@@ -311,3 +311,138 @@ impl Default for Playground {
         Self::new()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use leptos::prelude::Owner;
+
+    use super::*;
+    use anomaly_engine::data::anomalies::AnomalyFamily;
+
+    fn progress(epochs_done: usize, step_in_epoch: usize, losses: &[f32]) -> Event {
+        Event::Progress(Progress {
+            epochs_done,
+            epochs: 2,
+            step_in_epoch,
+            steps_per_epoch: 3,
+            total_steps: epochs_done * 3 + step_in_epoch,
+            recent_losses: losses.to_vec(),
+            samples_per_second: 100.0,
+            seconds_left: 1.0,
+        })
+    }
+
+    /// The events of a two-epoch run of three steps an epoch, as the worker sends them.
+    fn stage1_run() -> Vec<Event> {
+        vec![
+            Event::RunStarted { settings: TrainSettings::default(), train_rows: 150, steps_per_epoch: 3 },
+            progress(0, 2, &[9.0, 8.0]),
+            progress(1, 0, &[7.0]),
+            Event::EpochEnded { epoch: 1, train_loss: 8.0, validation_loss: Some(7.5) },
+            progress(1, 3, &[6.0, 5.0, 4.0]),
+            Event::EpochEnded { epoch: 2, train_loss: 5.0, validation_loss: Some(4.5) },
+            Event::Finished,
+        ]
+    }
+
+    /// Applies `events` to a fresh page in training, and reads back what the page shows of them.
+    fn shown_after(events: Vec<Event>) -> (Phase, Vec<f32>, Vec<EpochLoss>, Option<usize>, Option<usize>) {
+        Owner::new().with(|| {
+            let page = Playground::new();
+            page.phase.set(Phase::Training);
+            for event in events {
+                page.apply(event);
+            }
+            let run_rows = page.run.get().map(|r| r.train_rows);
+            (page.phase.get(), page.step_losses.get(), page.epochs.get(), page.progress.get().map(|p| p.total_steps), run_rows)
+        })
+    }
+
+    #[test]
+    fn a_runs_events_build_its_loss_curve_epochs_and_end() {
+        let (phase, losses, epochs, steps, run_rows) = shown_after(stage1_run());
+        assert_eq!(phase, Phase::Finished);
+        assert_eq!(losses, vec![9.0, 8.0, 7.0, 6.0, 5.0, 4.0]);
+        assert_eq!(epochs.iter().map(|e| (e.epoch, e.train, e.validation)).collect::<Vec<_>>(), vec![(1, 8.0, Some(7.5)), (2, 5.0, Some(4.5))]);
+        assert_eq!((steps, run_rows), (Some(6), Some(150)));
+    }
+
+    #[test]
+    fn a_dropped_or_reordered_event_shows_on_the_page() {
+        let full = shown_after(stage1_run());
+        for dropped in 0..stage1_run().len() {
+            let mut events = stage1_run();
+            events.remove(dropped);
+            assert_ne!(shown_after(events), full, "dropping event {dropped} changed nothing on the page");
+        }
+        // A run's start arriving after its first progress wipes that progress from the loss curve.
+        let mut late_start = stage1_run();
+        late_start.swap(0, 1);
+        assert_ne!(shown_after(late_start).1, full.1);
+        // A "Paused" that arrives after "Finished" leaves the run finished.
+        let mut paused_late = stage1_run();
+        paused_late.push(Event::Paused);
+        assert_eq!(shown_after(paused_late).0, Phase::Finished);
+    }
+
+    fn family(name: &str, shown: bool, before: f64, after: Option<f64>) -> FamilyAuc {
+        FamilyAuc { family: AnomalyFamily::Noise, name: name.into(), shown, count: 10, before, after }
+    }
+
+    fn stage2_started(control: bool) -> Event {
+        Event::FineTuneStarted {
+            before: vec![family("noisy", true, 0.8, None), family("digit 9", false, 0.6, None)],
+            margin: 3.0,
+            labelled: 40,
+            total_steps: 10,
+            backend: Backend::Cpu,
+            settings: AwarenessSettings::default(),
+            control,
+        }
+    }
+
+    fn stage2_finished(control: bool, gain: f64) -> Event {
+        Event::FineTuneFinished {
+            results: vec![family("noisy", true, 0.8, Some(0.8 + gain)), family("digit 9", false, 0.6, Some(0.6 + gain))],
+            details: Vec::new(),
+            backend: Backend::WebGpu,
+            control,
+        }
+    }
+
+    /// The fine-tuned run's and the control's results as the page pairs them.
+    fn awareness_after(events: Vec<Event>) -> (Option<Vec<FamilyAuc>>, Option<Vec<FamilyAuc>>) {
+        Owner::new().with(|| {
+            let page = Playground::new();
+            page.phase.set(Phase::FineTuning);
+            for event in events {
+                page.apply(event);
+            }
+            (page.fine_tune.with(|f| f.as_ref().and_then(|f| f.results.clone())), page.matching_control())
+        })
+    }
+
+    #[test]
+    fn a_control_run_is_kept_apart_from_the_run_it_controls() {
+        let events = || {
+            vec![
+                stage2_started(false),
+                Event::FineTuneProgress { step: 5, total_steps: 10, lambda: 2.0, loss: 1.0 },
+                stage2_finished(false, 0.2),
+                stage2_started(true),
+                stage2_finished(true, 0.05),
+            ]
+        };
+        let (aware, control) = awareness_after(events());
+        assert_eq!(aware.unwrap()[1].after, Some(0.8));
+        assert_eq!(control.unwrap()[1].after, Some(0.65));
+        // A control's results arriving before the control started are lost, and the page shows none.
+        let mut early = events();
+        early.swap(3, 4);
+        assert_eq!(awareness_after(early).1, None);
+        // Without the anomaly-aware run's start, its results have nowhere to go.
+        let mut dropped = events();
+        dropped.remove(0);
+        assert_eq!(awareness_after(dropped), (None, None));
+    }
+}
