@@ -5,13 +5,13 @@ use leptos::prelude::*;
 
 use super::awareness_summary::{compare_with_control, largest_gain, scored_on, summarise};
 use super::compute::backend_name;
-use super::controls::{FieldError, NumberField};
-use super::state::{Phase, Playground};
+use super::controls::{FieldError, NumberFields};
+use super::state::{Phase, Playground, AWARENESS_FIELD};
 use super::worker_link::send;
 use crate::plots::charts::{roc_curves, score_histograms, DIGIT_CLASSES};
 use crate::plots::digits::draw_digit;
 use crate::protocol::Command;
-use anomaly_engine::awareness::{mean_unseen_change, RedrawnExample};
+use anomaly_engine::awareness::{mean_unseen_change, RedrawnExample, AWARENESS_SETTINGS};
 use anomaly_engine::data::anomalies::{AnomalyFamily, SYNTHETIC};
 use anomaly_state::presets::awareness_preset;
 
@@ -71,18 +71,7 @@ pub fn AwarenessSection() -> impl IntoView {
                     <ShownFamilies/>
                     <fieldset disabled=move || matches!(phase(), Phase::Training | Phase::FineTuning)>
                         <legend>"Fine-tuning"</legend>
-                        <NumberField target=state.awareness field="aa_labelled_anomalies" label="Labelled anomalies" range="1–1000".to_string()
-                            get=|a| a.labelled_anomalies.to_string() set=|a, v| { a.labelled_anomalies = v.parse().map_err(|_| ())?; Ok(()) }/>
-                        <NumberField target=state.awareness field="aa_lambda_max" label="λ max" range="0–20".to_string()
-                            get=|a| a.lambda_max.to_string() set=|a, v| { a.lambda_max = v.parse().map_err(|_| ())?; Ok(()) }/>
-                        <NumberField target=state.awareness field="aa_margin_factor" label="Margin m (× normal error)" range="1–10".to_string()
-                            get=|a| a.margin_factor.to_string() set=|a, v| { a.margin_factor = v.parse().map_err(|_| ())?; Ok(()) }/>
-                        <NumberField target=state.awareness field="aa_ramp_fraction" label="Ramp of λ (share of the run)" range="0–1".to_string()
-                            get=|a| a.ramp_fraction.to_string() set=|a, v| { a.ramp_fraction = v.parse().map_err(|_| ())?; Ok(()) }/>
-                        <NumberField target=state.awareness field="aa_epochs" label="Fine-tuning epochs" range="1–50".to_string()
-                            get=|a| a.epochs.to_string() set=|a, v| { a.epochs = v.parse().map_err(|_| ())?; Ok(()) }/>
-                        <NumberField target=state.awareness field="aa_learning_rate" label="Fine-tuning learning rate" range="0.000001–0.1".to_string()
-                            get=|a| a.learning_rate.to_string() set=|a, v| { a.learning_rate = v.parse().map_err(|_| ())?; Ok(()) }/>
+                        <NumberFields target=state.awareness settings=&AWARENESS_SETTINGS prefix=AWARENESS_FIELD/>
                     </fieldset>
                     <div class="run-buttons">
                         <button type="button" id="aa-preset" on:click=use_preset disabled=move || matches!(phase(), Phase::Training | Phase::FineTuning)>

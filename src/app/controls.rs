@@ -8,7 +8,7 @@ use anomaly_state::page::PagePart;
 use super::state::{Phase, Playground};
 use super::worker_link::{send, start_worker};
 use crate::protocol::{Command, StepUnit};
-use anomaly_engine::settings::{BATCH_SIZE, BETA, EPOCHS, HIDDEN_UNITS, LATENT_DIMS, LEARNING_RATE, SEED};
+use anomaly_engine::settings::{NumberSetting, MODEL_SETTINGS};
 use anomaly_engine::{SettingProblem, TrainSettings};
 
 #[component]
@@ -26,7 +26,7 @@ pub fn SettingsForm() -> impl IntoView {
             </fieldset>
             <fieldset class="model-settings" disabled=locked data-classroom="settings" hidden=move || state.hides(PagePart::ModelSettings)>
                 <legend>"Model and training"</legend>
-                <ModelFields target=state.settings ids=&DIGIT_FIELDS/>
+                <ModelFields target=state.settings prefix=""/>
                 <label class="check">
                     <input type="checkbox" id="score_with_kl"
                         prop:checked=move || state.settings.with(|s| s.score_with_kl)
@@ -38,40 +38,29 @@ pub fn SettingsForm() -> impl IntoView {
     }
 }
 
-/// The ids of one form's model fields: the digits' form uses the bare names (which are also the
-/// engine's problem fields), the table form prefixes them, so each form's problems stay its own.
-pub struct ModelFieldIds {
-    pub hidden_units: &'static str,
-    pub latent_dims: &'static str,
-    pub beta: &'static str,
-    pub learning_rate: &'static str,
-    pub batch_size: &'static str,
-    pub epochs: &'static str,
-    pub seed: &'static str,
+/// The VAE's size and training settings, bound to `target`. Field ids are `prefix` + the setting's field:
+/// the digits' form uses the bare names (which are also the engine's problem fields), the table form
+/// prefixes them, so each form's problems stay its own.
+#[component]
+pub fn ModelFields(target: RwSignal<TrainSettings>, prefix: &'static str) -> impl IntoView {
+    view! { <NumberFields target settings=&MODEL_SETTINGS prefix/> }
 }
 
-pub const DIGIT_FIELDS: ModelFieldIds = ModelFieldIds {
-    hidden_units: "hidden_units",
-    latent_dims: "latent_dims",
-    beta: "beta",
-    learning_rate: "learning_rate",
-    batch_size: "batch_size",
-    epochs: "epochs",
-    seed: "seed",
-};
-
-/// The VAE's size and training settings, bound to `target`.
+/// One number field for each of `settings`, bound to `target`, with ids `prefix` + the setting's field.
 #[component]
-pub fn ModelFields(target: RwSignal<TrainSettings>, ids: &'static ModelFieldIds) -> impl IntoView {
-    view! {
-        <NumberField target field=ids.hidden_units label="Hidden units" range=format!("{}–{}", HIDDEN_UNITS.0, HIDDEN_UNITS.1) get=|s| s.hidden_units.to_string() set=|s, v| { s.hidden_units = v.parse().map_err(|_| ())?; Ok(()) }/>
-        <NumberField target field=ids.latent_dims label="Latent dimensions" range=format!("{}–{}", LATENT_DIMS.0, LATENT_DIMS.1) get=|s| s.latent_dims.to_string() set=|s, v| { s.latent_dims = v.parse().map_err(|_| ())?; Ok(()) }/>
-        <NumberField target field=ids.beta label="β (weight of the KL term)" range=format!("{}–{}", BETA.0, BETA.1) get=|s| s.beta.to_string() set=|s, v| { s.beta = v.parse().map_err(|_| ())?; Ok(()) }/>
-        <NumberField target field=ids.learning_rate label="Learning rate" range=format!("{}–{}", LEARNING_RATE.0, LEARNING_RATE.1) get=|s| s.learning_rate.to_string() set=|s, v| { s.learning_rate = v.parse().map_err(|_| ())?; Ok(()) }/>
-        <NumberField target field=ids.batch_size label="Batch size" range=format!("{}–{}", BATCH_SIZE.0, BATCH_SIZE.1) get=|s| s.batch_size.to_string() set=|s, v| { s.batch_size = v.parse().map_err(|_| ())?; Ok(()) }/>
-        <NumberField target field=ids.epochs label="Epochs" range=format!("{}–{}", EPOCHS.0, EPOCHS.1) get=|s| s.epochs.to_string() set=|s, v| { s.epochs = v.parse().map_err(|_| ())?; Ok(()) }/>
-        <NumberField target field=ids.seed label="Seed" range=format!("{}–{}", SEED.0, SEED.1) get=|s| s.seed.to_string() set=|s, v| { s.seed = v.parse().map_err(|_| ())?; Ok(()) }/>
-    }
+pub fn NumberFields<T>(target: RwSignal<T>, settings: &'static [NumberSetting<T>], prefix: &'static str) -> impl IntoView
+where
+    T: Clone + Send + Sync + 'static,
+{
+    settings
+        .iter()
+        .map(|setting| {
+            view! {
+                <NumberField target field=format!("{prefix}{}", setting.field) label=setting.label range=setting.range_text()
+                    get=setting.get set=setting.set/>
+            }
+        })
+        .collect_view()
 }
 
 #[component]
@@ -101,7 +90,7 @@ fn DigitToggle(digit: u8) -> impl IntoView {
 #[component]
 pub fn NumberField<T>(
     target: RwSignal<T>,
-    field: &'static str,
+    #[prop(into)] field: String,
     label: &'static str,
     range: String,
     get: fn(&T) -> String,
@@ -112,29 +101,35 @@ where
 {
     let state = expect_context::<Playground>();
     let error_id = format!("{field}-error");
-    let invalid = move || state.all_problems().iter().any(|p| p.field == field);
+    let invalid = {
+        let field = field.clone();
+        move || state.all_problems().iter().any(|p| p.field == field)
+    };
     let range_shown = format!(" ({range})");
     // Only this field's own value may rewrite its text; otherwise editing another field would replace
     // text the visitor is still correcting here.
     let shown = Memo::new(move |_| target.with(get));
-    let on_input = move |ev| {
-        let text = event_target_value(&ev);
-        let mut candidate = target.get_untracked();
-        let parsed = set(&mut candidate, text.trim());
-        state.unreadable.update(|problems| {
-            problems.retain(|p| p.field != field);
-            if parsed.is_err() {
-                problems.push(SettingProblem { field: field.into(), message: format!("{label}: \"{text}\" is not a number ({range}).") });
+    let on_input = {
+        let field = field.clone();
+        move |ev| {
+            let text = event_target_value(&ev);
+            let mut candidate = target.get_untracked();
+            let parsed = set(&mut candidate, text.trim());
+            state.unreadable.update(|problems| {
+                problems.retain(|p| p.field != field);
+                if parsed.is_err() {
+                    problems.push(SettingProblem { field: field.clone(), message: format!("{label}: \"{text}\" is not a number ({range}).") });
+                }
+            });
+            if parsed.is_ok() {
+                target.set(candidate);
             }
-        });
-        if parsed.is_ok() {
-            target.set(candidate);
         }
     };
     view! {
         <div class="field">
-            <label for=field>{label}<span class="range">{range_shown}</span></label>
-            <input type="text" inputmode="decimal" id=field name=field
+            <label for=field.clone()>{label}<span class="range">{range_shown}</span></label>
+            <input type="text" inputmode="decimal" id=field.clone() name=field.clone()
                 prop:value=shown
                 aria-invalid=move || invalid().to_string()
                 aria-describedby=error_id
@@ -145,11 +140,12 @@ where
 }
 
 #[component]
-pub fn FieldError(field: &'static str) -> impl IntoView {
+pub fn FieldError(#[prop(into)] field: String) -> impl IntoView {
     let state = expect_context::<Playground>();
+    let id = format!("{field}-error");
     let messages = move || state.all_problems().into_iter().filter(|p| p.field == field).map(|p| p.message).collect::<Vec<_>>();
     view! {
-        <p class="field-error" id=format!("{field}-error") aria-live="polite">
+        <p class="field-error" id=id aria-live="polite">
             {move || messages().join(" ")}
         </p>
     }

@@ -22,7 +22,7 @@ use crate::models::vae::kl_divergence;
 use crate::models::{Likelihood, Vae};
 use crate::rng::SeededRng;
 use crate::score::{reconstruct, score_rows};
-use crate::settings::{SettingProblem, TrainSettings};
+use crate::settings::{parse_into, NumberSetting, SettingProblem, TrainSettings};
 use crate::train::{Rollback, Schedule, TrainData, TrainError, TrainLoop, Trainer, Training};
 
 /// Examples of each family shown redrawn before and after fine-tuning.
@@ -63,20 +63,93 @@ impl Default for AwarenessSettings {
     }
 }
 
+/// Stage 2's numeric settings, each described once (see [`NumberSetting`]), in the order the form shows
+/// them and a link writes them (as `aa.<key>`).
+pub static AWARENESS_SETTINGS: [NumberSetting<AwarenessSettings>; 6] = [
+    NumberSetting {
+        field: "labelled_anomalies",
+        link_key: "labelled",
+        label: "Labelled anomalies",
+        min: 1.0,
+        max: 1000.0,
+        out_of_range: "Use at most {max} labelled anomalies.",
+        below_min: Some("With no labelled anomalies there is nothing to fine-tune on: stage 2 needs at least one."),
+        get: |s| s.labelled_anomalies.to_string(),
+        set: |s, text| parse_into(&mut s.labelled_anomalies, text),
+        value: |s| s.labelled_anomalies as f64,
+    },
+    NumberSetting {
+        field: "lambda_max",
+        link_key: "lambda",
+        label: "λ max",
+        min: 0.0,
+        max: 20.0,
+        out_of_range: "λ_max must be between {min} and {max}.",
+        below_min: None,
+        get: |s| s.lambda_max.to_string(),
+        set: |s, text| parse_into(&mut s.lambda_max, text),
+        value: |s| s.lambda_max as f64,
+    },
+    NumberSetting {
+        field: "margin_factor",
+        link_key: "margin",
+        label: "Margin m (× normal error)",
+        min: 1.0,
+        max: 10.0,
+        out_of_range: "The margin must be between {min} and {max} times the normal error.",
+        below_min: None,
+        get: |s| s.margin_factor.to_string(),
+        set: |s, text| parse_into(&mut s.margin_factor, text),
+        value: |s| s.margin_factor as f64,
+    },
+    NumberSetting {
+        field: "ramp_fraction",
+        link_key: "ramp",
+        label: "Ramp of λ (share of the run)",
+        min: 0.0,
+        max: 1.0,
+        out_of_range: "The ramp must be between {min} and {max} of the run.",
+        below_min: None,
+        get: |s| s.ramp_fraction.to_string(),
+        set: |s, text| parse_into(&mut s.ramp_fraction, text),
+        value: |s| s.ramp_fraction as f64,
+    },
+    NumberSetting {
+        field: "epochs",
+        link_key: "epochs",
+        label: "Fine-tuning epochs",
+        min: 1.0,
+        max: 50.0,
+        out_of_range: "Fine-tuning epochs must be between {min} and {max}.",
+        below_min: None,
+        get: |s| s.epochs.to_string(),
+        set: |s, text| parse_into(&mut s.epochs, text),
+        value: |s| s.epochs as f64,
+    },
+    NumberSetting {
+        field: "learning_rate",
+        link_key: "lr",
+        label: "Fine-tuning learning rate",
+        min: 1e-6,
+        max: 0.1,
+        out_of_range: "The fine-tuning learning rate must be between {min} and {max}.",
+        below_min: None,
+        get: |s| s.learning_rate.to_string(),
+        set: |s, text| parse_into(&mut s.learning_rate, text),
+        value: |s| s.learning_rate,
+    },
+];
+
 impl AwarenessSettings {
+    /// Every problem at once: each setting's range, then how the shown families fit the count and the
+    /// stage-1 settings `digits`.
     pub fn problems(&self, digits: &TrainSettings) -> Vec<SettingProblem> {
-        let mut problems = Vec::new();
+        let mut problems: Vec<SettingProblem> = AWARENESS_SETTINGS.iter().filter_map(|setting| setting.problem(self)).collect();
         let mut check = |ok: bool, field: &str, message: &str| {
             if !ok {
                 problems.push(SettingProblem { field: field.into(), message: message.into() });
             }
         };
-        check(
-            self.labelled_anomalies > 0,
-            "labelled_anomalies",
-            "With no labelled anomalies there is nothing to fine-tune on: stage 2 needs at least one.",
-        );
-        check(self.labelled_anomalies <= 1000, "labelled_anomalies", "Use at most 1000 labelled anomalies.");
         // Otherwise a family ticked as shown would get no example, and its row would be called "shown"
         // when the network never saw one.
         check(
@@ -94,39 +167,20 @@ impl AwarenessSettings {
             "shown",
             "A normal digit cannot be shown as an anomaly.",
         );
-        check(self.lambda_max.is_finite() && (0.0..=20.0).contains(&self.lambda_max), "lambda_max", "λ_max must be between 0 and 20.");
-        check(
-            self.margin_factor.is_finite() && (1.0..=10.0).contains(&self.margin_factor),
-            "margin_factor",
-            "The margin must be between 1 and 10 times the normal error.",
-        );
-        check((0.0..=1.0).contains(&self.ramp_fraction), "ramp_fraction", "The ramp must be between 0 and 1 of the run.");
-        check((1..=50).contains(&self.epochs), "epochs", "Fine-tuning epochs must be between 1 and 50.");
-        check(
-            self.learning_rate.is_finite() && (1e-6..=0.1).contains(&self.learning_rate),
-            "learning_rate",
-            "The fine-tuning learning rate must be between 0.000001 and 0.1.",
-        );
         problems
     }
 
     /// Puts the setting that a [`SettingProblem`] names back to its value in `defaults`. Shown families
     /// that are normal digits under `digits` are dropped rather than reset, unless none is left.
     pub fn reset_field(&mut self, field: &str, defaults: &AwarenessSettings, digits: &TrainSettings) {
-        match field {
-            "labelled_anomalies" => self.labelled_anomalies = defaults.labelled_anomalies,
-            "shown" => {
-                self.shown.retain(|f| !matches!(f, AnomalyFamily::HeldOutDigit(digit) if !digits.is_anomaly(*digit)));
-                if self.shown.is_empty() {
-                    self.shown = defaults.shown.clone();
-                }
+        if field == "shown" {
+            self.shown.retain(|f| !matches!(f, AnomalyFamily::HeldOutDigit(digit) if !digits.is_anomaly(*digit)));
+            if self.shown.is_empty() {
+                self.shown = defaults.shown.clone();
             }
-            "lambda_max" => self.lambda_max = defaults.lambda_max,
-            "margin_factor" => self.margin_factor = defaults.margin_factor,
-            "ramp_fraction" => self.ramp_fraction = defaults.ramp_fraction,
-            "epochs" => self.epochs = defaults.epochs,
-            "learning_rate" => self.learning_rate = defaults.learning_rate,
-            _ => {}
+        }
+        if let Some(setting) = AWARENESS_SETTINGS.iter().find(|s| s.field == field) {
+            setting.reset(self, defaults);
         }
     }
 }

@@ -5,23 +5,13 @@ use leptos::prelude::*;
 
 use super::percent;
 use super::event_target;
-use super::state::TablePhase;
-use crate::app::controls::{ModelFieldIds, ModelFields, NumberField};
+use super::state::{TablePhase, TABLE_FIELD};
+use crate::app::controls::{ModelFields, NumberField};
 use crate::app::state::Playground;
 use crate::app::thousands;
 use crate::app::worker_link::{send, send_file};
 use crate::protocol::{Command, FilePurpose, TableCommand};
 use anomaly_engine::table::prepare::{MissingPolicy, TrainOn, MAX_TRAINING_ROWS};
-
-pub const TABLE_FIELDS: ModelFieldIds = ModelFieldIds {
-    hidden_units: "table_hidden_units",
-    latent_dims: "table_latent_dims",
-    beta: "table_beta",
-    learning_rate: "table_learning_rate",
-    batch_size: "table_batch_size",
-    epochs: "table_epochs",
-    seed: "table_seed",
-};
 
 #[component]
 pub fn TrainingChoices() -> impl IntoView {
@@ -77,7 +67,7 @@ pub fn TrainingChoices() -> impl IntoView {
             </fieldset>
             <fieldset disabled=locked>
                 <legend>"Model: a VAE with squared-error reconstruction"</legend>
-                <ModelFields target=table.model ids=&TABLE_FIELDS/>
+                <ModelFields target=table.model prefix=TABLE_FIELD/>
             </fieldset>
         </form>
         <TrainButtons/>

@@ -15,9 +15,10 @@
 
 pub mod table;
 
-use anomaly_engine::awareness::AwarenessSettings;
+use anomaly_engine::awareness::{AwarenessSettings, AWARENESS_SETTINGS};
 use anomaly_engine::data::anomalies::{AnomalyFamily, SYNTHETIC};
 use anomaly_engine::table::dijet::Simulation;
+use anomaly_engine::settings::MODEL_SETTINGS;
 use anomaly_engine::TrainSettings;
 
 use crate::page::{LinkView, PagePart};
@@ -96,29 +97,17 @@ fn join<T: ToString>(items: &[T]) -> String {
 pub fn encode(setup: &SharedSetup) -> String {
     let d = &setup.digits;
     let a = &setup.awareness;
-    let pairs = [
-        ("v", LINK_VERSION.to_string()),
-        ("normal", join(&d.normal_digits)),
-        ("hidden", d.hidden_units.to_string()),
-        ("latent", d.latent_dims.to_string()),
-        ("beta", d.beta.to_string()),
-        ("lr", d.learning_rate.to_string()),
-        ("batch", d.batch_size.to_string()),
-        ("epochs", d.epochs.to_string()),
-        ("seed", d.seed.to_string()),
-        ("kl", (d.score_with_kl as u8).to_string()),
-        ("aa.shown", a.shown.iter().map(|&f| family_key(f)).collect::<Vec<_>>().join(",")),
-        ("aa.labelled", a.labelled_anomalies.to_string()),
-        ("aa.lambda", a.lambda_max.to_string()),
-        ("aa.margin", a.margin_factor.to_string()),
-        ("aa.ramp", a.ramp_fraction.to_string()),
-        ("aa.epochs", a.epochs.to_string()),
-        ("aa.lr", a.learning_rate.to_string()),
-        ("view", setup.view.key().to_string()),
-        ("sim.rows", setup.simulation.rows.to_string()),
-        ("sim.signal", setup.simulation.signal_fraction.to_string()),
-        ("sim.seed", setup.simulation.seed.to_string()),
-    ];
+    let mut pairs = vec![("v".to_string(), LINK_VERSION.to_string()), ("normal".to_string(), join(&d.normal_digits))];
+    pairs.extend(MODEL_SETTINGS.iter().map(|s| (s.link_key.to_string(), (s.get)(d))));
+    pairs.push(("kl".into(), (d.score_with_kl as u8).to_string()));
+    pairs.push(("aa.shown".into(), a.shown.iter().map(|&f| family_key(f)).collect::<Vec<_>>().join(",")));
+    pairs.extend(AWARENESS_SETTINGS.iter().map(|s| (format!("aa.{}", s.link_key), (s.get)(a))));
+    pairs.extend([
+        ("view".to_string(), setup.view.key().to_string()),
+        ("sim.rows".into(), setup.simulation.rows.to_string()),
+        ("sim.signal".into(), setup.simulation.signal_fraction.to_string()),
+        ("sim.seed".into(), setup.simulation.seed.to_string()),
+    ]);
     let mut link = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
     // Only classroom links say what they hide, so every other link reads as before.
     if !setup.hidden.is_empty() {
@@ -161,9 +150,13 @@ pub fn decode(fragment: &str) -> DecodedLink {
             continue;
         }
         let bad = |what: &str| format!("{key}={} is not {what}", quote(value));
+        let model_setting = MODEL_SETTINGS.iter().find(|s| s.link_key == key);
+        let awareness_setting = key.strip_prefix("aa.").and_then(|k| AWARENESS_SETTINGS.iter().find(|s| s.link_key == k));
         let d = &mut setup.digits;
         let a = &mut setup.awareness;
         let ok = match key {
+            _ if model_setting.is_some() => model_setting.is_some_and(|s| (s.set)(d, value).is_ok()),
+            _ if awareness_setting.is_some() => awareness_setting.is_some_and(|s| (s.set)(a, value).is_ok()),
             "v" => match value.parse::<u32>() {
                 Ok(v) if v <= LINK_VERSION => true,
                 Ok(v) => {
@@ -173,13 +166,6 @@ pub fn decode(fragment: &str) -> DecodedLink {
                 Err(_) => false,
             },
             "normal" => parse_digits(value).map(|v| d.normal_digits = v).is_some(),
-            "hidden" => value.parse().map(|v| d.hidden_units = v).is_ok(),
-            "latent" => value.parse().map(|v| d.latent_dims = v).is_ok(),
-            "beta" => value.parse().map(|v| d.beta = v).is_ok(),
-            "lr" => value.parse().map(|v| d.learning_rate = v).is_ok(),
-            "batch" => value.parse().map(|v| d.batch_size = v).is_ok(),
-            "epochs" => value.parse().map(|v| d.epochs = v).is_ok(),
-            "seed" => value.parse().map(|v| d.seed = v).is_ok(),
             "kl" => match value {
                 "0" | "1" => {
                     d.score_with_kl = value == "1";
@@ -194,12 +180,6 @@ pub fn decode(fragment: &str) -> DecodedLink {
                 .collect::<Option<Vec<_>>>()
                 .map(|v| a.shown = v)
                 .is_some(),
-            "aa.labelled" => value.parse().map(|v| a.labelled_anomalies = v).is_ok(),
-            "aa.lambda" => value.parse().map(|v| a.lambda_max = v).is_ok(),
-            "aa.margin" => value.parse().map(|v| a.margin_factor = v).is_ok(),
-            "aa.ramp" => value.parse().map(|v| a.ramp_fraction = v).is_ok(),
-            "aa.epochs" => value.parse().map(|v| a.epochs = v).is_ok(),
-            "aa.lr" => value.parse().map(|v| a.learning_rate = v).is_ok(),
             "view" => LinkView::from_key(value).map(|v| setup.view = v).is_some(),
             "sim.rows" => value.parse().map(|v| setup.simulation.rows = v).is_ok(),
             "sim.signal" => value.parse().map(|v| setup.simulation.signal_fraction = v).is_ok(),

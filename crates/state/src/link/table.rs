@@ -8,6 +8,7 @@
 //! Roles are one letter a column: `f` feature, `F` feature with a log taken first, `l` label, `i` ignored.
 
 use anomaly_engine::table::prepare::{ColumnChoice, MissingPolicy, Role, TableSetup, TrainOn, MAX_TRAINING_ROWS, VALIDATION_FRACTION};
+use anomaly_engine::settings::MODEL_SETTINGS;
 use anomaly_engine::table::ColumnSummary;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -51,31 +52,26 @@ fn choice_from_letter(letter: char) -> Option<ColumnChoice> {
 
 impl SharedTable {
     /// The link pairs, in a fixed order.
-    pub fn pairs(&self) -> Vec<(&'static str, String)> {
+    pub fn pairs(&self) -> Vec<(String, String)> {
         let s = &self.setup;
         let m = &s.model;
-        vec![
-            ("table.header", format!("{:016x}", self.header)),
-            ("table.roles", s.choices.iter().map(role_letter).collect()),
-            ("table.signal", s.signal_value.to_string()),
-            ("table.missing", if s.missing == MissingPolicy::Impute { "impute" } else { "drop" }.into()),
-            ("table.train", match s.train_on {
+        let choices = [
+            ("header", format!("{:016x}", self.header)),
+            ("roles", s.choices.iter().map(role_letter).collect()),
+            ("signal", s.signal_value.to_string()),
+            ("missing", if s.missing == MissingPolicy::Impute { "impute" } else { "drop" }.into()),
+            ("train", match s.train_on {
                 TrainOn::AllRows => "all",
                 TrainOn::BackgroundRows => "background",
                 TrainOn::OtherFile => "other",
             }
             .into()),
-            ("table.val", s.validation_fraction.to_string()),
-            ("table.sample", s.max_training_rows.to_string()),
-            ("table.hidden", m.hidden_units.to_string()),
-            ("table.latent", m.latent_dims.to_string()),
-            ("table.beta", m.beta.to_string()),
-            ("table.lr", m.learning_rate.to_string()),
-            ("table.batch", m.batch_size.to_string()),
-            ("table.epochs", m.epochs.to_string()),
-            ("table.seed", m.seed.to_string()),
-            ("table.kl", (m.score_with_kl as u8).to_string()),
-        ]
+            ("val", s.validation_fraction.to_string()),
+            ("sample", s.max_training_rows.to_string()),
+        ];
+        let model = MODEL_SETTINGS.iter().map(|setting| (setting.link_key, (setting.get)(m)));
+        let kl = [("kl", (m.score_with_kl as u8).to_string())];
+        choices.into_iter().chain(model).chain(kl).map(|(key, value)| (format!("table.{key}"), value)).collect()
     }
 
     /// Reads the `table.*` pairs of a link. Without a readable header and roles there is nothing to restore,
@@ -97,8 +93,10 @@ impl SharedTable {
         let mut setup = TableSetup::with_choices(choices);
         let defaults = setup.clone();
         for &(key, text) in pairs {
+            let model_setting = key.strip_prefix("table.").and_then(|k| MODEL_SETTINGS.iter().find(|s| s.link_key == k));
             let s = &mut setup;
             let ok = match key {
+                _ if model_setting.is_some() => model_setting.is_some_and(|setting| (setting.set)(&mut s.model, text).is_ok()),
                 "table.header" | "table.roles" => true,
                 "table.signal" => matches!(text, "0" | "1") && text.parse().map(|v| s.signal_value = v).is_ok(),
                 "table.missing" => match text {
@@ -116,13 +114,6 @@ impl SharedTable {
                 },
                 "table.val" => text.parse().map(|v| s.validation_fraction = v).is_ok(),
                 "table.sample" => text.parse().map(|v| s.max_training_rows = v).is_ok(),
-                "table.hidden" => text.parse().map(|v| s.model.hidden_units = v).is_ok(),
-                "table.latent" => text.parse().map(|v| s.model.latent_dims = v).is_ok(),
-                "table.beta" => text.parse().map(|v| s.model.beta = v).is_ok(),
-                "table.lr" => text.parse().map(|v| s.model.learning_rate = v).is_ok(),
-                "table.batch" => text.parse().map(|v| s.model.batch_size = v).is_ok(),
-                "table.epochs" => text.parse().map(|v| s.model.epochs = v).is_ok(),
-                "table.seed" => text.parse().map(|v| s.model.seed = v).is_ok(),
                 "table.kl" => match text {
                     "0" | "1" => { s.model.score_with_kl = text == "1"; true }
                     _ => false,
@@ -193,7 +184,7 @@ mod tests {
 
     fn decode_link(shared: &SharedTable) -> (Option<SharedTable>, Vec<(String, String)>) {
         let pairs = shared.pairs();
-        let borrowed: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let borrowed: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         SharedTable::decode(&borrowed)
     }
 
