@@ -16,11 +16,10 @@ pub const LANES: usize = 4;
 /// x86-64, which is what wasm runs on in most browsers, so R × V is 8.
 ///
 /// Groups of fewer rows skip more inputs (an input is skipped only when it is zero in every row of the
-/// group) but use each weight loaded fewer times. Measured: the digit model's wide layers were fastest
-/// with groups of two (about 8 % over four, near this machine's noise). In the table model (20-32-2),
-/// the 32-output layers are about 4 % faster with groups of two (two row addresses per input instead of
-/// four), but the model was a quarter slower with its 20-output layer in pairs too. That layer would
-/// then look for zeros, and its last tile (one vector) would keep only two chains of additions going.
+/// group) but use each weight loaded fewer times. Wide layers (many outputs) gain from skipping, so they
+/// take groups of two. Narrow layers take groups of four: in pairs, a narrow layer would look for zeros
+/// that are rarely there, and its last tile (one vector) would keep only two chains of additions going
+/// (the README's benchmark section has the measurements behind this choice).
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Shape {
     /// 4 rows × 2 vectors.
@@ -160,8 +159,8 @@ impl Active {
     ///
     /// Looking is a pass over every input of every row, which costs as much as a layer with few outputs
     /// spends on an input, so a [`Shape::Narrow`] layer never looks: an input is rarely zero in all four
-    /// rows of its groups, and skipping one would save only a few multiplications. (Looking took a
-    /// quarter of the table model's scoring time.) For a wide layer, when the first group could skip
+    /// rows of its groups, and skipping one would save only a few multiplications, while looking costs
+    /// about as much as the layer's own work on that input. For a wide layer, when the first group could skip
     /// fewer than one input in eight (a table of measured values, which are rarely exactly zero), the
     /// rest of the batch does not look either.
     pub fn find(&mut self, input: &[f32], in_stride: usize, inputs: usize, rows: usize, consumer: &Dense) {
