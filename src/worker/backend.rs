@@ -12,10 +12,10 @@ use std::rc::Rc;
 
 use anomaly_engine::data::{DigitSet, IMAGE_PIXELS};
 use anomaly_engine::inference::CpuScorer;
-use anomaly_engine::models::{Likelihood, VaeWeights};
+use anomaly_engine::models::{Likelihood, ScoringModel};
 use anomaly_engine::train::{TrainData, Trainer};
 use anomaly_engine::TrainSettings;
-use anomaly_gpu::{Gpu, GpuError, GpuVae};
+use anomaly_gpu::{Gpu, GpuError, GpuModel};
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::{now_ms, post, yield_to_event_loop, CHUNK_MILLISECONDS};
@@ -208,18 +208,18 @@ fn lost(err: &GpuError) {
     }
 }
 
-/// One model's weights, ready to score on whichever backend is in use.
+/// One model, of any method, ready to score on whichever backend is in use.
 pub struct ModelScorer {
     cpu: CpuScorer,
-    gpu: Option<(Rc<Gpu>, GpuVae)>,
-    with_kl: bool,
+    gpu: Option<(Rc<Gpu>, GpuModel)>,
 }
 
 impl ModelScorer {
-    /// Prepares the CPU kernel and, if WebGPU is in use, uploads the weights to the GPU.
-    pub async fn new(weights: &VaeWeights, likelihood: Likelihood, with_kl: bool) -> Self {
+    /// Prepares the CPU kernel and, if WebGPU is in use and has kernels for the model's method, uploads
+    /// the weights to the GPU.
+    pub async fn new(model: &ScoringModel) -> Self {
         let choice = BACKENDS.with_borrow(|b| b.choice);
-        Self::on(choice, weights, likelihood, with_kl).await
+        Self::on(choice, model).await
     }
 
     /// Where the next batch will be scored.
@@ -230,7 +230,7 @@ impl ModelScorer {
     /// One score per row of `rows` (row-major, as many values per row as the model has inputs).
     pub async fn score(&mut self, rows: &[f32]) -> Vec<f32> {
         if let Some((gpu, model)) = &self.gpu {
-            match gpu.score(model, rows, self.with_kl).await {
+            match gpu.score_model(model, rows).await {
                 Ok(scores) => return scores,
                 Err(err) => {
                     self.gpu = None;
@@ -265,16 +265,14 @@ impl ModelScorer {
 
 impl ModelScorer {
     /// As [`Self::new`], but on the backend given rather than the visitor's choice (for `make bench`).
-    pub async fn on(choice: BackendChoice, weights: &VaeWeights, likelihood: Likelihood, with_kl: bool) -> Self {
+    pub async fn on(choice: BackendChoice, model: &ScoringModel) -> Self {
         let gpu = match choice {
             BackendChoice::Cpu => None,
             _ => opened_gpu().await.filter(|gpu| uses(gpu, choice)),
         };
-        let gpu = gpu.map(|gpu| {
-            let model = gpu.upload(weights, likelihood);
-            (gpu, model)
-        });
-        Self { cpu: CpuScorer::new(weights, likelihood, with_kl), gpu, with_kl }
+        // Every method so far has GPU kernels; one without scores on the CPU (`backend()` says so).
+        let gpu = gpu.and_then(|gpu| gpu.prepare(model).map(|prepared| (gpu, prepared)));
+        Self { cpu: CpuScorer::for_model(model), gpu }
     }
 }
 
@@ -290,7 +288,8 @@ pub async fn benchmark_digits(digits: &DigitSet, choice: BackendChoice) -> Event
         Ok(weights) => weights,
         Err(err) => return Event::Failed { message: format!("The benchmark could not start: {err}.") },
     };
-    let mut scorer = ModelScorer::on(choice, &weights, Likelihood::Bernoulli, false).await;
+    let model = ScoringModel::Vae { weights: weights.clone(), likelihood: Likelihood::Bernoulli, with_kl: false };
+    let mut scorer = ModelScorer::on(choice, &model).await;
     let _ = scorer.score(&pixels[..256 * IMAGE_PIXELS]).await;
     let started = now_ms();
     let scores = scorer.score(&pixels).await;

@@ -9,7 +9,7 @@ use anomaly_engine::awareness::{AwarenessRun, AwarenessSettings};
 use anomaly_engine::data::anomalies::SYNTHETIC;
 use anomaly_engine::data::DigitSet;
 use anomaly_engine::evaluate::DigitExperiment;
-use anomaly_engine::models::{Likelihood, VaeWeights};
+use anomaly_engine::models::ScoringModel;
 use anomaly_engine::train::{TrainData, TrainError, Trainer};
 use anomaly_engine::TrainSettings;
 
@@ -37,7 +37,7 @@ pub async fn evaluate_pending(state: &Rc<RefCell<WorkerState>>) {
                 None => return,
             }
         };
-        let mut scorer = ModelScorer::new(&job.weights, Likelihood::Bernoulli, job.with_kl).await;
+        let mut scorer = ModelScorer::new(&job.model).await;
         let scores = scorer.score(&job.pixels).await;
         let mut st = state.borrow_mut();
         let current = st.generation == job.generation;
@@ -88,8 +88,7 @@ pub struct Session {
 
 /// What [`evaluate_pending`] scores while the session is not borrowed.
 pub struct ScoringJob {
-    weights: VaeWeights,
-    with_kl: bool,
+    model: ScoringModel,
     pixels: Arc<[f32]>,
     serial: u64,
     generation: u64,
@@ -260,11 +259,10 @@ impl Session {
             _ if std::mem::take(&mut self.evaluation_due) => (Purpose::Evaluation, self.experiment.test_pixels(), "The test digits"),
             _ => return None,
         };
-        match self.experiment.trainer.model().weights() {
-            Ok(weights) => {
+        match self.experiment.trainer.model().scoring_model(self.experiment.trainer.settings().score_with_kl) {
+            Ok(model) => {
                 self.scoring = true;
-                let with_kl = self.experiment.trainer.settings().score_with_kl;
-                Some(ScoringJob { weights, with_kl, pixels, serial: self.serial, generation, purpose })
+                Some(ScoringJob { model, pixels, serial: self.serial, generation, purpose })
             }
             Err(err) => {
                 post(&Event::Failed { message: format!("{what} could not be scored: {err}.") });

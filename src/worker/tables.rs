@@ -8,13 +8,13 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use anomaly_engine::models::ScoringModel;
 use anomaly_engine::table::export::{ranks, ScoredCsv};
 use anomaly_engine::table::model_file::ModelFile;
 use anomaly_engine::table::parse::{split_record, trim_line_ends};
 use anomaly_engine::table::prepare::{TableSetup, TrainOn};
 use anomaly_engine::table::run::TableRun;
 use anomaly_engine::table::{check_size, dijet, Table, TableParser};
-use anomaly_engine::models::Likelihood;
 use wasm_bindgen::prelude::*;
 
 use super::backend::ModelScorer;
@@ -349,7 +349,7 @@ async fn score_next_batch(state: &Shared, generation: u64) {
     };
     let mut scorer = match (scorer, model) {
         (Some(scorer), _) => scorer,
-        (None, Some(Ok((weights, with_kl)))) => ModelScorer::new(&weights, Likelihood::Gaussian, with_kl).await,
+        (None, Some(Ok(model))) => ModelScorer::new(&model).await,
         (None, _) => {
             if let Some(run) = state.borrow_mut().run.as_mut() {
                 run.phase = RunPhase::Paused;
@@ -438,12 +438,12 @@ async fn benchmark_scoring(state: Shared, choice: BackendChoice) {
             _ => None,
         }
     };
-    let (table, (weights, with_kl)) = match prepared {
+    let (table, model) = match prepared {
         Some((table, Ok(model))) => (table, model),
         Some((_, Err(err))) => return failed(format!("The weights could not be read: {err}.")),
         None => return failed("Train and score first; then the scoring can be timed."),
     };
-    let mut scorer = ModelScorer::on(choice, &weights, Likelihood::Gaussian, with_kl).await;
+    let mut scorer = ModelScorer::on(choice, &model).await;
     let next = |rows: usize| state.borrow().run.as_ref().map(|r| r.run.next_batch(&table, rows));
     if let Some(warm_up) = next(1024) {
         let _ = scorer.score(&warm_up.rows).await;
@@ -466,6 +466,8 @@ async fn benchmark_scoring(state: Shared, choice: BackendChoice) {
     if let Some(run) = state.borrow_mut().run.as_mut() {
         run.run.results();
     }
+    // TensorFlow.js scores the same weights in `make bench`.
+    let ScoringModel::Vae { weights, .. } = model;
     say(TableEvent::ScoringBenchmark { rows: table.rows(), milliseconds, model_milliseconds, backend: scorer.backend(), weights });
 }
 

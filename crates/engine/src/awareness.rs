@@ -406,7 +406,7 @@ impl AwarenessRun {
     /// The scores of [`Self::evaluation_pixels`] with `model`, on the fused CPU scorer (the one that
     /// also scores the digit view's test set on the CPU, so both views give a digit the same score).
     pub fn score_on_cpu(&self, model: &Vae) -> Result<Vec<f32>, TrainError> {
-        let scorer = CpuScorer::new(&model.weights()?, model.shape().likelihood, self.score_with_kl);
+        let scorer = CpuScorer::for_model(&model.scoring_model(self.score_with_kl)?);
         let pixels = self.evaluation_pixels();
         let mut scores = vec![0f32; pixels.len() / IMAGE_PIXELS];
         scorer.score(&pixels, &mut scores);

@@ -10,7 +10,7 @@
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
 
-use anomaly_engine::models::{DenseWeights, Likelihood, VaeWeights};
+use anomaly_engine::models::{DenseWeights, Likelihood, ScoringModel, VaeWeights};
 use bytemuck::{Pod, Zeroable};
 use thiserror::Error;
 
@@ -87,6 +87,13 @@ pub struct Gpu {
 pub struct GpuVae {
     layers: [Layer; 5],
     likelihood: Likelihood,
+}
+
+/// A model resident on the GPU, with what its score adds up: what [`Gpu::prepare`] makes of a
+/// [`ScoringModel`] that has kernels here.
+pub struct GpuModel {
+    vae: GpuVae,
+    with_kl: bool,
 }
 
 /// Invocations per workgroup in both kernels (`@workgroup_size(64)`).
@@ -191,6 +198,18 @@ impl Gpu {
             upload(&weights.decoder_output),
         ];
         GpuVae { layers, likelihood }
+    }
+
+    /// Uploads `model` if this crate has kernels for its method; `None` means it scores on the CPU.
+    pub fn prepare(&self, model: &ScoringModel) -> Option<GpuModel> {
+        match model {
+            ScoringModel::Vae { weights, likelihood, with_kl } => Some(GpuModel { vae: self.upload(weights, *likelihood), with_kl: *with_kl }),
+        }
+    }
+
+    /// Scores row-major `rows` with a prepared model; the same numbers as the engine's CPU scores.
+    pub async fn score_model(&self, model: &GpuModel, rows: &[f32]) -> Result<Vec<f32>, GpuError> {
+        self.score(&model.vae, rows, model.with_kl).await
     }
 
     /// How many rows of this model fit in one batch: the widest activation must fit in one storage

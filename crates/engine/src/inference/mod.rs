@@ -19,7 +19,7 @@ mod gaussian;
 
 use dense::{Active, Dense, GROUP_ROWS_LCM};
 
-use crate::models::{Likelihood, VaeWeights};
+use crate::models::{Likelihood, ScoringModel, VaeWeights};
 
 /// Rows that go through each layer together, so that each tile of weights, once read from memory, is
 /// used for all of them. Their activations (200 KB for a digit model) stay in a core's L2 cache.
@@ -51,6 +51,13 @@ struct Scratch {
 }
 
 impl CpuScorer {
+    /// The kernel for any model the playground scores.
+    pub fn for_model(model: &ScoringModel) -> Self {
+        match model {
+            ScoringModel::Vae { weights, likelihood, with_kl } => Self::new(weights, *likelihood, *with_kl),
+        }
+    }
+
     pub fn new(weights: &VaeWeights, likelihood: Likelihood, with_kl: bool) -> Self {
         Self {
             encoder_hidden: Dense::new(&weights.encoder_hidden),

@@ -78,6 +78,11 @@ impl Vae {
         self.config
     }
 
+    /// The model as the scorers take it, its score with the KL term if `with_kl`.
+    pub fn scoring_model(&self, with_kl: bool) -> Result<super::ScoringModel> {
+        Ok(super::ScoringModel::Vae { weights: self.weights()?, likelihood: self.config.shape.likelihood, with_kl })
+    }
+
     /// The weights as plain numbers (for the WebGPU kernels and model files).
     pub fn weights(&self) -> Result<super::VaeWeights> {
         let dense = |layer: &Linear| -> Result<super::DenseWeights> {

@@ -9,7 +9,7 @@ use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
 
 use super::prepare::Preprocessing;
-use crate::models::{DenseWeights, Likelihood, VaeWeights};
+use crate::models::{DenseWeights, Likelihood, ScoringModel, VaeWeights};
 use crate::settings::TrainSettings;
 
 /// The value of the `format` metadata key; files without it are not ours.
@@ -187,6 +187,11 @@ impl ModelFile {
     fn layers(&self) -> [&DenseWeights; 5] {
         let w = &self.weights;
         [&w.encoder_hidden, &w.encoder_mean, &w.encoder_log_variance, &w.decoder_hidden, &w.decoder_output]
+    }
+
+    /// The model as the scorers take it.
+    pub fn scoring_model(&self) -> ScoringModel {
+        ScoringModel::Vae { weights: self.weights.clone(), likelihood: self.likelihood, with_kl: self.score_with_kl }
     }
 
     /// The feature names, in the order the network takes them.

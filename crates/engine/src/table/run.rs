@@ -239,8 +239,7 @@ impl TableRun {
     /// scores can come from the GPU instead.)
     pub fn score_next(&mut self, table: &Table, max_rows: usize) -> Result<(), TrainError> {
         if self.scorer.is_none() {
-            let weights = self.trainer.model().weights()?;
-            self.scorer = Some(CpuScorer::new(&weights, Likelihood::Gaussian, self.setup.model.score_with_kl));
+            self.scorer = Some(CpuScorer::for_model(&self.scoring_model()?));
         }
         let end = (self.scored_upto + max_rows).min(table.rows());
         let mut scores = vec![0f32; SCORE_BATCH];
@@ -288,8 +287,8 @@ impl TableRun {
     }
 
     /// The features of the model, for scoring it elsewhere: weights and whether the score adds the KL term.
-    pub fn scoring_model(&self) -> Result<(crate::models::VaeWeights, bool), TrainError> {
-        Ok((self.trainer.model().weights()?, self.setup.model.score_with_kl))
+    pub fn scoring_model(&self) -> Result<crate::models::ScoringModel, TrainError> {
+        Ok(self.trainer.model().scoring_model(self.setup.model.score_with_kl)?)
     }
 
     /// The summaries of a finished scoring pass.

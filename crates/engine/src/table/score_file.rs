@@ -58,7 +58,7 @@ pub fn score_csv_in_chunks<R: Read + Seek, W: Write>(
 
 /// Pass 1: the score of every row, NaN for a row the model's missing-value policy drops.
 fn score_rows<R: Read>(model: &ModelFile, input: &mut R, chunk_bytes: usize) -> Result<Vec<f32>, ScoreFileError> {
-    let scorer = CpuScorer::new(&model.weights, model.likelihood, model.score_with_kl);
+    let scorer = CpuScorer::for_model(&model.scoring_model());
     let features = model.preprocessing.features.len();
     let mut parser = TableParser::streaming();
     let mut columns: Option<Vec<usize>> = None;

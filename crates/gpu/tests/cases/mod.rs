@@ -3,6 +3,7 @@
 //! size smaller than the rows so that scores cross batch boundaries. The GPU's scores must equal the
 //! engine's CPU scores (candle's forward pass) within [`RELATIVE_TOLERANCE`].
 
+use anomaly_engine::inference::CpuScorer;
 use anomaly_engine::models::Likelihood;
 use anomaly_engine::rng::SeededRng;
 use anomaly_engine::score::score_rows;
@@ -76,6 +77,18 @@ pub async fn check(gpu: &Gpu, case: &Case) -> Result<(), String> {
         for (i, (g, c)) in got.iter().zip(&cpu).enumerate() {
             if (g - c).abs() > RELATIVE_TOLERANCE * c.abs().max(1.0) {
                 return Err(format!("{} (KL {with_kl}), row {i}: GPU {g} vs CPU {c}", case.name));
+            }
+        }
+        // The same model handed over as a ScoringModel, as the worker hands over any method's model, on
+        // the GPU and on the fused CPU kernel.
+        let scoring = case.trainer.model().scoring_model(with_kl).unwrap();
+        let prepared = gpu.prepare(&scoring).ok_or_else(|| format!("{}: the VAE has GPU kernels", case.name))?;
+        let via_model = gpu.score_model(&prepared, &case.input).await.map_err(|e| format!("{}: {e}", case.name))?;
+        let mut fused = vec![0f32; cpu.len()];
+        CpuScorer::for_model(&scoring).score(&case.input, &mut fused);
+        for (i, ((g, f), c)) in via_model.iter().zip(&fused).zip(&cpu).enumerate() {
+            if (g - c).abs() > RELATIVE_TOLERANCE * c.abs().max(1.0) || (f - c).abs() > RELATIVE_TOLERANCE * c.abs().max(1.0) {
+                return Err(format!("{} (KL {with_kl}, as a ScoringModel), row {i}: GPU {g}, fused CPU {f}, candle {c}", case.name));
             }
         }
     }
