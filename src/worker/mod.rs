@@ -30,11 +30,39 @@ pub(crate) fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
 }
 
+/// The worker's surroundings: its clock and where its events go. In the browser (the default) these are
+/// `performance.now()` and `postMessage`; native tests install a fake clock and a recorder with
+/// [`set_host`], so the worker's state machine runs under `cargo test`.
+pub(crate) trait Host {
+    fn now_ms(&self) -> f64;
+    fn post(&self, event: &Event);
+}
+
+thread_local! {
+    static HOST: RefCell<Option<Rc<dyn Host>>> = const { RefCell::new(None) };
+}
+
+/// Replaces the browser as the worker's clock and event sink (for native tests).
+#[cfg(test)]
+pub(crate) fn set_host(host: Rc<dyn Host>) {
+    HOST.with_borrow_mut(|h| *h = Some(host));
+}
+
+fn host() -> Option<Rc<dyn Host>> {
+    HOST.with_borrow(|h| h.clone())
+}
+
 pub(crate) fn now_ms() -> f64 {
-    scope().performance().map_or_else(js_sys::Date::now, |p| p.now())
+    match host() {
+        Some(host) => host.now_ms(),
+        None => scope().performance().map_or_else(js_sys::Date::now, |p| p.now()),
+    }
 }
 
 pub(crate) fn post(event: &Event) {
+    if let Some(host) = host() {
+        return host.post(event);
+    }
     match serde_wasm_bindgen::to_value(event) {
         Ok(value) => {
             if let Err(err) = scope().post_message(&value) {

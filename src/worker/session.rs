@@ -29,23 +29,10 @@ thread_local! {
 /// meanwhile is not posted; the newer one is.
 pub async fn evaluate_pending(state: &Rc<RefCell<WorkerState>>) {
     loop {
-        let job = {
-            let mut st = state.borrow_mut();
-            let generation = st.generation;
-            match st.session.as_mut().and_then(|s| s.scoring_job(generation)) {
-                Some(job) => job,
-                None => return,
-            }
-        };
+        let Some(job) = state.borrow_mut().next_scoring_job() else { return };
         let mut scorer = ModelScorer::new(&job.model).await;
         let scores = scorer.score(&job.pixels).await;
-        let mut st = state.borrow_mut();
-        let current = st.generation == job.generation;
-        let Some(session) = st.session.as_mut().filter(|s| s.serial == job.serial) else { return };
-        match job.purpose {
-            Purpose::Evaluation => session.finish_evaluation(current.then_some((scores.as_slice(), scorer.backend()))),
-            Purpose::Stage2 { run, after } => session.finish_stage2_scoring(run, after, &scores, scorer.backend()),
-        }
+        state.borrow_mut().accept_scores(job, &scores, scorer.backend());
     }
 }
 
@@ -105,6 +92,23 @@ enum Purpose {
 const EVALUATION_INTERVAL_MS: f64 = 2000.0;
 
 impl WorkerState {
+    /// What the session wants scored next, if anything (see [`evaluate_pending`]).
+    pub fn next_scoring_job(&mut self) -> Option<ScoringJob> {
+        let generation = self.generation;
+        self.session.as_mut().and_then(|s| s.scoring_job(generation))
+    }
+
+    /// Takes the scores of `job` (from whichever backend): posts its summaries, or drops them when the
+    /// run was paused, resumed or replaced meanwhile, then any events that waited for them.
+    pub fn accept_scores(&mut self, job: ScoringJob, scores: &[f32], backend: Backend) {
+        let current = self.generation == job.generation;
+        let Some(session) = self.session.as_mut().filter(|s| s.serial == job.serial) else { return };
+        match job.purpose {
+            Purpose::Evaluation => session.finish_evaluation(current.then_some((scores, backend))),
+            Purpose::Stage2 { run, after } => session.finish_stage2_scoring(run, after, scores, backend),
+        }
+    }
+
     /// Resumes the paused run if it has these settings, otherwise starts a new one. Returns whether a
     /// training loop should be started.
     pub fn start_or_resume(&mut self, settings: &TrainSettings, stop_after: Option<StepUnit>) -> bool {
@@ -473,4 +477,148 @@ pub fn thumbnails(digits: &DigitSet) -> Vec<FamilyThumbnail> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::{Cell, RefCell};
+
+    use super::*;
+    use crate::worker::{set_host, Host};
+    use anomaly_engine::inference::CpuScorer;
+    use anomaly_engine::rng::SeededRng;
+    use anomaly_engine::train::Training;
+
+    /// A clock that moves only when told to, and every event the worker posts.
+    #[derive(Default)]
+    struct Recorder {
+        clock: Cell<f64>,
+        events: RefCell<Vec<Event>>,
+    }
+
+    impl Host for Recorder {
+        fn now_ms(&self) -> f64 {
+            self.clock.get()
+        }
+        fn post(&self, event: &Event) {
+            self.events.borrow_mut().push(event.clone());
+        }
+    }
+
+    /// 30 noisy images of each digit, each class its own blob of bright pixels.
+    fn digits() -> Rc<DigitSet> {
+        let mut rng = SeededRng::new(5);
+        let labels: Vec<u8> = (0..300).map(|i| (i % 10) as u8).collect();
+        let pixels = labels
+            .iter()
+            .flat_map(|&d| {
+                let values: Vec<u8> = (0..784).map(|p| if p / 78 == d as usize { 200 + (rng.below(50) as u8) } else { rng.below(30) as u8 }).collect();
+                values
+            })
+            .collect();
+        Rc::new(DigitSet::new(labels, pixels).unwrap())
+    }
+
+    fn settings(epochs: usize) -> TrainSettings {
+        TrainSettings { normal_digits: vec![0, 1, 2], hidden_units: 16, latent_dims: 2, batch_size: 16, epochs, ..Default::default() }
+    }
+
+    /// What the page would be told, without the progress messages in between.
+    fn told(recorder: &Recorder) -> Vec<String> {
+        let names = recorder.events.borrow().iter().filter(|e| !matches!(e, Event::Progress(_))).map(event_name).collect();
+        recorder.events.borrow_mut().clear();
+        names
+    }
+
+    fn event_name(event: &Event) -> String {
+        match event {
+            Event::RunStarted { .. } => "RunStarted".into(),
+            Event::EpochEnded { epoch, .. } => format!("EpochEnded {epoch}"),
+            Event::Evaluated { .. } => "Evaluated".into(),
+            Event::Finished => "Finished".into(),
+            Event::Paused => "Paused".into(),
+            other => format!("{other:?}").chars().take(60).collect(),
+        }
+    }
+
+    /// Trains as the worker's run loop does, scoring what the session asks for on the CPU between chunks,
+    /// until the run stops.
+    fn run_to_a_stop(state: &mut WorkerState) {
+        while state.session.as_ref().is_some_and(|s| s.running) {
+            state.session.as_mut().unwrap().train_for(40.0);
+            score_pending(state);
+        }
+    }
+
+    fn score_pending(state: &mut WorkerState) {
+        while let Some(job) = state.next_scoring_job() {
+            let scorer = CpuScorer::for_model(&job.model);
+            let mut scores = vec![0f32; job.pixels.len() / scorer.features()];
+            scorer.score(&job.pixels, &mut scores);
+            state.accept_scores(job, &scores, Backend::Cpu);
+        }
+    }
+
+    fn worker(recorder: &Rc<Recorder>) -> WorkerState {
+        set_host(recorder.clone());
+        WorkerState { digits: Some(digits()), ..Default::default() }
+    }
+
+    #[test]
+    fn a_run_reports_each_epoch_and_says_finished_only_after_its_last_evaluation() {
+        let recorder = Rc::new(Recorder::default());
+        let mut state = worker(&recorder);
+        assert!(state.start_or_resume(&settings(3), None));
+        run_to_a_stop(&mut state);
+        // The first epoch is evaluated at once; later ones wait for the evaluation interval (the clock
+        // stands still here), and the end of the run is always evaluated before "finished".
+        assert_eq!(told(&recorder), ["RunStarted", "EpochEnded 1", "Evaluated", "EpochEnded 2", "EpochEnded 3", "Evaluated", "Finished"]);
+    }
+
+    #[test]
+    fn an_epoch_is_evaluated_again_once_the_interval_has_passed() {
+        let recorder = Rc::new(Recorder::default());
+        let mut state = worker(&recorder);
+        assert!(state.start_or_resume(&settings(2), None));
+        let session = state.session.as_mut().unwrap();
+        session.train_for(40.0);
+        score_pending(&mut state);
+        recorder.clock.set(EVALUATION_INTERVAL_MS);
+        run_to_a_stop(&mut state);
+        // The last epoch's own evaluation serves as the run's: it is not scored twice.
+        assert_eq!(told(&recorder), ["RunStarted", "EpochEnded 1", "Evaluated", "EpochEnded 2", "Evaluated", "Finished"]);
+    }
+
+    #[test]
+    fn stepping_one_batch_pauses_after_its_evaluation_and_the_same_settings_resume_the_run() {
+        let recorder = Rc::new(Recorder::default());
+        let mut state = worker(&recorder);
+        assert!(state.start_or_resume(&settings(2), Some(StepUnit::Batch)));
+        run_to_a_stop(&mut state);
+        assert_eq!(told(&recorder), ["RunStarted", "Evaluated", "Paused"]);
+        let steps = |state: &WorkerState| state.session.as_ref().unwrap().experiment.trainer.run().steps_done();
+        assert_eq!(steps(&state), 1);
+        // The same settings carry on the run (no new start); other settings start a new one.
+        assert!(state.start_or_resume(&settings(2), Some(StepUnit::Epoch)));
+        run_to_a_stop(&mut state);
+        assert_eq!(told(&recorder), ["EpochEnded 1", "Evaluated", "Paused"]);
+        assert!(state.start_or_resume(&settings(3), Some(StepUnit::Batch)));
+        assert_eq!(told(&recorder), ["RunStarted"]);
+        assert_eq!(steps(&state), 0);
+    }
+
+    #[test]
+    fn an_evaluation_of_a_superseded_run_is_dropped_and_what_waited_for_it_still_comes() {
+        let recorder = Rc::new(Recorder::default());
+        let mut state = worker(&recorder);
+        assert!(state.start_or_resume(&settings(1), None));
+        state.session.as_mut().unwrap().train_for(40.0);
+        let job = state.next_scoring_job().expect("the run's end is evaluated");
+        state.generation += 1; // as a Pause or a new run does while the scores are computed
+        let scorer = CpuScorer::for_model(&job.model);
+        let mut scores = vec![0f32; job.pixels.len() / scorer.features()];
+        scorer.score(&job.pixels, &mut scores);
+        state.accept_scores(job, &scores, Backend::Cpu);
+        assert_eq!(told(&recorder), ["RunStarted", "EpochEnded 1", "Finished"]);
+    }
 }
