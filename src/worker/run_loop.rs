@@ -6,7 +6,7 @@
 //! The clock is passed in, so the loop runs natively in `cargo test` as it runs in the worker.
 
 use anomaly_engine::train::Training;
-use anomaly_engine::TrainError;
+use anomaly_engine::{StepReport, TrainError};
 
 use super::meter::Meter;
 use crate::protocol::StepUnit;
@@ -42,6 +42,8 @@ pub enum Stop {
 pub struct ChunkEnd {
     /// Every epoch that ended in this chunk, in order (an epoch that ends with the run is among them).
     pub epochs: Vec<EpochLosses>,
+    /// The chunk's last step that trained, if any.
+    pub last: Option<StepReport>,
     pub stop: Stop,
 }
 
@@ -55,9 +57,13 @@ pub struct StopAt {
 }
 
 /// Trains `run` until `budget_ms` of `clock` have passed, the run finishes, a step fails, or it reaches
-/// what `stop_at` names. Every step is counted in `meter`.
+/// what `stop_at` names. Every step is counted in `meter`. A run already finished takes no step.
 pub fn train_chunk(run: &mut dyn Training, meter: &mut Meter, clock: &dyn Fn() -> f64, budget_ms: f64, stop_at: StopAt) -> ChunkEnd {
     let mut epochs = Vec::new();
+    let mut last = None;
+    if run.is_finished() {
+        return ChunkEnd { epochs, last, stop: Stop::Finished };
+    }
     let chunk_start = clock();
     while clock() - chunk_start < budget_ms {
         let step_start = clock();
@@ -71,7 +77,7 @@ pub fn train_chunk(run: &mut dyn Training, meter: &mut Meter, clock: &dyn Fn() -
                     TrainError::Diverged { .. } => Stop::Diverged(err),
                     other => Stop::Failed(other),
                 };
-                return ChunkEnd { epochs, stop };
+                return ChunkEnd { epochs, last, stop };
             }
         };
         meter.record(&report, spent);
@@ -90,11 +96,12 @@ pub fn train_chunk(run: &mut dyn Training, meter: &mut Meter, clock: &dyn Fn() -
         } else if report.epoch_finished && stop_at.epoch_end {
             Stop::EpochEnded
         } else {
+            last = Some(report);
             continue;
         };
-        return ChunkEnd { epochs, stop };
+        return ChunkEnd { epochs, last: Some(report), stop };
     }
-    ChunkEnd { epochs, stop: Stop::BudgetSpent }
+    ChunkEnd { epochs, last, stop: Stop::BudgetSpent }
 }
 
 #[cfg(test)]
@@ -102,7 +109,6 @@ mod tests {
     use std::cell::Cell;
 
     use super::*;
-    use anomaly_engine::StepReport;
 
     /// A run of `epochs` epochs of `steps` steps each; each step takes 1 ms of the fake clock and has a
     /// loss of its step number. The step numbered `diverge_at` fails.
@@ -168,7 +174,8 @@ mod tests {
         let mut run = scripted(&clock, 100, 1);
         let mut meter = Meter::default();
         let end = train_chunk(&mut run, &mut meter, &|| clock.get(), 5.0, EVERY_EPOCH);
-        assert_eq!(end, ChunkEnd { epochs: vec![], stop: Stop::BudgetSpent });
+        assert_eq!((end.epochs, end.stop), (vec![], Stop::BudgetSpent));
+        assert_eq!(end.last.map(|r| r.loss), Some(5.0), "the last step's report comes back");
         assert_eq!(run.taken, 5);
         train_chunk(&mut run, &mut meter, &|| clock.get(), 5.0, EVERY_EPOCH);
         assert_eq!(run.taken, 10);
@@ -227,6 +234,9 @@ mod tests {
         assert_eq!(epoch.epochs.iter().map(|e| e.epoch).collect::<Vec<_>>(), vec![1]);
         let last = train_chunk(&mut run, &mut meter, &|| clock.get(), 1000.0, step(StepUnit::Epoch));
         assert_eq!((last.stop, run.taken), (Stop::Finished, 8));
+        // A finished run takes no further step.
+        let after = train_chunk(&mut run, &mut meter, &|| clock.get(), 1000.0, step(StepUnit::Batch));
+        assert_eq!((after.stop, after.last, run.taken), (Stop::Finished, None, 8));
     }
 
     #[test]

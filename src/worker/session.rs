@@ -391,34 +391,32 @@ impl Session {
         if !run.is_ready() {
             return; // the stage-1 scores come first (`evaluate_pending`, after this chunk)
         }
-        let chunk_start = now_ms();
-        let mut last = None;
-        while self.running && !run.is_finished() && now_ms() - chunk_start < budget_ms {
-            match run.step() {
-                Ok(report) => last = Some(report),
-                Err(err) => {
-                    self.running = false;
-                    self.fine_tuning = false;
-                    self.stage2 = None; // its stage-1 weights are already back in the model
-                    self.post_evaluation();
-                    let at = match err {
-                        TrainError::Diverged { epoch, step, loss } => format!("at epoch {epoch}, step {step} (the loss became {loss})"),
-                        other => format!("({other})"),
-                    };
-                    self.say(Event::Diverged {
-                        message: format!(
-                            "fine-tuning diverged {at}. The stage-1 weights are back, so you can fine-tune again: \
-                             try a smaller λ max, margin or fine-tuning learning rate."
-                        ),
-                    });
-                    return;
-                }
-            }
+        // Stage 2 reports its own progress (step, λ), so its steps are counted apart from stage 1's.
+        let end = train_chunk(run.training(), &mut Meter::default(), &now_ms, budget_ms, StopAt { step: None, epoch_end: false });
+        if let Stop::Diverged(err) | Stop::Failed(err) = end.stop {
+            self.running = false;
+            self.fine_tuning = false;
+            self.stage2 = None; // its stage-1 weights are already back in the model
+            self.post_evaluation();
+            let at = match err {
+                TrainError::Diverged { epoch, step, loss } => format!("at epoch {epoch}, step {step} (the loss became {loss})"),
+                other => format!("({other})"),
+            };
+            self.say(Event::Diverged {
+                message: format!(
+                    "fine-tuning diverged {at}. The stage-1 weights are back, so you can fine-tune again: \
+                     try a smaller λ max, margin or fine-tuning learning rate."
+                ),
+            });
+            return;
         }
-        if let Some(report) = last {
-            post(&Event::FineTuneProgress { step: report.step, total_steps: report.total_steps, lambda: report.lambda, loss: report.loss });
+        if let Some(report) = end.last {
+            let step = run.training().steps_done();
+            let total_steps = run.training().total_steps();
+            // The λ of the step just taken.
+            post(&Event::FineTuneProgress { step, total_steps, lambda: run.lambda_at(step - 1), loss: report.loss });
         }
-        if run.is_finished() {
+        if end.stop == Stop::Finished {
             self.running = false;
             self.fine_tuning = false;
             // The results are posted when stage 2's images are scored, then the digit view's evaluation;
@@ -537,6 +535,9 @@ mod tests {
             Event::Evaluated { .. } => "Evaluated".into(),
             Event::Finished => "Finished".into(),
             Event::Paused => "Paused".into(),
+            Event::FineTuneStarted { control, .. } => format!("FineTuneStarted{}", if *control { " (control)" } else { "" }),
+            Event::FineTuneProgress { step, total_steps, .. } => format!("FineTuneProgress {step}/{total_steps}"),
+            Event::FineTuneFinished { .. } => "FineTuneFinished".into(),
             other => format!("{other:?}").chars().take(60).collect(),
         }
     }
@@ -620,5 +621,27 @@ mod tests {
         scorer.score(&job.pixels, &mut scores);
         state.accept_scores(job, &scores, Backend::Cpu);
         assert_eq!(told(&recorder), ["RunStarted", "EpochEnded 1", "Finished"]);
+    }
+
+    #[test]
+    fn fine_tuning_starts_after_its_before_scores_and_finishes_after_its_results_and_the_evaluation() {
+        let recorder = Rc::new(Recorder::default());
+        let mut state = worker(&recorder);
+        assert!(state.start_or_resume(&settings(1), None));
+        run_to_a_stop(&mut state);
+        told(&recorder);
+        let digits = state.digits.clone().unwrap();
+        let awareness = AwarenessSettings { shown: vec![anomaly_engine::data::anomalies::AnomalyFamily::Blobs], labelled_anomalies: 6, epochs: 1, ..Default::default() };
+        for control in [false, true] {
+            assert!(state.session.as_mut().unwrap().start_fine_tuning(&digits, &awareness, control));
+            run_to_a_stop(&mut state);
+            let total = state.session.as_ref().unwrap().stage2.as_ref().unwrap().total_steps();
+            let started = if control { "FineTuneStarted (control)" } else { "FineTuneStarted" };
+            // No step before the "before" column is in; the whole run fits one chunk on this clock.
+            assert_eq!(
+                told(&recorder),
+                [started.to_string(), format!("FineTuneProgress {total}/{total}"), "FineTuneFinished".into(), "Evaluated".into(), "Finished".into()]
+            );
+        }
     }
 }

@@ -461,7 +461,17 @@ impl AwarenessRun {
 
     /// λ at the current step: a linear ramp from 0 to λ_max over the first `ramp_fraction` of the run.
     pub fn lambda(&self) -> f32 {
-        self.run.model().lambda(self.run.steps_done(), self.run.total_steps())
+        self.lambda_at(self.run.steps_done())
+    }
+
+    /// λ at step `step` (counted from zero) of the run.
+    pub fn lambda_at(&self, step: usize) -> f32 {
+        self.run.model().lambda(step, self.run.total_steps())
+    }
+
+    /// The fine-tuning steps as a run any caller can drive, like stage 1's.
+    pub fn training(&mut self) -> &mut dyn Training {
+        &mut self.run
     }
 
     /// One fine-tuning step: a batch of normal training digits plus a quarter as many labelled anomalies.
