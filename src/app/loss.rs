@@ -11,10 +11,10 @@ pub fn LossPanel() -> impl IntoView {
     let canvas = NodeRef::<leptos::html::Canvas>::new();
     Effect::new(move |_| {
         state.layout.track();
-        let losses = state.step_losses.get();
+        let losses = state.curves.step_losses.get();
         let per_epoch = state.run.with(|r| r.as_ref().map_or(1, |r| r.steps_per_epoch));
         let validation: Vec<(usize, f32)> =
-            state.epochs.with(|e| e.iter().filter_map(|e| e.validation.map(|v| (e.epoch, v))).collect());
+            state.curves.epochs.with(|e| e.iter().filter_map(|e| e.validation.map(|v| (e.epoch, v))).collect());
         if let Some(canvas) = canvas.get() {
             if let Err(err) = loss_curve(&canvas, &losses, per_epoch, &validation, "digit") {
                 web_sys::console::warn_1(&format!("loss curve: {err}").into());
@@ -22,14 +22,14 @@ pub fn LossPanel() -> impl IntoView {
         }
     });
     let summary = move || {
-        state.epochs.with(|epochs| match (epochs.first(), epochs.last()) {
+        state.curves.epochs.with(|epochs| match (epochs.first(), epochs.last()) {
             (Some(first), Some(last)) if epochs.len() > 1 => {
                 let (a, b) = (first.validation.unwrap_or(first.train), last.validation.unwrap_or(last.train));
                 let verb = if b < a { "fell" } else { "did not fall" };
                 format!("The validation loss {verb} from {a:.1} after epoch {} to {b:.1} after epoch {}.", first.epoch, last.epoch)
             }
             (Some(only), _) => format!("After epoch {} the validation loss is {:.1}.", only.epoch, only.validation.unwrap_or(only.train)),
-            _ => state.step_losses.with(|l| match l.last() {
+            _ => state.curves.step_losses.with(|l| match l.last() {
                 Some(last) => format!("Training loss after {} steps: {last:.1}.", l.len()),
                 None => "No training yet: the loss will appear here.".into(),
             }),

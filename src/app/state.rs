@@ -2,9 +2,9 @@
 
 use leptos::prelude::*;
 
-use super::run_view::EpochLoss;
+use super::run_view::RunCurves;
 use super::table::state::{TableState, TABLE_FIELD};
-use crate::protocol::{Backend, BackendStatus, Event, FamilyThumbnail, Progress};
+use crate::protocol::{Backend, BackendStatus, Event, FamilyThumbnail};
 use anomaly_engine::awareness::{AwarenessSettings, FamilyAuc, FamilyDetail};
 use anomaly_state::page::PagePart;
 use anomaly_state::tutorials::TutorialStep;
@@ -63,9 +63,7 @@ pub struct Playground {
     pub notice: RwSignal<Option<String>>,
     pub digits_loaded: RwSignal<usize>,
     pub run: RwSignal<Option<RunInfo>>,
-    pub progress: RwSignal<Option<Progress>>,
-    pub step_losses: RwSignal<Vec<f32>>,
-    pub epochs: RwSignal<Vec<EpochLoss>>,
+    pub curves: RunCurves,
     pub evaluation: RwSignal<Option<Evaluation>>,
     pub awareness: RwSignal<AwarenessSettings>,
     pub thumbnails: RwSignal<Vec<FamilyThumbnail>>,
@@ -110,9 +108,7 @@ impl Playground {
             notice: RwSignal::new(None),
             digits_loaded: RwSignal::new(0),
             run: RwSignal::new(None),
-            progress: RwSignal::new(None),
-            step_losses: RwSignal::new(Vec::new()),
-            epochs: RwSignal::new(Vec::new()),
+            curves: RunCurves::new(),
             evaluation: RwSignal::new(None),
             awareness: RwSignal::new(AwarenessSettings::default()),
             thumbnails: RwSignal::new(Vec::new()),
@@ -168,9 +164,7 @@ impl Playground {
 
     pub fn clear_run(&self) {
         self.run.set(None);
-        self.progress.set(None);
-        self.step_losses.set(Vec::new());
-        self.epochs.set(Vec::new());
+        self.curves.clear();
         self.evaluation.set(None);
         self.fine_tune.set(None);
         self.control_run.set(None);
@@ -195,13 +189,8 @@ impl Playground {
                 self.clear_run();
                 self.run.set(Some(RunInfo { settings, train_rows, steps_per_epoch }));
             }
-            Event::Progress(progress) => {
-                self.step_losses.update(|losses| losses.extend(&progress.recent_losses));
-                self.progress.set(Some(progress));
-            }
-            Event::EpochEnded { epoch, train_loss, validation_loss } => {
-                self.epochs.update(|e| e.push(EpochLoss { epoch, train: train_loss, validation: validation_loss }))
-            }
+            Event::Progress(progress) => self.curves.advance(progress),
+            Event::EpochEnded { epoch, train_loss, validation_loss } => self.curves.end_epoch(epoch, train_loss, validation_loss),
             Event::Evaluated { evaluation, backend } => {
                 self.evaluation.set(Some(*evaluation));
                 self.evaluated_on.set(Some(backend));
@@ -293,7 +282,7 @@ impl Playground {
 
     /// Whether stage 1 has run all its epochs (the worker then trains a new run, not the same one).
     pub fn stage1_finished(&self) -> bool {
-        self.progress.with(|p| p.as_ref().is_some_and(|p| p.epochs_done >= p.epochs))
+        self.curves.progress.with(|p| p.as_ref().is_some_and(|p| p.epochs_done >= p.epochs))
     }
 
     /// The view of the stage-2 run under way: the control's or the anomaly-aware one's.
@@ -317,6 +306,8 @@ mod tests {
     use leptos::prelude::Owner;
 
     use super::*;
+    use crate::app::run_view::EpochLoss;
+    use crate::protocol::Progress;
     use anomaly_engine::data::anomalies::AnomalyFamily;
 
     fn progress(epochs_done: usize, step_in_epoch: usize, losses: &[f32]) -> Event {
@@ -354,7 +345,8 @@ mod tests {
                 page.apply(event);
             }
             let run_rows = page.run.get().map(|r| r.train_rows);
-            (page.phase.get(), page.step_losses.get(), page.epochs.get(), page.progress.get().map(|p| p.total_steps), run_rows)
+            let curves = page.curves;
+            (page.phase.get(), curves.step_losses.get(), curves.epochs.get(), curves.progress.get().map(|p| p.total_steps), run_rows)
         })
     }
 

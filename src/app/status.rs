@@ -55,7 +55,7 @@ pub fn StatusPanel() -> impl IntoView {
 fn ProgressBar() -> impl IntoView {
     let state = expect_context::<Playground>();
     let numbers = move || {
-        state.progress.get().map(|p| {
+        state.curves.progress.get().map(|p| {
             let total = (p.epochs * p.steps_per_epoch).max(1);
             let done = (p.epochs_done * p.steps_per_epoch + p.step_in_epoch).min(total);
             // Right after an epoch ends, show it as complete ("epoch 2 · step 11 of 11"), not as the next one.

@@ -54,12 +54,12 @@ fn TableLoss() -> impl IntoView {
     let table = expect_context::<Playground>().table;
     let canvas = NodeRef::<leptos::html::Canvas>::new();
     redraw(canvas, "table loss", move |c| {
-        let losses = table.step_losses.get();
+        let losses = table.curves.step_losses.get();
         let per_epoch = table.summary.with(|s| s.as_ref().map_or(1, |s| s.steps_per_epoch));
-        let validation: Vec<(usize, f32)> = table.epochs.with(|e| e.iter().filter_map(|e| e.validation.map(|v| (e.epoch, v))).collect());
+        let validation: Vec<(usize, f32)> = table.curves.epochs.with(|e| e.iter().filter_map(|e| e.validation.map(|v| (e.epoch, v))).collect());
         loss_curve(c, &losses, per_epoch, &validation, "row")
     });
-    let summary = move || table.epochs.with(|e| match (e.first(), e.last()) {
+    let summary = move || table.curves.epochs.with(|e| match (e.first(), e.last()) {
         (Some(a), Some(b)) if e.len() > 1 => format!(
             "Validation loss {:.3} after epoch {} and {:.3} after epoch {}.",
             a.validation.unwrap_or(a.train), a.epoch, b.validation.unwrap_or(b.train), b.epoch

@@ -3,8 +3,8 @@
 
 use leptos::prelude::*;
 
-use crate::app::run_view::EpochLoss;
-use crate::protocol::{Backend, FilePurpose, ModelInfo, Progress, TableEvent, TableInfo, TopRow};
+use crate::app::run_view::RunCurves;
+use crate::protocol::{Backend, FilePurpose, ModelInfo, TableEvent, TableInfo, TopRow};
 use anomaly_engine::table::dijet::Simulation;
 use anomaly_engine::table::prepare::TableSetup;
 use anomaly_state::link::table::{header_fingerprint, SharedTable};
@@ -38,9 +38,7 @@ pub struct TableState {
     pub load_problem: RwSignal<Option<String>>,
     pub phase: RwSignal<TablePhase>,
     pub summary: RwSignal<Option<TrainingSummary>>,
-    pub progress: RwSignal<Option<Progress>>,
-    pub step_losses: RwSignal<Vec<f32>>,
-    pub epochs: RwSignal<Vec<EpochLoss>>,
+    pub curves: RunCurves,
     pub results: RwSignal<Option<TableResults>>,
     pub top_rows: RwSignal<Vec<TopRow>>,
     pub counts: RwSignal<Option<ThresholdCounts>>,
@@ -71,9 +69,7 @@ impl TableState {
             load_problem: RwSignal::new(None),
             phase: RwSignal::new(TablePhase::Idle),
             summary: RwSignal::new(None),
-            progress: RwSignal::new(None),
-            step_losses: RwSignal::new(Vec::new()),
-            epochs: RwSignal::new(Vec::new()),
+            curves: RunCurves::new(),
             results: RwSignal::new(None),
             top_rows: RwSignal::new(Vec::new()),
             counts: RwSignal::new(None),
@@ -119,9 +115,7 @@ impl TableState {
 
     fn clear_results(&self) {
         self.summary.set(None);
-        self.progress.set(None);
-        self.step_losses.set(Vec::new());
-        self.epochs.set(Vec::new());
+        self.curves.clear();
         self.results.set(None);
         self.top_rows.set(Vec::new());
         self.counts.set(None);
@@ -184,13 +178,8 @@ impl TableState {
                 self.summary.set(Some(summary));
                 self.phase.set(TablePhase::Training);
             }
-            TableEvent::Progress(progress) => {
-                self.step_losses.update(|l| l.extend(&progress.recent_losses));
-                self.progress.set(Some(progress));
-            }
-            TableEvent::EpochEnded { epoch, train_loss, validation_loss } => {
-                self.epochs.update(|e| e.push(EpochLoss { epoch, train: train_loss, validation: validation_loss }))
-            }
+            TableEvent::Progress(progress) => self.curves.advance(progress),
+            TableEvent::EpochEnded { epoch, train_loss, validation_loss } => self.curves.end_epoch(epoch, train_loss, validation_loss),
             TableEvent::Paused => {
                 if self.phase.get_untracked() == TablePhase::Training {
                     self.phase.set(TablePhase::Paused);

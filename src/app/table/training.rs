@@ -136,7 +136,7 @@ fn TableStatus() -> impl IntoView {
     let state = expect_context::<Playground>();
     let table = state.table;
     let sentence = move || {
-        let progress = table.progress.get();
+        let progress = table.curves.progress.get();
         match table.phase.get() {
             TablePhase::Idle => table.info.with(|i| if i.is_some() { "Choose the column roles, then train.".to_string() } else { String::new() }),
             TablePhase::Training => match progress {
@@ -155,7 +155,7 @@ fn TableStatus() -> impl IntoView {
             })),
         }
     };
-    let bar = move || match (table.phase.get(), table.progress.get()) {
+    let bar = move || match (table.phase.get(), table.curves.progress.get()) {
         (TablePhase::Training, Some(p)) if p.epochs > 0 => {
             Some((p.epochs_done as f64 + p.step_in_epoch as f64 / p.steps_per_epoch.max(1) as f64) / p.epochs as f64)
         }
