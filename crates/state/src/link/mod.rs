@@ -398,6 +398,33 @@ mod tests {
         assert_eq!((table.view, table.simulation.rows, table.simulation.signal_fraction, table.simulation.seed), (LinkView::Table, 20000, 0.05, 4));
     }
 
+    /// A link for a full setup (table part, classroom parts, tutorial step) as written by the build before
+    /// the settings were described once (commit 25a5c9f). Today's build reads it whole and writes it again
+    /// to the letter.
+    #[test]
+    fn a_full_link_from_before_the_settings_descriptions_reads_the_same_and_is_written_the_same() {
+        let link = "v=1&normal=1,4&hidden=256&latent=16&beta=2.5&lr=0.0005&batch=64&epochs=5&seed=1&kl=0&aa.shown=blurred,digit9\
+            &aa.labelled=80&aa.lambda=6.5&aa.margin=2&aa.ramp=0.75&aa.epochs=6&aa.lr=0.002&view=table&sim.rows=50000&sim.signal=0.01\
+            &sim.seed=1&hide=awareness,latent&table.header=0123456789abcdef&table.roles=Ffil&table.signal=1&table.missing=impute\
+            &table.train=background&table.val=0.2&table.sample=50000&table.hidden=48&table.latent=3&table.beta=0.25&table.lr=0.002\
+            &table.batch=128&table.epochs=12&table.seed=21&table.kl=1&tut=vae.2";
+        let decoded = decode(link);
+        assert_eq!(decoded.problems, vec![]);
+        let setup = &decoded.setup;
+        let d = &setup.digits;
+        assert_eq!((d.normal_digits.clone(), d.beta, d.learning_rate, d.hidden_units), (vec![1, 4], 2.5, 0.0005, 256));
+        let a = &setup.awareness;
+        assert_eq!(a.shown, vec![AnomalyFamily::Blurred, AnomalyFamily::HeldOutDigit(9)]);
+        assert_eq!((a.labelled_anomalies, a.lambda_max, a.margin_factor, a.ramp_fraction, a.epochs, a.learning_rate), (80, 6.5, 2.0, 0.75, 6, 0.002));
+        assert_eq!((setup.view, setup.hidden.clone()), (LinkView::Table, vec![PagePart::Awareness, PagePart::Latent]));
+        assert_eq!(setup.tutorial.map(|t| t.key()), Some("vae.2".to_string()));
+        let table = setup.table.as_ref().expect("the table part");
+        assert_eq!(table.header, 0x0123_4567_89ab_cdef);
+        let m = &table.setup.model;
+        assert_eq!((m.hidden_units, m.latent_dims, m.beta, m.learning_rate, m.batch_size, m.epochs, m.seed, m.score_with_kl), (48, 3, 0.25, 0.002, 128, 12, 21, true));
+        assert_eq!(encode(setup), link);
+    }
+
     #[test]
     fn version_one_links_without_a_version_still_work() {
         let decoded = decode("normal=3,1&epochs=7");
