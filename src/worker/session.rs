@@ -553,11 +553,17 @@ mod tests {
 
     fn score_pending(state: &mut WorkerState) {
         while let Some(job) = state.next_scoring_job() {
-            let scorer = CpuScorer::for_model(&job.model);
-            let mut scores = vec![0f32; job.pixels.len() / scorer.features()];
-            scorer.score(&job.pixels, &mut scores);
+            let scores = cpu_scores(&job);
             state.accept_scores(job, &scores, Backend::Cpu);
         }
+    }
+
+    /// What the backend seam would give for `job` on the CPU.
+    fn cpu_scores(job: &ScoringJob) -> Vec<f32> {
+        let scorer = CpuScorer::for_model(&job.model);
+        let mut scores = vec![0f32; job.pixels.len() / scorer.features()];
+        scorer.score(&job.pixels, &mut scores);
+        scores
     }
 
     fn worker(recorder: &Rc<Recorder>) -> WorkerState {
@@ -616,9 +622,7 @@ mod tests {
         state.session.as_mut().unwrap().train_for(40.0);
         let job = state.next_scoring_job().expect("the run's end is evaluated");
         state.generation += 1; // as a Pause or a new run does while the scores are computed
-        let scorer = CpuScorer::for_model(&job.model);
-        let mut scores = vec![0f32; job.pixels.len() / scorer.features()];
-        scorer.score(&job.pixels, &mut scores);
+        let scores = cpu_scores(&job);
         state.accept_scores(job, &scores, Backend::Cpu);
         assert_eq!(told(&recorder), ["RunStarted", "EpochEnded 1", "Finished"]);
     }
