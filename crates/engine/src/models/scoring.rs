@@ -11,19 +11,3 @@ pub enum ScoringModel {
     /// A VAE scored with z = μ: the reconstruction error for `likelihood`, plus the KL term if `with_kl`.
     Vae { weights: VaeWeights, likelihood: Likelihood, with_kl: bool },
 }
-
-impl ScoringModel {
-    /// The method's name, as model files record it.
-    pub fn method(&self) -> &'static str {
-        match self {
-            ScoringModel::Vae { .. } => "vae",
-        }
-    }
-
-    /// Values per row that the model reads.
-    pub fn inputs(&self) -> usize {
-        match self {
-            ScoringModel::Vae { weights, .. } => weights.inputs(),
-        }
-    }
-}

@@ -119,10 +119,6 @@ impl<M: TrainStep> TrainLoop<M> {
         &self.vars
     }
 
-    pub fn schedule(&self) -> &Schedule {
-        &self.schedule
-    }
-
     pub fn divergence(&self) -> Option<&TrainError> {
         self.diverged.as_ref()
     }
