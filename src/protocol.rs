@@ -141,18 +141,13 @@ pub enum Event {
     DataFailed { message: String },
     /// A run started from scratch with these settings (history on the page should be cleared).
     RunStarted { settings: TrainSettings, train_rows: usize, steps_per_epoch: usize },
-    Progress(Progress),
-    EpochEnded { epoch: usize, train_loss: f32, validation_loss: Option<f32> },
+    /// What a run says as it trains: the same for the digit run and the table run.
+    Run { of: RunOf, event: RunEvent },
     /// The test digits scored and summarised, and where they were scored.
     Evaluated { evaluation: Box<Evaluation>, backend: Backend },
-    Paused,
     Finished,
-    /// The loss stopped being a finite number; the last good weights are kept.
-    Diverged { message: String },
     /// The worker hit a bug and cannot go on; the page offers to start a new one.
     Crashed { message: String },
-    /// Anything else that went wrong, said as a sentence for the visitor.
-    Failed { message: String },
     ResetDone,
     /// A few examples of each synthetic anomaly family, for the page's thumbnails.
     FamilyThumbnails(Vec<FamilyThumbnail>),
@@ -185,18 +180,49 @@ pub enum TableEvent {
     /// A model file was read and can score the loaded events.
     ModelLoaded(ModelInfo),
     TrainStarted { summary: TrainingSummary, epochs: usize },
-    Progress(Progress),
-    EpochEnded { epoch: usize, train_loss: f32, validation_loss: Option<f32> },
-    Paused,
     Scoring { fraction: f64 },
     Scored { results: TableResults, top_rows: Vec<TopRow>, backend: Backend },
-    Diverged { message: String },
-    Failed { message: String },
     ThresholdCounts(ThresholdCounts),
     DownloadProgress { fraction: f64 },
     /// `milliseconds` for the whole pass: reading and preparing each row from the parsed columns, and
     /// scoring it; `model_milliseconds` for the scoring alone.
     ScoringBenchmark { rows: usize, milliseconds: f64, model_milliseconds: f64, backend: Backend, weights: VaeWeights },
+}
+
+/// Which view's run a [`RunEvent`] belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RunOf {
+    Digits,
+    Table,
+}
+
+/// What any training run says as it goes, whatever it trains; each view reads these with the same
+/// reducer (`app::run_view`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum RunEvent {
+    Progress(Progress),
+    EpochEnded { epoch: usize, train_loss: f32, validation_loss: Option<f32> },
+    /// Training stopped after a chunk as asked; the model and its history are kept.
+    Paused,
+    /// The loss stopped being a finite number; the last good weights are kept.
+    Diverged { message: String },
+    /// A request could not be carried out, said as a sentence for the visitor; what was there stays.
+    Failed { message: String },
+}
+
+impl Event {
+    pub fn digits(event: RunEvent) -> Self {
+        Event::Run { of: RunOf::Digits, event }
+    }
+
+    pub fn table(event: RunEvent) -> Self {
+        Event::Run { of: RunOf::Table, event }
+    }
+
+    /// A sentence about the digit view's request that could not be carried out.
+    pub fn failed(message: impl Into<String>) -> Self {
+        Event::digits(RunEvent::Failed { message: message.into() })
+    }
 }
 
 /// What the page says about a loaded model file.

@@ -31,12 +31,12 @@ pub fn AwarenessSection() -> impl IntoView {
     let use_preset = move |_| {
         let (digits, awareness) = awareness_preset();
         state.unreadable.set(Vec::new());
-        state.settings.set(digits);
+        state.set_train_settings(digits);
         state.awareness.set(awareness);
     };
     let start = move |control: bool| {
         state.notice.set(None);
-        state.phase.set(Phase::FineTuning);
+        state.request.begin(state.phase, Phase::FineTuning);
         state.running_control.set(control);
         send(state, &Command::FineTune { settings: state.awareness.get_untracked(), control });
     };
@@ -109,7 +109,7 @@ fn ShownFamilies() -> impl IntoView {
     let state = expect_context::<Playground>();
     let families = move || {
         let mut families: Vec<AnomalyFamily> =
-            (0..10u8).filter(|&d| state.settings.with(|s| s.is_anomaly(d))).map(AnomalyFamily::HeldOutDigit).collect();
+            (0..10u8).filter(|&d| state.normal_digits.with(|normal| !normal.contains(&d))).map(AnomalyFamily::HeldOutDigit).collect();
         families.extend(SYNTHETIC);
         families
     };

@@ -9,7 +9,8 @@ use super::state::{Phase, Playground};
 use super::worker_link::{send, start_worker};
 use crate::protocol::{Command, StepUnit};
 use anomaly_engine::settings::{NumberSetting, MODEL_SETTINGS};
-use anomaly_engine::{SettingProblem, TrainSettings};
+use anomaly_engine::settings::ModelSettings;
+use anomaly_engine::SettingProblem;
 
 #[component]
 pub fn SettingsForm() -> impl IntoView {
@@ -26,11 +27,11 @@ pub fn SettingsForm() -> impl IntoView {
             </fieldset>
             <fieldset class="model-settings" disabled=locked data-classroom="settings" hidden=move || state.hides(PagePart::ModelSettings)>
                 <legend>"Model and training"</legend>
-                <ModelFields target=state.settings prefix=""/>
+                <ModelFields target=state.model prefix=""/>
                 <label class="check">
                     <input type="checkbox" id="score_with_kl"
-                        prop:checked=move || state.settings.with(|s| s.score_with_kl)
-                        on:change=move |ev| state.settings.update(|s| s.score_with_kl = event_target_checked(&ev))/>
+                        prop:checked=move || state.model.with(|m| m.vae.score_with_kl)
+                        on:change=move |ev| state.model.update(|m| m.vae.score_with_kl = event_target_checked(&ev))/>
                     "Add the KL term to the anomaly score"
                 </label>
             </fieldset>
@@ -42,7 +43,7 @@ pub fn SettingsForm() -> impl IntoView {
 /// the digits' form uses the bare names (which are also the engine's problem fields), the table form
 /// prefixes them, so each form's problems stay its own.
 #[component]
-pub fn ModelFields(target: RwSignal<TrainSettings>, prefix: &'static str) -> impl IntoView {
+pub fn ModelFields(target: RwSignal<ModelSettings>, prefix: &'static str) -> impl IntoView {
     view! { <NumberFields target settings=&MODEL_SETTINGS prefix/> }
 }
 
@@ -67,14 +68,14 @@ where
 fn DigitToggle(digit: u8) -> impl IntoView {
     let state = expect_context::<Playground>();
     let id = format!("normal-{digit}");
-    let checked = move || state.settings.with(|s| s.normal_digits.contains(&digit));
+    let checked = move || state.normal_digits.with(|normal| normal.contains(&digit));
     let toggle = move |ev| {
         let on = event_target_checked(&ev);
-        state.settings.update(|s| {
-            s.normal_digits.retain(|&d| d != digit);
+        state.normal_digits.update(|normal| {
+            normal.retain(|&d| d != digit);
             if on {
-                s.normal_digits.push(digit);
-                s.normal_digits.sort_unstable();
+                normal.push(digit);
+                normal.sort_unstable();
             }
         });
     };
@@ -157,7 +158,7 @@ pub fn RunButtons() -> impl IntoView {
     let phase = move || state.phase.get();
     let ready = move || matches!(phase(), Phase::Ready | Phase::Paused | Phase::Finished | Phase::Diverged(_));
     let valid = move || state.problems().is_empty();
-    let same_run = move || state.run.with(|r| r.as_ref().is_some_and(|r| state.settings.with(|s| *s == r.settings)));
+    let same_run = move || state.run.with(|r| r.as_ref().is_some_and(|r| r.settings == state.train_settings()));
     let train_label = move || match phase() {
         // A paused stage 2 on a finished stage 1: the worker would train a new stage-1 run.
         Phase::Paused if same_run() && !state.stage1_finished() => "Resume",
@@ -167,13 +168,13 @@ pub fn RunButtons() -> impl IntoView {
     };
     let train = move |_| {
         state.notice.set(None);
-        state.phase.set(Phase::Training);
-        send(state, &Command::Train { settings: state.settings.get_untracked() });
+        state.request.begin(state.phase, Phase::Training);
+        send(state, &Command::Train { settings: state.train_settings_untracked() });
     };
     let step = move |unit| {
         state.notice.set(None);
-        state.phase.set(Phase::Training);
-        send(state, &Command::Step { settings: state.settings.get_untracked(), unit });
+        state.request.begin(state.phase, Phase::Training);
+        send(state, &Command::Step { settings: state.train_settings_untracked(), unit });
     };
     view! {
         <div class="run-buttons" role="group" aria-label="Training">

@@ -27,7 +27,7 @@ fn apply_fragment(state: Playground, fragment: &str) {
 /// Puts a whole setup on the page, as opening its link would.
 pub fn apply_setup(state: Playground, setup: &SharedSetup) {
     state.unreadable.set(Vec::new());
-    state.settings.set(setup.digits.clone());
+    state.set_train_settings(setup.digits.clone());
     state.awareness.set(setup.awareness.clone());
     state.view.set(match setup.view {
         LinkView::Digits => View::Digits,
@@ -48,7 +48,7 @@ pub fn apply_setup(state: Playground, setup: &SharedSetup) {
 /// The setup on screen, as a link carries it (tracked: an effect that calls this reruns on any change).
 fn current_setup(state: Playground) -> SharedSetup {
     SharedSetup {
-        digits: state.settings.get(),
+        digits: state.train_settings(),
         awareness: state.awareness.get(),
         view: match state.view.get() {
             View::Digits => LinkView::Digits,

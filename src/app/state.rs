@@ -2,12 +2,13 @@
 
 use leptos::prelude::*;
 
-use super::run_view::RunCurves;
+use super::run_view::{apply_run_event, Request, RunCurves, RunView};
 use super::table::state::{TableState, TABLE_FIELD};
-use crate::protocol::{Backend, BackendStatus, Event, FamilyThumbnail};
+use crate::protocol::{Backend, BackendStatus, Event, FamilyThumbnail, RunOf};
 use anomaly_engine::awareness::{AwarenessSettings, FamilyAuc, FamilyDetail};
 use anomaly_state::page::PagePart;
 use anomaly_state::tutorials::TutorialStep;
+use anomaly_engine::settings::ModelSettings;
 use anomaly_engine::{Evaluation, SettingProblem, TrainSettings};
 
 /// Prefix of the ids of the Anomaly Awareness form's fields.
@@ -55,10 +56,14 @@ pub struct FineTuneView {
 /// Shared through context; every field is a signal, so the struct is `Copy`.
 #[derive(Clone, Copy)]
 pub struct Playground {
-    pub settings: RwSignal<TrainSettings>,
+    /// Stage 1's settings, in their parts: which digits are normal, and the model with its training.
+    pub normal_digits: RwSignal<Vec<u8>>,
+    pub model: RwSignal<ModelSettings>,
     /// Inputs whose text is not a number at all (range problems come from `TrainSettings::problems`).
     pub unreadable: RwSignal<Vec<SettingProblem>>,
     pub phase: RwSignal<Phase>,
+    /// The phase before the visitor's latest request, until the worker takes it up.
+    pub request: Request<Phase>,
     /// The latest sentence about something that went wrong but did not stop the page.
     pub notice: RwSignal<Option<String>>,
     pub digits_loaded: RwSignal<usize>,
@@ -102,9 +107,11 @@ impl Playground {
 
     pub fn new() -> Self {
         Self {
-            settings: RwSignal::new(TrainSettings::default()),
+            normal_digits: RwSignal::new(TrainSettings::default().normal_digits),
+            model: RwSignal::new(ModelSettings::default()),
             unreadable: RwSignal::new(Vec::new()),
             phase: RwSignal::new(Phase::LoadingData),
+            request: Request::new(),
             notice: RwSignal::new(None),
             digits_loaded: RwSignal::new(0),
             run: RwSignal::new(None),
@@ -125,6 +132,21 @@ impl Playground {
         }
     }
 
+    /// Stage 1's settings as the worker takes them (tracked).
+    pub fn train_settings(&self) -> TrainSettings {
+        TrainSettings { normal_digits: self.normal_digits.get(), model: self.model.get() }
+    }
+
+    pub fn train_settings_untracked(&self) -> TrainSettings {
+        TrainSettings { normal_digits: self.normal_digits.get_untracked(), model: self.model.get_untracked() }
+    }
+
+    /// Puts a whole set of stage-1 settings on the page.
+    pub fn set_train_settings(&self, settings: TrainSettings) {
+        self.normal_digits.set(settings.normal_digits);
+        self.model.set(settings.model);
+    }
+
     /// Problems with the stage-1 settings: unreadable inputs first, then out-of-range values.
     pub fn problems(&self) -> Vec<SettingProblem> {
         let mut problems: Vec<SettingProblem> = self
@@ -133,14 +155,14 @@ impl Playground {
             .into_iter()
             .filter(|p| !p.field.starts_with(AWARENESS_FIELD) && !p.field.starts_with(TABLE_FIELD))
             .collect();
-        problems.extend(self.settings.with(TrainSettings::problems));
+        problems.extend(self.train_settings().problems());
         problems
     }
 
     /// Problems with the stage-2 settings; their fields carry the `aa_` prefix of the awareness form.
     pub fn awareness_problems(&self) -> Vec<SettingProblem> {
         let mut problems: Vec<SettingProblem> = self.unreadable.get().into_iter().filter(|p| p.field.starts_with(AWARENESS_FIELD)).collect();
-        let settings = self.settings.get();
+        let settings = self.train_settings();
         problems.extend(self.awareness.with(|a| a.problems(&settings)).into_iter().map(|p| SettingProblem {
             field: format!("{AWARENESS_FIELD}{}", p.field),
             message: p.message,
@@ -186,37 +208,27 @@ impl Playground {
             }
             Event::DataFailed { message } => self.phase.set(Phase::DataFailed(message)),
             Event::RunStarted { settings, train_rows, steps_per_epoch } => {
+                self.request.accepted();
                 self.clear_run();
                 self.run.set(Some(RunInfo { settings, train_rows, steps_per_epoch }));
             }
-            Event::Progress(progress) => self.curves.advance(progress),
-            Event::EpochEnded { epoch, train_loss, validation_loss } => self.curves.end_epoch(epoch, train_loss, validation_loss),
+            Event::Run { of: RunOf::Digits, event } => apply_run_event(self, event),
+            Event::Run { of: RunOf::Table, event } => self.table.apply_run(event),
             Event::Evaluated { evaluation, backend } => {
                 self.evaluation.set(Some(*evaluation));
                 self.evaluated_on.set(Some(backend));
             }
             Event::Backend(status) => self.backend.set(Some(status)),
             Event::DigitScoringBenchmark { .. } => {} // for `make bench`, which reads the message itself
-            Event::Paused => {
-                if matches!(self.phase.get_untracked(), Phase::Training | Phase::FineTuning) {
-                    self.phase.set(Phase::Paused);
-                }
-            }
             Event::Finished => self.phase.set(Phase::Finished),
-            Event::Diverged { message } => self.phase.set(Phase::Diverged(message)),
             Event::Crashed { message } => self.phase.set(Phase::WorkerDied(message)),
-            Event::Failed { message } => {
-                self.notice.set(Some(message));
-                if matches!(self.phase.get_untracked(), Phase::Training | Phase::FineTuning) {
-                    self.phase.set(Phase::Paused);
-                }
-            }
             Event::ResetDone => {
                 self.clear_run();
                 self.phase.set(Phase::Ready);
             }
             Event::FamilyThumbnails(thumbnails) => self.thumbnails.set(thumbnails),
             Event::FineTuneStarted { before, margin, labelled, total_steps, backend, settings, control } => {
+                self.request.accepted();
                 let view = FineTuneView {
                     before,
                     margin,
@@ -237,11 +249,14 @@ impl Playground {
                     self.fine_tune.set(Some(view));
                 }
             }
-            Event::FineTuneProgress { step, total_steps, lambda, .. } => self.stage2_view().update(|view| {
-                if let Some(view) = view {
-                    (view.step, view.total_steps, view.lambda) = (step, total_steps, lambda);
-                }
-            }),
+            Event::FineTuneProgress { step, total_steps, lambda, .. } => {
+                self.request.accepted();
+                self.stage2_view().update(|view| {
+                    if let Some(view) = view {
+                        (view.step, view.total_steps, view.lambda) = (step, total_steps, lambda);
+                    }
+                })
+            }
             Event::FineTuneFinished { results, details, backend, control } => {
                 let target = if control { self.control_run } else { self.fine_tune };
                 target.update(|view| {
@@ -256,6 +271,35 @@ impl Playground {
             Event::Table(event) => self.table.apply(*event),
             // Only `make bench` asks for a benchmark, from its own page.
             Event::BenchmarkResult { .. } => {}
+        }
+    }
+}
+
+impl RunView for Playground {
+    fn curves(&self) -> RunCurves {
+        self.curves
+    }
+
+    fn accepted(&self) {
+        self.request.accepted();
+    }
+
+    fn paused(&self) {
+        if matches!(self.phase.get_untracked(), Phase::Training | Phase::FineTuning) {
+            self.phase.set(Phase::Paused);
+        }
+    }
+
+    fn diverged(&self, message: String) {
+        self.phase.set(Phase::Diverged(message));
+    }
+
+    fn failed(&self, message: String) {
+        self.notice.set(Some(message));
+        if let Some(before) = self.request.refused() {
+            self.phase.set(before);
+        } else if matches!(self.phase.get_untracked(), Phase::Training | Phase::FineTuning) {
+            self.phase.set(Phase::Paused);
         }
     }
 }
@@ -307,11 +351,11 @@ mod tests {
 
     use super::*;
     use crate::app::run_view::EpochLoss;
-    use crate::protocol::Progress;
+    use crate::protocol::{Progress, RunEvent};
     use anomaly_engine::data::anomalies::AnomalyFamily;
 
     fn progress(epochs_done: usize, step_in_epoch: usize, losses: &[f32]) -> Event {
-        Event::Progress(Progress {
+        Event::digits(RunEvent::Progress(Progress {
             epochs_done,
             epochs: 2,
             step_in_epoch,
@@ -320,7 +364,7 @@ mod tests {
             recent_losses: losses.to_vec(),
             samples_per_second: 100.0,
             seconds_left: 1.0,
-        })
+        }))
     }
 
     /// The events of a two-epoch run of three steps an epoch, as the worker sends them.
@@ -329,9 +373,9 @@ mod tests {
             Event::RunStarted { settings: TrainSettings::default(), train_rows: 150, steps_per_epoch: 3 },
             progress(0, 2, &[9.0, 8.0]),
             progress(1, 0, &[7.0]),
-            Event::EpochEnded { epoch: 1, train_loss: 8.0, validation_loss: Some(7.5) },
+            Event::digits(RunEvent::EpochEnded { epoch: 1, train_loss: 8.0, validation_loss: Some(7.5) }),
             progress(1, 3, &[6.0, 5.0, 4.0]),
-            Event::EpochEnded { epoch: 2, train_loss: 5.0, validation_loss: Some(4.5) },
+            Event::digits(RunEvent::EpochEnded { epoch: 2, train_loss: 5.0, validation_loss: Some(4.5) }),
             Event::Finished,
         ]
     }
@@ -373,8 +417,34 @@ mod tests {
         assert_ne!(shown_after(late_start).1, full.1);
         // A "Paused" that arrives after "Finished" leaves the run finished.
         let mut paused_late = stage1_run();
-        paused_late.push(Event::Paused);
+        paused_late.push(Event::digits(RunEvent::Paused));
         assert_eq!(shown_after(paused_late).0, Phase::Finished);
+    }
+
+    /// A request the worker refuses before taking it up puts the page back where it was; a failure in a
+    /// run it took up leaves that run paused.
+    #[test]
+    fn a_refused_request_goes_back_and_a_failure_midway_pauses() {
+        Owner::new().with(|| {
+            let page = Playground::new();
+            page.phase.set(Phase::Ready);
+            page.request.begin(page.phase, Phase::Training);
+            page.apply(Event::failed("The digits are still loading; try again in a moment."));
+            assert_eq!(page.phase.get_untracked(), Phase::Ready);
+            assert!(page.notice.get_untracked().is_some_and(|n| n.contains("still loading")));
+
+            for event in stage1_run() {
+                page.apply(event);
+            }
+            page.request.begin(page.phase, Phase::FineTuning);
+            page.apply(Event::failed("Pick at least one anomaly family to show the network."));
+            assert_eq!(page.phase.get_untracked(), Phase::Finished);
+
+            page.request.begin(page.phase, Phase::Training);
+            page.apply(progress(0, 1, &[3.0]));
+            page.apply(Event::failed("Training stopped: out of memory."));
+            assert_eq!(page.phase.get_untracked(), Phase::Paused);
+        })
     }
 
     fn family(name: &str, shown: bool, before: f64, after: Option<f64>) -> FamilyAuc {

@@ -14,7 +14,7 @@ use anomaly_engine::data::{DigitSet, IMAGE_PIXELS};
 use anomaly_engine::inference::CpuScorer;
 use anomaly_engine::models::{Likelihood, ScoringModel};
 use anomaly_engine::train::{TrainData, Trainer};
-use anomaly_engine::TrainSettings;
+use anomaly_engine::settings::ModelSettings;
 use anomaly_gpu::{Gpu, GpuError, GpuModel};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -282,11 +282,11 @@ impl ModelScorer {
 pub async fn benchmark_digits(digits: &DigitSet, choice: BackendChoice) -> Event {
     let rows: Vec<usize> = (0..digits.len()).collect();
     let pixels = digits.gather_f32(&rows);
-    let settings = TrainSettings::default();
+    let settings = ModelSettings::default();
     let data = TrainData { features: IMAGE_PIXELS, likelihood: Likelihood::Bernoulli, train: pixels[..64 * IMAGE_PIXELS].to_vec(), validation: vec![] };
     let weights = match Trainer::new(&settings, data).and_then(|t| Ok(t.model().weights()?)) {
         Ok(weights) => weights,
-        Err(err) => return Event::Failed { message: format!("The benchmark could not start: {err}.") },
+        Err(err) => return Event::failed(format!("The benchmark could not start: {err}.")),
     };
     let model = ScoringModel::Vae { weights: weights.clone(), likelihood: Likelihood::Bernoulli, with_kl: false };
     let mut scorer = ModelScorer::on(choice, &model).await;
@@ -295,7 +295,7 @@ pub async fn benchmark_digits(digits: &DigitSet, choice: BackendChoice) -> Event
     let scores = scorer.score(&pixels).await;
     let milliseconds = now_ms() - started;
     if scores.len() != digits.len() || !scores.iter().all(|s| s.is_finite()) {
-        return Event::Failed { message: "The benchmark's scores were not all finite numbers.".into() };
+        return Event::failed("The benchmark's scores were not all finite numbers.");
     }
     Event::DigitScoringBenchmark { rows: digits.len(), milliseconds, backend: scorer.backend(), weights }
 }

@@ -18,7 +18,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
-use crate::protocol::{Command, Event, FilePurpose, FILE_MESSAGE_KEY};
+use crate::protocol::{Command, Event, FilePurpose, RunEvent, FILE_MESSAGE_KEY};
 use anomaly_engine::data::DigitSet;
 use session::{Session, WorkerState};
 
@@ -90,7 +90,7 @@ pub fn start() {
         match serde_wasm_bindgen::from_value::<Command>(event.data()) {
             Ok(Command::Table(command)) => tables::handle(&tables, command),
             Ok(command) => handle(&handler_state, command),
-            Err(err) => post(&Event::Failed { message: format!("The worker received a message it does not understand: {err}") }),
+            Err(err) => post(&Event::failed(format!("The worker received a message it does not understand: {err}"))),
         }
     });
     scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -159,7 +159,7 @@ fn handle(state: &Rc<RefCell<WorkerState>>, command: Command) {
         }
         Command::Pause => {
             st.generation += 1; // any running loop stops at its next check
-            post(&Event::Paused);
+            post(&Event::digits(RunEvent::Paused));
             if let Some(session) = st.session.as_mut().filter(|s| s.running) {
                 session.running = false;
                 session.post_evaluation(); // show the model as it is at the pause
@@ -173,7 +173,7 @@ fn handle(state: &Rc<RefCell<WorkerState>>, command: Command) {
             let started = match (st.session.as_mut(), digits) {
                 (Some(session), Some(digits)) => session.start_fine_tuning(&digits, &settings, control),
                 _ => {
-                    post(&Event::Failed { message: "Train a model first (stage 1); then fine-tune it.".into() });
+                    post(&Event::failed("Train a model first (stage 1); then fine-tune it."));
                     false
                 }
             };
@@ -196,7 +196,7 @@ fn handle(state: &Rc<RefCell<WorkerState>>, command: Command) {
             drop(st);
             match digits {
                 Some(digits) => spawn_local(async move { post(&backend::benchmark_digits(&digits, backend).await) }),
-                None => post(&Event::Failed { message: "The digits are still loading; try again in a moment.".into() }),
+                None => post(&Event::failed("The digits are still loading; try again in a moment.")),
             }
         }
         Command::Benchmark { steps } => {
@@ -204,7 +204,7 @@ fn handle(state: &Rc<RefCell<WorkerState>>, command: Command) {
             drop(st);
             match digits {
                 Some(digits) => post(&Session::benchmark(&digits, steps)),
-                None => post(&Event::Failed { message: "The digits are still loading; try again in a moment.".into() }),
+                None => post(&Event::failed("The digits are still loading; try again in a moment.")),
             }
         }
     }

@@ -11,13 +11,14 @@ use anomaly_engine::data::DigitSet;
 use anomaly_engine::evaluate::DigitExperiment;
 use anomaly_engine::models::ScoringModel;
 use anomaly_engine::train::{TrainData, TrainError, Trainer};
+use anomaly_engine::settings::ModelSettings;
 use anomaly_engine::TrainSettings;
 
 use super::backend::ModelScorer;
 use super::meter::Meter;
 use super::run_loop::{train_chunk, EpochLosses, Stop, StopAt};
 use super::{now_ms, post};
-use crate::protocol::{Backend, Event, FamilyThumbnail, StepUnit};
+use crate::protocol::{Backend, Event, FamilyThumbnail, RunEvent, StepUnit};
 
 thread_local! {
     static NEXT_SERIAL: Cell<u64> = const { Cell::new(0) };
@@ -113,14 +114,14 @@ impl WorkerState {
     /// training loop should be started.
     pub fn start_or_resume(&mut self, settings: &TrainSettings, stop_after: Option<StepUnit>) -> bool {
         let Some(digits) = self.digits.clone() else {
-            post(&Event::Failed { message: "The digits are still loading; try again in a moment.".into() });
+            post(&Event::failed("The digits are still loading; try again in a moment."));
             return false;
         };
         if let Some(problem) = settings.problems().first() {
-            post(&Event::Failed { message: problem.message.clone() });
+            post(&Event::failed(problem.message.clone()));
             return false;
         }
-        let resumable = self.session.as_ref().is_some_and(|s| !s.ended && s.experiment.trainer.settings() == settings);
+        let resumable = self.session.as_ref().is_some_and(|s| !s.ended && s.experiment.settings() == settings);
         if !resumable {
             match DigitExperiment::new(&digits, settings) {
                 Ok(experiment) => {
@@ -132,7 +133,7 @@ impl WorkerState {
                     self.session = Some(Session::new(experiment));
                 }
                 Err(err) => {
-                    post(&Event::Failed { message: format!("Training could not start: {err}.") });
+                    post(&Event::failed(format!("Training could not start: {err}.")));
                     return false;
                 }
             }
@@ -205,17 +206,17 @@ impl Session {
                     self.ended = true;
                     self.say(Event::Finished);
                 } else {
-                    self.say(Event::Paused);
+                    self.say(Event::digits(RunEvent::Paused));
                 }
             }
             Stop::Diverged(err) => {
                 self.stop_for_good();
                 self.post_evaluation(); // of the last good weights, before the page says "stopped"
-                self.say(Event::Diverged { message: err.to_string() });
+                self.say(Event::digits(RunEvent::Diverged { message: err.to_string() }));
             }
             Stop::Failed(err) => {
                 self.stop_for_good();
-                self.say(Event::Failed { message: format!("Training stopped: {err}.") });
+                self.say(Event::failed(format!("Training stopped: {err}.")));
             }
         }
     }
@@ -232,12 +233,12 @@ impl Session {
         let validation_loss = match losses.validation_loss {
             Ok(loss) => loss,
             Err(err) => {
-                post(&Event::Failed { message: format!("The validation loss could not be computed: {err}.") });
+                post(&Event::failed(format!("The validation loss could not be computed: {err}.")));
                 None
             }
         };
         self.post_progress();
-        self.say(Event::EpochEnded { epoch: losses.epoch, train_loss: losses.train_loss, validation_loss });
+        self.say(Event::digits(RunEvent::EpochEnded { epoch: losses.epoch, train_loss: losses.train_loss, validation_loss }));
         let due = now_ms() - self.last_evaluation_ms >= EVALUATION_INTERVAL_MS;
         if due {
             self.post_evaluation();
@@ -263,13 +264,13 @@ impl Session {
             _ if std::mem::take(&mut self.evaluation_due) => (Purpose::Evaluation, self.experiment.test_pixels(), "The test digits"),
             _ => return None,
         };
-        match self.experiment.trainer.model().scoring_model(self.experiment.trainer.settings().score_with_kl) {
+        match self.experiment.trainer.model().scoring_model(self.experiment.trainer.settings().vae.score_with_kl) {
             Ok(model) => {
                 self.scoring = true;
                 Some(ScoringJob { model, pixels, serial: self.serial, generation, purpose })
             }
             Err(err) => {
-                post(&Event::Failed { message: format!("{what} could not be scored: {err}.") });
+                post(&Event::failed(format!("{what} could not be scored: {err}.")));
                 self.flush_deferred();
                 None
             }
@@ -281,7 +282,7 @@ impl Session {
         if let Some((scores, backend)) = scores {
             match self.experiment.evaluate_scores(scores) {
                 Ok(evaluation) => post(&Event::Evaluated { evaluation: Box::new(evaluation), backend }),
-                Err(err) => post(&Event::Failed { message: format!("The test digits could not be scored: {err}.") }),
+                Err(err) => post(&Event::failed(format!("The test digits could not be scored: {err}."))),
             }
         }
         self.flush_deferred();
@@ -296,7 +297,7 @@ impl Session {
     }
 
     fn post_progress(&mut self) {
-        let progress = Event::Progress(self.meter.progress(self.experiment.trainer.run()));
+        let progress = Event::digits(RunEvent::Progress(self.meter.progress(self.experiment.trainer.run())));
         self.say(progress);
     }
 
@@ -304,7 +305,7 @@ impl Session {
     fn leave_stage2(&mut self) {
         if let Some(stage2) = self.stage2.take() {
             if let Err(err) = stage2.restore_stage1() {
-                post(&Event::Failed { message: format!("The stage-1 weights could not be restored: {err}.") });
+                post(&Event::failed(format!("The stage-1 weights could not be restored: {err}.")));
             }
         }
         self.fine_tuning = false;
@@ -328,7 +329,7 @@ impl Session {
             return true;
         }
         self.leave_stage2();
-        match AwarenessRun::prepare(digits, &self.experiment.trainer, settings) {
+        match AwarenessRun::prepare(digits, &self.experiment, settings) {
             Ok(run) => {
                 self.stage2 = Some(if control { run.without_anomalies() } else { run });
                 self.stage2_serial += 1;
@@ -338,7 +339,7 @@ impl Session {
                 true
             }
             Err(err) => {
-                post(&Event::Failed { message: format!("Fine-tuning could not start: {err}") });
+                post(&Event::failed(format!("Fine-tuning could not start: {err}")));
                 false
             }
         }
@@ -363,7 +364,7 @@ impl Session {
                     control: run.is_control(),
                 }),
                 Err(err) => {
-                    post(&Event::Failed { message: format!("Fine-tuning could not start: {err}.") });
+                    post(&Event::failed(format!("Fine-tuning could not start: {err}.")));
                     self.running = false;
                     self.fine_tuning = false;
                     self.stage2 = None; // no step was taken: the model still holds the stage-1 weights
@@ -375,7 +376,7 @@ impl Session {
                 let details = |run: &AwarenessRun| if run.is_control() { Ok(Vec::new()) } else { run.details_from(model, scores) };
                 let finished = match run.results_from(Some(scores)).and_then(|results| Ok((results, details(run)?))) {
                     Ok((results, details)) => Event::FineTuneFinished { results, details, backend, control: run.is_control() },
-                    Err(err) => Event::Failed { message: format!("The fine-tuned model could not be evaluated: {err}.") },
+                    Err(err) => Event::failed(format!("The fine-tuned model could not be evaluated: {err}.")),
                 };
                 post(&finished);
             }
@@ -402,12 +403,12 @@ impl Session {
                 TrainError::Diverged { epoch, step, loss } => format!("at epoch {epoch}, step {step} (the loss became {loss})"),
                 other => format!("({other})"),
             };
-            self.say(Event::Diverged {
+            self.say(Event::digits(RunEvent::Diverged {
                 message: format!(
                     "fine-tuning diverged {at}. The stage-1 weights are back, so you can fine-tune again: \
                      try a smaller λ max, margin or fine-tuning learning rate."
                 ),
-            });
+            }));
             return;
         }
         if let Some(report) = end.last {
@@ -429,7 +430,7 @@ impl Session {
 
     /// Times the benchmark model of `make bench` (784-256-16, batch 64, Adam) on the real digits.
     pub fn benchmark(digits: &DigitSet, steps: usize) -> Event {
-        let settings = TrainSettings { normal_digits: (0..9).collect(), ..TrainSettings::default() };
+        let settings = ModelSettings::default();
         let rows: Vec<usize> = (0..digits.len()).collect();
         let data = TrainData {
             features: anomaly_engine::data::IMAGE_PIXELS,
@@ -439,17 +440,17 @@ impl Session {
         };
         let mut trainer = match Trainer::new(&settings, data) {
             Ok(trainer) => trainer,
-            Err(err) => return Event::Failed { message: format!("The benchmark could not start: {err}.") },
+            Err(err) => return Event::failed(format!("The benchmark could not start: {err}.")),
         };
         for _ in 0..3 {
             if let Err(err) = trainer.step() {
-                return Event::Failed { message: format!("The benchmark failed: {err}.") };
+                return Event::failed(format!("The benchmark failed: {err}."));
             }
         }
         let started = now_ms();
         for _ in 0..steps {
             if let Err(err) = trainer.step() {
-                return Event::Failed { message: format!("The benchmark failed: {err}.") };
+                return Event::failed(format!("The benchmark failed: {err}."));
             }
         }
         Event::BenchmarkResult { steps, milliseconds_per_step: (now_ms() - started) / steps.max(1) as f64 }
@@ -485,6 +486,7 @@ mod tests {
     use crate::worker::{set_host, Host};
     use anomaly_engine::inference::CpuScorer;
     use anomaly_engine::rng::SeededRng;
+    use anomaly_engine::settings::{OptimiserSettings, VaeSettings};
     use anomaly_engine::train::Training;
 
     /// A clock that moves only when told to, and every event the worker posts.
@@ -518,12 +520,12 @@ mod tests {
     }
 
     fn settings(epochs: usize) -> TrainSettings {
-        TrainSettings { normal_digits: vec![0, 1, 2], hidden_units: 16, latent_dims: 2, batch_size: 16, epochs, ..Default::default() }
+        TrainSettings { normal_digits: vec![0, 1, 2], model: ModelSettings { vae: VaeSettings { hidden_units: 16, latent_dims: 2, ..Default::default() }, optimiser: OptimiserSettings { batch_size: 16, epochs, ..Default::default() } } }
     }
 
     /// What the page would be told, without the progress messages in between.
     fn told(recorder: &Recorder) -> Vec<String> {
-        let names = recorder.events.borrow().iter().filter(|e| !matches!(e, Event::Progress(_))).map(event_name).collect();
+        let names = recorder.events.borrow().iter().filter(|e| !matches!(e, Event::Run { event: RunEvent::Progress(_), .. })).map(event_name).collect();
         recorder.events.borrow_mut().clear();
         names
     }
@@ -531,10 +533,10 @@ mod tests {
     fn event_name(event: &Event) -> String {
         match event {
             Event::RunStarted { .. } => "RunStarted".into(),
-            Event::EpochEnded { epoch, .. } => format!("EpochEnded {epoch}"),
+            Event::Run { event: RunEvent::EpochEnded { epoch, .. }, .. } => format!("EpochEnded {epoch}"),
             Event::Evaluated { .. } => "Evaluated".into(),
             Event::Finished => "Finished".into(),
-            Event::Paused => "Paused".into(),
+            Event::Run { event: RunEvent::Paused, .. } => "Paused".into(),
             Event::FineTuneStarted { control, .. } => format!("FineTuneStarted{}", if *control { " (control)" } else { "" }),
             Event::FineTuneProgress { step, total_steps, .. } => format!("FineTuneProgress {step}/{total_steps}"),
             Event::FineTuneFinished { .. } => "FineTuneFinished".into(),

@@ -22,7 +22,7 @@ use super::meter::Meter;
 use super::run_loop::{train_chunk, EpochLosses, Stop, StopAt};
 use super::source::Source;
 use super::{now_ms, post, scope, yield_to_event_loop, CHUNK_MILLISECONDS};
-use crate::protocol::{Backend, BackendChoice, Event, FilePurpose, ModelInfo, TableCommand, TableEvent, TableInfo, TopRow, DOWNLOAD_MESSAGE_KEY};
+use crate::protocol::{Backend, BackendChoice, Event, FilePurpose, ModelInfo, RunEvent, TableCommand, TableEvent, TableInfo, TopRow, DOWNLOAD_MESSAGE_KEY};
 
 /// Bytes read from the file per slice.
 const READ_CHUNK: u64 = 4 << 20;
@@ -74,7 +74,7 @@ fn say(event: TableEvent) {
 }
 
 fn failed(message: impl Into<String>) {
-    say(TableEvent::Failed { message: message.into() });
+    post(&Event::table(RunEvent::Failed { message: message.into() }));
 }
 
 pub fn handle(state: &Shared, command: TableCommand) {
@@ -95,7 +95,7 @@ pub fn handle(state: &Shared, command: TableCommand) {
             if let Some(run) = st.run.as_mut().filter(|r| r.phase == RunPhase::Training) {
                 run.phase = RunPhase::Paused;
             }
-            say(TableEvent::Paused);
+            post(&Event::table(RunEvent::Paused));
         }
         TableCommand::Threshold { value } => {
             let st = state.borrow();
@@ -230,7 +230,7 @@ fn train(state: &Shared, setup: TableSetup) {
         };
         match TableRun::new(&events.table, &setup, background.as_deref()) {
             Ok(run) => {
-                say(TableEvent::TrainStarted { summary: run.summary.clone(), epochs: setup.model.epochs });
+                say(TableEvent::TrainStarted { summary: run.summary.clone(), epochs: setup.model.optimiser.epochs });
                 st.run = Some(Run { run, phase: RunPhase::Training, meter: Meter::default(), scorer: None });
             }
             Err(message) => return failed(message),
@@ -262,7 +262,7 @@ fn load_model(state: &Shared, source: Source, name: String) {
                 features: model.feature_names().iter().map(|f| f.to_string()).collect(),
                 hidden: model.weights.hidden(),
                 latent: model.weights.encoder_mean.outputs,
-                epochs: model.settings.epochs,
+                epochs: model.settings.optimiser.epochs,
                 score_with_kl: model.score_with_kl,
             }));
             state.borrow_mut().model = Some(model);
@@ -390,7 +390,7 @@ impl Run {
             Stop::Diverged(err) => {
                 // Score with the last good weights, so the visitor still sees what they give.
                 self.post_progress();
-                say(TableEvent::Diverged { message: err.to_string() });
+                post(&Event::table(RunEvent::Diverged { message: err.to_string() }));
                 self.phase = RunPhase::Scoring;
             }
             Stop::Failed(other) => {
@@ -402,11 +402,11 @@ impl Run {
 
     fn end_epoch(&mut self, losses: EpochLosses) {
         self.post_progress();
-        say(TableEvent::EpochEnded { epoch: losses.epoch, train_loss: losses.train_loss, validation_loss: losses.validation_loss.ok().flatten() });
+        post(&Event::table(RunEvent::EpochEnded { epoch: losses.epoch, train_loss: losses.train_loss, validation_loss: losses.validation_loss.ok().flatten() }));
     }
 
     fn post_progress(&mut self) {
-        say(TableEvent::Progress(self.meter.progress(self.run.trainer.run())));
+        post(&Event::table(RunEvent::Progress(self.meter.progress(self.run.trainer.run()))));
     }
 
     fn finish_scoring(&mut self, table: &Table, source: &Source, backend: Backend) {

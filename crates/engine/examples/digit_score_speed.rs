@@ -5,7 +5,7 @@ use anomaly_engine::inference::CpuScorer;
 use anomaly_engine::models::Likelihood;
 use anomaly_engine::data::DigitSet;
 use anomaly_engine::train::{TrainData, Trainer};
-use anomaly_engine::TrainSettings;
+use anomaly_engine::settings::{ModelSettings, VaeSettings};
 use std::time::Instant;
 
 fn main() {
@@ -14,7 +14,7 @@ fn main() {
     let rows = digits.len();
     let features = 784;
     let data = digits.gather_f32(&(0..rows).collect::<Vec<_>>());
-    let settings = TrainSettings { hidden_units: 256, latent_dims: 16, ..Default::default() };
+    let settings = ModelSettings { vae: VaeSettings { hidden_units: 256, latent_dims: 16, ..Default::default() }, ..Default::default() };
     let train = TrainData { features, likelihood: Likelihood::Bernoulli, train: data[..64 * features].to_vec(), validation: vec![] };
     let trainer = Trainer::new(&settings, train).unwrap();
     let weights = trainer.model().weights().unwrap();

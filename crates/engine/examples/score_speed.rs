@@ -5,7 +5,7 @@ use anomaly_engine::models::Likelihood;
 use anomaly_engine::rng::SeededRng;
 use anomaly_engine::score::score_rows;
 use anomaly_engine::train::{TrainData, Trainer};
-use anomaly_engine::TrainSettings;
+use anomaly_engine::settings::{ModelSettings, OptimiserSettings, VaeSettings};
 use std::time::Instant;
 
 fn main() {
@@ -13,7 +13,7 @@ fn main() {
     let features = 20;
     let mut rng = SeededRng::new(1);
     let data: Vec<f32> = (0..rows * features).map(|_| rng.normal()).collect();
-    let settings = TrainSettings { hidden_units: 32, latent_dims: 2, batch_size: 256, epochs: 1, ..Default::default() };
+    let settings = ModelSettings { vae: VaeSettings { hidden_units: 32, latent_dims: 2, ..Default::default() }, optimiser: OptimiserSettings { batch_size: 256, epochs: 1, ..Default::default() } };
     let train = TrainData { features, likelihood: Likelihood::Gaussian, train: data[..20_000 * features].to_vec(), validation: vec![] };
     let mut trainer = Trainer::new(&settings, train).unwrap();
     while !trainer.is_finished() {

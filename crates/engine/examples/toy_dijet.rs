@@ -15,8 +15,8 @@ fn main() {
     if arg(2, "1") == "0" {
         setup.choices.iter_mut().for_each(|c| c.log = false);
     }
-    setup.model.epochs = arg(3, "20").parse().unwrap();
-    setup.model.latent_dims = arg(4, "2").parse().unwrap();
+    setup.model.optimiser.epochs = arg(3, "20").parse().unwrap();
+    setup.model.vae.latent_dims = arg(4, "2").parse().unwrap();
     if arg(5, "all") == "bkg" {
         setup.train_on = TrainOn::BackgroundRows;
     }

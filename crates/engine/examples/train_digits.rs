@@ -11,7 +11,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let normal: Vec<u8> = args.get(2).map_or(vec![0], |s| s.bytes().map(|b| b - b'0').collect());
     let epochs = args.get(3).map_or(Ok(3), |s| s.parse())?;
     let digits = DigitSet::decode(&std::fs::read(path)?)?;
-    let settings = TrainSettings { normal_digits: normal, epochs, ..Default::default() };
+    let mut settings = TrainSettings { normal_digits: normal, ..Default::default() };
+    settings.model.optimiser.epochs = epochs;
     let mut experiment = DigitExperiment::new(&digits, &settings)?;
     let started = std::time::Instant::now();
     let mut steps = 0;

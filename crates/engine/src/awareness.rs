@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::anomalies::{AnomalyFamily, SYNTHETIC};
 use crate::data::{DigitSet, Split, IMAGE_PIXELS};
+use crate::evaluate::DigitExperiment;
 use crate::inference::CpuScorer;
 use crate::method::{StepContext, TrainStep};
 use crate::metrics::{robust_range, roc_of, Histogram, Roc};
@@ -23,7 +24,7 @@ use crate::models::{Likelihood, Vae};
 use crate::rng::SeededRng;
 use crate::score::{reconstruct, score_rows};
 use crate::settings::{parse_into, NumberSetting, SettingProblem, TrainSettings};
-use crate::train::{Rollback, Schedule, TrainData, TrainError, TrainLoop, Trainer, Training};
+use crate::train::{Rollback, Schedule, TrainData, TrainError, TrainLoop, Training};
 
 /// Examples of each family shown redrawn before and after fine-tuning.
 const EXAMPLES_PER_FAMILY: usize = 4;
@@ -310,25 +311,25 @@ pub struct AwarenessRun {
 }
 
 impl AwarenessRun {
-    /// Prepares stage 2 from the trainer's current (stage-1) model, as [`Self::prepare`] does, and scores
-    /// the evaluation images with it on the CPU.
-    pub fn new(digits: &DigitSet, trainer: &Trainer, settings: &AwarenessSettings) -> Result<Self, TrainError> {
-        let mut run = Self::prepare(digits, trainer, settings)?;
-        let scores = run.score_on_cpu(trainer.model())?;
-        run.set_before(trainer.model(), &scores)?;
+    /// Prepares stage 2 from the experiment's current (stage-1) model, as [`Self::prepare`] does, and
+    /// scores the evaluation images with it on the CPU.
+    pub fn new(digits: &DigitSet, experiment: &DigitExperiment, settings: &AwarenessSettings) -> Result<Self, TrainError> {
+        let mut run = Self::prepare(digits, experiment, settings)?;
+        let scores = run.score_on_cpu(experiment.trainer.model())?;
+        run.set_before(experiment.trainer.model(), &scores)?;
         Ok(run)
     }
 
-    /// Prepares stage 2 from the trainer's current (stage-1) model: keeps a copy of its weights, builds
+    /// Prepares stage 2 from the experiment's current (stage-1) model: keeps a copy of its weights, builds
     /// the labelled anomalies from the training split and the evaluation sets from the test split. The
     /// AUCs before fine-tuning then need [`Self::evaluation_pixels`] scored with the stage-1 model, on
     /// any backend, and given to [`Self::set_before`] before the first step.
-    pub fn prepare(digits: &DigitSet, trainer: &Trainer, settings: &AwarenessSettings) -> Result<Self, TrainError> {
-        let digit_settings = trainer.settings();
+    pub fn prepare(digits: &DigitSet, experiment: &DigitExperiment, settings: &AwarenessSettings) -> Result<Self, TrainError> {
+        let (trainer, digit_settings) = (&experiment.trainer, experiment.settings());
         if let Some(problem) = settings.problems(digit_settings).first() {
             return Err(TrainError::Compute(problem.message.clone()));
         }
-        let seed = digit_settings.seed;
+        let (seed, batch_size) = (digit_settings.model.optimiser.seed, digit_settings.model.optimiser.batch_size);
         let split = Split::by_seed(digits.len(), seed);
         let of_class = |rows: &[usize], wanted: &dyn Fn(u8) -> bool| -> Vec<usize> {
             rows.iter().copied().filter(|&r| wanted(digits.label(r))).collect()
@@ -361,11 +362,11 @@ impl AwarenessRun {
             margin: settings.margin_factor * normal_error,
             lambda_max: settings.lambda_max,
             ramp_fraction: settings.ramp_fraction,
-            batch_size: digit_settings.batch_size,
+            batch_size,
             control: false,
         };
         let schedule = Schedule {
-            batch_size: digit_settings.batch_size,
+            batch_size,
             epochs: settings.epochs,
             learning_rate: settings.learning_rate,
             seed,
@@ -380,7 +381,7 @@ impl AwarenessRun {
             before: Vec::new(),
             before_scores: FamilyScores { normal: Vec::new(), families: Vec::new() },
             before_redrawn: Vec::new(),
-            score_with_kl: digit_settings.score_with_kl,
+            score_with_kl: digit_settings.model.vae.score_with_kl,
         })
     }
 
@@ -652,18 +653,15 @@ pub fn largest_unseen_gain(results: &[FamilyAuc]) -> Option<LargestGain> {
 mod tests {
     use super::*;
     use crate::data::mnist::tests::synthetic_digits;
-    use crate::evaluate::DigitExperiment;
+    use crate::settings::{ModelSettings, OptimiserSettings, VaeSettings};
 
     fn stage1(digits: &DigitSet) -> DigitExperiment {
         let settings = TrainSettings {
             normal_digits: vec![0, 1, 2, 3, 4, 5],
-            hidden_units: 64,
-            latent_dims: 4,
-            epochs: 6,
-            batch_size: 32,
-            learning_rate: 3e-3,
-            seed: 3,
-            ..Default::default()
+            model: ModelSettings {
+                vae: VaeSettings { hidden_units: 64, latent_dims: 4, ..Default::default() },
+                optimiser: OptimiserSettings { epochs: 6, batch_size: 32, learning_rate: 3e-3, seed: 3 },
+            },
         };
         let mut experiment = DigitExperiment::new(digits, &settings).unwrap();
         while !experiment.trainer.is_finished() {
@@ -690,8 +688,8 @@ mod tests {
             run.restore_stage1().unwrap();
             results
         };
-        let with_anomalies = finish(AwarenessRun::new(&digits, &experiment.trainer, &settings).unwrap());
-        let control = finish(AwarenessRun::new(&digits, &experiment.trainer, &settings).unwrap().without_anomalies());
+        let with_anomalies = finish(AwarenessRun::new(&digits, &experiment, &settings).unwrap());
+        let control = finish(AwarenessRun::new(&digits, &experiment, &settings).unwrap().without_anomalies());
         // Both runs start from the same stage-1 model, so every family's AUC before is the same.
         let befores = |results: &[FamilyAuc]| results.iter().map(|r| r.before).collect::<Vec<_>>();
         assert_eq!(befores(&with_anomalies), befores(&control));
@@ -724,7 +722,7 @@ mod tests {
     fn fine_tuning_raises_the_auc_of_the_shown_family() {
         let digits = synthetic_digits(40, 4);
         let experiment = stage1(&digits);
-        let mut run = AwarenessRun::new(&digits, &experiment.trainer, &aware(vec![AnomalyFamily::HeldOutDigit(7)])).unwrap();
+        let mut run = AwarenessRun::new(&digits, &experiment, &aware(vec![AnomalyFamily::HeldOutDigit(7)])).unwrap();
         while !run.is_finished() {
             run.step().unwrap();
         }
@@ -752,8 +750,8 @@ mod tests {
         let experiment = stage1(&digits);
         let model = experiment.trainer.model();
         let settings = aware(vec![AnomalyFamily::Blobs]);
-        let on_cpu = AwarenessRun::new(&digits, &experiment.trainer, &settings).unwrap();
-        let mut prepared = AwarenessRun::prepare(&digits, &experiment.trainer, &settings).unwrap();
+        let on_cpu = AwarenessRun::new(&digits, &experiment, &settings).unwrap();
+        let mut prepared = AwarenessRun::prepare(&digits, &experiment, &settings).unwrap();
         assert!(!prepared.is_ready());
         assert!(prepared.results_from(None).is_err(), "no table before the stage-1 scores");
         let pixels = prepared.evaluation_pixels();
@@ -777,7 +775,7 @@ mod tests {
     fn the_anomaly_term_is_bounded_by_the_margin() {
         let digits = synthetic_digits(20, 4);
         let experiment = stage1(&digits);
-        let run = AwarenessRun::new(&digits, &experiment.trainer, &aware(vec![AnomalyFamily::Noise])).unwrap();
+        let run = AwarenessRun::new(&digits, &experiment, &aware(vec![AnomalyFamily::Noise])).unwrap();
         let model = experiment.trainer.model();
         let lambda = 5.0;
         // Inverted digits reconstruct far above the margin; λ is at its maximum from the first step.
@@ -804,7 +802,7 @@ mod tests {
     fn every_parameter_receives_a_gradient_from_the_fine_tuning_loss() {
         let digits = synthetic_digits(20, 4);
         let experiment = stage1(&digits);
-        let run = AwarenessRun::new(&digits, &experiment.trainer, &aware(vec![AnomalyFamily::Blobs])).unwrap();
+        let run = AwarenessRun::new(&digits, &experiment, &aware(vec![AnomalyFamily::Blobs])).unwrap();
         let names = ["decoder_hidden", "decoder_output", "encoder_hidden", "encoder_log_variance", "encoder_mean"];
         // `vars()` is in name order: each layer's bias, then its weight.
         let named: Vec<(String, candle_core::Var)> =
@@ -818,7 +816,7 @@ mod tests {
     fn lambda_ramps_from_zero_to_its_maximum() {
         let digits = synthetic_digits(20, 4);
         let experiment = stage1(&digits);
-        let mut run = AwarenessRun::new(&digits, &experiment.trainer, &aware(vec![AnomalyFamily::Blobs])).unwrap();
+        let mut run = AwarenessRun::new(&digits, &experiment, &aware(vec![AnomalyFamily::Blobs])).unwrap();
         assert_eq!(run.lambda(), 0.0);
         let mut lambdas = Vec::new();
         while !run.is_finished() {
@@ -834,7 +832,7 @@ mod tests {
         let experiment = stage1(&digits);
         let model = experiment.trainer.model();
         let before = crate::score::score_rows(model, &digits.gather_f32(&[0, 1]), false).unwrap().scores;
-        let mut run = AwarenessRun::new(&digits, &experiment.trainer, &aware(vec![AnomalyFamily::Blobs])).unwrap();
+        let mut run = AwarenessRun::new(&digits, &experiment, &aware(vec![AnomalyFamily::Blobs])).unwrap();
         run.step().unwrap();
         run.run.model_mut().labelled[0] = f32::NAN; // a poisoned labelled anomaly makes the next loss NaN
         let mut diverged = false;
@@ -856,9 +854,9 @@ mod tests {
         // Four families, five anomalies: 2, 1, 1, 1. The last family (digit 7) must not be cut off.
         let shown = vec![AnomalyFamily::Noise, AnomalyFamily::Blobs, AnomalyFamily::Occluded, AnomalyFamily::HeldOutDigit(7)];
         let settings = AwarenessSettings { shown, labelled_anomalies: 5, ..Default::default() };
-        let run = AwarenessRun::new(&digits, &experiment.trainer, &settings).unwrap();
+        let run = AwarenessRun::new(&digits, &experiment, &settings).unwrap();
         assert_eq!(run.labelled_count(), 5);
-        let split = Split::by_seed(digits.len(), experiment.trainer.settings().seed);
+        let split = Split::by_seed(digits.len(), experiment.settings().model.optimiser.seed);
         let first_seven = split.train.iter().copied().find(|&r| digits.label(r) == 7).unwrap();
         assert_eq!(&run.run.model().labelled[4 * IMAGE_PIXELS..], &digits.gather_f32(&[first_seven])[..]);
     }

@@ -61,6 +61,7 @@ pub struct Reconstruction {
 
 pub struct DigitExperiment {
     pub trainer: Trainer,
+    settings: TrainSettings,
     test_digits: Vec<u8>,
     /// Shared, so that the worker can score them on the GPU while the experiment stays where it is.
     test_pixels: Arc<[f32]>,
@@ -70,7 +71,7 @@ pub struct DigitExperiment {
 impl DigitExperiment {
     /// Splits the digits by the settings' seed and trains only on normal digits of the training split.
     pub fn new(digits: &DigitSet, settings: &TrainSettings) -> Result<Self, TrainError> {
-        let split = Split::by_seed(digits.len(), settings.seed);
+        let split = Split::by_seed(digits.len(), settings.model.optimiser.seed);
         let normal = |rows: &[usize]| -> Vec<usize> {
             rows.iter().copied().filter(|&r| !settings.is_anomaly(digits.label(r))).collect()
         };
@@ -81,11 +82,17 @@ impl DigitExperiment {
             validation: digits.gather_f32(&normal(&split.validation)),
         };
         Ok(Self {
-            trainer: Trainer::new(settings, data)?,
+            trainer: Trainer::new(&settings.model, data)?,
+            settings: settings.clone(),
             test_digits: split.test.iter().map(|&r| digits.label(r)).collect(),
             test_pixels: digits.gather_f32(&split.test).into(),
             test_is_anomaly: split.test.iter().map(|&r| settings.is_anomaly(digits.label(r))).collect(),
         })
+    }
+
+    /// The digit split and the model this experiment trains.
+    pub fn settings(&self) -> &TrainSettings {
+        &self.settings
     }
 
     /// The test digits, row-major, 784 intensities each: what [`Self::evaluate_scores`] wants scored.
@@ -95,7 +102,7 @@ impl DigitExperiment {
 
     /// Scores the test digits on the CPU and summarises them.
     pub fn evaluate(&self) -> Result<Evaluation, EvaluationError> {
-        let scored = score_rows(self.trainer.model(), &self.test_pixels, self.trainer.settings().score_with_kl)?;
+        let scored = score_rows(self.trainer.model(), &self.test_pixels, self.settings.model.vae.score_with_kl)?;
         self.evaluate_scores(&scored.scores)
     }
 
@@ -103,7 +110,7 @@ impl DigitExperiment {
     /// (the CPU or the GPU: they agree to float rounding). The latent plot and the reconstructions are
     /// computed here, on the CPU, for the few digits they show.
     pub fn evaluate_scores(&self, scores: &[f32]) -> Result<Evaluation, EvaluationError> {
-        let settings = self.trainer.settings();
+        let settings = &self.settings;
         let vae = self.trainer.model();
         if scores.len() != self.test_digits.len() {
             return Err(EvaluationError::Metric(MetricError::LengthMismatch { scores: scores.len(), labels: self.test_digits.len() }));
@@ -200,9 +207,16 @@ pub enum EvaluationError {
 mod tests {
     use super::*;
     use crate::data::mnist::tests::synthetic_digits;
+    use crate::settings::{ModelSettings, OptimiserSettings, VaeSettings};
 
     fn quick_settings(seed: u64) -> TrainSettings {
-        TrainSettings { normal_digits: vec![0], hidden_units: 64, latent_dims: 4, epochs: 8, batch_size: 32, learning_rate: 3e-3, seed, ..Default::default() }
+        TrainSettings {
+            normal_digits: vec![0],
+            model: ModelSettings {
+                vae: VaeSettings { hidden_units: 64, latent_dims: 4, ..Default::default() },
+                optimiser: OptimiserSettings { epochs: 8, batch_size: 32, learning_rate: 3e-3, seed },
+            },
+        }
     }
 
     fn train_to_end(experiment: &mut DigitExperiment) {

@@ -6,7 +6,7 @@ use anomaly_engine::models::Likelihood;
 use anomaly_engine::rng::SeededRng;
 use anomaly_engine::score::score_rows;
 use anomaly_engine::train::{TrainData, Trainer};
-use anomaly_engine::TrainSettings;
+use anomaly_engine::settings::{ModelSettings, OptimiserSettings, VaeSettings};
 
 fn trained(features: usize, likelihood: Likelihood, seed: u64) -> Trainer {
     trained_with(features, 24, likelihood, seed)
@@ -18,7 +18,7 @@ fn trained_with(features: usize, hidden_units: usize, likelihood: Likelihood, se
         (0..features).map(|_| if likelihood == Likelihood::Gaussian { rng.normal() } else { rng.uniform() }).collect()
     };
     let train: Vec<f32> = (0..96).flat_map(|_| row()).collect();
-    let settings = TrainSettings { hidden_units, latent_dims: 3, batch_size: 16, epochs: 2, seed, ..Default::default() };
+    let settings = ModelSettings { vae: VaeSettings { hidden_units, latent_dims: 3, ..Default::default() }, optimiser: OptimiserSettings { batch_size: 16, epochs: 2, seed, ..Default::default() } };
     let mut trainer = Trainer::new(&settings, TrainData { features, likelihood, train, validation: vec![] }).unwrap();
     while !trainer.is_finished() {
         trainer.step().unwrap();

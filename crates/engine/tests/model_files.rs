@@ -16,9 +16,9 @@ fn trained(csv: &[u8], missing: MissingPolicy) -> (Table, TableRun) {
     let table = parse_bytes(csv, 1 << 16).unwrap();
     let mut setup = TableSetup::suggested(&table);
     setup.missing = missing;
-    setup.model.epochs = 2;
-    setup.model.hidden_units = 16;
-    setup.model.latent_dims = 2;
+    setup.model.optimiser.epochs = 2;
+    setup.model.vae.hidden_units = 16;
+    setup.model.vae.latent_dims = 2;
     let mut run = TableRun::new(&table, &setup, None).unwrap();
     while !run.trainer.is_finished() {
         run.step().unwrap();

@@ -6,7 +6,7 @@ use anomaly_engine::inference::CpuScorer;
 use anomaly_engine::models::Likelihood;
 use anomaly_engine::rng::SeededRng;
 use anomaly_engine::train::{TrainData, Trainer};
-use anomaly_engine::TrainSettings;
+use anomaly_engine::settings::{ModelSettings, VaeSettings};
 use anomaly_gpu::Gpu;
 
 fn main() {
@@ -17,7 +17,7 @@ fn main() {
     {
         let mut rng = SeededRng::new(1);
         let data: Vec<f32> = (0..rows * features).map(|_| rng.uniform()).collect();
-        let settings = TrainSettings { hidden_units: hidden, latent_dims: latent, ..Default::default() };
+        let settings = ModelSettings { vae: VaeSettings { hidden_units: hidden, latent_dims: latent, ..Default::default() }, ..Default::default() };
         let trainer = Trainer::new(&settings, TrainData { features, likelihood, train: data[..64 * features].to_vec(), validation: vec![] }).unwrap();
         let weights = trainer.model().weights().unwrap();
         let model = gpu.upload(&weights, likelihood);

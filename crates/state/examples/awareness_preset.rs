@@ -27,7 +27,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for seed in first_seed..first_seed + seeds {
         let (mut digit_settings, mut awareness) = awareness_preset();
         explore_overrides(&mut awareness);
-        digit_settings.seed = seed;
+        digit_settings.model.optimiser.seed = seed;
         let mut experiment = DigitExperiment::new(&digits, &digit_settings)?;
         while !experiment.trainer.is_finished() {
             experiment.trainer.step()?;
@@ -42,8 +42,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             run.restore_stage1()?;
             Ok(results)
         };
-        let results = fine_tune(AwarenessRun::new(&digits, &experiment.trainer, &awareness)?)?;
-        let control = fine_tune(AwarenessRun::new(&digits, &experiment.trainer, &awareness)?.without_anomalies())?;
+        let results = fine_tune(AwarenessRun::new(&digits, &experiment, &awareness)?)?;
+        let control = fine_tune(AwarenessRun::new(&digits, &experiment, &awareness)?.without_anomalies())?;
         if let Some(gain) = largest_unseen_gain(&results) {
             let control_others = mean_unseen_change_except(&control, Some(&gain.name)).unwrap_or(f64::NAN);
             largest.push((gain.name, gain.others, control_others));

@@ -14,7 +14,8 @@ use anomaly_engine::TrainSettings;
 pub const PRESET_LABELLED_ANOMALIES: usize = 160;
 
 pub fn awareness_preset() -> (TrainSettings, AwarenessSettings) {
-    let digits = TrainSettings { normal_digits: vec![0, 1, 2, 3, 4, 5, 6], epochs: 5, ..TrainSettings::default() };
+    let mut digits = TrainSettings { normal_digits: vec![0, 1, 2, 3, 4, 5, 6], ..TrainSettings::default() };
+    digits.model.optimiser.epochs = 5;
     let awareness = AwarenessSettings {
         shown: vec![AnomalyFamily::Noise, AnomalyFamily::Blobs, AnomalyFamily::Occluded, AnomalyFamily::HeldOutDigit(7)],
         labelled_anomalies: PRESET_LABELLED_ANOMALIES,

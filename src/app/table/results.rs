@@ -5,10 +5,11 @@ use leptos::prelude::*;
 
 use super::percent;
 use super::state::TablePhase;
+use crate::app::loss::{redraw, table_loss_sentence, LossFigure};
 use crate::app::state::Playground;
 use crate::app::thousands;
 use crate::app::worker_link::send;
-use crate::plots::charts::{loss_curve, roc_curve, score_histograms, sic_curve, EVENT_CLASSES};
+use crate::plots::charts::{roc_curve, score_histograms, sic_curve, EVENT_CLASSES};
 use crate::protocol::{Command, TableCommand};
 use anomaly_engine::sic::MIN_BACKGROUND_ROWS;
 use anomaly_engine::table::prepare::TrainOn;
@@ -20,9 +21,10 @@ pub fn TableResultsPanels() -> impl IntoView {
     let started = move || table.summary.with(Option::is_some);
     let scored = move || table.results.with(Option::is_some);
     let labelled = move || table.results.with(|r| r.as_ref().is_some_and(|r| r.roc.is_some()));
+    let steps_per_epoch = Signal::derive(move || table.summary.with(|s| s.as_ref().map_or(1, |s| s.steps_per_epoch)));
     view! {
         <div class="panels" hidden=move || !started()>
-            <TableLoss/>
+            <LossFigure curves=table.curves steps_per_epoch id="table-loss-panel" unit="row" summary=table_loss_sentence/>
             <ScoreHistogram/>
             <div class="panel" hidden=move || !labelled()><TableRoc/></div>
             <div class="panel" hidden=move || !labelled()><TableSic/></div>
@@ -32,46 +34,6 @@ pub fn TableResultsPanels() -> impl IntoView {
             <TopRows/>
             <Download/>
         </div>
-    }
-}
-
-/// Redraws `draw` on `canvas` whenever what it reads changes or the window is resized.
-fn redraw(canvas: NodeRef<leptos::html::Canvas>, name: &'static str, draw: impl Fn(&web_sys::HtmlCanvasElement) -> Result<(), String> + 'static) {
-    let state = expect_context::<Playground>();
-    Effect::new(move |_| {
-        state.layout.track();
-        state.view.track(); // a hidden canvas has no size; draw again when the view is shown
-        if let Some(canvas) = canvas.get() {
-            if let Err(err) = draw(&canvas) {
-                web_sys::console::warn_1(&format!("{name}: {err}").into());
-            }
-        }
-    });
-}
-
-#[component]
-fn TableLoss() -> impl IntoView {
-    let table = expect_context::<Playground>().table;
-    let canvas = NodeRef::<leptos::html::Canvas>::new();
-    redraw(canvas, "table loss", move |c| {
-        let losses = table.curves.step_losses.get();
-        let per_epoch = table.summary.with(|s| s.as_ref().map_or(1, |s| s.steps_per_epoch));
-        let validation: Vec<(usize, f32)> = table.curves.epochs.with(|e| e.iter().filter_map(|e| e.validation.map(|v| (e.epoch, v))).collect());
-        loss_curve(c, &losses, per_epoch, &validation, "row")
-    });
-    let summary = move || table.curves.epochs.with(|e| match (e.first(), e.last()) {
-        (Some(a), Some(b)) if e.len() > 1 => format!(
-            "Validation loss {:.3} after epoch {} and {:.3} after epoch {}.",
-            a.validation.unwrap_or(a.train), a.epoch, b.validation.unwrap_or(b.train), b.epoch
-        ),
-        _ => "The loss appears as the model trains.".to_string(),
-    });
-    view! {
-        <figure class="panel" id="table-loss-panel">
-            <h3>"Loss"</h3>
-            <canvas node_ref=canvas class="chart" role="img" aria-label=summary></canvas>
-            <figcaption>{summary}</figcaption>
-        </figure>
     }
 }
 

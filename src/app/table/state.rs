@@ -3,13 +3,14 @@
 
 use leptos::prelude::*;
 
-use crate::app::run_view::RunCurves;
-use crate::protocol::{Backend, FilePurpose, ModelInfo, TableEvent, TableInfo, TopRow};
+use crate::app::run_view::{apply_run_event, Request, RunCurves, RunView};
+use crate::protocol::{Backend, FilePurpose, ModelInfo, RunEvent, TableEvent, TableInfo, TopRow};
 use anomaly_engine::table::dijet::Simulation;
 use anomaly_engine::table::prepare::TableSetup;
 use anomaly_state::link::table::{header_fingerprint, SharedTable};
 use anomaly_engine::table::run::{TableResults, ThresholdCounts, TrainingSummary};
-use anomaly_engine::{SettingProblem, TrainSettings};
+use anomaly_engine::settings::ModelSettings;
+use anomaly_engine::SettingProblem;
 
 /// Prefix of the table form's field ids, so its problems never block the digits' form.
 pub const TABLE_FIELD: &str = "table_";
@@ -30,13 +31,15 @@ pub struct TableState {
     pub background: RwSignal<Option<TableInfo>>,
     /// Column roles and data choices; the model's settings live in `model`.
     pub setup: RwSignal<Option<TableSetup>>,
-    pub model: RwSignal<TrainSettings>,
+    pub model: RwSignal<ModelSettings>,
     pub simulation: RwSignal<Simulation>,
     /// (purpose, bytes read, total bytes) while a file loads.
     pub loading: RwSignal<Option<(FilePurpose, u64, u64)>>,
     /// Why the latest file could not be used (what was loaded before is still there).
     pub load_problem: RwSignal<Option<String>>,
     pub phase: RwSignal<TablePhase>,
+    /// The phase before the visitor's latest request, until the worker takes it up.
+    pub request: Request<TablePhase>,
     pub summary: RwSignal<Option<TrainingSummary>>,
     pub curves: RunCurves,
     pub results: RwSignal<Option<TableResults>>,
@@ -63,11 +66,12 @@ impl TableState {
             info: RwSignal::new(None),
             background: RwSignal::new(None),
             setup: RwSignal::new(None),
-            model: RwSignal::new(TrainSettings::default()),
+            model: RwSignal::new(ModelSettings::default()),
             simulation: RwSignal::new(Simulation::default()),
             loading: RwSignal::new(None),
             load_problem: RwSignal::new(None),
             phase: RwSignal::new(TablePhase::Idle),
+            request: Request::new(),
             summary: RwSignal::new(None),
             curves: RunCurves::new(),
             results: RwSignal::new(None),
@@ -106,9 +110,8 @@ impl TableState {
     /// Problems that block training, as field-tagged messages (the model's fields carry [`TABLE_FIELD`]).
     pub fn model_problems(&self) -> Vec<SettingProblem> {
         self.model
-            .with(TrainSettings::problems)
+            .with(ModelSettings::problems)
             .into_iter()
-            .filter(|p| p.field != "normal_digits")
             .map(|p| SettingProblem { field: format!("{TABLE_FIELD}{}", p.field), message: p.message })
             .collect()
     }
@@ -174,33 +177,21 @@ impl TableState {
                 self.load_problem.set(Some("Loading was cancelled; what was loaded before is still here.".into()));
             }
             TableEvent::TrainStarted { summary, .. } => {
+                self.request.accepted();
                 self.clear_results();
                 self.summary.set(Some(summary));
                 self.phase.set(TablePhase::Training);
             }
-            TableEvent::Progress(progress) => self.curves.advance(progress),
-            TableEvent::EpochEnded { epoch, train_loss, validation_loss } => self.curves.end_epoch(epoch, train_loss, validation_loss),
-            TableEvent::Paused => {
-                if self.phase.get_untracked() == TablePhase::Training {
-                    self.phase.set(TablePhase::Paused);
-                }
+            TableEvent::Scoring { fraction } => {
+                self.request.accepted();
+                self.phase.set(TablePhase::Scoring(fraction));
             }
-            TableEvent::Scoring { fraction } => self.phase.set(TablePhase::Scoring(fraction)),
             TableEvent::Scored { results, top_rows, backend } => {
                 self.scored_on.set(Some(backend));
                 self.counts.set(None);
                 self.results.set(Some(results));
                 self.top_rows.set(top_rows);
                 self.phase.set(TablePhase::Done);
-            }
-            TableEvent::Diverged { message } => self.diverged.set(Some(message)),
-            TableEvent::Failed { message } => {
-                self.notice.set(Some(message));
-                if matches!(self.phase.get_untracked(), TablePhase::Training | TablePhase::Scoring(_)) {
-                    // A run that never started leaves nothing to resume.
-                    let started = self.summary.with_untracked(Option::is_some);
-                    self.phase.set(if started { TablePhase::Paused } else { TablePhase::Idle });
-                }
             }
             TableEvent::ThresholdCounts(counts) => self.counts.set(Some(counts)),
             TableEvent::DownloadProgress { fraction } => self.downloading.set(Some(fraction)),
@@ -210,8 +201,247 @@ impl TableState {
     }
 }
 
+impl RunView for TableState {
+    fn curves(&self) -> RunCurves {
+        self.curves
+    }
+
+    fn accepted(&self) {
+        self.request.accepted();
+    }
+
+    fn paused(&self) {
+        if self.phase.get_untracked() == TablePhase::Training {
+            self.phase.set(TablePhase::Paused);
+        }
+    }
+
+    /// The worker scores with the last good weights next, so the phase follows its scoring events.
+    fn diverged(&self, message: String) {
+        self.diverged.set(Some(message));
+    }
+
+    fn failed(&self, message: String) {
+        self.notice.set(Some(message));
+        if let Some(before) = self.request.refused() {
+            self.phase.set(before);
+        } else if matches!(self.phase.get_untracked(), TablePhase::Training | TablePhase::Scoring(_)) {
+            // A run that stops midway keeps its model, and can be resumed.
+            self.phase.set(TablePhase::Paused);
+        }
+    }
+}
+
+impl TableState {
+    pub fn apply_run(&self, event: RunEvent) {
+        apply_run_event(self, event);
+    }
+}
+
 impl Default for TableState {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use leptos::prelude::Owner;
+
+    use super::*;
+    use crate::protocol::Progress;
+    use anomaly_engine::metrics::Histogram;
+    use anomaly_engine::table::prepare::TrainOn;
+
+    fn summary(loaded_model: bool) -> TrainingSummary {
+        TrainingSummary {
+            loaded_model,
+            features: vec!["a".into(), "b".into()],
+            train_rows: 80,
+            validation_rows: 20,
+            eligible_rows: 100,
+            dropped_missing: 0,
+            imputed: 0,
+            steps_per_epoch: 2,
+            trained_on: TrainOn::AllRows,
+        }
+    }
+
+    fn results(scored_rows: usize) -> TableResults {
+        TableResults {
+            scored_rows,
+            unscored_rows: 0,
+            score_range: (0.0, 1.0),
+            background_histogram: Histogram::new(&[0.2, 0.4], 0.0, 1.0, 4),
+            signal_histogram: None,
+            roc: None,
+            sic: None,
+            signal_rows: 0,
+            background_rows: scored_rows,
+            metrics_note: None,
+            top_rows: vec![1, 0],
+        }
+    }
+
+    fn progress(total_steps: usize, losses: &[f32]) -> RunEvent {
+        RunEvent::Progress(Progress {
+            epochs_done: total_steps / 2,
+            epochs: 2,
+            step_in_epoch: total_steps % 2,
+            steps_per_epoch: 2,
+            total_steps,
+            recent_losses: losses.to_vec(),
+            samples_per_second: 50.0,
+            seconds_left: 0.5,
+        })
+    }
+
+    enum Step {
+        Table(TableEvent),
+        Run(RunEvent),
+    }
+
+    /// A table run of two epochs, trained and scored, as the worker reports it.
+    fn trained_and_scored() -> Vec<Step> {
+        vec![
+            Step::Table(TableEvent::TrainStarted { summary: summary(false), epochs: 2 }),
+            Step::Run(progress(1, &[3.0])),
+            Step::Run(progress(2, &[2.0])),
+            Step::Run(RunEvent::EpochEnded { epoch: 1, train_loss: 2.0, validation_loss: Some(2.5) }),
+            Step::Run(progress(4, &[1.5, 1.0])),
+            Step::Run(RunEvent::EpochEnded { epoch: 2, train_loss: 1.0, validation_loss: Some(1.2) }),
+            Step::Table(TableEvent::Scoring { fraction: 0.5 }),
+            Step::Table(TableEvent::Scored { results: results(100), top_rows: Vec::new(), backend: Backend::Cpu }),
+        ]
+    }
+
+    type Shown = (TablePhase, Vec<f32>, usize, Option<usize>, Option<String>, Option<usize>);
+
+    /// Applies the steps and returns the phase after each: what the status line showed along the way.
+    fn apply(table: &TableState, steps: Vec<Step>) -> Vec<TablePhase> {
+        steps
+            .into_iter()
+            .map(|step| {
+                match step {
+                    Step::Table(event) => table.apply(event),
+                    Step::Run(event) => table.apply_run(event),
+                }
+                table.phase.get_untracked()
+            })
+            .collect()
+    }
+
+    fn shown(table: &TableState) -> Shown {
+        (
+            table.phase.get_untracked(),
+            table.curves.step_losses.get_untracked(),
+            table.curves.epochs.with_untracked(Vec::len),
+            table.results.with_untracked(|r| r.as_ref().map(|r| r.scored_rows)),
+            table.notice.get_untracked(),
+            table.summary.with_untracked(|s| s.as_ref().map(|s| s.train_rows)),
+        )
+    }
+
+    /// The visitor presses "Train and score" on a fresh file, then the worker's events arrive: what the
+    /// page shows at the end, and its phases along the way.
+    fn after_training(steps: Vec<Step>) -> (Shown, Vec<TablePhase>) {
+        Owner::new().with(|| {
+            let table = TableState::new();
+            table.request.begin(table.phase, TablePhase::Training);
+            let phases = apply(&table, steps);
+            (shown(&table), phases)
+        })
+    }
+
+    #[test]
+    fn a_table_runs_events_end_in_scored_results() {
+        let ((phase, losses, epochs, scored, notice, train_rows), phases) = after_training(trained_and_scored());
+        assert!(phases[..6].iter().all(|p| *p == TablePhase::Training), "{phases:?}");
+        assert_eq!(phases[6..], [TablePhase::Scoring(0.5), TablePhase::Done]);
+        assert_eq!((phase, epochs, scored, notice, train_rows), (TablePhase::Done, 2, Some(100), None, Some(80)));
+        assert_eq!(losses, vec![3.0, 2.0, 1.5, 1.0]);
+    }
+
+    #[test]
+    fn a_dropped_or_reordered_table_event_shows_on_the_page() {
+        let full = after_training(trained_and_scored());
+        for dropped in 0..trained_and_scored().len() {
+            let mut steps = trained_and_scored();
+            steps.remove(dropped);
+            assert_ne!(after_training(steps), full, "dropping event {dropped} changed nothing on the page");
+        }
+        // The run's start after its first progress wipes that progress.
+        let mut late_start = trained_and_scored();
+        late_start.swap(0, 1);
+        assert_ne!(after_training(late_start).0 .1, full.0 .1);
+        // Scoring reported after the results puts the page back to scoring.
+        let mut late_scoring = trained_and_scored();
+        late_scoring.swap(6, 7);
+        assert_ne!(after_training(late_scoring).0 .0, full.0 .0);
+    }
+
+    /// A saved model that does not fit the loaded file is refused: the finished run on screen stays
+    /// finished, with its results (not "Paused", which would offer to resume it).
+    #[test]
+    fn a_refused_model_leaves_a_finished_run_finished() {
+        Owner::new().with(|| {
+            let table = TableState::new();
+            table.request.begin(table.phase, TablePhase::Training);
+            apply(&table, trained_and_scored());
+            table.request.begin(table.phase, TablePhase::Scoring(0.0));
+            let refusal = "This file has no column named \"c\", which the model was trained on (its features: a, b, c).";
+            table.apply_run(RunEvent::Failed { message: refusal.into() });
+            let (phase, _, epochs, scored, notice, _) = shown(&table);
+            assert_eq!((phase, epochs, scored), (TablePhase::Done, 2, Some(100)));
+            assert_eq!(notice.as_deref(), Some(refusal));
+            // "Score again" refused the same way also comes back to the finished run.
+            table.request.begin(table.phase, TablePhase::Scoring(0.0));
+            table.apply_run(RunEvent::Failed { message: "no".into() });
+            assert_eq!(table.phase.get_untracked(), TablePhase::Done);
+        })
+    }
+
+    /// A request the worker took up and that then stopped midway leaves the run paused (resumable);
+    /// one refused at once on a fresh file leaves the page idle.
+    #[test]
+    fn a_failure_midway_pauses_and_a_refusal_goes_back() {
+        Owner::new().with(|| {
+            let table = TableState::new();
+            table.request.begin(table.phase, TablePhase::Training);
+            table.apply(TableEvent::TrainStarted { summary: summary(false), epochs: 2 });
+            table.apply_run(progress(1, &[3.0]));
+            table.apply_run(RunEvent::Failed { message: "Training stopped: out of memory.".into() });
+            assert_eq!(table.phase.get_untracked(), TablePhase::Paused);
+
+            let fresh = TableState::new();
+            fresh.request.begin(fresh.phase, TablePhase::Training);
+            fresh.apply_run(RunEvent::Failed { message: "Pick at least one feature.".into() });
+            assert_eq!(fresh.phase.get_untracked(), TablePhase::Idle);
+        })
+    }
+
+    /// Pausing, resuming (no new start: progress carries on) and a divergence, which the worker follows
+    /// by scoring with the last good weights.
+    #[test]
+    fn pause_resume_and_divergence() {
+        Owner::new().with(|| {
+            let table = TableState::new();
+            table.request.begin(table.phase, TablePhase::Training);
+            table.apply(TableEvent::TrainStarted { summary: summary(false), epochs: 2 });
+            table.apply_run(progress(1, &[3.0]));
+            table.apply_run(RunEvent::Paused);
+            assert_eq!(table.phase.get_untracked(), TablePhase::Paused);
+            table.request.begin(table.phase, TablePhase::Training);
+            table.apply_run(progress(2, &[2.0]));
+            table.apply_run(RunEvent::Diverged { message: "the loss became NaN".into() });
+            table.apply(TableEvent::Scoring { fraction: 0.0 });
+            table.apply(TableEvent::Scored { results: results(10), top_rows: Vec::new(), backend: Backend::Cpu });
+            assert_eq!(table.phase.get_untracked(), TablePhase::Done);
+            assert_eq!(table.diverged.get_untracked().as_deref(), Some("the loss became NaN"));
+            assert_eq!(table.curves.step_losses.get_untracked(), vec![3.0, 2.0]);
+            // A late "Paused" (the pause crossed the end of the run) leaves the results alone.
+            table.apply_run(RunEvent::Paused);
+            assert_eq!(table.phase.get_untracked(), TablePhase::Done);
+        })
     }
 }

@@ -103,7 +103,7 @@ fn TrainButtons() -> impl IntoView {
     let train = move |_| {
         let Some(setup) = table.full_setup() else { return };
         table.notice.set(None);
-        table.phase.set(TablePhase::Training);
+        table.request.begin(table.phase, TablePhase::Training);
         send(state, &Command::Table(TableCommand::Train { setup }));
     };
     view! {
@@ -116,7 +116,7 @@ fn TrainButtons() -> impl IntoView {
                 <button type="button" id="table-rescore" title="Score every row again with the same trained model, on the backend chosen above"
                     on:click=move |_| {
                         table.notice.set(None);
-                        table.phase.set(TablePhase::Scoring(0.0));
+                        table.request.begin(table.phase, TablePhase::Scoring(0.0));
                         send(state, &Command::Table(TableCommand::Rescore));
                     }>"Score again"</button>
             })}
@@ -213,7 +213,7 @@ pub fn SavedModel() -> impl IntoView {
     let score = move |_| {
         let Some(setup) = table.full_setup() else { return };
         table.notice.set(None);
-        table.phase.set(TablePhase::Scoring(0.0));
+        table.request.begin(table.phase, TablePhase::Scoring(0.0));
         send(state, &Command::Table(TableCommand::ScoreWithModel { setup }));
     };
     view! {

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::prepare::Preprocessing;
 use crate::models::{DenseWeights, Likelihood, ScoringModel, VaeWeights};
-use crate::settings::TrainSettings;
+use crate::settings::ModelSettings;
 
 /// The value of the `format` metadata key; files without it are not ours.
 pub const FORMAT: &str = "anomaly-playground-vae";
@@ -35,7 +35,7 @@ pub struct ModelFile {
     pub likelihood: Likelihood,
     pub score_with_kl: bool,
     pub preprocessing: Preprocessing,
-    pub settings: TrainSettings,
+    pub settings: ModelSettings,
 }
 
 /// What the metadata's `architecture` value holds.
@@ -128,7 +128,7 @@ impl ModelFile {
             serde_json::from_value(parse("architecture")?).map_err(|e| ModelFileError::Damaged(format!("\"architecture\": {e}")))?;
         let preprocessing: Preprocessing =
             serde_json::from_value(parse("preprocessing")?).map_err(|e| ModelFileError::Damaged(format!("\"preprocessing\": {e}")))?;
-        let settings: TrainSettings =
+        let settings: ModelSettings =
             serde_json::from_value(parse("training")?).map_err(|e| ModelFileError::Damaged(format!("\"training\": {e}")))?;
         let score_with_kl = match field("score_with_kl")?.as_str() {
             "true" => true,

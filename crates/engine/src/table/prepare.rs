@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::column::{ColumnSummary, NO_LABEL};
 use super::Table;
 use crate::rng::SeededRng;
-use crate::settings::TrainSettings;
+use crate::settings::{ModelSettings, OptimiserSettings, VaeSettings};
 
 /// What a column is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,7 +56,7 @@ pub struct TableSetup {
     pub validation_fraction: f64,
     /// Training uses a seeded sample of at most this many rows; every row is scored.
     pub max_training_rows: usize,
-    pub model: TrainSettings,
+    pub model: ModelSettings,
 }
 
 pub const VALIDATION_FRACTION: (f64, f64) = (0.0, 0.5);
@@ -110,16 +110,9 @@ impl TableSetup {
             train_on: TrainOn::AllRows,
             validation_fraction: 0.2,
             max_training_rows: 50_000,
-            model: TrainSettings {
-                normal_digits: vec![],
-                hidden_units: 32,
-                latent_dims: 2,
-                beta: 0.5,
-                learning_rate: 3e-3,
-                batch_size: 256,
-                epochs: 20,
-                seed: 1,
-                score_with_kl: false,
+            model: ModelSettings {
+                vae: VaeSettings { hidden_units: 32, latent_dims: 2, beta: 0.5, score_with_kl: false },
+                optimiser: OptimiserSettings { learning_rate: 3e-3, batch_size: 256, epochs: 20, seed: 1 },
             },
         }
     }
@@ -443,7 +436,7 @@ pub fn select_rows(
         eligible.push(row);
     }
     let count = eligible.len();
-    SeededRng::derive(setup.model.seed, "table-split").shuffle(&mut eligible);
+    SeededRng::derive(setup.model.optimiser.seed, "table-split").shuffle(&mut eligible);
     let validation_rows = ((count as f64 * setup.validation_fraction).round() as usize).min(setup.max_training_rows / 4);
     let validation: Vec<usize> = eligible[..validation_rows].to_vec();
     let train_end = (validation_rows + setup.max_training_rows).min(count);

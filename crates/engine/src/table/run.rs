@@ -280,7 +280,7 @@ impl TableRun {
         Ok(ModelFile {
             weights: self.trainer.model().weights()?,
             likelihood: Likelihood::Gaussian,
-            score_with_kl: self.setup.model.score_with_kl,
+            score_with_kl: self.setup.model.vae.score_with_kl,
             preprocessing: self.preprocessing.clone(),
             settings: self.setup.model.clone(),
         })
@@ -288,7 +288,7 @@ impl TableRun {
 
     /// The features of the model, for scoring it elsewhere: weights and whether the score adds the KL term.
     pub fn scoring_model(&self) -> Result<crate::models::ScoringModel, TrainError> {
-        Ok(self.trainer.model().scoring_model(self.setup.model.score_with_kl)?)
+        Ok(self.trainer.model().scoring_model(self.setup.model.vae.score_with_kl)?)
     }
 
     /// The summaries of a finished scoring pass.
@@ -399,7 +399,7 @@ mod tests {
         let (_, table) = toy(6000, 0.05);
         let mut setup = TableSetup::suggested(&table);
         assert_eq!((setup.label_column(), setup.train_on), (Some(5), TrainOn::BackgroundRows));
-        setup.model.epochs = 8;
+        setup.model.optimiser.epochs = 8;
         let (run, results) = train_and_score(&table, &setup);
         assert_eq!(results.scored_rows, 6000);
         assert_eq!((results.signal_rows, results.background_rows), (300, 5700));
@@ -421,7 +421,7 @@ mod tests {
         let (_, table) = toy(6000, 0.05);
         let mut setup = TableSetup::suggested(&table);
         setup.train_on = TrainOn::AllRows;
-        setup.model.epochs = 8;
+        setup.model.optimiser.epochs = 8;
         let (_, results) = train_and_score(&table, &setup);
         let auc = results.roc.unwrap().auc;
         assert!(auc < 0.5, "AUC {auc}");
@@ -431,7 +431,7 @@ mod tests {
     fn the_same_setup_gives_the_same_scores() {
         let (_, table) = toy(800, 0.05);
         let mut setup = TableSetup::suggested(&table);
-        setup.model.epochs = 2;
+        setup.model.optimiser.epochs = 2;
         let (a, _) = train_and_score(&table, &setup);
         let (b, _) = train_and_score(&table, &setup);
         assert_eq!(a.scores, b.scores);
@@ -445,7 +445,7 @@ mod tests {
         }
         let table = parse_bytes(text.as_bytes(), 1 << 16).unwrap();
         let mut setup = TableSetup::suggested(&table);
-        setup.model.epochs = 1;
+        setup.model.optimiser.epochs = 1;
         let (run, results) = train_and_score(&table, &setup);
         assert_eq!((results.scored_rows, results.unscored_rows), (30, 10));
         assert!(run.scores[0].is_nan() && run.scores[1].is_finite());
@@ -462,7 +462,7 @@ mod tests {
         let background = parse_bytes(&dijet::to_csv(&dijet::generate(400, 0.0, 5)), 1 << 16).unwrap();
         let mut setup = TableSetup::suggested(&table);
         setup.train_on = TrainOn::OtherFile;
-        setup.model.epochs = 1;
+        setup.model.optimiser.epochs = 1;
         let run = TableRun::new(&table, &setup, Some(&background)).unwrap();
         assert_eq!(run.summary.eligible_rows, 400);
         let wrong = parse_bytes(b"a,b\n1,2\n", 1 << 16).unwrap();

@@ -8,6 +8,7 @@ use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use super::{StepReport, TrainData, TrainError};
 use crate::method::{StepContext, TrainStep};
 use crate::rng::SeededRng;
+use crate::settings::OptimiserSettings;
 
 /// Rows a validation pass puts in one batch.
 const VALIDATION_CHUNK: usize = 512;
@@ -23,6 +24,13 @@ pub struct Schedule {
     /// shuffles the batches, one gives the noise a loss samples. Runs on the same seed that must not
     /// share streams (stage 1 and its fine-tuning) use different names.
     pub streams: (&'static str, &'static str),
+}
+
+impl Schedule {
+    /// The schedule a visitor's optimiser settings ask for, with the run's stream names.
+    pub fn of(optimiser: &OptimiserSettings, streams: (&'static str, &'static str)) -> Self {
+        Self { batch_size: optimiser.batch_size, epochs: optimiser.epochs, learning_rate: optimiser.learning_rate, seed: optimiser.seed, streams }
+    }
 }
 
 /// What a diverging step puts back.

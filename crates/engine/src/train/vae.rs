@@ -1,36 +1,32 @@
 //! Stage 1 of the digit and table views: a VAE trained from its seeded initial weights on the generic
-//! [`TrainLoop`], with the visitor's [`TrainSettings`].
+//! [`TrainLoop`], with the visitor's [`ModelSettings`].
 
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{VarBuilder, VarMap};
 
 use super::{Rollback, Schedule, StepReport, TrainData, TrainError, TrainLoop, Training};
 use crate::models::{init::seeded_init, Vae, VaeConfig, VaeShape, VaeWeights};
-use crate::settings::TrainSettings;
+use crate::settings::ModelSettings;
 
 pub struct Trainer {
-    settings: TrainSettings,
+    settings: ModelSettings,
     varmap: VarMap,
     run: TrainLoop<Vae>,
 }
 
 impl Trainer {
-    pub fn new(settings: &TrainSettings, data: TrainData) -> Result<Self, TrainError> {
+    pub fn new(settings: &ModelSettings, data: TrainData) -> Result<Self, TrainError> {
         if data.train_rows() == 0 {
             return Err(TrainError::NoTrainingData);
         }
         let varmap = VarMap::new();
         let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
-        let shape = VaeShape { inputs: data.features, hidden: settings.hidden_units, latent: settings.latent_dims, likelihood: data.likelihood };
-        let vae = Vae::new(VaeConfig { shape, beta: settings.beta, score_with_kl: settings.score_with_kl }, vb)?;
-        seeded_init(&varmap, settings.seed)?;
-        let schedule = Schedule {
-            batch_size: settings.batch_size,
-            epochs: settings.epochs,
-            learning_rate: settings.learning_rate,
-            seed: settings.seed,
-            streams: ("shuffle", "noise"),
-        };
+        let (vae_settings, optimiser) = (&settings.vae, &settings.optimiser);
+        let shape =
+            VaeShape { inputs: data.features, hidden: vae_settings.hidden_units, latent: vae_settings.latent_dims, likelihood: data.likelihood };
+        let vae = Vae::new(VaeConfig { shape, beta: vae_settings.beta, score_with_kl: vae_settings.score_with_kl }, vb)?;
+        seeded_init(&varmap, optimiser.seed)?;
+        let schedule = Schedule::of(optimiser, ("shuffle", "noise"));
         let run = TrainLoop::new(vae, sorted_vars(&varmap), data, schedule, Rollback::LastStep)?;
         Ok(Self { settings: settings.clone(), varmap, run })
     }
@@ -73,7 +69,7 @@ impl Trainer {
         Ok(())
     }
 
-    pub fn settings(&self) -> &TrainSettings {
+    pub fn settings(&self) -> &ModelSettings {
         &self.settings
     }
 
@@ -131,6 +127,7 @@ mod tests {
     use super::*;
     use crate::models::Likelihood;
     use crate::rng::SeededRng;
+    use crate::settings::{OptimiserSettings, VaeSettings};
 
     /// Rows that lie near a few prototypes, so a small VAE can learn them quickly.
     fn clustered_rows(rows: usize, features: usize, seed: u64) -> Vec<f32> {
@@ -140,8 +137,11 @@ mod tests {
         (0..rows).flat_map(|r| prototypes[r % 3].iter().map(|&p| p).collect::<Vec<_>>()).collect()
     }
 
-    fn small_settings() -> TrainSettings {
-        TrainSettings { hidden_units: 32, latent_dims: 4, batch_size: 16, epochs: 30, learning_rate: 3e-3, ..Default::default() }
+    fn small_settings() -> ModelSettings {
+        ModelSettings {
+            vae: VaeSettings { hidden_units: 32, latent_dims: 4, ..Default::default() },
+            optimiser: OptimiserSettings { batch_size: 16, epochs: 30, learning_rate: 3e-3, ..Default::default() },
+        }
     }
 
     fn data(seed: u64) -> TrainData {
@@ -172,7 +172,8 @@ mod tests {
     #[test]
     fn same_seed_gives_identical_losses() {
         let run = |seed| {
-            let settings = TrainSettings { seed, ..small_settings() };
+            let mut settings = small_settings();
+            settings.optimiser.seed = seed;
             let mut trainer = Trainer::new(&settings, data(3)).unwrap();
             (0..12).map(|_| trainer.step().unwrap().loss).collect::<Vec<f32>>()
         };
@@ -184,7 +185,9 @@ mod tests {
     fn a_non_finite_loss_stops_training_and_keeps_the_last_good_weights() {
         let mut rows = data(3);
         // One batch per epoch: the first step is fine, then a poisoned row makes the second loss NaN.
-        let mut trainer = Trainer::new(&TrainSettings { batch_size: 96, ..small_settings() }, TrainData {
+        let mut settings = small_settings();
+        settings.optimiser.batch_size = 96;
+        let mut trainer = Trainer::new(&settings, TrainData {
             features: 20,
             likelihood: Likelihood::Bernoulli,
             train: rows.train.clone(),

@@ -8,7 +8,7 @@ use anomaly_engine::models::Likelihood;
 use anomaly_engine::rng::SeededRng;
 use anomaly_engine::score::score_rows;
 use anomaly_engine::train::{TrainData, Trainer};
-use anomaly_engine::TrainSettings;
+use anomaly_engine::settings::{ModelSettings, OptimiserSettings, VaeSettings};
 use anomaly_gpu::Gpu;
 
 pub const RELATIVE_TOLERANCE: f32 = 1e-4;
@@ -26,7 +26,7 @@ pub fn rows(n: usize, features: usize, seed: u64) -> Vec<f32> {
 }
 
 pub fn trainer(likelihood: Likelihood, features: usize, hidden: usize, latent: usize, train_steps: usize) -> Trainer {
-    let settings = TrainSettings { hidden_units: hidden, latent_dims: latent, batch_size: 16, learning_rate: 3e-3, ..Default::default() };
+    let settings = ModelSettings { vae: VaeSettings { hidden_units: hidden, latent_dims: latent, ..Default::default() }, optimiser: OptimiserSettings { batch_size: 16, learning_rate: 3e-3, ..Default::default() } };
     let data = TrainData { features, likelihood, train: rows(64, features, 1), validation: vec![] };
     let mut trainer = Trainer::new(&settings, data).unwrap();
     for _ in 0..train_steps {

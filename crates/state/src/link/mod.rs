@@ -98,8 +98,8 @@ pub fn encode(setup: &SharedSetup) -> String {
     let d = &setup.digits;
     let a = &setup.awareness;
     let mut pairs = vec![("v".to_string(), LINK_VERSION.to_string()), ("normal".to_string(), join(&d.normal_digits))];
-    pairs.extend(MODEL_SETTINGS.iter().map(|s| (s.link_key.to_string(), (s.get)(d))));
-    pairs.push(("kl".into(), (d.score_with_kl as u8).to_string()));
+    pairs.extend(MODEL_SETTINGS.iter().map(|s| (s.link_key.to_string(), (s.get)(&d.model))));
+    pairs.push(("kl".into(), (d.model.vae.score_with_kl as u8).to_string()));
     pairs.push(("aa.shown".into(), a.shown.iter().map(|&f| family_key(f)).collect::<Vec<_>>().join(",")));
     pairs.extend(AWARENESS_SETTINGS.iter().map(|s| (format!("aa.{}", s.link_key), (s.get)(a))));
     pairs.extend([
@@ -155,7 +155,7 @@ pub fn decode(fragment: &str) -> DecodedLink {
         let d = &mut setup.digits;
         let a = &mut setup.awareness;
         let ok = match key {
-            _ if model_setting.is_some() => model_setting.is_some_and(|s| (s.set)(d, value).is_ok()),
+            _ if model_setting.is_some() => model_setting.is_some_and(|s| (s.set)(&mut d.model, value).is_ok()),
             _ if awareness_setting.is_some() => awareness_setting.is_some_and(|s| (s.set)(a, value).is_ok()),
             "v" => match value.parse::<u32>() {
                 Ok(v) if v <= LINK_VERSION => true,
@@ -168,7 +168,7 @@ pub fn decode(fragment: &str) -> DecodedLink {
             "normal" => parse_digits(value).map(|v| d.normal_digits = v).is_some(),
             "kl" => match value {
                 "0" | "1" => {
-                    d.score_with_kl = value == "1";
+                    d.model.vae.score_with_kl = value == "1";
                     true
                 }
                 _ => false,
@@ -266,6 +266,7 @@ impl TutorialStep {
 mod tests {
     use super::*;
     use anomaly_engine::rng::SeededRng;
+    use anomaly_engine::settings::{ModelSettings, OptimiserSettings, VaeSettings};
 
     fn random_valid_setup(rng: &mut SeededRng) -> SharedSetup {
         let mut normal: Vec<u8> = (0..10).filter(|_| rng.uniform() < 0.4).collect();
@@ -284,16 +285,16 @@ mod tests {
         let labelled_anomalies = shown.len() + rng.below(1001 - shown.len());
         // Values chosen to be exactly representable in their decimal form, as the form would produce.
         SharedSetup {
-            digits: TrainSettings {
-                normal_digits: normal,
-                hidden_units: 8 + rng.below(1017),
-                latent_dims: 2 + rng.below(63),
-                beta: rng.below(101) as f32 / 10.0,
-                learning_rate: [1e-5, 1e-4, 3e-4, 1e-3, 0.01, 0.5, 1.0][rng.below(7)],
-                batch_size: 1 + rng.below(1024),
-                epochs: 1 + rng.below(200),
-                seed: rng.next_u64() >> 32,
-                score_with_kl: rng.uniform() < 0.5,
+            digits: {
+                let (hidden_units, latent_dims, beta) = (8 + rng.below(1017), 2 + rng.below(63), rng.below(101) as f32 / 10.0);
+                let optimiser = OptimiserSettings {
+                    learning_rate: [1e-5, 1e-4, 3e-4, 1e-3, 0.01, 0.5, 1.0][rng.below(7)],
+                    batch_size: 1 + rng.below(1024),
+                    epochs: 1 + rng.below(200),
+                    seed: rng.next_u64() >> 32,
+                };
+                let vae = VaeSettings { hidden_units, latent_dims, beta, score_with_kl: rng.uniform() < 0.5 };
+                TrainSettings { normal_digits: normal, model: ModelSettings { vae, optimiser } }
             },
             awareness: AwarenessSettings {
                 shown,
@@ -337,12 +338,12 @@ mod tests {
         setup.train_on = [TrainOn::AllRows, TrainOn::BackgroundRows, TrainOn::OtherFile][rng.below(3)];
         setup.validation_fraction = rng.below(51) as f64 / 100.0;
         setup.max_training_rows = 10 + rng.below(999_991);
-        setup.model.hidden_units = 8 + rng.below(1017);
-        setup.model.latent_dims = 2 + rng.below(63);
-        setup.model.beta = rng.below(101) as f32 / 10.0;
-        setup.model.epochs = 1 + rng.below(200);
-        setup.model.seed = rng.next_u64() >> 32;
-        setup.model.score_with_kl = rng.uniform() < 0.5;
+        setup.model.vae.hidden_units = 8 + rng.below(1017);
+        setup.model.vae.latent_dims = 2 + rng.below(63);
+        setup.model.vae.beta = rng.below(101) as f32 / 10.0;
+        setup.model.optimiser.epochs = 1 + rng.below(200);
+        setup.model.optimiser.seed = rng.next_u64() >> 32;
+        setup.model.vae.score_with_kl = rng.uniform() < 0.5;
         SharedTable { header: rng.next_u64(), setup }
     }
 
@@ -388,7 +389,7 @@ mod tests {
             let decoded = decode(&link);
             assert_eq!(decoded.problems, vec![], "{link}");
             let d = &decoded.setup.digits;
-            assert_eq!((d.normal_digits.clone(), d.hidden_units, d.latent_dims, d.epochs, d.seed, d.score_with_kl), (vec![3, 5], 128, 8, 7, 9, true));
+            assert_eq!((d.normal_digits.clone(), d.model.vae.hidden_units, d.model.vae.latent_dims, d.model.optimiser.epochs, d.model.optimiser.seed, d.model.vae.score_with_kl), (vec![3, 5], 128, 8, 7, 9, true));
             assert_eq!(decoded.setup.awareness.shown, vec![AnomalyFamily::Noise, AnomalyFamily::HeldOutDigit(7)]);
             assert_eq!((decoded.setup.awareness.labelled_anomalies, decoded.setup.awareness.ramp_fraction), (20, 0.25));
             assert!(decoded.setup.hidden.is_empty() && decoded.setup.tutorial.is_none() && decoded.setup.table.is_none());
@@ -412,7 +413,7 @@ mod tests {
         assert_eq!(decoded.problems, vec![]);
         let setup = &decoded.setup;
         let d = &setup.digits;
-        assert_eq!((d.normal_digits.clone(), d.beta, d.learning_rate, d.hidden_units), (vec![1, 4], 2.5, 0.0005, 256));
+        assert_eq!((d.normal_digits.clone(), d.model.vae.beta, d.model.optimiser.learning_rate, d.model.vae.hidden_units), (vec![1, 4], 2.5, 0.0005, 256));
         let a = &setup.awareness;
         assert_eq!(a.shown, vec![AnomalyFamily::Blurred, AnomalyFamily::HeldOutDigit(9)]);
         assert_eq!((a.labelled_anomalies, a.lambda_max, a.margin_factor, a.ramp_fraction, a.epochs, a.learning_rate), (80, 6.5, 2.0, 0.75, 6, 0.002));
@@ -421,7 +422,7 @@ mod tests {
         let table = setup.table.as_ref().expect("the table part");
         assert_eq!(table.header, 0x0123_4567_89ab_cdef);
         let m = &table.setup.model;
-        assert_eq!((m.hidden_units, m.latent_dims, m.beta, m.learning_rate, m.batch_size, m.epochs, m.seed, m.score_with_kl), (48, 3, 0.25, 0.002, 128, 12, 21, true));
+        assert_eq!((m.vae.hidden_units, m.vae.latent_dims, m.vae.beta, m.optimiser.learning_rate, m.optimiser.batch_size, m.optimiser.epochs, m.optimiser.seed, m.vae.score_with_kl), (48, 3, 0.25, 0.002, 128, 12, 21, true));
         assert_eq!(encode(setup), link);
     }
 
@@ -430,8 +431,8 @@ mod tests {
         let decoded = decode("normal=3,1&epochs=7");
         assert_eq!(decoded.problems, vec![]);
         assert_eq!(decoded.setup.digits.normal_digits, vec![1, 3]);
-        assert_eq!(decoded.setup.digits.epochs, 7);
-        assert_eq!(decoded.setup.digits.hidden_units, TrainSettings::default().hidden_units);
+        assert_eq!(decoded.setup.digits.model.optimiser.epochs, 7);
+        assert_eq!(decoded.setup.digits.model.vae.hidden_units, TrainSettings::default().model.vae.hidden_units);
     }
 
     #[test]
@@ -465,8 +466,8 @@ mod tests {
             assert!(decoded.setup.awareness.problems(&decoded.setup.digits).is_empty(), "{fragment}");
             assert!(decoded.setup.simulation.problems().is_empty(), "{fragment}");
         }
-        assert_eq!(decode("v=9&epochs=3").setup.digits.epochs, 3, "a newer link is read as far as understood");
-        assert_eq!(decode("epochs=ten&seed=5").setup.digits.seed, 5, "good parts of a bad link are kept");
+        assert_eq!(decode("v=9&epochs=3").setup.digits.model.optimiser.epochs, 3, "a newer link is read as far as understood");
+        assert_eq!(decode("epochs=ten&seed=5").setup.digits.model.optimiser.seed, 5, "good parts of a bad link are kept");
     }
 
     #[test]

@@ -70,7 +70,7 @@ impl SharedTable {
             ("sample", s.max_training_rows.to_string()),
         ];
         let model = MODEL_SETTINGS.iter().map(|setting| (setting.link_key, (setting.get)(m)));
-        let kl = [("kl", (m.score_with_kl as u8).to_string())];
+        let kl = [("kl", (m.vae.score_with_kl as u8).to_string())];
         choices.into_iter().chain(model).chain(kl).map(|(key, value)| (format!("table.{key}"), value)).collect()
     }
 
@@ -115,7 +115,7 @@ impl SharedTable {
                 "table.val" => text.parse().map(|v| s.validation_fraction = v).is_ok(),
                 "table.sample" => text.parse().map(|v| s.max_training_rows = v).is_ok(),
                 "table.kl" => match text {
-                    "0" | "1" => { s.model.score_with_kl = text == "1"; true }
+                    "0" | "1" => { s.model.vae.score_with_kl = text == "1"; true }
                     _ => false,
                 },
                 _ => {
@@ -177,7 +177,7 @@ mod tests {
         let table = parse_bytes(csv.as_bytes(), 1 << 16).unwrap();
         let mut setup = TableSetup::suggested(&table);
         setup.choices[1].log = true;
-        setup.model.epochs = 7;
+        setup.model.optimiser.epochs = 7;
         setup.missing = MissingPolicy::Impute;
         SharedTable { header: header_fingerprint(table.columns.iter().map(|c| c.summary.name.as_str())), setup }
     }
@@ -228,7 +228,7 @@ mod tests {
         ]);
         let setup = some.unwrap().setup;
         let defaults = TableSetup::with_choices(setup.choices.clone());
-        assert_eq!(setup.model.hidden_units, defaults.model.hidden_units);
+        assert_eq!(setup.model.vae.hidden_units, defaults.model.vae.hidden_units);
         assert_eq!(setup.validation_fraction, defaults.validation_fraction);
         assert_eq!(setup.train_on, defaults.train_on);
         let text: Vec<String> = problems.into_iter().map(|(_, m)| m).collect();
