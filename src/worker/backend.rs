@@ -18,7 +18,7 @@ use anomaly_engine::settings::ModelSettings;
 use anomaly_gpu::{Gpu, GpuError, GpuModel};
 use wasm_bindgen::{JsCast, JsValue};
 
-use super::{now_ms, post, yield_to_event_loop, CHUNK_MILLISECONDS};
+use super::{now_ms, post, spawn, yield_to_event_loop, CHUNK_MILLISECONDS};
 use crate::protocol::{Backend, BackendChoice, BackendStatus, Event};
 
 enum GpuState {
@@ -54,7 +54,7 @@ pub fn choose(choice: BackendChoice) {
         choice != BackendChoice::Cpu && matches!(b.gpu, GpuState::Untried)
     });
     if try_gpu {
-        wasm_bindgen_futures::spawn_local(async {
+        spawn(async {
             let _ = opened_gpu().await;
         });
     } else {

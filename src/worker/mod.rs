@@ -10,9 +10,14 @@ mod run_loop;
 mod session;
 mod source;
 mod tables;
+#[cfg(test)]
+mod test_host;
 
 use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
+use std::task::{Context, Poll};
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
@@ -30,12 +35,17 @@ pub(crate) fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
 }
 
-/// The worker's surroundings: its clock and where its events go. In the browser (the default) these are
-/// `performance.now()` and `postMessage`; native tests install a fake clock and a recorder with
-/// [`set_host`], so the worker's state machine runs under `cargo test`.
+/// Work the worker carries on between messages: a training loop, a file being read, a scoring pass.
+pub(crate) type Task = Pin<Box<dyn Future<Output = ()>>>;
+
+/// The worker's surroundings: its clock, where its events go, and what runs its tasks. In the browser
+/// (the default) these are `performance.now()`, `postMessage` and the event loop; native tests install a
+/// fake clock, a recorder and a task queue they turn by hand with [`set_host`], so the worker's state
+/// machines run under `cargo test`.
 pub(crate) trait Host {
     fn now_ms(&self) -> f64;
     fn post(&self, event: &Event);
+    fn spawn(&self, task: Task);
 }
 
 thread_local! {
@@ -70,6 +80,14 @@ pub(crate) fn post(event: &Event) {
             }
         }
         Err(err) => web_sys::console::error_1(&format!("worker: could not encode an event: {err}").into()),
+    }
+}
+
+/// Runs `task` alongside the worker's message handling.
+pub(crate) fn spawn(task: impl Future<Output = ()> + 'static) {
+    match host() {
+        Some(host) => host.spawn(Box::pin(task)),
+        None => spawn_local(task),
     }
 }
 
@@ -147,14 +165,14 @@ fn handle(state: &Rc<RefCell<WorkerState>>, command: Command) {
             if st.start_or_resume(&settings, None) {
                 let generation = st.generation;
                 drop(st);
-                spawn_local(run(state.clone(), generation));
+                spawn(run(state.clone(), generation));
             }
         }
         Command::Step { settings, unit } => {
             if st.start_or_resume(&settings, Some(unit)) {
                 let generation = st.generation;
                 drop(st);
-                spawn_local(run(state.clone(), generation));
+                spawn(run(state.clone(), generation));
             }
         }
         Command::Pause => {
@@ -165,7 +183,7 @@ fn handle(state: &Rc<RefCell<WorkerState>>, command: Command) {
                 session.post_evaluation(); // show the model as it is at the pause
                 drop(st);
                 let state = state.clone();
-                spawn_local(async move { session::evaluate_pending(&state).await });
+                spawn(async move { session::evaluate_pending(&state).await });
             }
         }
         Command::FineTune { settings, control } => {
@@ -181,7 +199,7 @@ fn handle(state: &Rc<RefCell<WorkerState>>, command: Command) {
                 st.generation += 1;
                 let generation = st.generation;
                 drop(st);
-                spawn_local(run(state.clone(), generation));
+                spawn(run(state.clone(), generation));
             }
         }
         Command::Reset => {
@@ -195,7 +213,7 @@ fn handle(state: &Rc<RefCell<WorkerState>>, command: Command) {
             let digits = st.digits.clone();
             drop(st);
             match digits {
-                Some(digits) => spawn_local(async move { post(&backend::benchmark_digits(&digits, backend).await) }),
+                Some(digits) => spawn(async move { post(&backend::benchmark_digits(&digits, backend).await) }),
                 None => post(&Event::failed("The digits are still loading; try again in a moment.")),
             }
         }
@@ -238,8 +256,116 @@ async fn run(state: Rc<RefCell<WorkerState>>, generation: u64) {
 
 /// Lets queued messages (such as Pause) run before the next chunk.
 pub(crate) async fn yield_to_event_loop() {
+    if host().is_some() {
+        return YieldOnce(false).await;
+    }
     let promise = js_sys::Promise::new(&mut |resolve, _| {
         let _ = scope().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
     });
     let _ = JsFuture::from(promise).await;
+}
+
+/// Pending once, then ready: under a test host, this hands the turn to the other tasks and to the
+/// test's next command, as `setTimeout(0)` does in the browser.
+struct YieldOnce(bool);
+
+impl Future for YieldOnce {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if std::mem::replace(&mut self.0, true) {
+            Poll::Ready(())
+        } else {
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{Backend, BackendChoice};
+    use session::tests::{digits, settings, told};
+    use test_host::TestHost;
+
+    /// A worker with the digits loaded, scoring on the CPU, whose clock moves 1 ms per reading (so a
+    /// chunk of training, 40 ms, is a few dozen steps).
+    fn worker() -> (Rc<TestHost>, Rc<RefCell<WorkerState>>) {
+        let host = TestHost::install(1.0);
+        backend::choose(BackendChoice::Cpu);
+        host.take_events();
+        (host, Rc::new(RefCell::new(WorkerState { digits: Some(digits()), ..Default::default() })))
+    }
+
+    fn steps_done(state: &Rc<RefCell<WorkerState>>) -> usize {
+        session::tests::steps_done(&state.borrow())
+    }
+
+    #[test]
+    fn pause_stops_the_run_between_chunks_shows_the_model_as_it_is_and_train_carries_on() {
+        let (host, state) = worker();
+        handle(&state, Command::Train { settings: settings(3) });
+        host.turn();
+        handle(&state, Command::Pause);
+        host.run_until_idle();
+        let paused = told(&host);
+        assert_eq!(paused.first().map(String::as_str), Some("RunStarted"));
+        // Paused at once, then the evaluation of the weights as they are; no step after the pause.
+        assert_eq!(paused[paused.len() - 2..], ["Paused", "Evaluated"], "{paused:?}");
+        assert!(!paused.iter().any(|e| e == "Finished"));
+        let at_pause = steps_done(&state);
+        assert!(at_pause > 0);
+        host.run_until_idle();
+        assert_eq!(steps_done(&state), at_pause);
+
+        handle(&state, Command::Train { settings: settings(3) });
+        host.run_until_idle();
+        let resumed = told(&host);
+        assert!(!resumed.iter().any(|e| e == "RunStarted"), "the same settings resume: {resumed:?}");
+        assert_eq!(resumed[resumed.len() - 3..], ["EpochEnded 3", "Evaluated", "Finished"], "{resumed:?}");
+    }
+
+    #[test]
+    fn reset_during_a_run_stops_it_and_nothing_of_it_comes_after() {
+        let (host, state) = worker();
+        handle(&state, Command::Train { settings: settings(3) });
+        host.turn();
+        handle(&state, Command::Reset);
+        host.run_until_idle();
+        let told = told(&host);
+        let reset = told.iter().position(|e| e.starts_with("ResetDone")).expect("ResetDone");
+        assert_eq!(reset, told.len() - 1, "events after the reset: {told:?}");
+        assert!(state.borrow().session.is_none());
+        handle(&state, Command::FineTune { settings: Default::default(), control: false });
+        assert_eq!(
+            host.take_events(),
+            [Event::failed("Train a model first (stage 1); then fine-tune it.")]
+        );
+    }
+
+    #[test]
+    fn choosing_a_backend_midway_is_answered_at_once_and_the_run_goes_on_to_the_end() {
+        let (host, state) = worker();
+        handle(&state, Command::Train { settings: settings(2) });
+        host.turn();
+        handle(&state, Command::UseBackend(BackendChoice::Cpu));
+        host.run_until_idle();
+        let events = host.take_events();
+        let status = events.iter().position(|e| matches!(e, Event::Backend(status) if status.active == Some(Backend::Cpu)));
+        let finished = events.iter().position(|e| *e == Event::Finished);
+        assert!(status.is_some() && finished.is_some() && status < finished, "{events:?}");
+        assert!(events.iter().all(|e| !matches!(e, Event::Evaluated { backend, .. } if *backend != Backend::Cpu)));
+    }
+
+    #[test]
+    fn a_refused_start_leaves_no_task_running() {
+        let (host, state) = worker();
+        let mut bad = settings(2);
+        bad.model.vae.latent_dims = 0;
+        handle(&state, Command::Train { settings: bad });
+        assert!(!host.turn(), "a task was started for settings that were refused");
+        let told = host.take_events();
+        assert!(matches!(told.as_slice(), [Event::Run { event: RunEvent::Failed { .. }, .. }]), "{told:?}");
+    }
 }

@@ -479,34 +479,17 @@ pub fn thumbnails(digits: &DigitSet) -> Vec<FamilyThumbnail> {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::cell::{Cell, RefCell};
-
+pub(super) mod tests {
     use super::*;
-    use crate::worker::{set_host, Host};
+    use crate::worker::set_host;
+    use crate::worker::test_host::TestHost;
     use anomaly_engine::inference::CpuScorer;
     use anomaly_engine::rng::SeededRng;
     use anomaly_engine::settings::{OptimiserSettings, VaeSettings};
     use anomaly_engine::train::Training;
 
-    /// A clock that moves only when told to, and every event the worker posts.
-    #[derive(Default)]
-    struct Recorder {
-        clock: Cell<f64>,
-        events: RefCell<Vec<Event>>,
-    }
-
-    impl Host for Recorder {
-        fn now_ms(&self) -> f64 {
-            self.clock.get()
-        }
-        fn post(&self, event: &Event) {
-            self.events.borrow_mut().push(event.clone());
-        }
-    }
-
     /// 30 noisy images of each digit, each class its own blob of bright pixels.
-    fn digits() -> Rc<DigitSet> {
+    pub(crate) fn digits() -> Rc<DigitSet> {
         let mut rng = SeededRng::new(5);
         let labels: Vec<u8> = (0..300).map(|i| (i % 10) as u8).collect();
         let pixels = labels
@@ -519,12 +502,17 @@ mod tests {
         Rc::new(DigitSet::new(labels, pixels).unwrap())
     }
 
-    fn settings(epochs: usize) -> TrainSettings {
+    pub(crate) fn settings(epochs: usize) -> TrainSettings {
         TrainSettings { normal_digits: vec![0, 1, 2], model: ModelSettings { vae: VaeSettings { hidden_units: 16, latent_dims: 2, ..Default::default() }, optimiser: OptimiserSettings { batch_size: 16, epochs, ..Default::default() } } }
     }
 
     /// What the page would be told, without the progress messages in between.
-    fn told(recorder: &Recorder) -> Vec<String> {
+    /// Mini-batches the current run has trained.
+    pub(crate) fn steps_done(state: &WorkerState) -> usize {
+        state.session.as_ref().expect("a run").experiment.trainer.run().steps_done()
+    }
+
+    pub(crate) fn told(recorder: &TestHost) -> Vec<String> {
         let names = recorder.events.borrow().iter().filter(|e| !matches!(e, Event::Run { event: RunEvent::Progress(_), .. })).map(event_name).collect();
         recorder.events.borrow_mut().clear();
         names
@@ -568,14 +556,14 @@ mod tests {
         scores
     }
 
-    fn worker(recorder: &Rc<Recorder>) -> WorkerState {
+    fn worker(recorder: &Rc<TestHost>) -> WorkerState {
         set_host(recorder.clone());
         WorkerState { digits: Some(digits()), ..Default::default() }
     }
 
     #[test]
     fn a_run_reports_each_epoch_and_says_finished_only_after_its_last_evaluation() {
-        let recorder = Rc::new(Recorder::default());
+        let recorder = Rc::new(TestHost::default());
         let mut state = worker(&recorder);
         assert!(state.start_or_resume(&settings(3), None));
         run_to_a_stop(&mut state);
@@ -586,7 +574,7 @@ mod tests {
 
     #[test]
     fn an_epoch_is_evaluated_again_once_the_interval_has_passed() {
-        let recorder = Rc::new(Recorder::default());
+        let recorder = Rc::new(TestHost::default());
         let mut state = worker(&recorder);
         assert!(state.start_or_resume(&settings(2), None));
         let session = state.session.as_mut().unwrap();
@@ -600,12 +588,12 @@ mod tests {
 
     #[test]
     fn stepping_one_batch_pauses_after_its_evaluation_and_the_same_settings_resume_the_run() {
-        let recorder = Rc::new(Recorder::default());
+        let recorder = Rc::new(TestHost::default());
         let mut state = worker(&recorder);
         assert!(state.start_or_resume(&settings(2), Some(StepUnit::Batch)));
         run_to_a_stop(&mut state);
         assert_eq!(told(&recorder), ["RunStarted", "Evaluated", "Paused"]);
-        let steps = |state: &WorkerState| state.session.as_ref().unwrap().experiment.trainer.run().steps_done();
+        let steps = |state: &WorkerState| steps_done(state);
         assert_eq!(steps(&state), 1);
         // The same settings carry on the run (no new start); other settings start a new one.
         assert!(state.start_or_resume(&settings(2), Some(StepUnit::Epoch)));
@@ -618,7 +606,7 @@ mod tests {
 
     #[test]
     fn an_evaluation_of_a_superseded_run_is_dropped_and_what_waited_for_it_still_comes() {
-        let recorder = Rc::new(Recorder::default());
+        let recorder = Rc::new(TestHost::default());
         let mut state = worker(&recorder);
         assert!(state.start_or_resume(&settings(1), None));
         state.session.as_mut().unwrap().train_for(40.0);
@@ -631,7 +619,7 @@ mod tests {
 
     #[test]
     fn fine_tuning_starts_after_its_before_scores_and_finishes_after_its_results_and_the_evaluation() {
-        let recorder = Rc::new(Recorder::default());
+        let recorder = Rc::new(TestHost::default());
         let mut state = worker(&recorder);
         assert!(state.start_or_resume(&settings(1), None));
         run_to_a_stop(&mut state);

@@ -21,11 +21,11 @@ use super::backend::ModelScorer;
 use super::meter::Meter;
 use super::run_loop::{train_chunk, EpochLosses, Stop, StopAt};
 use super::source::Source;
-use super::{now_ms, post, scope, yield_to_event_loop, CHUNK_MILLISECONDS};
+use super::{now_ms, post, scope, spawn, yield_to_event_loop, CHUNK_MILLISECONDS};
 use crate::protocol::{Backend, BackendChoice, Event, FilePurpose, ModelInfo, RunEvent, TableCommand, TableEvent, TableInfo, TopRow, DOWNLOAD_MESSAGE_KEY};
 
-/// Bytes read from the file per slice.
-const READ_CHUNK: u64 = 4 << 20;
+/// Bytes read from the file per slice (few in tests, so that a small file takes several slices).
+const READ_CHUNK: u64 = if cfg!(test) { 16 << 10 } else { 4 << 20 };
 /// Output bytes collected before they are handed to the browser as one part of the download.
 const DOWNLOAD_PART: usize = 4 << 20;
 const PREVIEW_ROWS: usize = 5;
@@ -104,8 +104,8 @@ pub fn handle(state: &Shared, command: TableCommand) {
                 None => failed("Score the rows first; then the threshold counts them."),
             }
         }
-        TableCommand::Download => wasm_bindgen_futures::spawn_local(download(state.clone())),
-        TableCommand::BenchmarkScoring { backend } => wasm_bindgen_futures::spawn_local(benchmark_scoring(state.clone(), backend)),
+        TableCommand::Download => spawn(download(state.clone())),
+        TableCommand::BenchmarkScoring { backend } => spawn(benchmark_scoring(state.clone(), backend)),
         TableCommand::DownloadModel => {
             let st = state.borrow();
             let (Some(events), Some(run)) = (st.events.as_ref(), st.run.as_ref().filter(|r| r.phase == RunPhase::Done)) else {
@@ -141,7 +141,7 @@ fn start_load(state: &Shared, purpose: FilePurpose, source: Source, name: String
         st.load_generation += 1;
         st.load_generation
     };
-    wasm_bindgen_futures::spawn_local(load(state.clone(), purpose, source, name, generation));
+    spawn(load(state.clone(), purpose, source, name, generation));
 }
 
 async fn load(state: Shared, purpose: FilePurpose, source: Source, name: String, generation: u64) {
@@ -242,7 +242,7 @@ fn train(state: &Shared, setup: TableSetup) {
     st.run_generation += 1;
     let generation = st.run_generation;
     drop(st);
-    wasm_bindgen_futures::spawn_local(run_loop(state.clone(), generation));
+    spawn(run_loop(state.clone(), generation));
 }
 
 /// Reads a model file (a few MB at most) in one go and keeps it for [`score_with_model`].
@@ -288,7 +288,7 @@ fn score_with_model(state: &Shared, setup: TableSetup) {
     st.run_generation += 1;
     let generation = st.run_generation;
     drop(st);
-    wasm_bindgen_futures::spawn_local(run_loop(state.clone(), generation));
+    spawn(run_loop(state.clone(), generation));
 }
 
 /// Scores every row again with the trained weights, on whichever backend is chosen now.
@@ -304,7 +304,7 @@ fn rescore(state: &Shared) {
     st.run_generation += 1;
     let generation = st.run_generation;
     drop(st);
-    wasm_bindgen_futures::spawn_local(run_loop(state.clone(), generation));
+    spawn(run_loop(state.clone(), generation));
 }
 
 async fn run_loop(state: Shared, generation: u64) {
@@ -558,5 +558,233 @@ fn hand_over_parts(parts: &js_sys::Array, name: &str, mime: &str) {
     let _ = js_sys::Reflect::set(&message, &"name".into(), &JsValue::from_str(name));
     if scope().post_message(&message).is_err() {
         failed("The download could not be handed to the page.");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::worker::backend;
+    use crate::worker::test_host::TestHost;
+    use anomaly_engine::settings::{ModelSettings, OptimiserSettings, VaeSettings};
+    use anomaly_engine::train::Training;
+
+    /// A worker for tables with nothing loaded, scoring on the CPU, whose clock moves 1 ms per reading
+    /// (so a slice of training, 40 ms, is a few dozen steps).
+    fn worker() -> (Rc<TestHost>, Shared) {
+        let host = TestHost::install(1.0);
+        backend::choose(BackendChoice::Cpu);
+        host.take_events();
+        (host, Shared::default())
+    }
+
+    /// What the page was told since the last call, by name: progress left out (how often it comes depends
+    /// on the clock) and a run of the same slice message said once.
+    fn told(host: &TestHost) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for event in host.take_events() {
+            let name = match event {
+                Event::Run { event: RunEvent::Progress(_), .. } => continue,
+                Event::Run { of, event } => {
+                    assert_eq!(of, crate::protocol::RunOf::Table, "a table run spoke for the digit view");
+                    match event {
+                        RunEvent::EpochEnded { epoch, .. } => format!("EpochEnded {epoch}"),
+                        RunEvent::Failed { message } => format!("Failed: {message}"),
+                        other => format!("{other:?}").split([' ', '{', '(']).next().unwrap().to_string(),
+                    }
+                }
+                Event::Table(event) => match *event {
+                    TableEvent::Loaded(info) => format!("Loaded {}", info.file_name),
+                    TableEvent::ModelLoaded(info) => format!("ModelLoaded {}", info.file_name),
+                    TableEvent::TrainStarted { epochs, .. } => format!("TrainStarted ({epochs} epochs)"),
+                    other => format!("{other:?}").split([' ', '{', '(']).next().unwrap().to_string(),
+                },
+                other => panic!("a table run posted {other:?}"),
+            };
+            if names.last() != Some(&name) {
+                names.push(name);
+            }
+        }
+        names
+    }
+
+    /// The toy events, `rows` of them (2,000 are about 180 kB: a dozen slices).
+    fn simulate(state: &Shared, rows: usize, seed: u64) {
+        handle(state, TableCommand::Simulate { rows, signal_fraction: 0.1, seed });
+    }
+
+    /// The setup the page suggests for the loaded events, with a small, quick model.
+    fn setup(state: &Shared, epochs: usize) -> TableSetup {
+        let st = state.borrow();
+        let mut setup = TableSetup::suggested(&st.events.as_ref().expect("events are loaded").table);
+        setup.model = ModelSettings {
+            vae: VaeSettings { hidden_units: 8, latent_dims: 2, ..Default::default() },
+            optimiser: OptimiserSettings { batch_size: 64, epochs, ..Default::default() },
+        };
+        setup
+    }
+
+    fn scores(state: &Shared) -> Vec<f32> {
+        state.borrow().run.as_ref().expect("a run").run.scores.clone()
+    }
+
+    fn steps_done(state: &Shared) -> usize {
+        state.borrow().run.as_ref().expect("a run").run.trainer.run().steps_done()
+    }
+
+    fn loaded_with_results(epochs: usize) -> (Rc<TestHost>, Shared, TableSetup) {
+        let (host, state) = worker();
+        simulate(&state, 2000, 3);
+        host.run_until_idle();
+        let setup = setup(&state, epochs);
+        handle(&state, TableCommand::Train { setup: setup.clone() });
+        host.run_until_idle();
+        told(&host);
+        (host, state, setup)
+    }
+
+    #[test]
+    fn a_file_loads_in_slices_then_trains_epoch_by_epoch_and_is_scored_last() {
+        let (host, state) = worker();
+        simulate(&state, 2000, 3);
+        host.run_until_idle();
+        assert_eq!(told(&host), ["LoadProgress", "Loaded toy-dijet-2000-events.csv"]);
+        handle(&state, TableCommand::Train { setup: setup(&state, 3) });
+        host.run_until_idle();
+        assert_eq!(told(&host), ["TrainStarted (3 epochs)", "EpochEnded 1", "EpochEnded 2", "EpochEnded 3", "Scored"]);
+        handle(&state, TableCommand::Threshold { value: 0.0 });
+        assert_eq!(told(&host), ["ThresholdCounts"]);
+    }
+
+    #[test]
+    fn nothing_to_train_or_count_is_a_sentence_not_a_state() {
+        let (host, state) = worker();
+        handle(&state, TableCommand::Rescore);
+        handle(&state, TableCommand::Threshold { value: 1.0 });
+        handle(&state, TableCommand::DownloadModel);
+        assert_eq!(
+            told(&host),
+            [
+                "Failed: Train and score first; then the rows can be scored again.",
+                "Failed: Score the rows first; then the threshold counts them.",
+                "Failed: Train and score first; then the model can be saved.",
+            ]
+        );
+        assert!(state.borrow().run.is_none());
+    }
+
+    #[test]
+    fn cancel_stops_a_load_between_slices_and_the_file_before_stays() {
+        let (host, state, setup) = loaded_with_results(1);
+        simulate(&state, 4000, 4);
+        host.turn(); // the first slice is read
+        handle(&state, TableCommand::CancelLoad);
+        host.run_until_idle();
+        let read: Vec<(u64, u64)> = host
+            .events
+            .borrow()
+            .iter()
+            .filter_map(|e| match e {
+                Event::Table(event) => match **event {
+                    TableEvent::LoadProgress { bytes_read, total_bytes, .. } => Some((bytes_read, total_bytes)),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
+        assert_eq!(read.len(), 1, "reading stops at the next slice");
+        assert!(read[0].0 < read[0].1);
+        assert_eq!(told(&host), ["LoadProgress", "LoadCancelled"]);
+        assert_eq!(state.borrow().events.as_ref().unwrap().name, "toy-dijet-2000-events.csv");
+        // The results of the file before are still there to count.
+        handle(&state, TableCommand::Threshold { value: 0.0 });
+        assert_eq!(told(&host), ["ThresholdCounts"]);
+        handle(&state, TableCommand::Train { setup });
+        host.run_until_idle();
+        assert_eq!(told(&host), ["TrainStarted (1 epochs)", "EpochEnded 1", "Scored"]);
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_read_leaves_the_file_before_and_its_results() {
+        let (host, state, _) = loaded_with_results(1);
+        let before = scores(&state);
+        let broken = Rc::new(b"a,b\n1,2\n\"never closed,3\n".to_vec());
+        start_load(&state, FilePurpose::Events, Source::Bytes(broken), "broken.csv".into());
+        host.run_until_idle();
+        assert_eq!(told(&host), ["LoadProgress", "LoadFailed"]);
+        assert_eq!(state.borrow().events.as_ref().unwrap().name, "toy-dijet-2000-events.csv");
+        assert_eq!(scores(&state), before);
+        handle(&state, TableCommand::Threshold { value: 0.0 });
+        assert_eq!(told(&host), ["ThresholdCounts"]);
+    }
+
+    #[test]
+    fn pause_stops_training_between_slices_and_the_same_setup_carries_on() {
+        let (host, state) = worker();
+        simulate(&state, 2000, 3);
+        host.run_until_idle();
+        told(&host);
+        let setup = setup(&state, 2);
+        handle(&state, TableCommand::Train { setup: setup.clone() });
+        host.turn(); // one slice of training
+        handle(&state, TableCommand::Pause);
+        host.run_until_idle();
+        assert_eq!(told(&host), ["TrainStarted (2 epochs)", "Paused"]);
+        let paused_at = steps_done(&state);
+        assert!(paused_at > 0, "the slice trained");
+        handle(&state, TableCommand::Threshold { value: 0.0 });
+        assert_eq!(told(&host), ["Failed: Score the rows first; then the threshold counts them."]);
+        // The same setup resumes where it stopped: no new start.
+        handle(&state, TableCommand::Train { setup: setup.clone() });
+        host.turn();
+        assert!(steps_done(&state) > paused_at);
+        host.run_until_idle();
+        assert_eq!(told(&host), ["EpochEnded 1", "EpochEnded 2", "Scored"]);
+        // Once scored, Train starts again from scratch.
+        handle(&state, TableCommand::Train { setup });
+        host.run_until_idle();
+        assert_eq!(told(&host), ["TrainStarted (2 epochs)", "EpochEnded 1", "EpochEnded 2", "Scored"]);
+    }
+
+    #[test]
+    fn a_new_file_stops_the_run_on_the_old_one() {
+        let (host, state) = worker();
+        simulate(&state, 2000, 3);
+        host.run_until_idle();
+        handle(&state, TableCommand::Train { setup: setup(&state, 5) });
+        host.turn();
+        simulate(&state, 1000, 4);
+        host.run_until_idle();
+        let told = told(&host);
+        assert_eq!(told.last().unwrap(), "Loaded toy-dijet-1000-events.csv");
+        assert!(!told.iter().any(|name| name == "Scored" || name.starts_with("EpochEnded 5")), "the old run went on: {told:?}");
+        assert!(state.borrow().run.is_none());
+    }
+
+    #[test]
+    fn a_saved_model_and_a_rescore_give_the_trained_scores_exactly() {
+        let (host, state, setup) = loaded_with_results(2);
+        let trained = scores(&state);
+        handle(&state, TableCommand::Rescore);
+        host.run_until_idle();
+        assert_eq!(told(&host), ["Scoring", "Scored"]);
+        assert_eq!(scores(&state), trained);
+
+        let bytes = state.borrow().run.as_ref().unwrap().run.model_file().unwrap().to_bytes();
+        load_model(&state, Source::Bytes(Rc::new(bytes)), "toy-model.safetensors".into());
+        handle(&state, TableCommand::ScoreWithModel { setup });
+        host.run_until_idle();
+        assert_eq!(told(&host), ["ModelLoaded toy-model.safetensors", "TrainStarted (0 epochs)", "Scoring", "Scored"]);
+        assert_eq!(scores(&state).iter().map(|s| s.to_bits()).collect::<Vec<_>>(), trained.iter().map(|s| s.to_bits()).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_model_is_refused_and_the_run_stays() {
+        let (host, state, _) = loaded_with_results(1);
+        load_model(&state, Source::Bytes(Rc::new(b"label,x\n1,2\n".to_vec())), "events.csv".into());
+        assert_eq!(told(&host), ["LoadFailed"]);
+        assert!(state.borrow().model.is_none());
+        handle(&state, TableCommand::Threshold { value: 0.0 });
+        assert_eq!(told(&host), ["ThresholdCounts"]);
     }
 }
