@@ -10,6 +10,7 @@ pub(crate) mod link;
 mod loss;
 mod reconstructions;
 mod run_view;
+mod score_figures;
 mod scores;
 mod state;
 mod status;

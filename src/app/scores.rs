@@ -3,25 +3,15 @@
 
 use leptos::prelude::*;
 
+use super::score_figures::{HistogramFigure, RocFigure};
 use super::state::Playground;
-use crate::plots::charts::{roc_curve, score_histograms, DIGIT_CLASSES};
+use crate::plots::charts::DIGIT_CLASSES;
 
 #[component]
 pub fn RocPanel() -> impl IntoView {
     let state = expect_context::<Playground>();
-    let canvas = NodeRef::<leptos::html::Canvas>::new();
-    Effect::new(move |_| {
-        state.layout.track();
-        state.evaluation.with(|evaluation| {
-            if let (Some(canvas), Some(evaluation)) = (canvas.get(), evaluation) {
-                if let Err(err) = roc_curve(&canvas, &evaluation.roc, &DIGIT_CLASSES) {
-                    web_sys::console::warn_1(&format!("ROC curve: {err}").into());
-                }
-            }
-        });
-    });
-    let auc = move || state.evaluation.with(|e| e.as_ref().map(|e| format!("{:.3}", e.auc)));
-    let description = move || {
+    let roc = Signal::derive(move || state.evaluation.with(|e| e.as_ref().map(|e| e.roc.clone())));
+    let description = Signal::derive(move || {
         state.evaluation.with(|e| match e {
             Some(e) => {
                 let at = |fpr: f64| {
@@ -37,32 +27,18 @@ pub fn RocPanel() -> impl IntoView {
             }
             None => "The ROC curve appears after the first epoch.".into(),
         })
-    };
+    });
     view! {
-        <figure class="panel" id="roc-panel">
-            <h3>"ROC curve " <span class="auc">"AUC " <output id="auc-value">{move || auc().unwrap_or_else(|| "–".into())}</output></span></h3>
-            <canvas node_ref=canvas class="chart" role="img" aria-label=description></canvas>
-            <figcaption>{description}</figcaption>
-            <p class="explain">"Slide a threshold on the score from high to low: each point is how many anomalies are caught for how many normal digits wrongly flagged. AUC 1 is perfect, 0.5 is a blind guess."</p>
-        </figure>
+        <RocFigure roc classes=&DIGIT_CLASSES id="roc-panel" auc_id="auc-value" description
+            explain="Slide a threshold on the score from high to low: each point is how many anomalies are caught for how many normal digits wrongly flagged. AUC 1 is perfect, 0.5 is a blind guess."/>
     }
 }
 
 #[component]
 pub fn HistogramPanel() -> impl IntoView {
     let state = expect_context::<Playground>();
-    let canvas = NodeRef::<leptos::html::Canvas>::new();
-    Effect::new(move |_| {
-        state.layout.track();
-        state.evaluation.with(|evaluation| {
-            if let (Some(canvas), Some(e)) = (canvas.get(), evaluation) {
-                if let Err(err) = score_histograms(&canvas, &e.normal_scores, Some(&e.anomalous_scores), &DIGIT_CLASSES) {
-                    web_sys::console::warn_1(&format!("histogram: {err}").into());
-                }
-            }
-        });
-    });
-    let description = move || {
+    let histograms = Signal::derive(move || state.evaluation.with(|e| e.as_ref().map(|e| (e.normal_scores.clone(), Some(e.anomalous_scores.clone())))));
+    let description = Signal::derive(move || {
         state.evaluation.with(|e| match e {
             Some(e) => {
                 let mean = |name: bool| {
@@ -77,15 +53,10 @@ pub fn HistogramPanel() -> impl IntoView {
             }
             None => "The score histograms appear after the first epoch.".into(),
         })
-    };
+    });
     view! {
-        <figure class="panel" id="histogram-panel">
-            <h3>"Anomaly scores"</h3>
-            <canvas node_ref=canvas class="chart" role="img" aria-label=description></canvas>
-            <figcaption>{description}</figcaption>
-            <p class="explain">"The further apart the two shapes, the easier anomalies are to pick out. Where they overlap, no threshold separates them."
-                " The end bins also count the few scores beyond the axis (the lowest and highest half percent), so no example is left out."</p>
-        </figure>
+        <HistogramFigure histograms classes=&DIGIT_CLASSES id="histogram-panel" description
+            explain="The further apart the two shapes, the easier anomalies are to pick out. Where they overlap, no threshold separates them."/>
     }
 }
 

@@ -1,6 +1,6 @@
 // A trained model travels as a file: saved from the page, loaded back in a fresh tab, it scores the same
 // events to the same file byte for byte; a file that is not a model, or a table without the model's
-// columns, gets a sentence and nothing is lost.
+// columns, gets a sentence and nothing is lost (a finished run stays finished).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -58,6 +58,23 @@ test('a saved model, loaded in a fresh tab, scores the same events to the same f
   await page.click('#score-with-model');
   await page.waitForSelector('#table-notice');
   assert.match(await page.textContent('#table-notice'), /^This file has no column named "m_jj", which the model was trained on/);
+
+  // A finished run stays finished when a model that does not fit is refused: still done, with its
+  // results, downloads and "Score again", and Train starts afresh rather than "Resume".
+  await page.fill('#table_epochs', '1');
+  await page.press('#table_epochs', 'Tab');
+  await page.click('#table-train');
+  await done(page);
+  assert.equal(await page.$('#table-notice'), null, 'training cleared the sentence about the model');
+  const ownAuc = await page.textContent('#figure-auc');
+  await page.click('#score-with-model');
+  await page.waitForFunction(() => /no column named "m_jj"/.test(document.querySelector('#table-notice')?.textContent ?? ''));
+  assert.match(await page.textContent('#table-status'), /^Done/);
+  assert.doesNotMatch(await page.textContent('#table-train'), /Resume/);
+  assert.equal(await page.textContent('#figure-auc'), ownAuc);
+  assert.equal(await page.isEnabled('#download-scores'), true);
+  assert.equal(await page.isEnabled('#download-model'), true);
+  assert.equal(await page.isVisible('#table-rescore'), true);
   assert.deepEqual(second.problems, []);
   await second.context.close();
 });

@@ -9,7 +9,8 @@ use crate::app::loss::{redraw, table_loss_sentence, LossFigure};
 use crate::app::state::Playground;
 use crate::app::thousands;
 use crate::app::worker_link::send;
-use crate::plots::charts::{roc_curve, score_histograms, sic_curve, EVENT_CLASSES};
+use crate::app::score_figures::{HistogramFigure, RocFigure};
+use crate::plots::charts::{sic_curve, EVENT_CLASSES};
 use crate::protocol::{Command, TableCommand};
 use anomaly_engine::sic::MIN_BACKGROUND_ROWS;
 use anomaly_engine::table::prepare::TrainOn;
@@ -22,11 +23,15 @@ pub fn TableResultsPanels() -> impl IntoView {
     let scored = move || table.results.with(Option::is_some);
     let labelled = move || table.results.with(|r| r.as_ref().is_some_and(|r| r.roc.is_some()));
     let steps_per_epoch = Signal::derive(move || table.summary.with(|s| s.as_ref().map_or(1, |s| s.steps_per_epoch)));
+    let roc = Signal::derive(move || table.results.with(|r| r.as_ref().and_then(|r| r.roc.clone())));
+    let roc_sentence = Signal::derive(move || {
+        roc.with(|roc| roc.as_ref().map_or_else(String::new, |roc| format!("ROC curve of signal kept against background kept, AUC {:.3}.", roc.auc)))
+    });
     view! {
         <div class="panels" hidden=move || !started()>
             <LossFigure curves=table.curves steps_per_epoch id="table-loss-panel" unit="row" summary=table_loss_sentence/>
             <ScoreHistogram/>
-            <div class="panel" hidden=move || !labelled()><TableRoc/></div>
+            <RocFigure roc classes=&EVENT_CLASSES id="table-roc-panel" auc_id="table-auc" description=roc_sentence hidden=Signal::derive(move || !labelled())/>
             <div class="panel" hidden=move || !labelled()><TableSic/></div>
         </div>
         <div hidden=move || !scored()>
@@ -41,13 +46,7 @@ pub fn TableResultsPanels() -> impl IntoView {
 fn ScoreHistogram() -> impl IntoView {
     let state = expect_context::<Playground>();
     let table = state.table;
-    let canvas = NodeRef::<leptos::html::Canvas>::new();
-    redraw(canvas, "table histogram", move |c| {
-        table.results.with(|r| match r {
-            Some(r) => score_histograms(c, &r.background_histogram, r.signal_histogram.as_ref(), &EVENT_CLASSES),
-            None => Ok(()),
-        })
-    });
+    let histograms = Signal::derive(move || table.results.with(|r| r.as_ref().map(|r| (r.background_histogram.clone(), r.signal_histogram.clone()))));
     let range = move || table.results.with(|r| r.as_ref().map(|r| r.score_range));
     let on_slide = move |ev| {
         if let Ok(value) = event_target_value(&ev).parse::<f32>() {
@@ -70,19 +69,17 @@ fn ScoreHistogram() -> impl IntoView {
             text
         })
     };
-    let description = move || table.results.with(|r| match r {
+    let description = Signal::derive(move || table.results.with(|r| match r {
         Some(r) if r.signal_histogram.is_some() => format!(
             "Histogram of anomaly scores for {} background rows (filled) and {} signal rows (outline), scores {:.3} to {:.3}.",
             thousands(r.background_rows), thousands(r.signal_rows), r.score_range.0, r.score_range.1
         ),
         Some(r) => format!("Histogram of the anomaly scores of all {} scored rows, from {:.3} to {:.3}.", thousands(r.scored_rows), r.score_range.0, r.score_range.1),
         None => "The score histogram appears once every row is scored.".to_string(),
-    });
+    }));
     view! {
-        <figure class="panel" id="table-histogram-panel">
-            <h3>"Anomaly scores"</h3>
-            <canvas node_ref=canvas class="chart" role="img" aria-label=description></canvas>
-            <figcaption>{description}</figcaption>
+        <HistogramFigure histograms classes=&EVENT_CLASSES id="table-histogram-panel" description
+            explain="The score is the reconstruction error ½ Σ (x − x̂)² of the standardised features: how badly the model redraws a row. Rows unlike those it trained on score high.">
             {move || range().map(|(low, high)| view! {
                 <div class="threshold">
                     <label for="threshold">"Threshold: select rows with a score at least"</label>
@@ -91,30 +88,7 @@ fn ScoreHistogram() -> impl IntoView {
                 </div>
             })}
             <p id="threshold-counts" role="status" aria-live="polite">{counts}</p>
-            <p class="explain">"The score is the reconstruction error ½ Σ (x − x̂)² of the standardised features: how badly the model redraws a row. Rows unlike those it trained on score high."
-                " The end bins also count the few scores beyond the axis (the lowest and highest half percent), so no example is left out."</p>
-        </figure>
-    }
-}
-
-#[component]
-fn TableRoc() -> impl IntoView {
-    let table = expect_context::<Playground>().table;
-    let canvas = NodeRef::<leptos::html::Canvas>::new();
-    redraw(canvas, "table ROC", move |c| {
-        table.results.with(|r| match r.as_ref().and_then(|r| r.roc.as_ref()) {
-            Some(roc) => roc_curve(c, roc, &EVENT_CLASSES),
-            None => Ok(()),
-        })
-    });
-    let auc = move || table.results.with(|r| r.as_ref().and_then(|r| r.roc.as_ref()).map(|roc| format!("{:.3}", roc.auc)));
-    let description = move || auc().map_or_else(String::new, |a| format!("ROC curve of signal kept against background kept, AUC {a}."));
-    view! {
-        <figure id="table-roc-panel">
-            <h3>"ROC curve " <span class="auc">"AUC " <output id="table-auc">{move || auc().unwrap_or_else(|| "–".into())}</output></span></h3>
-            <canvas node_ref=canvas class="chart" role="img" aria-label=description></canvas>
-            <figcaption>{description}</figcaption>
-        </figure>
+        </HistogramFigure>
     }
 }
 
