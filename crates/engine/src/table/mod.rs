@@ -8,6 +8,7 @@ pub mod column;
 pub mod dijet;
 pub mod error;
 pub mod export;
+mod label_names;
 pub mod model_file;
 pub mod parse;
 pub mod prepare;

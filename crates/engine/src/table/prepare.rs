@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::column::{ColumnSummary, NO_LABEL};
+use super::label_names::{is_label_name, signal_side};
 use super::Table;
 use crate::rng::SeededRng;
 use crate::settings::{ModelSettings, OptimiserSettings, VaeSettings};
@@ -64,11 +65,6 @@ pub const MAX_TRAINING_ROWS: (usize, usize) = (10, 1_000_000);
 /// Fewer training rows than this cannot teach a model anything worth scoring with.
 pub const MIN_TRAINING_ROWS: usize = 10;
 
-/// Names that suggest a label column when it has two values.
-const LABEL_NAMES: [&str; 8] = ["label", "labels", "is_signal", "signal", "target", "class", "truth", "y"];
-/// Values that suggest the signal side of a label.
-const SIGNAL_WORDS: [&str; 6] = ["sig", "signal", "s", "anomaly", "true", "yes"];
-
 impl TableSetup {
     /// Sensible first choices: numbers are features (except constant ones), a two-valued column with a
     /// label-like name is the label, text is ignored; heavy-tailed positive columns get a log.
@@ -79,7 +75,7 @@ impl TableSetup {
             .iter()
             .map(|c| {
                 let s = &c.summary;
-                let label_like = LABEL_NAMES.contains(&s.name.trim().to_lowercase().as_str());
+                let label_like = is_label_name(&s.name);
                 if label_like && s.two_values.is_some() && !label_taken {
                     label_taken = true;
                     ColumnChoice { role: Role::Label, log: false }
@@ -195,13 +191,7 @@ impl TableSetup {
 }
 
 fn suggested_signal_value(values: Option<&[String; 2]>) -> usize {
-    let Some(values) = values else { return 1 };
-    let is_signal_word = |v: &str| SIGNAL_WORDS.contains(&v.trim().to_lowercase().as_str());
-    if is_signal_word(&values[0]) && !is_signal_word(&values[1]) {
-        0
-    } else {
-        1 // numbers ascending (0/1 → 1), or the second text value seen
-    }
+    values.map_or(1, signal_side)
 }
 
 /// Optional log, then (x − mean) / std with the training rows' mean and standard deviation.
@@ -468,6 +458,16 @@ mod tests {
         let t = table("x,class\n1,signal\n2,background\n");
         let setup = TableSetup::suggested(&t);
         assert_eq!((setup.signal_value, setup.labels(&t)), (0, Some(vec![1, 0])));
+    }
+
+    #[test]
+    fn an_anomaly_column_is_the_label_not_a_feature() {
+        for header in ["anomaly", "is_anomaly", "outlier", "isFraud", "Class"] {
+            let t = table(&format!("x,{header}\n1,0\n2,1\n3,0\n"));
+            let setup = TableSetup::suggested(&t);
+            assert_eq!(setup.choices[1].role, Role::Label, "{header}");
+            assert_eq!(setup.feature_columns(), vec![0], "{header} must not be trained on");
+        }
     }
 
     #[test]
