@@ -30,6 +30,10 @@ pub const LINK_VERSION: u32 = 1;
 pub const MAX_FRAGMENT_CHARS: usize = 4096;
 /// Values are cut to this many characters when quoted back in a problem message.
 const QUOTE_CHARS: usize = 40;
+/// A hostile link can hold hundreds of problems; the notice spells out this many and counts the rest.
+const PROBLEMS_SHOWN: usize = 5;
+/// Lists of unknown names (keys, `hide=` parts) name this many and count the rest.
+const NAMES_SHOWN: usize = 5;
 
 /// Everything a link carries.
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -69,8 +73,20 @@ impl DecodedLink {
         if self.problems.is_empty() {
             return None;
         }
-        let parts: Vec<String> = self.problems.iter().map(|p| p.message.clone()).collect();
-        Some(format!("Parts of this link could not be used, so defaults were taken: {}.", parts.join("; ")))
+        let mut parts: Vec<&str> = Vec::new();
+        for problem in &self.problems {
+            if !parts.contains(&problem.message.as_str()) {
+                parts.push(&problem.message);
+            }
+        }
+        let more = parts.len().saturating_sub(PROBLEMS_SHOWN);
+        parts.truncate(PROBLEMS_SHOWN);
+        let tail = match more {
+            0 => String::new(),
+            1 => "; and one more problem".to_string(),
+            n => format!("; and {n} more problems"),
+        };
+        Some(format!("Parts of this link could not be used, so defaults were taken: {}{tail}.", parts.join("; ")))
     }
 }
 
@@ -124,6 +140,21 @@ pub fn encode(setup: &SharedSetup) -> String {
     link
 }
 
+/// `"a", "b" and 3 more`: each name quoted once, in the order first seen, at most [`NAMES_SHOWN`] of them.
+fn name_list(names: &[&str]) -> String {
+    let mut distinct: Vec<&str> = Vec::new();
+    for name in names {
+        if !distinct.contains(name) {
+            distinct.push(name);
+        }
+    }
+    let shown: Vec<String> = distinct.iter().take(NAMES_SHOWN).map(|n| quote(n)).collect();
+    match distinct.len().saturating_sub(NAMES_SHOWN) {
+        0 => shown.join(", "),
+        more => format!("{} and {more} more", shown.join(", ")),
+    }
+}
+
 fn quote(value: &str) -> String {
     let shown: String = value.chars().filter(|c| !c.is_control()).take(QUOTE_CHARS).collect();
     if value.chars().count() > QUOTE_CHARS { format!("\"{shown}…\"") } else { format!("\"{shown}\"") }
@@ -143,6 +174,7 @@ pub fn decode(fragment: &str) -> DecodedLink {
     }
     let mut problem = |key: &str, message: String| problems.push(LinkProblem { key: key.into(), message });
     let mut table_pairs = Vec::new();
+    let mut unknown_keys = Vec::new();
     for pair in fragment.split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         if key.starts_with("table.") {
@@ -203,14 +235,14 @@ pub fn decode(fragment: &str) -> DecodedLink {
                 setup.hidden.sort_unstable();
                 setup.hidden.dedup();
                 if !unknown.is_empty() {
-                    let names: Vec<String> = unknown.iter().map(|(k, _)| quote(k)).collect();
+                    let names: Vec<&str> = unknown.iter().map(|(k, _)| *k).collect();
                     let parts: Vec<&str> = PagePart::ALL.iter().map(|p| p.key()).collect();
-                    problem(key, format!("hide= names {} that the page does not have (it can hide {})", names.join(", "), parts.join(", ")));
+                    problem(key, format!("hide= names {} that the page does not have (it can hide {})", name_list(&names), parts.join(", ")));
                 }
                 true
             }
             _ => {
-                problem(key, format!("{} is not a setting this playground knows", quote(key)));
+                unknown_keys.push(key);
                 continue;
             }
         };
@@ -218,10 +250,20 @@ pub fn decode(fragment: &str) -> DecodedLink {
             problem(key, bad("a value this setting can take"));
         }
     }
+    match unknown_keys.len() {
+        0 => {}
+        1 => problem(unknown_keys[0], format!("{} is not a setting this playground knows", quote(unknown_keys[0]))),
+        _ => problem(unknown_keys[0], format!("{} are not settings this playground knows", name_list(&unknown_keys))),
+    }
     if !table_pairs.is_empty() {
         let (table, table_problems) = SharedTable::decode(&table_pairs);
         setup.table = table;
         problems.extend(table_problems.into_iter().map(|(key, message)| LinkProblem { key, message }));
+    }
+    if setup.view == LinkView::Table && setup.hidden.contains(&PagePart::TableView) {
+        setup.view = LinkView::Digits;
+        let message = "view=table asks for the table view, which this link also hides, so the digits open instead";
+        problems.push(LinkProblem { key: "view".into(), message: message.into() });
     }
     // Values that parsed but are out of range go back to their defaults, field by field.
     let defaults = SharedSetup::default();
@@ -274,6 +316,7 @@ mod tests {
             normal = vec![rng.below(10) as u8];
         }
         let anomalous: Vec<u8> = (0..10).filter(|d| !normal.contains(d)).collect();
+        let view = if rng.uniform() < 0.5 { LinkView::Digits } else { LinkView::Table };
         let mut shown: Vec<AnomalyFamily> = SYNTHETIC.iter().copied().filter(|_| rng.uniform() < 0.4).collect();
         if rng.uniform() < 0.5 {
             shown.push(AnomalyFamily::HeldOutDigit(anomalous[rng.below(anomalous.len())]));
@@ -305,13 +348,14 @@ mod tests {
                 epochs: 1 + rng.below(50),
                 learning_rate: [1e-6, 1e-4, 1e-3, 0.1][rng.below(4)],
             },
-            view: if rng.uniform() < 0.5 { LinkView::Digits } else { LinkView::Table },
+            view,
             simulation: Simulation {
                 rows: 100 + rng.below(999_901),
                 signal_fraction: rng.below(501) as f64 / 1000.0,
                 seed: rng.next_u64() >> 32,
             },
-            hidden: PagePart::ALL.into_iter().filter(|_| rng.uniform() < 0.3).collect(),
+            // A link never both opens and hides the table view (decoding says so and opens the digits).
+            hidden: PagePart::ALL.into_iter().filter(|&p| rng.uniform() < 0.3 && !(p == PagePart::TableView && view == LinkView::Table)).collect(),
             table: (rng.uniform() < 0.5).then(|| random_table(rng)),
             tutorial: if rng.uniform() < 0.5 {
                 let tutorial = rng.below(TUTORIALS.len());
@@ -455,6 +499,8 @@ mod tests {
             ("sim.signal=-inf", "signal share must be between"),
             ("tut=vae.99", "tut=\"vae.99\" is not a tutorial step (there are anomaly.1–5, vae.1–5, awareness.1–5, physics.1–4)"),
             ("tut=<img src=x>", "tut=\"<img src=x>\" is not a tutorial step"),
+            ("table.header=0123456789abcdef&table.roles=ff&table.epochs=0", "in the table's settings, epochs must be between"),
+            ("view=table&hide=table", "view=table asks for the table view, which this link also hides"),
         ];
         for (fragment, expected) in cases {
             let decoded = decode(fragment);
@@ -468,6 +514,29 @@ mod tests {
         }
         assert_eq!(decode("v=9&epochs=3").setup.digits.model.optimiser.epochs, 3, "a newer link is read as far as understood");
         assert_eq!(decode("epochs=ten&seed=5").setup.digits.model.optimiser.seed, 5, "good parts of a bad link are kept");
+    }
+
+    #[test]
+    fn a_hostile_link_gets_a_short_notice_without_repeats() {
+        let many_keys: String = (0..400).map(|i| format!("junk{i}=1&")).collect();
+        let summary = decode(&many_keys).summary().unwrap();
+        assert!(summary.contains("\"junk0\", \"junk1\", \"junk2\", \"junk3\", \"junk4\" and 395 more are not settings"), "{summary}");
+        assert!(summary.len() < 400, "{} characters: {summary}", summary.len());
+        let repeated_hide = format!("hide={}", "nope,".repeat(300));
+        let summary = decode(&repeated_hide).summary().unwrap();
+        assert_eq!(summary.matches("nope").count(), 1, "{summary}");
+        let repeated_problem = "epochs=x&".repeat(50);
+        let summary = decode(&repeated_problem).summary().unwrap();
+        assert_eq!(summary.matches("epochs=").count(), 1, "{summary}");
+        // Every kind of problem at once, each as long as it can be: still a notice, not a page.
+        let mut worst = String::new();
+        for setting in MODEL_SETTINGS.iter() {
+            worst += &format!("{}={}&", setting.link_key, "x".repeat(60));
+        }
+        worst += &format!("hide={}&", (0..40).map(|i| format!("{i}{}", "y".repeat(60))).collect::<Vec<_>>().join(","));
+        let summary = decode(&worst).summary().unwrap();
+        assert!(summary.len() < 1200, "{} characters: {summary}", summary.len());
+        assert!(summary.ends_with("more problems."), "{summary}");
     }
 
     #[test]

@@ -131,7 +131,8 @@ impl SharedTable {
         for problem in setup.model.problems() {
             if problem.field != "normal_digits" {
                 setup.model.reset_field(&problem.field, &defaults.model);
-                problems.push((format!("table.{}", problem.field), problem.message.trim_end_matches('.').to_string()));
+                let message = problem.message.trim_end_matches('.');
+                problems.push((format!("table.{}", problem.field), format!("in the table's settings, {}", lowercase_first(message))));
             }
         }
         if !(VALIDATION_FRACTION.0..=VALIDATION_FRACTION.1).contains(&setup.validation_fraction) {
@@ -160,6 +161,12 @@ impl SharedTable {
             None => Ok(self.setup.clone()),
         }
     }
+}
+
+/// "Epochs must be …" → "epochs must be …", to follow "in the table's settings, ".
+fn lowercase_first(sentence: &str) -> String {
+    let mut chars = sentence.chars();
+    chars.next().map(|c| c.to_lowercase().chain(chars).collect()).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -233,7 +240,7 @@ mod tests {
         assert_eq!(setup.train_on, defaults.train_on);
         let text: Vec<String> = problems.into_iter().map(|(_, m)| m).collect();
         assert_eq!(text.len(), 4, "{text:?}");
-        assert!(text.iter().any(|m| m.contains("Hidden units must be between")), "{text:?}");
+        assert!(text.iter().any(|m| m.contains("in the table's settings, hidden units must be between")), "{text:?}");
         assert!(text.iter().any(|m| m.contains("\"table.colour\" is not a setting")), "{text:?}");
     }
 }
