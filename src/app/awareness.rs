@@ -291,7 +291,7 @@ fn FamilyCloseUp() -> impl IntoView {
         }
         for (canvas, normal, family) in [(before_canvas, &d.normal_before, &d.family_before), (after_canvas, &d.normal_after, &d.family_after)] {
             if let Some(c) = canvas.get() {
-                if let Err(err) = score_histograms(&c, normal, Some(family), &DIGIT_CLASSES) {
+                if let Err(err) = score_histograms(&c, normal, Some(family), &DIGIT_CLASSES, false, None) {
                     web_sys::console::warn_1(&format!("family histogram: {err}").into());
                 }
             }

@@ -19,8 +19,13 @@ fn current_fragment() -> Option<String> {
 fn apply_fragment(state: Playground, fragment: &str) {
     let decoded = decode(fragment);
     apply_setup(state, &decoded.setup);
-    if let Some(summary) = decoded.summary() {
-        state.notice.set(Some(summary));
+    let said: Vec<String> = decoded.summary().into_iter().chain(decoded.slow_settings_note()).collect();
+    if !said.is_empty() {
+        // Said where the visitor lands: the table view has its own notice line.
+        match decoded.setup.view {
+            LinkView::Table if state.view.get_untracked() == View::Table => state.table.notice.set(Some(said.join(" "))),
+            _ => state.notice.set(Some(said.join(" "))),
+        }
     }
 }
 

@@ -126,6 +126,11 @@ fn watch_window_size(state: Playground) {
     on_resize.forget(); // the page lives as long as the window
 }
 
+/// A count and its noun, singular for one: "1 row", "12,000 rows".
+pub(crate) fn count_of(n: usize, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{} {noun}s", thousands(n)) }
+}
+
 /// Formats a number with a thousands separator, the way the page shows counts.
 pub(crate) fn thousands(n: usize) -> String {
     let digits = n.to_string();

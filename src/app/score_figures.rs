@@ -33,7 +33,8 @@ pub fn RocFigure(
 }
 
 /// The normal examples' scores as a filled histogram and, when the rows carry a label, the anomalies'
-/// as an outline on the same bins. `children` (a threshold, say) go under the caption.
+/// as an outline on the same bins. `children` (a threshold, say) go under the caption. With `log_axis`
+/// the histograms' bins are in log10 of the score; `threshold`, a score, is drawn as a line.
 #[component]
 pub fn HistogramFigure(
     #[prop(into)] histograms: Signal<Option<(Histogram, Option<Histogram>)>>,
@@ -41,11 +42,16 @@ pub fn HistogramFigure(
     id: &'static str,
     #[prop(into)] description: Signal<String>,
     explain: &'static str,
+    #[prop(optional, into)] log_axis: Signal<bool>,
+    #[prop(optional, into)] threshold: Signal<Option<f32>>,
     #[prop(optional)] children: Option<Children>,
 ) -> impl IntoView {
     let canvas = NodeRef::<leptos::html::Canvas>::new();
     redraw(canvas, "histogram", move |c| {
-        histograms.with(|h| h.as_ref().map_or(Ok(()), |(normal, anomalous)| score_histograms(c, normal, anomalous.as_ref(), classes)))
+        let (log_axis, threshold) = (log_axis.get(), threshold.get());
+        histograms.with(|h| {
+            h.as_ref().map_or(Ok(()), |(normal, anomalous)| score_histograms(c, normal, anomalous.as_ref(), classes, log_axis, threshold))
+        })
     });
     view! {
         <figure class="panel" id=id>
@@ -53,7 +59,8 @@ pub fn HistogramFigure(
             <canvas node_ref=canvas class="chart" role="img" aria-label=description></canvas>
             <figcaption>{description}</figcaption>
             {children.map(|children| children())}
-            <p class="explain">{explain}" The end bins also count the few scores beyond the axis (the lowest and highest half percent), so no example is left out."</p>
+            <p class="explain">{explain}{move || (!log_axis.get()).then_some(
+                " The end bins also count the few scores beyond the axis (the lowest and highest half percent), so no example is left out.")}</p>
         </figure>
     }
 }

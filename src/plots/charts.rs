@@ -3,7 +3,7 @@
 use plotters::coord::ranged1d::ValueFormatter;
 use plotters::chart::MeshStyle;
 use plotters::coord::types::RangedCoordf32;
-use plotters::coord::{CoordTranslate, Shift};
+use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
@@ -123,16 +123,57 @@ where
     styled_mesh(chart, size).x_desc(x_desc).y_desc(y_desc).draw().map_err(|e| e.to_string())
 }
 
-/// The key of a chart's series, in a corner, on a translucent box.
-fn draw_key<CT: CoordTranslate>(chart: &mut ChartContext<'_, CanvasBackend, CT>, size: &CanvasSize, position: SeriesLabelPosition) -> DrawResult {
-    chart
-        .configure_series_labels()
-        .position(position)
-        .label_font(font(size, 11.0))
-        .background_style(WHITE.mix(0.85))
-        .border_style(GRID)
-        .draw()
-        .map_err(|e| e.to_string())
+/// How a series looks in a chart's key.
+#[derive(Clone, Copy)]
+enum Mark {
+    Line(ShapeStyle),
+    /// A short dash, for a dashed series.
+    Dash(ShapeStyle),
+    Dot(ShapeStyle),
+    Bar(ShapeStyle),
+    Triangle(ShapeStyle),
+}
+
+/// Draws the key as rows of entries in a strip above the plot, so it never covers a data point, and
+/// returns the area left for the chart. Entries wrap onto a second row when the canvas is narrow.
+fn key_strip(area: Area, size: &CanvasSize, entries: &[(String, Mark)]) -> Result<Area, String> {
+    let style = font(size, 11.0);
+    let (width, _) = area.dim_in_pixel();
+    let (gap, mark_width, row_height) = (px(size, 14.0) as i32, px(size, 20.0) as i32, px(size, 18.0) as i32);
+    let left = px(size, 10.0) as i32;
+    // Lay the entries out first, to know how many rows the strip needs.
+    let mut placed = Vec::with_capacity(entries.len());
+    let (mut x, mut row) = (left, 0);
+    for (label, mark) in entries {
+        let text_width = area.estimate_text_size(label, &style).map_err(|e| e.to_string())?.0 as i32;
+        let entry_width = mark_width + px(size, 4.0) as i32 + text_width;
+        if x > left && x + entry_width > width as i32 - left {
+            (x, row) = (left, row + 1);
+        }
+        placed.push((x, row, label, *mark));
+        x += entry_width + gap;
+    }
+    let strip_height = (row + 1) * row_height + px(size, 6.0) as i32;
+    let (strip, rest) = area.split_vertically(strip_height as u32);
+    for (x, row, label, mark) in placed {
+        let y = px(size, 4.0) as i32 + row * row_height + row_height / 2;
+        let (start, end) = ((x, y), (x + mark_width, y));
+        let drawn = match mark {
+            Mark::Line(s) => strip.draw(&PathElement::new(vec![start, end], s)),
+            Mark::Dash(s) => strip.draw(&PathElement::new(vec![start, (x + mark_width / 3, y)], s))
+                .and_then(|_| strip.draw(&PathElement::new(vec![(x + 2 * mark_width / 3, y), end], s))),
+            Mark::Dot(s) => strip.draw(&Circle::new((x + mark_width / 2, y), px(size, 4.0), s)),
+            Mark::Bar(s) => strip.draw(&Rectangle::new([(x + 2, y - row_height / 3), (x + mark_width - 2, y + row_height / 3)], s)),
+            Mark::Triangle(s) => strip.draw(&TriangleMarker::new((x + mark_width / 2, y), px(size, 5.0) as i32, s)),
+        };
+        drawn.map_err(|e| e.to_string())?;
+        let text = style.pos(plotters::style::text_anchor::Pos::new(
+            plotters::style::text_anchor::HPos::Left,
+            plotters::style::text_anchor::VPos::Center,
+        ));
+        strip.draw(&Text::new(label.clone(), (x + mark_width + px(size, 4.0) as i32, y), text)).map_err(|e| e.to_string())?;
+    }
+    Ok(rest)
 }
 
 /// Training loss per step (thin line) and validation loss per epoch (dashed with dots).
@@ -149,32 +190,29 @@ pub fn loss_curve(canvas: &HtmlCanvasElement, step_losses: &[f32], steps_per_epo
     let (low, high) = values.fold((f32::MAX, f32::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
     let pad = ((high - low) * 0.05).max(0.5);
     let x_max = train.last().map_or(1.0, |p| p.0).max(validation.last().map_or(0.0, |p| p.0)).max(1.0);
+    let thin = ShapeStyle::from(&NORMAL).stroke_width(px(&size, 1.5));
+    let style = ShapeStyle::from(&ANOMALOUS).stroke_width(px(&size, 2.0));
+    let mut key = vec![("training (each step)".to_string(), Mark::Line(thin))];
+    if !validation.is_empty() {
+        key.push(("validation (each epoch)".to_string(), Mark::Dot(style.filled())));
+    }
+    let area = key_strip(area, &size, &key)?;
     let mut chart = ChartBuilder::on(&area)
         .margin(px(&size, 10.0))
+        .margin_top(px(&size, 2.0))
         .x_label_area_size(px(&size, 34.0))
         .y_label_area_size(px(&size, 48.0))
         .build_cartesian_2d(0f32..x_max, (low - pad)..(high + pad))
         .map_err(|e| e.to_string())?;
     draw_f32_axes(&mut chart, &size, "epoch", format!("loss per {per}"))?;
-    let thin = ShapeStyle::from(&NORMAL).stroke_width(px(&size, 1.5));
-    chart
-        .draw_series(LineSeries::new(train, thin))
-        .map_err(|e| e.to_string())?
-        .label("training (each step)")
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], thin));
+    chart.draw_series(LineSeries::new(train, thin)).map_err(|e| e.to_string())?;
     if !validation.is_empty() {
-        let style = ShapeStyle::from(&ANOMALOUS).stroke_width(px(&size, 2.0));
         chart
             .draw_series(DashedLineSeries::new(validation.clone(), px(&size, 6.0), px(&size, 4.0), style))
             .map_err(|e| e.to_string())?;
         let radius = px(&size, 4.0);
-        chart
-            .draw_series(validation.iter().map(|&p| Circle::new(p, radius, style.filled())))
-            .map_err(|e| e.to_string())?
-            .label("validation (each epoch)")
-            .legend(move |(x, y)| Circle::new((x + 8, y), radius, style.filled()));
+        chart.draw_series(validation.iter().map(|&p| Circle::new(p, radius, style.filled()))).map_err(|e| e.to_string())?;
     }
-    draw_key(&mut chart, &size, SeriesLabelPosition::UpperRight)?;
     area.present().map_err(|e| e.to_string())
 }
 
@@ -210,9 +248,17 @@ pub fn latent_scatter(canvas: &HtmlCanvasElement, points: &[LatentPoint], explai
     area.present().map_err(|e| e.to_string())
 }
 
-/// Score histograms of normal (filled bars) and anomalous (outlined steps) rows; without a second class,
-/// one filled histogram of every row.
-pub fn score_histograms(canvas: &HtmlCanvasElement, normal: &Histogram, anomalous: Option<&Histogram>, names: &ClassNames) -> DrawResult {
+/// Histograms of the anomaly score: the normal class filled, the anomalous class as an outline, each as
+/// the share of its own examples per bin. With `log_axis` the bins are in log10 of the score (the axis
+/// is labelled in scores). `threshold`, a score, is drawn as a vertical line when it lies on the axis.
+pub fn score_histograms(
+    canvas: &HtmlCanvasElement,
+    normal: &Histogram,
+    anomalous: Option<&Histogram>,
+    names: &ClassNames,
+    log_axis: bool,
+    threshold: Option<f32>,
+) -> DrawResult {
     let (area, size) = open(canvas)?;
     let bins = normal.counts.len();
     let width = (normal.high - normal.low) / bins as f32;
@@ -224,45 +270,60 @@ pub fn score_histograms(canvas: &HtmlCanvasElement, normal: &Histogram, anomalou
     let normal_share = share(normal);
     let anomalous_share = anomalous.map(share).unwrap_or_default();
     let top = normal_share.iter().chain(&anomalous_share).fold(0f32, |m, &v| m.max(v)).max(1.0) * 1.1;
+    let filled = NORMAL.mix(0.45).filled();
+    let outline = ShapeStyle::from(&ANOMALOUS).stroke_width(px(&size, 2.0));
+    let cut = ShapeStyle::from(&TEXT).stroke_width(px(&size, 1.5));
+    let mut key = vec![(if anomalous.is_some() { format!("{} (filled)", names.normal) } else { "all rows".to_string() }, Mark::Bar(filled))];
+    if anomalous.is_some() {
+        key.push((format!("{} (outline)", names.anomalous), Mark::Line(outline)));
+    }
+    let threshold_at = threshold.map(|t| if log_axis { t.log10() } else { t }).filter(|x| (normal.low..=normal.high).contains(x));
+    if threshold_at.is_some() {
+        key.push(("threshold (dashed)".to_string(), Mark::Dash(cut)));
+    }
+    let area = key_strip(area, &size, &key)?;
     // A wider right margin, so the last score label is not cut at the edge.
     let mut chart = ChartBuilder::on(&area)
         .margin(px(&size, 10.0))
+        .margin_top(px(&size, 2.0))
         .margin_right(px(&size, 18.0))
         .x_label_area_size(px(&size, 34.0))
         .y_label_area_size(px(&size, 44.0))
         .build_cartesian_2d(normal.low..normal.high, 0f32..top)
         .map_err(|e| e.to_string())?;
     let step = (normal.high - normal.low) / x_label_count(&size) as f32;
+    let score_label = |v: &f32| if log_axis { significant(10f32.powf(*v)) } else { tick_label(*v, step) };
     styled_mesh(&mut chart, &size)
-        .x_label_formatter(&|v| tick_label(*v, step))
-        .x_desc("anomaly score (reconstruction error)")
+        .x_label_formatter(&score_label)
+        .x_desc(if log_axis { "anomaly score, log scale" } else { "anomaly score (reconstruction error)" })
         .y_desc("share of each class (%)")
         .y_label_formatter(&|v| format!("{v:.0}"))
         .draw()
         .map_err(|e| e.to_string())?;
     let x_of = |i: usize| normal.low + i as f32 * width;
     chart
-        .draw_series(normal_share.iter().enumerate().map(|(i, &d)| {
-            Rectangle::new([(x_of(i), 0.0), (x_of(i + 1), d)], NORMAL.mix(0.45).filled())
-        }))
-        .map_err(|e| e.to_string())?
-        .label(if anomalous.is_some() { format!("{} (filled)", names.normal) } else { "all rows".to_string() })
-        .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], NORMAL.mix(0.45).filled()));
-    let outline: Vec<(f32, f32)> = anomalous_share
-        .iter()
-        .enumerate()
-        .flat_map(|(i, &d)| [(x_of(i), d), (x_of(i + 1), d)])
-        .collect();
-    let style = ShapeStyle::from(&ANOMALOUS).stroke_width(px(&size, 2.0));
+        .draw_series(normal_share.iter().enumerate().map(|(i, &d)| Rectangle::new([(x_of(i), 0.0), (x_of(i + 1), d)], filled)))
+        .map_err(|e| e.to_string())?;
     if anomalous.is_some() {
-        chart
-            .draw_series(LineSeries::new(outline, style))
-            .map_err(|e| e.to_string())?
-            .label(format!("{} (outline)", names.anomalous))
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], style));
+        let steps: Vec<(f32, f32)> = anomalous_share.iter().enumerate().flat_map(|(i, &d)| [(x_of(i), d), (x_of(i + 1), d)]).collect();
+        chart.draw_series(LineSeries::new(steps, outline)).map_err(|e| e.to_string())?;
     }
-    draw_key(&mut chart, &size, SeriesLabelPosition::UpperRight)?;
+    if let Some(x) = threshold_at {
+        chart
+            .draw_series(DashedLineSeries::new(vec![(x, 0.0), (x, top)], px(&size, 5.0), px(&size, 4.0), cut))
+            .map_err(|e| e.to_string())?;
+    }
     area.present().map_err(|e| e.to_string())
+}
+
+/// A score with three significant digits and no exponent for everyday sizes: "0.0123", "4.56", "789", "12300".
+pub fn significant(value: f32) -> String {
+    if value == 0.0 || !value.is_finite() {
+        return format!("{value}");
+    }
+    let decimals = (2 - value.abs().log10().floor() as i32).clamp(0, 6) as usize;
+    let rounded = format!("{value:.decimals$}");
+    if rounded.contains('.') { rounded.trim_end_matches('0').trim_end_matches('.').to_string() } else { rounded }
 }
 
 /// The ROC curve (anomalies found vs normal digits flagged) with the diagonal of a blind guess.
@@ -273,39 +334,34 @@ pub fn roc_curve(canvas: &HtmlCanvasElement, roc: &Roc, names: &ClassNames) -> D
 /// Several ROC curves on one chart: the first solid blue, the second dashed vermillion.
 pub fn roc_curves(canvas: &HtmlCanvasElement, curves: &[(&Roc, String)], names: &ClassNames) -> DrawResult {
     let (area, size) = open(canvas)?;
+    let guess = ShapeStyle::from(&BLIND_GUESS).stroke_width(px(&size, 1.0));
+    let first = ShapeStyle::from(&NORMAL).stroke_width(px(&size, 2.5));
+    let second = ShapeStyle::from(&ANOMALOUS).stroke_width(px(&size, 2.5));
+    let mut key = vec![("blind guess (AUC 0.5)".to_string(), Mark::Dash(guess))];
+    for (k, (_, label)) in curves.iter().enumerate() {
+        key.push((label.clone(), if k == 0 { Mark::Line(first) } else { Mark::Dash(second) }));
+    }
+    let area = key_strip(area, &size, &key)?;
     let mut chart = ChartBuilder::on(&area)
         .margin(px(&size, 10.0))
+        .margin_top(px(&size, 2.0))
         .x_label_area_size(px(&size, 34.0))
         .y_label_area_size(px(&size, 44.0))
         .build_cartesian_2d(0f64..1f64, 0f64..1f64)
         .map_err(|e| e.to_string())?;
     draw_axes(&mut chart, &size, names.flagged, names.found)?;
-    let guess = ShapeStyle::from(&BLIND_GUESS).stroke_width(px(&size, 1.0));
     chart
         .draw_series(DashedLineSeries::new(vec![(0.0, 0.0), (1.0, 1.0)], px(&size, 5.0), px(&size, 5.0), guess))
-        .map_err(|e| e.to_string())?
-        .label("blind guess (AUC 0.5)")
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], guess));
-    for (k, (roc, label)) in curves.iter().enumerate() {
+        .map_err(|e| e.to_string())?;
+    for (k, (roc, _)) in curves.iter().enumerate() {
         let points: Vec<(f64, f64)> = roc.false_positive_rate.iter().copied().zip(roc.true_positive_rate.iter().copied()).collect();
         if k == 0 {
-            let style = ShapeStyle::from(&NORMAL).stroke_width(px(&size, 2.5));
-            chart
-                .draw_series(LineSeries::new(points, style))
-                .map_err(|e| e.to_string())?
-                .label(label.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], style));
+            chart.draw_series(LineSeries::new(points, first)).map_err(|e| e.to_string())?;
         } else {
-            let style = ShapeStyle::from(&ANOMALOUS).stroke_width(px(&size, 2.5));
             let (dash, gap) = (px(&size, 7.0), px(&size, 4.0));
-            chart
-                .draw_series(DashedLineSeries::new(points, dash, gap, style))
-                .map_err(|e| e.to_string())?
-                .label(label.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 6, y)], style));
+            chart.draw_series(DashedLineSeries::new(points, dash, gap, second)).map_err(|e| e.to_string())?;
         }
     }
-    draw_key(&mut chart, &size, SeriesLabelPosition::LowerRight)?;
     area.present().map_err(|e| e.to_string())
 }
 
@@ -314,31 +370,29 @@ pub fn roc_curves(canvas: &HtmlCanvasElement, curves: &[(&Roc, String)], names: 
 pub fn sic_curve(canvas: &HtmlCanvasElement, curve: &[(f64, f64)], max: (f64, f64)) -> DrawResult {
     let (area, size) = open(canvas)?;
     let top = curve.iter().fold(1.0f64, |m, p| m.max(p.1)) * 1.1;
+    let guess = ShapeStyle::from(&BLIND_GUESS).stroke_width(px(&size, 1.0));
+    let style = ShapeStyle::from(&NORMAL).stroke_width(px(&size, 2.5));
+    let marker = ShapeStyle::from(&ANOMALOUS).filled();
+    let key = [
+        ("no improvement (SIC 1)".to_string(), Mark::Dash(guess)),
+        (format!("this model (max {:.2})", max.1), Mark::Line(style)),
+        ("maximum (triangle)".to_string(), Mark::Triangle(marker)),
+    ];
+    let area = key_strip(area, &size, &key)?;
     let mut chart = ChartBuilder::on(&area)
         .margin(px(&size, 10.0))
+        .margin_top(px(&size, 2.0))
         .x_label_area_size(px(&size, 34.0))
         .y_label_area_size(px(&size, 44.0))
         .build_cartesian_2d(0f64..1f64, 0f64..top)
         .map_err(|e| e.to_string())?;
     draw_axes(&mut chart, &size, "signal kept (ε_S)", "SIC = ε_S / √ε_B")?;
-    let guess = ShapeStyle::from(&BLIND_GUESS).stroke_width(px(&size, 1.0));
     chart
         .draw_series(DashedLineSeries::new(vec![(0.0, 1.0), (1.0, 1.0)], px(&size, 5.0), px(&size, 5.0), guess))
-        .map_err(|e| e.to_string())?
-        .label("no improvement (SIC 1)")
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], guess));
-    let style = ShapeStyle::from(&NORMAL).stroke_width(px(&size, 2.5));
-    chart
-        .draw_series(LineSeries::new(curve.iter().copied(), style))
-        .map_err(|e| e.to_string())?
-        .label(format!("this model (max {:.2})", max.1))
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], style));
-    let marker = ShapeStyle::from(&ANOMALOUS).filled();
+        .map_err(|e| e.to_string())?;
+    chart.draw_series(LineSeries::new(curve.iter().copied(), style)).map_err(|e| e.to_string())?;
     chart
         .draw_series(std::iter::once(TriangleMarker::new(max, px(&size, 7.0) as i32, marker)))
-        .map_err(|e| e.to_string())?
-        .label("maximum (triangle)")
-        .legend(move |(x, y)| TriangleMarker::new((x + 8, y), 5, marker));
-    draw_key(&mut chart, &size, SeriesLabelPosition::UpperRight)?;
+        .map_err(|e| e.to_string())?;
     area.present().map_err(|e| e.to_string())
 }

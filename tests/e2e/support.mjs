@@ -54,6 +54,8 @@ export async function launch({ webgpu = true } = {}) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
+    // Playwright hides scrollbars in headless mode; a visitor sees them, and the layout test checks them.
+    ignoreDefaultArgs: ['--hide-scrollbars'],
     args: [
       '--no-sandbox', ...(webgpu ? ['--enable-unsafe-webgpu'] : []), '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',

@@ -103,7 +103,10 @@ fn bytes_that_are_not_utf8_are_located() {
 fn a_binary_file_is_refused() {
     let mut zip = b"PK\x03\x04\x14\x00\x00\x00\x08\x00".to_vec();
     zip.extend((0..2000u32).map(|i| (i * 7919 % 251) as u8));
-    assert!(matches!(parse(&zip), Err(TableError::Binary { offset: 5 })));
+    let err = parse(&zip).unwrap_err();
+    assert_eq!(err, TableError::Binary { offset: 5 });
+    // Bytes are counted from one in the sentence, as lines are: "PK\x03\x04\x14" then the zero.
+    assert!(err.to_string().starts_with("This is not a text table: byte 6 (counting from 1) is a zero byte"), "{err}");
 }
 
 #[test]
@@ -111,6 +114,24 @@ fn duplicate_names_are_made_unique_and_said() {
     let table = parse(b"pt,pt,,pt\n1,2,3,4\n").unwrap();
     assert_eq!(table.column_names(), ["pt", "pt (2)", "column 3", "pt (3)"]);
     assert_eq!(table.notes.len(), 2);
+}
+
+#[test]
+fn a_header_repeated_further_down_is_pointed_out() {
+    let mut text = String::from("mass,pt\n");
+    for block in 0..3 {
+        for i in 0..4 {
+            text += &format!("{},{}\n", block * 10 + i, i);
+        }
+        if block < 2 {
+            text += "mass, pt\n";
+        }
+    }
+    let table = parse(text.as_bytes()).unwrap();
+    assert_eq!(table.rows(), 14, "the repeated lines stay rows, so the download keeps every line");
+    let note = table.notes.iter().find(|n| n.contains("repeats the header")).expect("a note");
+    assert!(note.starts_with("Line 6 repeats the header row (and one more line further down)"), "{note}");
+    assert!(parse(b"a,b\n1,2\na,3\n").unwrap().notes.is_empty(), "one cell equal to its name is not a header");
 }
 
 #[test]

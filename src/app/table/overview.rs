@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::app::state::Playground;
-use crate::app::thousands;
+use crate::app::{count_of, thousands};
 use crate::protocol::TableInfo;
 use anomaly_engine::table::error::human_bytes;
 use anomaly_engine::table::prepare::{ColumnChoice, Role};
@@ -43,9 +43,9 @@ pub fn FileOverview() -> impl IntoView {
 
 fn summary(info: &TableInfo) -> String {
     format!(
-        "{} rows × {} columns, {}, {}-separated, {}.",
-        thousands(info.rows),
-        info.columns.len(),
+        "{} × {}, {}, {}-separated, {}.",
+        count_of(info.rows, "row"),
+        count_of(info.columns.len(), "column"),
         human_bytes(info.bytes),
         info.delimiter,
         if info.has_header { "with a header row" } else { "no header row (columns are numbered)" }
@@ -58,7 +58,10 @@ fn Preview(info: TableInfo) -> impl IntoView {
     view! {
         <div class="table-scroll" tabindex="0" role="region" aria-labelledby="preview-caption">
             <table class="data" id="preview">
-                <caption id="preview-caption">{format!("The first {} rows, as written in the file", info.preview.len())}</caption>
+                <caption id="preview-caption">{match info.preview.len() {
+                    1 => "The first row, as written in the file".to_string(),
+                    n => format!("The first {n} rows, as written in the file"),
+                }}</caption>
                 <thead><tr>{names.into_iter().map(|n| view! { <th scope="col">{n}</th> }).collect_view()}</tr></thead>
                 <tbody>
                     {info.preview.into_iter().map(|row| view! {
@@ -83,12 +86,14 @@ fn RolesTable(info: TableInfo) -> impl IntoView {
         })
     };
     view! {
-        <div class="table-scroll" tabindex="0" role="region" aria-labelledby="roles-caption">
+        // The choices come first, so they stay in view however wide the statistics make the table.
+        <p class="explain" id="roles-help">"Numbers are features by default; a two-valued column named like a label (label, class, anomaly, is_signal…) is the label."</p>
+        <div class="table-scroll" tabindex="0" role="region" aria-labelledby="roles-caption" aria-describedby="roles-help">
             <table class="data roles" id="column-roles">
-                <caption id="roles-caption">"What each column is for. Numbers are features by default; a two-valued column named like a label (label, signal, class…) is the label."</caption>
+                <caption id="roles-caption">"What each column is for"</caption>
                 <thead><tr>
-                    <th scope="col">"Column"</th><th scope="col">"Type"</th><th scope="col">"Min"</th><th scope="col">"Max"</th>
-                    <th scope="col">"Mean"</th><th scope="col">"Missing"</th><th scope="col">"Role"</th><th scope="col">"Log"</th>
+                    <th scope="col">"Column"</th><th scope="col">"Role"</th><th scope="col">"Log"</th><th scope="col">"Type"</th>
+                    <th scope="col">"Min"</th><th scope="col">"Max"</th><th scope="col">"Mean"</th><th scope="col">"Missing"</th>
                 </tr></thead>
                 <tbody>
                     {info.columns.iter().cloned().enumerate().map(|(k, column)| view! { <RoleRow k column/> }).collect_view()}
@@ -144,11 +149,6 @@ fn RoleRow(k: usize, column: ColumnSummary) -> impl IntoView {
     view! {
         <tr>
             <th scope="row">{column.name.clone()}</th>
-            <td>{kind}</td>
-            <td class="num">{number(column.min)}</td>
-            <td class="num">{number(column.max)}</td>
-            <td class="num">{number(column.mean)}</td>
-            <td class="num">{missing}</td>
             <td>
                 <select id=role_id aria-label=format!("Role of column {name}") on:change=move |ev| {
                     let role = match event_target_value(&ev).as_str() {
@@ -169,11 +169,19 @@ fn RoleRow(k: usize, column: ColumnSummary) -> impl IntoView {
                     prop:checked=move || choice().is_some_and(|c| c.log)
                     on:change=move |ev| { let on = event_target_checked(&ev); set_choice(&|c| c.log = on); }/>
             </td>
+            <td>{kind}</td>
+            <td class="num">{number(column.min)}</td>
+            <td class="num">{number(column.max)}</td>
+            <td class="num">{number(column.mean)}</td>
+            <td class="num">{missing}</td>
         </tr>
     }
 }
 
 fn describe_type(c: &ColumnSummary) -> String {
+    if c.numeric && c.identifier_like {
+        return "number (an ID? whole numbers that never repeat)".into();
+    }
     match (c.numeric, c.constant, c.two_values.is_some()) {
         (true, true, _) => "number (constant)".into(),
         (true, false, true) => "number (two values)".into(),

@@ -7,10 +7,10 @@ use super::percent;
 use super::state::TablePhase;
 use crate::app::loss::{redraw, table_loss_sentence, LossFigure};
 use crate::app::state::Playground;
-use crate::app::thousands;
+use crate::app::{count_of, thousands};
 use crate::app::worker_link::send;
 use crate::app::score_figures::{HistogramFigure, RocFigure};
-use crate::plots::charts::{sic_curve, EVENT_CLASSES};
+use crate::plots::charts::{sic_curve, significant, EVENT_CLASSES};
 use crate::protocol::{Command, TableCommand};
 use anomaly_engine::sic::MIN_BACKGROUND_ROWS;
 use anomaly_engine::table::prepare::TrainOn;
@@ -42,22 +42,59 @@ pub fn TableResultsPanels() -> impl IntoView {
     }
 }
 
+/// Positions of the threshold slider: its two ends are exactly the lowest and the highest score, so it can
+/// select every row and only the top one.
+const SLIDER_STEPS: f32 = 1000.0;
+
+/// The score at a slider position, on a linear or a log scale over `(lowest, highest)`.
+fn score_at(position: f32, (low, high): (f32, f32), log: bool) -> f32 {
+    let t = (position / SLIDER_STEPS).clamp(0.0, 1.0);
+    match t {
+        0.0 => low,
+        1.0 => high,
+        _ if log => 10f32.powf(low.log10() + t * (high.log10() - low.log10())),
+        _ => low + t * (high - low),
+    }
+}
+
+/// The slider position of a score, the inverse of [`score_at`].
+fn position_of(score: f32, (low, high): (f32, f32), log: bool) -> f32 {
+    let t = if log { (score.log10() - low.log10()) / (high.log10() - low.log10()) } else { (score - low) / (high - low) };
+    if t.is_finite() { (t.clamp(0.0, 1.0) * SLIDER_STEPS).round() } else { SLIDER_STEPS }
+}
+
 #[component]
 fn ScoreHistogram() -> impl IntoView {
     let state = expect_context::<Playground>();
     let table = state.table;
-    let histograms = Signal::derive(move || table.results.with(|r| r.as_ref().map(|r| (r.background_histogram.clone(), r.signal_histogram.clone()))));
-    let range = move || table.results.with(|r| r.as_ref().map(|r| r.score_range));
+    let log_scale = RwSignal::new(false);
+    let can_log = move || table.results.with(|r| r.as_ref().is_some_and(|r| r.log_histograms.is_some()));
+    let log = move || log_scale.get() && can_log();
+    let histograms = Signal::derive(move || {
+        table.results.with(|r| {
+            let r = r.as_ref()?;
+            match (&r.log_histograms, log()) {
+                (Some(logs), true) => Some(logs.clone()),
+                _ => Some((r.background_histogram.clone(), r.signal_histogram.clone())),
+            }
+        })
+    });
+    let extent = move || table.results.with(|r| r.as_ref().map(|r| r.score_extent));
+    let threshold = Signal::derive(move || table.counts.with(|c| c.as_ref().map(|c| c.threshold)));
+    let slider_value = move || {
+        let (extent, start) = table.results.with(|r| r.as_ref().map(|r| (r.score_extent, r.score_range.1)))?;
+        Some(position_of(threshold.get().unwrap_or(start), extent, log()).to_string())
+    };
     let on_slide = move |ev| {
-        if let Ok(value) = event_target_value(&ev).parse::<f32>() {
-            send(state, &Command::Table(TableCommand::Threshold { value }));
-        }
+        let (Ok(position), Some(extent)) = (event_target_value(&ev).parse::<f32>(), extent()) else { return };
+        let value = score_at(position, extent, log());
+        send(state, &Command::Table(TableCommand::Threshold { value }));
     };
     let counts = move || {
         table.counts.get().map(|c| {
             let mut text = format!(
-                "Score ≥ {:.4}: {} of {} rows ({}) selected.",
-                c.threshold, thousands(c.selected), thousands(c.scored), percent(c.selected as f64 / c.scored.max(1) as f64)
+                "Score ≥ {}: {} of {} ({}) selected.",
+                significant(c.threshold), thousands(c.selected), count_of(c.scored, "row"), percent(c.selected as f64 / c.scored.max(1) as f64)
             );
             if let (Some(s), Some(b), Some(r)) = (c.signal_selected, c.background_selected, table.results.get()) {
                 text += &format!(
@@ -69,22 +106,41 @@ fn ScoreHistogram() -> impl IntoView {
             text
         })
     };
-    let description = Signal::derive(move || table.results.with(|r| match r {
-        Some(r) if r.signal_histogram.is_some() => format!(
-            "Histogram of anomaly scores for {} background rows (filled) and {} signal rows (outline), scores {:.3} to {:.3}.",
-            thousands(r.background_rows), thousands(r.signal_rows), r.score_range.0, r.score_range.1
-        ),
-        Some(r) => format!("Histogram of the anomaly scores of all {} scored rows, from {:.3} to {:.3}.", thousands(r.scored_rows), r.score_range.0, r.score_range.1),
-        None => "The score histogram appears once every row is scored.".to_string(),
+    let description = Signal::derive(move || table.results.with(|r| {
+        let Some(r) = r else { return "The score histogram appears once every row is scored.".to_string() };
+        let rows = match r.signal_histogram {
+            Some(_) => format!("Histogram of anomaly scores for {} background rows (filled) and {} signal rows (outline).", thousands(r.background_rows), thousands(r.signal_rows)),
+            None => format!("Histogram of the anomaly scores of all {} scored rows.", thousands(r.scored_rows)),
+        };
+        let (lowest, highest) = (significant(r.score_extent.0), significant(r.score_extent.1));
+        let axis = if log() {
+            format!(" Scores run from {lowest} to {highest}, all on the log axis.")
+        } else {
+            let (below, above) = r.beyond_axis;
+            let rows = |n: usize| count_of(n, "row");
+            let beyond = match (below, above) {
+                (0, 0) => String::new(),
+                (0, a) => format!("; the last bin also counts the {} above it", rows(a)),
+                (b, 0) => format!("; the first bin also counts the {} below it", rows(b)),
+                (b, a) => format!("; the end bins also count the {} below and the {} above it", rows(b), rows(a)),
+            };
+            format!(" Scores run from {lowest} to {highest}; the axis shows {} to {}{beyond}.", significant(r.score_range.0), significant(r.score_range.1))
+        };
+        rows + &axis
     }));
     view! {
-        <HistogramFigure histograms classes=&EVENT_CLASSES id="table-histogram-panel" description
+        <HistogramFigure histograms classes=&EVENT_CLASSES id="table-histogram-panel" description log_axis=Signal::derive(log) threshold
             explain="The score is the reconstruction error ½ Σ (x − x̂)² of the standardised features: how badly the model redraws a row. Rows unlike those it trained on score high.">
-            {move || range().map(|(low, high)| view! {
+            <label class="check">
+                <input type="checkbox" id="histogram-log" prop:checked=move || log_scale.get() disabled=move || !can_log()
+                    on:change=move |ev| log_scale.set(event_target_checked(&ev))/>
+                {move || if can_log() { "Log scale: every score on the axis and the slider, for long tails" } else { "Log scale (needs every score above zero)" }}
+            </label>
+            {move || extent().is_some().then(|| view! {
                 <div class="threshold">
-                    <label for="threshold">"Threshold: select rows with a score at least"</label>
-                    <input type="range" id="threshold" min=low.to_string() max=high.to_string()
-                        step=((high - low) / 200.0).to_string() value=high.to_string() on:input=on_slide/>
+                    <label for="threshold">{move || if log() { "Threshold: select rows with a score at least (log steps, from the lowest score to the highest)" } else { "Threshold: select rows with a score at least (from the lowest score to the highest)" }}</label>
+                    <input type="range" id="threshold" min="0" max=SLIDER_STEPS.to_string() step="1" prop:value=move || slider_value().unwrap_or_default()
+                        aria-valuetext=move || threshold.get().map(significant) on:input=on_slide/>
                 </div>
             })}
             <p id="threshold-counts" role="status" aria-live="polite">{counts}</p>
@@ -202,6 +258,9 @@ fn Download() -> impl IntoView {
             <h3 id="download-title">"Download the scores"</h3>
             <p>"Your file, every line unchanged, with two columns added: " <code>"anomaly_score"</code> " and " <code>"rank"</code>
                " (1 = most anomalous). Rows that could not be scored have both empty. Text cells that a spreadsheet would run as a formula get a leading apostrophe."</p>
+            {move || table.info.with(|i| i.as_ref().is_some_and(|i| !i.has_header)).then(|| view! {
+                <p class="notice" id="download-no-header">"This file has no header row, so the download has none either: the anomaly score is the second-to-last column and the rank the last."</p>
+            })}
             <button type="button" id="download-scores" class="primary" disabled=busy on:click=start>"Download the scored file"</button>
             {move || table.downloading.get().map(|f| view! {
                 <p role="status" id="download-status">{format!("Writing the file: {}", percent(f))}</p>

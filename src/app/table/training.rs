@@ -8,7 +8,7 @@ use super::event_target;
 use super::state::{TablePhase, TABLE_FIELD};
 use crate::app::controls::{ModelFields, NumberField};
 use crate::app::state::Playground;
-use crate::app::thousands;
+use crate::app::{count_of, thousands};
 use crate::app::worker_link::{send, send_file};
 use crate::protocol::{Command, FilePurpose, TableCommand};
 use anomaly_engine::table::prepare::{MissingPolicy, TrainOn, MAX_TRAINING_ROWS};
@@ -53,7 +53,7 @@ pub fn TrainingChoices() -> impl IntoView {
                     <label class="file-button">
                         <input type="file" id="background-file" accept=".csv,.tsv,.txt,text/csv" on:change=pick_background/>
                         <span>{move || table.background.with(|b| match b {
-                            Some(b) => format!("Background: {} ({} rows). Choose another…", b.file_name, thousands(b.rows)),
+                            Some(b) => format!("Background: {} ({}). Choose another…", b.file_name, count_of(b.rows, "row")),
                             None => "Choose the background file…".to_string(),
                         })}</span>
                     </label>
@@ -149,7 +149,7 @@ fn TableStatus() -> impl IntoView {
             TablePhase::Paused => "Paused. Resume to go on training, or change the settings and train again.".into(),
             TablePhase::Scoring(fraction) => format!("Scoring every row: {} done.", percent(fraction)),
             TablePhase::Done => table.results.with(|r| r.as_ref().map_or(String::new(), |r| {
-                format!("Done: {} rows scored{}{}.", thousands(r.scored_rows),
+                format!("Done: {} scored{}{}.", count_of(r.scored_rows, "row"),
                     table.scored_on.get().map_or(String::new(), |b| format!(" on {}", crate::app::compute::backend_name(b))),
                     if r.unscored_rows > 0 { format!(", {} left unscored (missing features)", thousands(r.unscored_rows)) } else { String::new() })
             })),
@@ -164,7 +164,7 @@ fn TableStatus() -> impl IntoView {
     };
     let trained_on = move || table.summary.get().map(|s| {
         if s.loaded_model {
-            return format!("Scored with the saved model, not trained here; features: {}.", s.features.join(", "));
+            return format!("Scored with the saved model, not trained here; {}.", feature_list(&s.features));
         }
         let source = match s.trained_on {
             TrainOn::AllRows => "all rows",
@@ -174,15 +174,15 @@ fn TableStatus() -> impl IntoView {
         let sample = if s.train_rows < s.eligible_rows.saturating_sub(s.validation_rows) {
             format!("a random sample of {} of the {} eligible rows", thousands(s.train_rows), thousands(s.eligible_rows))
         } else {
-            format!("{} rows", thousands(s.train_rows))
+            count_of(s.train_rows, "row")
         };
-        let mut text = format!("Trained on {sample} from {source} ({} held out for validation), features: {}.",
-            thousands(s.validation_rows), s.features.join(", "));
+        let mut text = format!("Trained on {sample} from {source} ({} held out for validation); {}.",
+            thousands(s.validation_rows), feature_list(&s.features));
         if s.dropped_missing > 0 {
-            text += &format!(" {} rows with a missing feature were left out.", thousands(s.dropped_missing));
+            text += &format!(" {} with a missing feature left out.", count_of(s.dropped_missing, "row"));
         }
         if s.imputed > 0 {
-            text += &format!(" {} rows had a missing feature filled with the training mean.", thousands(s.imputed));
+            text += &format!(" {} with a missing feature filled with the training mean.", count_of(s.imputed, "row"));
         }
         text
     });
@@ -225,12 +225,23 @@ pub fn SavedModel() -> impl IntoView {
             {move || table.model_problem.get().map(|p| view! { <p class="notice problem" id="model-problem" role="alert">{p}</p> })}
             {move || table.saved_model.get().map(|m| view! {
                 <p id="model-summary">{format!(
-                    "{}: a VAE {}-{}-{} trained for {} epochs on {}{}.",
-                    m.file_name, m.features.len(), m.hidden, m.latent, m.epochs, m.features.join(", "),
+                    "{}: a VAE {}-{}-{} trained for {} epochs; {}{}.",
+                    m.file_name, m.features.len(), m.hidden, m.latent, m.epochs, feature_list(&m.features),
                     if m.score_with_kl { "; its score adds the KL term" } else { "" }
                 )}</p>
                 <button type="button" id="score-with-model" disabled=busy on:click=score>"Score with this model"</button>
             })}
         </section>
+    }
+}
+
+/// Features named in a sentence: all of a few, or the first few and a count, so that a file with hundreds
+/// of columns does not push the buttons off the screen. The column roles table lists every one.
+fn feature_list(features: &[String]) -> String {
+    const NAMED: usize = 6;
+    match features.len() {
+        1 => format!("1 feature: {}", features[0]),
+        n if n <= NAMED + 1 => format!("{n} features: {}", features.join(", ")),
+        n => format!("{n} features: {} and {} more", features[..NAMED].join(", "), n - NAMED),
     }
 }

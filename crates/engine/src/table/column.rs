@@ -51,6 +51,11 @@ pub struct ColumnSummary {
     /// True when every finite value is above zero and the spread is wide, so a log transform helps.
     pub heavy_tailed_positive: bool,
     pub all_positive: bool,
+    /// An event or row number, which tells a model nothing about the event: whole numbers that never repeat
+    /// and either run 1, 2, 3… (in any order), sit in a column named like an ID, or are too large for a
+    /// 32-bit float to count exactly. Suggested as ignored.
+    #[serde(default)]
+    pub identifier_like: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -270,10 +275,44 @@ fn summarise_numbers(values: &[f32], summary: &mut ColumnSummary) {
     // Wide positive ranges (momenta, masses) compress well under a log: max/min above 100, or a mean far
     // below the midpoint of the range (most values bunched at the low end, a long tail above).
     summary.heavy_tailed_positive = min > 0.0 && (max / min > 100.0 || (mean - min) < 0.2 * (max - min));
+    summary.identifier_like = looks_like_identifiers(values, present, (min, max), &summary.name);
     if distinct.len() == 2 {
         distinct.sort_by(f32::total_cmp);
         summary.two_values = Some([format_number(distinct[0]), format_number(distinct[1])]);
     }
+}
+
+/// Below this many values a column of distinct whole numbers is as likely a small count as an identifier.
+const MIN_IDENTIFIER_ROWS: usize = 10;
+/// 2^24: above it a 32-bit float no longer holds every whole number, so large IDs collide when read.
+const F32_EXACT_INTEGERS: f64 = 16_777_216.0;
+
+/// Folded header names of identifier columns (case, `_` and spaces ignored).
+const IDENTIFIER_NAMES: [&str; 12] =
+    ["id", "index", "idx", "event", "eventid", "eventnumber", "evtnum", "evt", "entry", "row", "rowid", "uid"];
+
+fn looks_like_identifiers(values: &[f32], present: usize, (min, max): (f64, f64), name: &str) -> bool {
+    if present < MIN_IDENTIFIER_ROWS || max - min + 1.0 < present as f64 {
+        return false; // too few, or too narrow a range for every value to differ
+    }
+    let folded: String = name.chars().filter(|c| !matches!(c, '_' | ' ' | '-' | '.')).flat_map(char::to_lowercase).collect();
+    let id_name = IDENTIFIER_NAMES.contains(&folded.as_str());
+    let consecutive = max - min + 1.0 == present as f64;
+    let mut whole: Vec<f32> = Vec::new();
+    for &v in values.iter().filter(|v| v.is_finite()) {
+        if v.fract() != 0.0 {
+            return false;
+        }
+        whole.push(v);
+    }
+    if max.abs().max(min.abs()) >= F32_EXACT_INTEGERS {
+        return true;
+    }
+    if !(consecutive || id_name) {
+        return false; // distinct whole numbers over a wide range can be a real quantity (an income, a count)
+    }
+    whole.sort_unstable_by(f32::total_cmp);
+    whole.windows(2).all(|w| w[0] != w[1])
 }
 
 #[cfg(test)]

@@ -9,9 +9,11 @@ pub enum TableError {
     Empty,
     #[error("The file has a header row but no data rows. Add at least one row of values below the header.")]
     HeaderOnly,
+    /// `offset` counts from 0; the sentence counts bytes from 1, as it counts lines.
     #[error(
-        "This is not a text table: byte {offset} is a zero byte, which CSV files never contain. If it is a \
-         spreadsheet or an archive renamed to .csv, export it as CSV and try again."
+        "This is not a text table: byte {} (counting from 1) is a zero byte, which CSV files never contain. If it is a \
+         spreadsheet or an archive renamed to .csv, export it as CSV and try again.",
+        .offset + 1
     )]
     Binary { offset: u64 },
     #[error("The file is saved as UTF-16 text. Save it as UTF-8 (in a spreadsheet: \"CSV UTF-8\") and try again.")]

@@ -50,13 +50,13 @@ struct Architecture {
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum ModelFileError {
-    #[error("this is not a safetensors file ({0})")]
+    #[error("this is not a safetensors file ({})", short(.0))]
     NotSafetensors(String),
     #[error("this safetensors file is not an Anomaly Playground model (its metadata has no format \"{FORMAT}\")")]
     NotOurs,
     #[error("this model file has format version {0}, but this build reads version {FORMAT_VERSION}; use the build that wrote it")]
     Version(String),
-    #[error("the model file is damaged: {0}")]
+    #[error("the model file is damaged: {}", short(.0))]
     Damaged(String),
     #[error("the model file is {0} bytes; a model file is at most {MAX_FILE_BYTES} bytes")]
     TooLarge(usize),
@@ -206,4 +206,11 @@ fn to_le_bytes(values: &[f32]) -> Vec<u8> {
 
 fn json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("plain data serialises")
+}
+
+/// A reader's detail cut to a readable length: a damaged file's JSON can quote kilobytes of itself.
+fn short(detail: &str) -> String {
+    const CHARS: usize = 160;
+    let shown: String = detail.chars().filter(|c| !c.is_control()).take(CHARS).collect();
+    if detail.chars().count() > CHARS { format!("{shown}…") } else { shown }
 }

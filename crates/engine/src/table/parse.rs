@@ -172,6 +172,8 @@ struct Parsing {
     row_starts: Vec<u64>,
     row_lines: Vec<u64>,
     notes: Vec<String>,
+    /// Data lines that repeat the header (files joined end to end): how many, and the first one's line.
+    repeated_header: (u64, u64),
     /// Streaming mode: rows are not kept as columns but handed out through [`TableParser::drain_rows`].
     streamed: Option<Streamed>,
 }
@@ -312,6 +314,7 @@ impl TableParser {
             row_starts: Vec::new(),
             row_lines: Vec::new(),
             notes: Vec::new(),
+            repeated_header: (0, 0),
             streamed: self.streaming.then(Streamed::default),
         });
         state.consume(body, false)?;
@@ -426,6 +429,12 @@ impl Parsing {
         }
         self.row_starts.push(span.0);
         self.row_lines.push(line);
+        if self.dialect.has_header && self.repeats_header() {
+            if self.repeated_header.0 == 0 {
+                self.repeated_header.1 = line;
+            }
+            self.repeated_header.0 += 1;
+        }
         if self.columns.is_empty() {
             let row = self.fields().map(<[u8]>::to_vec).collect();
             self.sample.push((row, line));
@@ -443,6 +452,14 @@ impl Parsing {
             start = end;
         }
         Ok(())
+    }
+
+    /// Whether the current record is the header again (its first cell is checked first, so that ordinary
+    /// rows cost one comparison).
+    fn repeats_header(&self) -> bool {
+        let mut fields = self.fields().zip(&self.names);
+        let same = |(field, name): (&[u8], &String)| field.trim_ascii() == name.as_bytes();
+        fields.next().is_some_and(same) && fields.all(same)
     }
 
     /// Names from the header: trimmed, never empty, and unique (a repeated name gets " (2)", " (3)"…).
@@ -508,6 +525,17 @@ impl Parsing {
             self.decide_columns()?;
         }
         self.row_starts.push(self.consumed);
+        if let (count @ 1.., first) = self.repeated_header {
+            let more = match count {
+                1 => String::new(),
+                2 => " (and one more line further down)".to_string(),
+                _ => format!(" (and {} more lines further down)", count - 1),
+            };
+            self.notes.push(format!(
+                "Line {first} repeats the header row{more}, as happens when files are joined end to end. It is read as a row of text, \
+                 so columns that hold numbers may show as text. Delete the repeated header lines and load the file again."
+            ));
+        }
         Ok(Table {
             dialect: self.dialect,
             columns: self.columns.into_iter().map(ColumnBuilder::finish).collect(),

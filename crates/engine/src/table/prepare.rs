@@ -66,8 +66,9 @@ pub const MAX_TRAINING_ROWS: (usize, usize) = (10, 1_000_000);
 pub const MIN_TRAINING_ROWS: usize = 10;
 
 impl TableSetup {
-    /// Sensible first choices: numbers are features (except constant ones), a two-valued column with a
-    /// label-like name is the label, text is ignored; heavy-tailed positive columns get a log.
+    /// Sensible first choices: numbers are features (except constant ones and identifiers such as event
+    /// numbers), a two-valued column with a label-like name is the label, text is ignored; heavy-tailed
+    /// positive columns get a log.
     pub fn suggested(table: &Table) -> Self {
         let mut label_taken = false;
         let choices = table
@@ -79,7 +80,7 @@ impl TableSetup {
                 if label_like && s.two_values.is_some() && !label_taken {
                     label_taken = true;
                     ColumnChoice { role: Role::Label, log: false }
-                } else if s.numeric && s.present > 0 && !s.constant {
+                } else if s.numeric && s.present > 0 && !s.constant && !s.identifier_like {
                     ColumnChoice { role: Role::Feature, log: s.heavy_tailed_positive }
                 } else {
                     ColumnChoice { role: Role::Ignored, log: false }
@@ -468,6 +469,24 @@ mod tests {
             assert_eq!(setup.choices[1].role, Role::Label, "{header}");
             assert_eq!(setup.feature_columns(), vec![0], "{header} must not be trained on");
         }
+    }
+
+    #[test]
+    fn an_event_number_column_is_not_a_feature() {
+        let mut text = String::from("event,run,pt,hits\n");
+        for i in 0..50u64 {
+            // Shuffled event numbers beyond what a 32-bit float counts exactly; a run number that repeats;
+            // a momentum; a small count that repeats.
+            text += &format!("{},{},{}.5,{}\n", 9_000_000_000u64 + (i * 37) % 50 * 1001, 300 + i / 10, i, i % 7);
+        }
+        let t = table(&text);
+        let roles: Vec<Role> = TableSetup::suggested(&t).choices.iter().map(|c| c.role).collect();
+        assert_eq!(roles, [Role::Ignored, Role::Feature, Role::Feature, Role::Feature]);
+        assert!(t.columns[0].summary.identifier_like);
+        let row_numbers: String = std::iter::once("row,x\n".to_string()).chain((1..=30).map(|i| format!("{i},{}\n", i % 3))).collect();
+        assert!(table(&row_numbers).columns[0].summary.identifier_like, "1, 2, 3, … is a row number");
+        let counts: String = std::iter::once("income,x\n".to_string()).chain((1..=30).map(|i| format!("{},{}\n", i * 1000 + i % 7, i % 3))).collect();
+        assert!(!table(&counts).columns[0].summary.identifier_like, "distinct whole numbers can be a quantity");
     }
 
     #[test]

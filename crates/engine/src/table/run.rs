@@ -41,10 +41,19 @@ pub struct TableResults {
     pub scored_rows: usize,
     /// Rows with a missing feature under the drop policy: no score, empty in the download.
     pub unscored_rows: usize,
+    /// The histograms' axis: the central 99 % of scores ([`robust_range`]), so one extreme score does not
+    /// squash every bar into one bin.
     pub score_range: (f32, f32),
+    /// The lowest and the highest score of any row.
+    pub score_extent: (f32, f32),
+    /// Scored rows below and above `score_range`; the end bins count them.
+    pub beyond_axis: (usize, usize),
     /// Every scored row when there is no label; otherwise the background rows.
     pub background_histogram: Histogram,
     pub signal_histogram: Option<Histogram>,
+    /// The same two over every score on a log axis (bins in log10 of the score), for long tails; only when
+    /// every score is positive and they are not all equal.
+    pub log_histograms: Option<(Histogram, Option<Histogram>)>,
     pub roc: Option<Roc>,
     pub sic: Option<SicFigures>,
     pub signal_rows: usize,
@@ -326,10 +335,22 @@ impl TableRun {
         let mut order: Vec<usize> = (0..self.scores.len()).filter(|&r| self.scores[r].is_finite()).collect();
         order.sort_by(|&a, &b| self.scores[b].total_cmp(&self.scores[a]).then(a.cmp(&b)));
         order.truncate(TOP_ROWS);
+        // `finite` is sorted highest first.
+        let extent = (finite.last().copied().unwrap_or(0.0), finite.first().copied().unwrap_or(0.0));
+        let beyond_axis = (finite.iter().filter(|&&s| s < low).count(), finite.iter().filter(|&&s| s > high).count());
+        let log_histograms = (extent.0 > 0.0 && extent.1 > extent.0).then(|| {
+            let (low, high) = (extent.0.log10(), extent.1.log10());
+            let logs = |scores: &[f32]| -> Vec<f32> { scores.iter().map(|s| s.log10()).collect() };
+            let background = Histogram::new(&logs(&background), low, high, HISTOGRAM_BINS);
+            (background, self.labels.is_some().then(|| Histogram::new(&logs(&signal), low, high, HISTOGRAM_BINS)))
+        });
         TableResults {
             scored_rows: finite.len(),
             unscored_rows: self.scores.len() - finite.len(),
             score_range: (low, high),
+            score_extent: extent,
+            beyond_axis,
+            log_histograms,
             background_histogram: Histogram::new(&background, low, high, HISTOGRAM_BINS),
             signal_histogram: self.labels.is_some().then(|| Histogram::new(&signal, low, high, HISTOGRAM_BINS)),
             roc,
@@ -428,6 +449,31 @@ mod tests {
     }
 
     #[test]
+    fn the_histograms_and_the_threshold_cover_every_score() {
+        let (_, table) = toy(800, 0.05);
+        let mut setup = TableSetup::suggested(&table);
+        setup.model.optimiser.epochs = 2;
+        let (run, results) = train_and_score(&table, &setup);
+        let lowest = run.scores.iter().copied().fold(f32::INFINITY, f32::min);
+        let highest = run.scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        assert_eq!(results.score_extent, (lowest, highest));
+        let (below, above) = results.beyond_axis;
+        let (low, high) = results.score_range;
+        assert_eq!(below, run.scores.iter().filter(|&&s| s < low).count());
+        assert_eq!(above, run.scores.iter().filter(|&&s| s > high).count());
+        assert!(above > 0, "the robust axis leaves the top rows out, so the caption must count them");
+        let total = |h: &Histogram| h.counts.iter().sum::<u32>() as usize;
+        let signal = results.signal_histogram.as_ref().unwrap();
+        assert_eq!(total(&results.background_histogram) + total(signal), 800);
+        let (log_background, log_signal) = results.log_histograms.as_ref().unwrap();
+        assert_eq!(total(log_background) + total(log_signal.as_ref().unwrap()), 800);
+        assert_eq!((log_background.low, log_background.high), (lowest.log10(), highest.log10()));
+        // The threshold's ends select every row and only the top one.
+        assert_eq!(run.count_above(lowest).selected, 800);
+        assert_eq!(run.count_above(highest).selected, 1);
+    }
+
+    #[test]
     fn the_same_setup_gives_the_same_scores() {
         let (_, table) = toy(800, 0.05);
         let mut setup = TableSetup::suggested(&table);
@@ -441,7 +487,8 @@ mod tests {
     fn unscorable_rows_stay_empty_and_too_few_rows_are_refused() {
         let mut text = String::from("x,y\n");
         for i in 0..40 {
-            text += &if i % 4 == 0 { format!("{i},\n") } else { format!("{i},{}\n", i * 2) };
+            // x is a quantity (not 0, 1, 2…, which would read as a row number); y has gaps.
+            text += &if i % 4 == 0 { format!("{}.5,\n", i) } else { format!("{}.5,{}\n", i, i * 2) };
         }
         let table = parse_bytes(text.as_bytes(), 1 << 16).unwrap();
         let mut setup = TableSetup::suggested(&table);

@@ -34,6 +34,11 @@ const QUOTE_CHARS: usize = 40;
 const PROBLEMS_SHOWN: usize = 5;
 /// Lists of unknown names (keys, `hide=` parts) name this many and count the rest.
 const NAMES_SHOWN: usize = 5;
+/// Legal settings past which training takes minutes on a phone: a link that asks for them says so.
+const SLOW_BATCH: usize = 8;
+const SLOW_HIDDEN_UNITS: usize = 512;
+const SLOW_EPOCHS: usize = 50;
+const SLOW_SAMPLE_ROWS: usize = 200_000;
 
 /// Everything a link carries.
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -87,6 +92,38 @@ impl DecodedLink {
             n => format!("; and {n} more problems"),
         };
         Some(format!("Parts of this link could not be used, so defaults were taken: {}{tail}.", parts.join("; ")))
+    }
+}
+
+impl DecodedLink {
+    /// A sentence when the link asks for settings that are allowed but slow (a batch of one, a thousand
+    /// hidden units, a million-row sample), so a visitor hears it before pressing Train, not after.
+    pub fn slow_settings_note(&self) -> Option<String> {
+        let mut slow = Vec::new();
+        let mut check = |model: &anomaly_engine::settings::ModelSettings, whose: &str| {
+            if model.optimiser.batch_size <= SLOW_BATCH {
+                slow.push(format!("batch {}{whose}", model.optimiser.batch_size));
+            }
+            if model.vae.hidden_units >= SLOW_HIDDEN_UNITS {
+                slow.push(format!("{} hidden units{whose}", model.vae.hidden_units));
+            }
+            if model.optimiser.epochs >= SLOW_EPOCHS {
+                slow.push(format!("{} epochs{whose}", model.optimiser.epochs));
+            }
+        };
+        check(&self.setup.digits.model, "");
+        if let Some(table) = &self.setup.table {
+            check(&table.setup.model, " for the table");
+            if table.setup.max_training_rows >= SLOW_SAMPLE_ROWS {
+                slow.push(format!("a training sample of up to {} rows", table.setup.max_training_rows));
+            }
+        }
+        (!slow.is_empty()).then(|| {
+            format!(
+                "This link asks for slow settings ({}): training can take many minutes, longer on a phone or an old laptop. Lower them in the settings to go faster.",
+                slow.join(", ")
+            )
+        })
     }
 }
 
@@ -155,7 +192,7 @@ fn name_list(names: &[&str]) -> String {
     }
 }
 
-fn quote(value: &str) -> String {
+pub(crate) fn quote(value: &str) -> String {
     let shown: String = value.chars().filter(|c| !c.is_control()).take(QUOTE_CHARS).collect();
     if value.chars().count() > QUOTE_CHARS { format!("\"{shown}…\"") } else { format!("\"{shown}\"") }
 }
@@ -537,6 +574,15 @@ mod tests {
         let summary = decode(&worst).summary().unwrap();
         assert!(summary.len() < 1200, "{} characters: {summary}", summary.len());
         assert!(summary.ends_with("more problems."), "{summary}");
+    }
+
+    #[test]
+    fn slow_but_legal_settings_are_said_before_training() {
+        assert_eq!(decode(&encode(&SharedSetup::default())).slow_settings_note(), None);
+        let decoded = decode("batch=1&hidden=1024&table.header=0123456789abcdef&table.roles=ff&table.sample=1000000");
+        assert_eq!(decoded.problems, vec![], "these are legal");
+        let note = decoded.slow_settings_note().unwrap();
+        assert!(note.starts_with("This link asks for slow settings (batch 1, 1024 hidden units, a training sample of up to 1000000 rows)"), "{note}");
     }
 
     #[test]

@@ -10,6 +10,7 @@
 use anomaly_engine::table::prepare::{ColumnChoice, MissingPolicy, Role, TableSetup, TrainOn, MAX_TRAINING_ROWS, VALIDATION_FRACTION};
 use anomaly_engine::settings::MODEL_SETTINGS;
 use anomaly_engine::table::ColumnSummary;
+use super::quote;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct SharedTable {
@@ -119,12 +120,12 @@ impl SharedTable {
                     _ => false,
                 },
                 _ => {
-                    problems.push((key.to_string(), format!("\"{key}\" is not a setting this playground knows")));
+                    problems.push((key.to_string(), format!("{} is not a setting this playground knows", quote(key))));
                     continue;
                 }
             };
             if !ok {
-                problems.push((key.to_string(), format!("{key}=\"{}\" is not a value this setting can take", text.chars().take(40).collect::<String>())));
+                problems.push((key.to_string(), format!("{key}={} is not a value this setting can take", quote(text))));
             }
         }
         // Out-of-range model settings go back to their defaults (the column checks wait for the file).

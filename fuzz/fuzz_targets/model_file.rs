@@ -1,0 +1,4 @@
+//! The model file door under libFuzzer: see `anomaly_doors::check_model_file` for what it must keep.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| anomaly_doors::check_model_file(data));
