@@ -104,13 +104,15 @@ fuzz: cargo-fuzz
 		mkdir -p fuzz/corpus/$$door; \
 		echo "fuzzing $$door for $(FUZZ_SECONDS) s"; \
 		if ! cargo fuzz run --sanitizer none --release $$door fuzz/corpus/$$door tests/fuzz-corpus/$$door -- \
-			-max_total_time=$(FUZZ_SECONDS) -max_len=65536 -malloc_limit_mb=256 -rss_limit_mb=2048 -print_final_stats=1 \
+			-max_total_time=$(FUZZ_SECONDS) -max_len=65536 -malloc_limit_mb=256 -rss_limit_mb=2048 -print_final_stats=1 $(FUZZ_EXTRA) \
 			> fuzz/$$door.log 2>&1; then grep -A4 -m1 -E 'panicked|ERROR' fuzz/$$door.log | cut -c1-400; grep -m1 -E '^Reproduce|cargo fuzz run' fuzz/$$door.log; echo "see fuzz/$$door.log"; exit 1; fi; \
 		grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)' fuzz/$$door.log; \
 	done
 
-# The same, a few seconds a door: part of `make test`.
-fuzz-smoke: FUZZ_SECONDS = 5
+# The same, a few seconds a door with a fixed seed, so that `make test` gives the same verdict on the same
+# code (the long runs above are where new findings come from).
+fuzz-smoke: FUZZ_SECONDS = 10
+fuzz-smoke: FUZZ_EXTRA = -seed=1 -runs=4000
 fuzz-smoke: fuzz
 
 # The same GPU parity cases on the browser's WebGPU (SwiftShader in headless Chromium), through
