@@ -38,7 +38,7 @@ test('a saved model, loaded in a fresh tab, scores the same events to the same f
   await loadToyEvents(page, 3000); // the same seed: the same file
   await page.setInputFiles('#model-file', modelPath);
   await page.waitForSelector('#model-summary');
-  assert.match(await page.textContent('#model-summary'), /^toy-model\.safetensors: a VAE 5-\d+-\d+ trained for 2 epochs on m_jj, m_j1, delta_m_j, tau21_j1, tau21_j2\.$/);
+  assert.match(await page.textContent('#model-summary'), /^toy-model\.safetensors: a VAE 5-\d+-\d+ trained for 2 epochs; 5 features: m_jj, m_j1, delta_m_j, tau21_j1, tau21_j2\.$/);
   await page.click('#score-with-model');
   await done(page);
   assert.match(await page.textContent('#table-trained-on'), /^Scored with the saved model, not trained here/);
