@@ -19,8 +19,9 @@ pub enum TableError {
     #[error("The file is saved as UTF-16 text. Save it as UTF-8 (in a spreadsheet: \"CSV UTF-8\") and try again.")]
     Utf16,
     #[error(
-        "Line {line}, column {column}: the text is not valid UTF-8. Save the file as UTF-8 (in a spreadsheet: \
-         \"CSV UTF-8\") and try again."
+        "Line {line}, column {}: the text is not valid UTF-8. Save the file as UTF-8 (in a spreadsheet: \
+         \"CSV UTF-8\") and try again.",
+        shown(.column)
     )]
     NotUtf8 { line: u64, column: String },
     #[error(
@@ -40,6 +41,13 @@ pub enum TableError {
          score the whole file with the native scorer."
     )]
     TooLarge { size: String, limit: String },
+}
+
+/// A column name as a sentence quotes it: a header can hold line breaks and kilobytes inside quotes.
+fn shown(name: &str) -> String {
+    const CHARS: usize = 40;
+    let kept: String = name.chars().filter(|c| !c.is_control()).take(CHARS).collect();
+    if name.chars().count() > CHARS { format!("{kept}…") } else { kept }
 }
 
 /// A byte count as a visitor reads it: "1.4 GB", "820 kB".

@@ -54,13 +54,13 @@ pub enum ModelFileError {
     NotSafetensors(String),
     #[error("this safetensors file is not an Anomaly Playground model (its metadata has no format \"{FORMAT}\")")]
     NotOurs,
-    #[error("this model file has format version {0}, but this build reads version {FORMAT_VERSION}; use the build that wrote it")]
+    #[error("this model file has format version {}, but this build reads version {FORMAT_VERSION}; use the build that wrote it", short(.0))]
     Version(String),
     #[error("the model file is damaged: {}", short(.0))]
     Damaged(String),
     #[error("the model file is {0} bytes; a model file is at most {MAX_FILE_BYTES} bytes")]
     TooLarge(usize),
-    #[error("this model file holds a model of the method \"{0}\", which this build cannot score; only \"{METHOD}\" models can be read here. Use the build that wrote it")]
+    #[error("this model file holds a model of the method \"{}\", which this build cannot score; only \"{METHOD}\" models can be read here. Use the build that wrote it", short(.0))]
     Method(String),
 }
 
