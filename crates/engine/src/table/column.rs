@@ -287,7 +287,7 @@ const MIN_IDENTIFIER_ROWS: usize = 10;
 /// 2^24: above it a 32-bit float no longer holds every whole number, so large IDs collide when read.
 const F32_EXACT_INTEGERS: f64 = 16_777_216.0;
 
-/// Folded header names of identifier columns (case, `_` and spaces ignored).
+/// Folded header names of identifier columns (see `label_names::folded`).
 const IDENTIFIER_NAMES: [&str; 12] =
     ["id", "index", "idx", "event", "eventid", "eventnumber", "evtnum", "evt", "entry", "row", "rowid", "uid"];
 
@@ -295,8 +295,7 @@ fn looks_like_identifiers(values: &[f32], present: usize, (min, max): (f64, f64)
     if present < MIN_IDENTIFIER_ROWS || max - min + 1.0 < present as f64 {
         return false; // too few, or too narrow a range for every value to differ
     }
-    let folded: String = name.chars().filter(|c| !matches!(c, '_' | ' ' | '-' | '.')).flat_map(char::to_lowercase).collect();
-    let id_name = IDENTIFIER_NAMES.contains(&folded.as_str());
+    let id_name = IDENTIFIER_NAMES.contains(&super::label_names::folded(name).as_str());
     let consecutive = max - min + 1.0 == present as f64;
     let mut whole: Vec<f32> = Vec::new();
     for &v in values.iter().filter(|v| v.is_finite()) {

@@ -45,9 +45,13 @@ pub enum TableError {
 
 /// A column name as a sentence quotes it: a header can hold line breaks and kilobytes inside quotes.
 fn shown(name: &str) -> String {
-    const CHARS: usize = 40;
-    let kept: String = name.chars().filter(|c| !c.is_control()).take(CHARS).collect();
-    if name.chars().count() > CHARS { format!("{kept}…") } else { kept }
+    cut_for_a_sentence(name, 40)
+}
+
+/// Outside text as a sentence may quote it: control characters dropped, at most `chars` characters kept.
+pub(crate) fn cut_for_a_sentence(text: &str, chars: usize) -> String {
+    let kept: String = text.chars().filter(|c| !c.is_control()).take(chars).collect();
+    if text.chars().count() > chars { format!("{kept}…") } else { kept }
 }
 
 /// A byte count as a visitor reads it: "1.4 GB", "820 kB".

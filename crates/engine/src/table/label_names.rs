@@ -34,7 +34,8 @@ const BACKGROUND_WORDS: [&str; 14] = [
     "negative", "ok", "nominal",
 ];
 
-fn folded(name: &str) -> String {
+/// A header or value folded for comparison: lower case, without `_`, `-`, `.`, `/` or blanks.
+pub(crate) fn folded(name: &str) -> String {
     name.chars()
         .filter(|c| !matches!(c, '_' | '-' | '.' | '/' | ' ' | '\t'))
         .flat_map(char::to_lowercase)

@@ -210,7 +210,5 @@ fn json<T: Serialize>(value: &T) -> String {
 
 /// A reader's detail cut to a readable length: a damaged file's JSON can quote kilobytes of itself.
 fn short(detail: &str) -> String {
-    const CHARS: usize = 160;
-    let shown: String = detail.chars().filter(|c| !c.is_control()).take(CHARS).collect();
-    if detail.chars().count() > CHARS { format!("{shown}…") } else { shown }
+    super::error::cut_for_a_sentence(detail, 160)
 }
