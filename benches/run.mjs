@@ -95,6 +95,73 @@ async function inFreshTab(browser, pageUrl, work) {
   return { result, peak };
 }
 
+/** Resident memory (VmRSS) of a process now, in MB; 0 once it has gone. */
+function residentMegabytes(pid) {
+  try {
+    return Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/** The process that started `pid`, from /proc; 0 when unknown. */
+function parentPid(pid) {
+  try {
+    return Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+  } catch {
+    return 0;
+  }
+}
+
+/** Chromium's browser process (the one without a `--type=`), found by walking up from a renderer. */
+function browserProcessOf(pid) {
+  for (let p = parentPid(pid); p > 1; p = parentPid(p)) {
+    try {
+      if (!fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('--type=')) return p;
+    } catch {
+      return 0;
+    }
+  }
+  return 0;
+}
+
+/**
+ * Runs `work` in a fresh tab, sampling every 20 ms the resident memory of the tab's renderer process
+ * and of the browser process (which keeps the bytes of Blobs); the page calls `window.benchPhase(name)`
+ * as each step ends. Returns the work's result, each step's peaks, and the tab's overall peak (VmHWM,
+ * which also catches what falls between samples).
+ */
+async function memoryByPhase(browser, pageUrl, work) {
+  const before = new Set(rendererPids());
+  const context = await browser.newContext();
+  const tab = await context.newPage();
+  tab.on('console', (m) => { if (m.type() === 'error') console.error(`  (browser) ${m.text()}`); });
+  const phases = [];
+  let mine = [];
+  let browserPid = 0;
+  let tabPeak = 0;
+  let browserPeak = 0;
+  const sample = () => {
+    mine = rendererPids().filter((pid) => !before.has(pid));
+    if (!browserPid && mine.length) browserPid = browserProcessOf(mine[0]);
+    tabPeak = Math.max(tabPeak, ...mine.map(residentMegabytes));
+    if (browserPid) browserPeak = Math.max(browserPeak, residentMegabytes(browserPid));
+  };
+  const sampler = setInterval(sample, 20);
+  await tab.exposeFunction('benchPhase', (name) => {
+    sample();
+    phases.push({ step: name, tab_mb: tabPeak, browser_process_mb: browserPeak });
+    tabPeak = 0;
+    browserPeak = 0;
+  });
+  await tab.goto(pageUrl);
+  const result = await work(tab);
+  clearInterval(sampler);
+  const peak = Math.max(0, ...mine.map(peakMegabytes));
+  await context.close();
+  return { result, phases, peak };
+}
+
 const browser = await launch();
 const page = await browser.newPage();
 page.on('console', (m) => { if (m.type() === 'error') console.error(`  (browser) ${m.text()}`); });
@@ -117,6 +184,7 @@ const tablesUrl = url.replace('bench.html', 'tables.html');
 const ours = await inFreshTab(browser, tablesUrl, (tab) => tab.evaluate(() => window.runOurs()));
 const peers = await inFreshTab(browser, tablesUrl, (tab) => tab.evaluate((args) => window.runPeers(args), { weights: ours.result.weights, rows: ours.result.rows }));
 const interleaved = await inFreshTab(browser, tablesUrl, (tab) => tab.evaluate((args) => window.runInterleaved(args), { pairs: interleavedPairs }));
+const download = await memoryByPhase(browser, tablesUrl, (tab) => tab.evaluate(() => window.runDownload()));
 const appUrl = url.replace('bench/bench.html', 'index.html');
 const loads = [['this machine', await coldLoad(browser, appUrl)], ['CPU slowed 4× (a phone)', await coldLoad(browser, appUrl, { cpuSlowdown: 4 })]];
 await browser.close();
@@ -214,6 +282,16 @@ const tableRatios = scoringTable(o.rows, o.scoringModel, peers.result.tfjs, rate
 const tableMedianPair = pairsTable('prepared rows', interleaved.result.rows, interleaved.result.ours, interleaved.result.theirs, rate);
 console.log(`load + train on a 20,000-row sample (1 epoch) + score every row: ${(o.trainAndScoreMs / 1000).toFixed(1)} s after a ${(o.parseMs / 1000).toFixed(1)} s load`);
 console.log(`peak resident memory of the tab: ours ${ours.peak.toFixed(0)} MB; PapaParse + TensorFlow.js tab ${peers.peak.toFixed(0)} MB (target well under 1 GB)`);
+const fileMb = download.result.bytes / 2 ** 20;
+const downloadRatio = download.peak / fileMb;
+console.log('');
+console.log(`A visitor's path through a ${fileMb.toFixed(0)} MB file in a fresh tab, resident memory sampled every 20 ms (MB)`);
+console.log('| step | the tab, at its peak in the step | the browser process (keeps Blobs' bytes) |');
+console.log('| --- | --- | --- |');
+for (const { step, tab_mb, browser_process_mb } of download.phases) {
+  console.log(`| ${step} | ${tab_mb.toFixed(0)} | ${browser_process_mb.toFixed(0)} |`);
+}
+console.log(`peak of the tab (VmHWM): ${download.peak.toFixed(0)} MB, ${downloadRatio.toFixed(2)}× the file (target under 2.5×); the scored file is ${(download.result.downloadBytes / 2 ** 20).toFixed(0)} MB`);
 
 // The native scorer on the same file with the model the page trained: its time and its peak memory
 // (GNU time's maximum resident set size), which should stay flat whatever the file's size.
@@ -245,6 +323,9 @@ const headline = {
   parse_speedup_vs_papaparse: oursParse / papaParse,
   page_gzip_mb: gzipBytes / 1e6,
   peak_tab_mb: ours.peak,
+  download_peak_tab_mb: download.peak,
+  download_peak_over_file_size: downloadRatio,
+  download_peak_by_step_mb: download.phases,
 };
 const artifacts = path.join(repoRoot, 'benches', 'artifacts');
 fs.mkdirSync(artifacts, { recursive: true });

@@ -134,3 +134,41 @@ window.runInterleaved = async ({ pairs }) => {
   worker.terminate();
   return { rows: info.rows, ours, theirs };
 };
+
+/**
+ * The million-row path a visitor takes, for its memory: the worker started, the file loaded, a model
+ * trained on a sample and every row scored, and the scored file written. `window.benchPhase(name)` (set
+ * by the runner) marks the end of each step, so the runner can say which one the tab's memory peaked in.
+ */
+window.runDownload = async () => {
+  const mark = async (name) => { if (window.benchPhase) await window.benchPhase(name); };
+  const file = await benchFile();
+  await mark('page open, file fetched');
+  const { worker, next } = ourWorker();
+  await next('DataReady');
+  await mark('worker started (digits loaded)');
+  const loading = next('Loaded');
+  worker.postMessage({ file, purpose: 'events' });
+  const info = await loading;
+  await mark('file parsed');
+  const setup = info.suggested;
+  setup.model.epochs = 1;
+  setup.max_training_rows = 20000;
+  setup.validation_fraction = 0;
+  const scored = next('Scored');
+  worker.postMessage({ Table: { Train: { setup } } });
+  await scored;
+  await mark('trained on a sample, every row scored');
+  const written = new Promise((resolve, reject) => {
+    worker.onmessage = (e) => {
+      const d = e.data;
+      if (d && d.download) resolve(d.download);
+      if (d && d.Table && d.Table.Failed) reject(new Error(JSON.stringify(d.Table.Failed)));
+    };
+  });
+  worker.postMessage({ Table: 'Download' });
+  const download = await written;
+  await mark('scored file written');
+  worker.terminate();
+  return { rows: info.rows, bytes: file.size, downloadBytes: download.size };
+};

@@ -151,16 +151,17 @@ async fn load(state: Shared, purpose: FilePurpose, source: Source, name: String,
         return refuse(err.to_string());
     }
     let mut parser = TableParser::new();
+    let mut reader = source.in_order(0, total_bytes);
+    let mut bytes = Vec::new();
     let mut offset = 0;
     while offset < total_bytes {
         if state.borrow().load_generation != generation {
             return say(TableEvent::LoadCancelled { purpose });
         }
         let end = (offset + READ_CHUNK).min(total_bytes);
-        let bytes = match source.read(offset, end) {
-            Ok(bytes) => bytes,
-            Err(reason) => return refuse(format!("Reading \"{name}\" stopped: {reason}.")),
-        };
+        if let Err(reason) = reader.read(end - offset, &mut bytes).await {
+            return refuse(format!("Reading \"{name}\" stopped: {reason}."));
+        }
         if let Err(err) = parser.feed(&bytes) {
             return refuse(err.to_string());
         }
@@ -472,7 +473,9 @@ async fn benchmark_scoring(state: Shared, choice: BackendChoice) {
 }
 
 /// Writes the scored file part by part: the original bytes of each row, re-read from the source, then
-/// the score and rank. The parts become one `Blob` that the page offers as a download.
+/// the score and rank. Each part becomes a `Blob` as soon as it is written, so the browser keeps the
+/// bytes (in its blob store, which may spill to disk) and neither the worker nor the JS heap holds a
+/// second copy of the file; the parts then become one `Blob` that the page offers as a download.
 async fn download(state: Shared) {
     let prepared = {
         let st = state.borrow();
@@ -496,6 +499,8 @@ async fn download(state: Shared) {
     let mut out = writer.start(header.as_deref());
     let parts = js_sys::Array::new();
     let rows = table.rows();
+    let mut reader = source.in_order(table.row_starts[0], table.row_starts[rows]);
+    let mut bytes = Vec::new();
     let mut row = 0;
     while row < rows {
         let chunk_start = now_ms();
@@ -507,16 +512,18 @@ async fn download(state: Shared) {
             while last < rows && table.row_starts[last + 1] - base < READ_CHUNK {
                 last += 1;
             }
-            let bytes = match source.read(base, table.row_starts[last]) {
-                Ok(bytes) => bytes,
-                Err(reason) => return failed(format!("The download stopped: {reason}.")),
-            };
+            if let Err(reason) = reader.read(table.row_starts[last] - base, &mut bytes).await {
+                return failed(format!("The download stopped: {reason}."));
+            }
             for r in first..last {
                 let (a, b) = table.row_span(r);
                 writer.push_row(&mut out, &bytes[(a - base) as usize..(b - base) as usize], scores[r], ranks[r]);
             }
             if out.len() >= DOWNLOAD_PART {
-                parts.push(&js_sys::Uint8Array::from(out.as_slice()));
+                match part_blob(&out) {
+                    Some(part) => parts.push(&part),
+                    None => return failed(SHORT_OF_MEMORY),
+                };
                 out.clear();
             }
             row = last;
@@ -524,8 +531,23 @@ async fn download(state: Shared) {
         say(TableEvent::DownloadProgress { fraction: row as f64 / rows.max(1) as f64 });
         yield_to_event_loop().await;
     }
-    parts.push(&js_sys::Uint8Array::from(out.as_slice()));
+    match part_blob(&out) {
+        Some(part) => parts.push(&part),
+        None => return failed(SHORT_OF_MEMORY),
+    };
     hand_over_parts(&parts, &format!("{}-scored.csv", stem(&name)), "text/csv");
+}
+
+const SHORT_OF_MEMORY: &str = "The browser could not assemble the download (is the tab short of memory?).";
+
+/// One part of a download as a `Blob`. The browser copies the bytes straight out of the worker's
+/// memory, with no JS-heap copy in between.
+fn part_blob(bytes: &[u8]) -> Option<web_sys::Blob> {
+    // SAFETY: the view is read by the Blob constructor at once; nothing allocates in between, so
+    // the worker's memory cannot grow and detach it.
+    let view = unsafe { js_sys::Uint8Array::view(bytes) };
+    let parts = js_sys::Array::of1(&view);
+    web_sys::Blob::new_with_u8_array_sequence(&parts).ok()
 }
 
 /// The file's name without its `.csv`, to name what is saved from it.
@@ -551,7 +573,7 @@ fn hand_over_parts(parts: &js_sys::Array, name: &str, mime: &str) {
     options.set_type(mime);
     let blob = match web_sys::Blob::new_with_u8_array_sequence_and_options(parts, &options) {
         Ok(blob) => blob,
-        Err(_) => return failed("The browser could not assemble the download (is the tab short of memory?)."),
+        Err(_) => return failed(SHORT_OF_MEMORY),
     };
     let message = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&message, &DOWNLOAD_MESSAGE_KEY.into(), &blob);

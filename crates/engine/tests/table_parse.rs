@@ -113,7 +113,23 @@ fn a_binary_file_is_refused() {
 fn duplicate_names_are_made_unique_and_said() {
     let table = parse(b"pt,pt,,pt\n1,2,3,4\n").unwrap();
     assert_eq!(table.column_names(), ["pt", "pt (2)", "column 3", "pt (3)"]);
-    assert_eq!(table.notes.len(), 2);
+    assert_eq!(table.notes, ["The header repeats names, so 2 columns are numbered here: column 2 is \"pt (2)\", column 4 is \"pt (3)\"."]);
+    // A number the header already uses is skipped.
+    let table = parse(b"a,a (2),a\n1,2,3\n").unwrap();
+    assert_eq!(table.column_names(), ["a", "a (2)", "a (3)"]);
+    assert_eq!(table.notes, ["The header names \"a\" more than once; column 3 is called \"a (3)\" here."]);
+}
+
+#[test]
+fn a_header_of_one_name_many_times_gets_one_short_note() {
+    let header = vec!["x"; 900].join(",");
+    let row = vec!["1"; 900].join(",");
+    let table = parse(format!("{header}\n{row}\n").as_bytes()).unwrap();
+    let names = table.column_names();
+    assert_eq!((names[0].as_str(), names[1].as_str(), names[899].as_str()), ("x", "x (2)", "x (900)"));
+    assert_eq!(names.iter().collect::<std::collections::HashSet<_>>().len(), 900);
+    assert_eq!(table.notes.len(), 1);
+    assert!(table.notes[0].ends_with("column 4 is \"x (4)\", and 896 more columns are numbered the same way."), "{}", table.notes[0]);
 }
 
 #[test]

@@ -6,11 +6,13 @@
 //! decides the delimiter, the header and each column's type, and keeps every row's byte offset so that the
 //! original text can be read back unchanged for the download.
 
+use std::collections::{HashMap, HashSet};
+
 use csv_core::{ReadRecordResult, Reader, ReaderBuilder};
 use serde::{Deserialize, Serialize};
 
 use super::column::{numeric_value, read_number, Cell, Column, ColumnBuilder};
-use super::error::{human_bytes, TableError};
+use super::error::{cut_for_a_sentence, human_bytes, TableError};
 use super::sniff;
 
 /// The largest file accepted: its numbers (4 bytes each) and row offsets must fit in one tab's memory
@@ -462,26 +464,38 @@ impl Parsing {
         fields.next().is_some_and(same) && fields.all(same)
     }
 
-    /// Names from the header: trimmed, never empty, and unique (a repeated name gets " (2)", " (3)"…).
+    /// Names from the header: trimmed, never empty, and unique (a repeated name gets " (2)", " (3)"…),
+    /// with one note for all the renamed columns. Each name is looked up in a set and each repeated name
+    /// remembers its last number, so a thousand copies of one name cost a thousand steps, not a billion.
     fn header_names(&mut self, line: u64) -> Result<Vec<String>, TableError> {
         let mut names: Vec<String> = Vec::with_capacity(self.ends_len);
-        let raw: Vec<Vec<u8>> = self.fields().map(<[u8]>::to_vec).collect();
-        for (k, field) in raw.iter().enumerate() {
+        let mut taken: HashSet<String> = HashSet::with_capacity(self.ends_len);
+        let mut last_copy: HashMap<String, usize> = HashMap::new();
+        let mut renamed: Vec<(usize, String, String)> = Vec::new();
+        for (k, field) in self.fields().enumerate() {
             let text = std::str::from_utf8(field)
                 .map_err(|_| TableError::NotUtf8 { line, column: format!("{}", k + 1) })?
                 .trim();
             let base = if text.is_empty() { format!("column {}", k + 1) } else { text.to_string() };
-            let mut name = base.clone();
-            let mut copy = 1;
-            while names.contains(&name) {
-                copy += 1;
-                name = format!("{base} ({copy})");
+            let name = if taken.contains(&base) {
+                let copy = last_copy.entry(base.clone()).or_insert(1);
+                loop {
+                    *copy += 1;
+                    let candidate = format!("{base} ({copy})");
+                    if !taken.contains(&candidate) {
+                        break candidate;
+                    }
+                }
+            } else {
+                base.clone()
+            };
+            if name != base {
+                renamed.push((k + 1, base, name.clone()));
             }
-            if copy > 1 {
-                self.notes.push(format!("The header names \"{base}\" more than once; column {} is called \"{name}\" here.", k + 1));
-            }
+            taken.insert(name.clone());
             names.push(name);
         }
+        self.notes.extend(renamed_note(&renamed));
         Ok(names)
     }
 
@@ -544,6 +558,33 @@ impl Parsing {
             row_lines: self.row_lines,
             notes: self.notes,
         })
+    }
+}
+
+/// One sentence for the columns renamed because the header repeats their names: (column from 1, the
+/// header's name, the name given).
+fn renamed_note(renamed: &[(usize, String, String)]) -> Option<String> {
+    const SPELLED_OUT: usize = 3;
+    let shown = |name: &str| cut_for_a_sentence(name, 40);
+    match renamed {
+        [] => None,
+        [(column, base, name)] => {
+            Some(format!("The header names \"{}\" more than once; column {column} is called \"{}\" here.", shown(base), shown(name)))
+        }
+        _ => {
+            let spelled: Vec<String> =
+                renamed.iter().take(SPELLED_OUT).map(|(column, _, name)| format!("column {column} is \"{}\"", shown(name))).collect();
+            let rest = match renamed.len().saturating_sub(SPELLED_OUT) {
+                0 => String::new(),
+                1 => ", and one more column is numbered the same way".to_string(),
+                more => format!(", and {more} more columns are numbered the same way"),
+            };
+            Some(format!(
+                "The header repeats names, so {} columns are numbered here: {}{rest}.",
+                renamed.len(),
+                spelled.join(", ")
+            ))
+        }
     }
 }
 
