@@ -286,7 +286,7 @@ const fileMb = download.result.bytes / 2 ** 20;
 const downloadRatio = download.peak / fileMb;
 console.log('');
 console.log(`A visitor's path through a ${fileMb.toFixed(0)} MB file in a fresh tab, resident memory sampled every 20 ms (MB)`);
-console.log('| step | the tab, at its peak in the step | the browser process (keeps Blobs' bytes) |');
+console.log('| step | the tab, at its peak in the step | the browser process (keeps Blob bytes) |');
 console.log('| --- | --- | --- |');
 for (const { step, tab_mb, browser_process_mb } of download.phases) {
   console.log(`| ${step} | ${tab_mb.toFixed(0)} | ${browser_process_mb.toFixed(0)} |`);
