@@ -17,10 +17,12 @@ pub mod method;
 pub mod metrics;
 pub mod models;
 pub mod projection;
+pub mod resonance;
 pub mod rng;
 pub mod score;
 pub mod settings;
 pub mod sic;
+pub mod special;
 pub mod table;
 pub mod train;
 

@@ -18,7 +18,8 @@ pub const REJECTION_SIGNAL_EFFICIENCY: f64 = 0.3;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SicFigures {
-    /// (ε_S, SIC) at each working point that keeps at least [`MIN_BACKGROUND_ROWS`] background rows.
+    /// (ε_S, SIC) at each working point that keeps at least [`MIN_BACKGROUND_ROWS`] background rows
+    /// (or the number given to [`sic_figures_keeping`]).
     pub curve: Vec<(f64, f64)>,
     pub max_sic: f64,
     pub max_sic_signal_efficiency: f64,
@@ -33,8 +34,14 @@ pub struct SicFigures {
 }
 
 pub fn sic_figures(scores: &[f32], is_signal: &[bool]) -> Result<SicFigures, MetricError> {
+    sic_figures_keeping(scores, is_signal, MIN_BACKGROUND_ROWS)
+}
+
+/// The same, counting in the curve and its maximum only the working points that keep at least
+/// `min_background_rows` background rows (resonant searches quote max SIC with 25).
+pub fn sic_figures_keeping(scores: &[f32], is_signal: &[bool], min_background_rows: usize) -> Result<SicFigures, MetricError> {
     let Ranked { order, positives: signal, negatives: background } = rank(scores, is_signal)?;
-    let min_background = MIN_BACKGROUND_ROWS.min(background);
+    let min_background = min_background_rows.min(background);
     let mut figures = SicFigures {
         curve: Vec::new(),
         max_sic: 0.0,

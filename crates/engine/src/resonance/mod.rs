@@ -1,0 +1,4 @@
+//! Resonance searches (SCIENCE.md, "R-ANODE"): a bump in m_jj hunted with densities learned in the
+//! sidebands. `rnd_v2` is the toy they are taught on, with exact densities.
+
+pub mod rnd_v2;
