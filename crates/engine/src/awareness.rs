@@ -371,6 +371,7 @@ impl AwarenessRun {
             learning_rate: settings.learning_rate,
             seed,
             streams: ("fine-tuning", "fine-tuning-noise"),
+            ..Schedule::default()
         };
         let data = TrainData { features: IMAGE_PIXELS, likelihood: Likelihood::Bernoulli, train: normal_train, validation: Vec::new() };
         Ok(Self {

@@ -12,6 +12,7 @@
 pub mod awareness;
 pub mod data;
 pub mod evaluate;
+pub mod flows;
 pub mod inference;
 pub mod method;
 pub mod metrics;

@@ -8,7 +8,7 @@
 mod train_loop;
 mod vae;
 
-pub use train_loop::{Rollback, Schedule, TrainLoop, Training};
+pub use train_loop::{clip_gradient_norm, Rollback, Schedule, TrainLoop, Training};
 pub use vae::Trainer;
 
 use thiserror::Error;

@@ -2,6 +2,7 @@
 //! back when a loss stops being a finite number. A method only says what the loss of a batch is
 //! ([`TrainStep`]); a run is then driven one step at a time through [`Training`].
 
+use candle_core::backprop::GradStore;
 use candle_core::{Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 
@@ -24,12 +25,37 @@ pub struct Schedule {
     /// shuffles the batches, one gives the noise a loss samples. Runs on the same seed that must not
     /// share streams (stage 1 and its fine-tuning) use different names.
     pub streams: (&'static str, &'static str),
+    /// AdamW's decoupled weight decay (0 = plain Adam).
+    pub weight_decay: f64,
+    /// When set, a step whose gradients have a larger overall (L2) norm is scaled down to this norm first.
+    pub max_gradient_norm: Option<f64>,
+}
+
+impl Default for Schedule {
+    fn default() -> Self {
+        Self {
+            batch_size: 64,
+            epochs: 1,
+            learning_rate: 1e-3,
+            seed: 1,
+            streams: ("batches", "noise"),
+            weight_decay: 0.0,
+            max_gradient_norm: None,
+        }
+    }
 }
 
 impl Schedule {
     /// The schedule a visitor's optimiser settings ask for, with the run's stream names.
     pub fn of(optimiser: &OptimiserSettings, streams: (&'static str, &'static str)) -> Self {
-        Self { batch_size: optimiser.batch_size, epochs: optimiser.epochs, learning_rate: optimiser.learning_rate, seed: optimiser.seed, streams }
+        Self {
+            batch_size: optimiser.batch_size,
+            epochs: optimiser.epochs,
+            learning_rate: optimiser.learning_rate,
+            seed: optimiser.seed,
+            streams,
+            ..Self::default()
+        }
     }
 }
 
@@ -91,7 +117,7 @@ impl<M: TrainStep> TrainLoop<M> {
         if data.train_rows() == 0 {
             return Err(TrainError::NoTrainingData);
         }
-        let params = ParamsAdamW { lr: schedule.learning_rate, weight_decay: 0.0, ..Default::default() };
+        let params = ParamsAdamW { lr: schedule.learning_rate, weight_decay: schedule.weight_decay, ..Default::default() };
         let optimizer = AdamW::new(vars.clone(), params)?;
         let saved = match rollback {
             Rollback::Start => snapshot(&vars)?,
@@ -190,7 +216,11 @@ impl<M: TrainStep> Training for TrainLoop<M> {
         if let Rollback::LastStep = self.rollback {
             self.saved = snapshot(&self.vars)?;
         }
-        self.optimizer.backward_step(&loss)?;
+        let mut gradients = loss.backward()?;
+        if let Some(max_norm) = self.schedule.max_gradient_norm {
+            clip_gradient_norm(&mut gradients, &self.vars, max_norm)?;
+        }
+        self.optimizer.step(&gradients)?;
         self.cursor += rows;
         let epoch_finished = self.cursor >= self.order.len();
         if epoch_finished {
@@ -257,6 +287,27 @@ impl<M: TrainStep> Training for TrainLoop<M> {
     }
 }
 
+/// Scales every gradient by max_norm / ‖g‖ when the gradients' overall L2 norm ‖g‖ exceeds max_norm
+/// (candle has no clipping of its own; SCIENCE.md, "Traps"). Returns the norm before clipping.
+pub fn clip_gradient_norm(gradients: &mut GradStore, vars: &[Var], max_norm: f64) -> candle_core::Result<f64> {
+    let mut squares = 0.0f64;
+    for var in vars {
+        if let Some(g) = gradients.get(var.as_tensor()) {
+            squares += g.sqr()?.sum_all()?.to_scalar::<f32>()? as f64;
+        }
+    }
+    let norm = squares.sqrt();
+    if norm > max_norm {
+        let factor = max_norm / norm;
+        for var in vars {
+            if let Some(g) = gradients.remove(var.as_tensor()) {
+                gradients.insert(var.as_tensor(), (g * factor)?);
+            }
+        }
+    }
+    Ok(norm)
+}
+
 fn snapshot(vars: &[Var]) -> candle_core::Result<Vec<Tensor>> {
     vars.iter().map(|var| var.as_tensor().copy()).collect()
 }
@@ -266,4 +317,32 @@ fn restore(vars: &[Var], saved: &[Tensor]) -> candle_core::Result<()> {
         var.set(tensor)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::DType;
+
+    /// Gradients (3, 4) and (0, 12) have norm 13: clipped to 6.5 they halve; a larger limit leaves them.
+    #[test]
+    fn clipping_scales_the_gradients_to_the_norm() {
+        let a = Var::zeros(2, DType::F32, &Device::Cpu).unwrap();
+        let b = Var::zeros(2, DType::F32, &Device::Cpu).unwrap();
+        let target = Tensor::new(&[3f32, 4.0, 0.0, 12.0], &Device::Cpu).unwrap();
+        // d/dθ of −Σ target·θ is −target.
+        let gradients_of = || {
+            let both = Tensor::cat(&[a.as_tensor(), b.as_tensor()], 0).unwrap();
+            (both * &target).unwrap().sum_all().unwrap().neg().unwrap().backward().unwrap()
+        };
+        let vars = [a.clone(), b.clone()];
+        let read = |g: &GradStore, v: &Var| g.get(v.as_tensor()).unwrap().to_vec1::<f32>().unwrap();
+        let mut gradients = gradients_of();
+        assert_eq!(clip_gradient_norm(&mut gradients, &vars, 100.0).unwrap(), 13.0);
+        assert_eq!(read(&gradients, &a), vec![-3.0, -4.0]);
+        let mut gradients = gradients_of();
+        clip_gradient_norm(&mut gradients, &vars, 6.5).unwrap();
+        assert_eq!(read(&gradients, &a), vec![-1.5, -2.0]);
+        assert_eq!(read(&gradients, &b), vec![0.0, -6.0]);
+    }
 }
