@@ -136,6 +136,7 @@ bench: build
 bench-science: data
 	@mkdir -p benches/artifacts
 	cargo run --quiet --release -p anomaly-state --example awareness_preset -- $(DIGITS) 3 1 benches/artifacts/awareness.json
+	cargo run --quiet --release -p anomaly-engine --example background_closure -- 1000000 12 4 64 1
 
 clean:
 	rm -rf dist tests/artifacts benches/artifacts

@@ -166,6 +166,7 @@ fn a_fitted_flow_samples_with_the_moments_of_its_density() {
         streams: ("flow-batches", "flow-noise"),
         weight_decay: 1e-4,
         max_gradient_norm: Some(5.0),
+        final_learning_rate: None,
     };
     let mut run = TrainLoop::new(maf.clone(), vars, train, schedule, Rollback::LastStep).unwrap();
     while !run.is_finished() {

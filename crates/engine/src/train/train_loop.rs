@@ -29,6 +29,9 @@ pub struct Schedule {
     pub weight_decay: f64,
     /// When set, a step whose gradients have a larger overall (L2) norm is scaled down to this norm first.
     pub max_gradient_norm: Option<f64>,
+    /// When set, the learning rate falls from `learning_rate` to this over the run along a half cosine,
+    /// so the last epochs settle instead of jittering.
+    pub final_learning_rate: Option<f64>,
 }
 
 impl Default for Schedule {
@@ -41,6 +44,7 @@ impl Default for Schedule {
             streams: ("batches", "noise"),
             weight_decay: 0.0,
             max_gradient_norm: None,
+            final_learning_rate: None,
         }
     }
 }
@@ -219,6 +223,11 @@ impl<M: TrainStep> Training for TrainLoop<M> {
         let mut gradients = loss.backward()?;
         if let Some(max_norm) = self.schedule.max_gradient_norm {
             clip_gradient_norm(&mut gradients, &self.vars, max_norm)?;
+        }
+        if let Some(end) = self.schedule.final_learning_rate {
+            let progress = self.steps_done() as f64 / self.total_steps().max(1) as f64;
+            let start = self.schedule.learning_rate;
+            self.optimizer.set_learning_rate(end + (start - end) * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos()));
         }
         self.optimizer.step(&gradients)?;
         self.cursor += rows;
