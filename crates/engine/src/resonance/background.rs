@@ -5,8 +5,9 @@
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{VarBuilder, VarMap};
 
-use super::preprocess::Scaling;
+use super::preprocess::{Prepared, Scaling};
 use crate::flows::{Maf, MafConfig};
+use crate::method::TrainStep;
 use crate::models::init::seeded_init;
 use crate::rng::SeededRng;
 use crate::train::{Rollback, Schedule, TrainData, TrainError, TrainLoop, Training};
@@ -52,97 +53,118 @@ pub struct EpochReport {
 
 /// A trained background flow with the scaling it was trained in.
 pub struct BackgroundModel {
-    maf: Maf,
+    flow: ConditionalFlow,
     scaling: Scaling,
-    _varmap: VarMap,
 }
 
 impl BackgroundModel {
-    /// Trains on `sidebands`, calling `on_epoch` after each epoch, and keeps the weights of the epoch with
-    /// the lowest validation loss (the last epoch's without validation rows).
-    pub fn train(sidebands: &ResonantRows, fit: &FlowFit, mut on_epoch: impl FnMut(EpochReport)) -> Result<Self, TrainError> {
+    /// Fits the scaling on `sidebands`, trains the flow there, calling `on_epoch` after each epoch, and
+    /// keeps the weights of the epoch with the lowest validation loss.
+    pub fn train(sidebands: &ResonantRows, fit: &FlowFit, on_epoch: impl FnMut(EpochReport)) -> Result<Self, TrainError> {
         let scaling = Scaling::fit(&sidebands.features, &sidebands.m_jj).ok_or(TrainError::NoTrainingData)?;
-        let columns = fit.config.features + fit.config.context;
-        let mut rows: Vec<Vec<f32>> = Vec::with_capacity(sidebands.len());
-        for (x, &m) in sidebands.features.iter().zip(&sidebands.m_jj) {
-            if let Some((mut y, _)) = scaling.apply(x) {
-                y.push(scaling.context(m));
-                rows.push(y);
-            }
-        }
-        SeededRng::derive(fit.schedule.seed, "background-validation").shuffle(&mut rows);
-        let held_out = (rows.len() as f64 * fit.validation_fraction).round() as usize;
-        let validation: Vec<f32> = rows[..held_out].iter().flatten().copied().collect();
-        let train: Vec<f32> = rows[held_out..].iter().flatten().copied().collect();
-        let data = TrainData { features: columns, likelihood: Default::default(), train, validation };
+        let flow = ConditionalFlow::train(&scaling.prepare(sidebands), fit, "background", on_epoch)?;
+        Ok(Self { flow, scaling })
+    }
 
-        let varmap = VarMap::new();
-        let maf = Maf::new(fit.config, VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu))?;
-        seeded_init(&varmap, fit.schedule.seed)?;
-        let vars = sorted_vars(&varmap);
-        let mut run = TrainLoop::new(maf.clone(), vars.clone(), data, fit.schedule.clone(), Rollback::LastStep)?;
-        let mut best: Option<(f32, Vec<Tensor>)> = None;
-        let mut losses = 0.0f64;
-        let mut steps = 0usize;
-        while !run.is_finished() {
-            let report = run.step()?;
-            losses += report.loss as f64;
-            steps += 1;
-            if report.epoch_finished {
-                let validation_loss = run.validation_loss()?;
-                on_epoch(EpochReport { epoch: report.epochs_done, train_loss: (losses / steps as f64) as f32, validation_loss });
-                (losses, steps) = (0.0, 0);
-                if let Some(loss) = validation_loss {
-                    if best.as_ref().is_none_or(|(b, _)| loss < *b) {
-                        best = Some((loss, vars.iter().map(|v| v.as_tensor().copy()).collect::<candle_core::Result<_>>()?));
-                    }
-                }
-            }
-        }
-        if let Some((_, weights)) = best {
-            for (var, w) in vars.iter().zip(&weights) {
-                var.set(w)?;
-            }
-        }
-        Ok(Self { maf, scaling, _varmap: varmap })
+    pub fn scaling(&self) -> &Scaling {
+        &self.scaling
+    }
+
+    pub fn flow(&self) -> &ConditionalFlow {
+        &self.flow
     }
 
     /// ln p_B(x | m_jj) in the features' own units, one per row; −∞ where a row lies outside the
     /// sidebands' widened range.
     pub fn log_density(&self, rows: &ResonantRows) -> candle_core::Result<Vec<f64>> {
-        let features = self.maf.config().features;
-        let mut inputs = Vec::with_capacity(rows.len() * features);
-        let mut context = Vec::with_capacity(rows.len());
-        let mut jacobians = Vec::with_capacity(rows.len());
-        for (x, &m) in rows.features.iter().zip(&rows.m_jj) {
-            match self.scaling.apply(x) {
-                Some((y, log_jacobian)) => {
-                    inputs.extend(y);
-                    jacobians.push(Some(log_jacobian));
-                }
-                None => {
-                    inputs.extend(std::iter::repeat_n(0.0, features));
-                    jacobians.push(None);
-                }
-            }
-            context.push(self.scaling.context(m));
+        let prepared = self.scaling.prepare(rows);
+        let log_p = self.flow.log_density(&prepared)?;
+        Ok(log_p.iter().zip(&prepared.log_jacobian).map(|(p, j)| j.map_or(f64::NEG_INFINITY, |j| *p as f64 + j)).collect())
+    }
+}
+
+/// A flow of p(y | c) in the scaled coordinates: the background model's, or ANODE's signal-region one.
+pub struct ConditionalFlow {
+    maf: Maf,
+    _varmap: VarMap,
+}
+
+impl ConditionalFlow {
+    /// Trains a flow on `prepared`'s rows inside the scaling's range; `purpose` names its random streams.
+    pub fn train(prepared: &Prepared, fit: &FlowFit, purpose: &str, on_epoch: impl FnMut(EpochReport)) -> Result<Self, TrainError> {
+        let features = fit.config.features;
+        let mut rows: Vec<Vec<f32>> = Vec::with_capacity(prepared.len());
+        for k in (0..prepared.len()).filter(|&k| prepared.log_jacobian[k].is_some()) {
+            let mut row = prepared.y[k * features..(k + 1) * features].to_vec();
+            row.push(prepared.context[k]);
+            rows.push(row);
         }
-        let mut out = Vec::with_capacity(rows.len());
+        let varmap = VarMap::new();
+        let maf = Maf::new(fit.config, VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu))?;
+        seeded_init(&varmap, fit.schedule.seed)?;
+        let data = held_out_split(rows, features + fit.config.context, fit, purpose);
+        train_keeping_best(maf.clone(), sorted_vars(&varmap), data, fit.schedule.clone(), on_epoch)?;
+        Ok(Self { maf, _varmap: varmap })
+    }
+
+    /// ln p(y | c) per row of `prepared` (rows outside the range get the density of y = 0; callers
+    /// check `log_jacobian`).
+    pub fn log_density(&self, prepared: &Prepared) -> candle_core::Result<Vec<f32>> {
+        let features = self.maf.config().features;
+        let mut out = Vec::with_capacity(prepared.len());
         const CHUNK: usize = 8192;
-        for start in (0..rows.len()).step_by(CHUNK) {
-            let n = CHUNK.min(rows.len() - start);
-            let x = Tensor::from_slice(&inputs[start * features..(start + n) * features], (n, features), &Device::Cpu)?;
-            let c = Tensor::from_slice(&context[start..start + n], (n, 1), &Device::Cpu)?;
-            let log_p = self.maf.log_density(&x, Some(&c))?.to_vec1::<f32>()?;
-            for (k, value) in log_p.into_iter().enumerate() {
-                out.push(match jacobians[start + k] {
-                    Some(log_jacobian) => value as f64 + log_jacobian,
-                    None => f64::NEG_INFINITY,
-                });
-            }
+        for start in (0..prepared.len()).step_by(CHUNK) {
+            let n = CHUNK.min(prepared.len() - start);
+            let y = Tensor::from_slice(&prepared.y[start * features..(start + n) * features], (n, features), &Device::Cpu)?;
+            let c = Tensor::from_slice(&prepared.context[start..start + n], (n, 1), &Device::Cpu)?;
+            out.extend(self.maf.log_density(&y, Some(&c))?.to_vec1::<f32>()?);
         }
         Ok(out)
     }
+}
+
+/// Rows shuffled by the seed, with `validation_fraction` of them held out.
+pub fn held_out_split(mut rows: Vec<Vec<f32>>, columns: usize, fit: &FlowFit, purpose: &str) -> TrainData {
+    SeededRng::derive(fit.schedule.seed, &format!("{purpose}-validation")).shuffle(&mut rows);
+    let held_out = (rows.len() as f64 * fit.validation_fraction).round() as usize;
+    let validation: Vec<f32> = rows[..held_out].iter().flatten().copied().collect();
+    let train: Vec<f32> = rows[held_out..].iter().flatten().copied().collect();
+    TrainData { features: columns, likelihood: Default::default(), train, validation }
+}
+
+/// Runs `model`'s training to the end, calling `on_epoch` after each epoch, and puts back the weights of
+/// the epoch with the lowest validation loss (keeps the last without validation rows).
+pub fn train_keeping_best<M: TrainStep>(
+    model: M,
+    vars: Vec<Var>,
+    data: TrainData,
+    schedule: Schedule,
+    mut on_epoch: impl FnMut(EpochReport),
+) -> Result<(), TrainError> {
+    let mut run = TrainLoop::new(model, vars.clone(), data, schedule, Rollback::LastStep)?;
+    let mut best: Option<(f32, Vec<Tensor>)> = None;
+    let (mut losses, mut steps) = (0.0f64, 0usize);
+    while !run.is_finished() {
+        let report = run.step()?;
+        losses += report.loss as f64;
+        steps += 1;
+        if report.epoch_finished {
+            let validation_loss = run.validation_loss()?;
+            on_epoch(EpochReport { epoch: report.epochs_done, train_loss: (losses / steps as f64) as f32, validation_loss });
+            (losses, steps) = (0.0, 0);
+            if let Some(loss) = validation_loss.filter(|l| l.is_finite()) {
+                if best.as_ref().is_none_or(|(b, _)| loss < *b) {
+                    best = Some((loss, vars.iter().map(|v| v.as_tensor().copy()).collect::<candle_core::Result<_>>()?));
+                }
+            }
+        }
+    }
+    if let Some((_, weights)) = best {
+        for (var, w) in vars.iter().zip(&weights) {
+            var.set(w)?;
+        }
+    }
+    Ok(())
 }
 
 /// A var map's variables in name order, so that runs line up.

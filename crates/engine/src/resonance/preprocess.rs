@@ -32,7 +32,7 @@ impl Scaling {
         for k in 0..columns {
             let (min, max) = features.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), row| (a.min(row[k]), b.max(row[k])));
             let range = max - min;
-            if !(range > 0.0) || !range.is_finite() {
+            if range.is_nan() || range <= 0.0 || !range.is_finite() {
                 return None;
             }
             low.push(min - MARGIN * range);
@@ -75,6 +75,52 @@ impl Scaling {
     /// The flows' context for an event's m_jj.
     pub fn context(&self, m_jj: f64) -> f32 {
         ((m_jj.ln() - self.context.0) / self.context.1) as f32
+    }
+}
+
+/// Rows in the flows' coordinates: y (rows × features, row-major), the context, and each row's
+/// log-Jacobian (None for a row outside the range, whose y is all zeros).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Prepared {
+    pub y: Vec<f32>,
+    pub context: Vec<f32>,
+    pub log_jacobian: Vec<Option<f64>>,
+}
+
+impl Prepared {
+    pub fn len(&self) -> usize {
+        self.context.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.context.is_empty()
+    }
+}
+
+impl Scaling {
+    /// Every row of `rows` in the flows' coordinates.
+    pub fn prepare(&self, rows: &super::background::ResonantRows) -> Prepared {
+        let features = self.low.len();
+        let mut prepared = Prepared::default();
+        for (x, &m) in rows.features.iter().zip(&rows.m_jj) {
+            match self.apply(x) {
+                Some((y, log_jacobian)) => {
+                    prepared.y.extend(y);
+                    prepared.log_jacobian.push(Some(log_jacobian));
+                }
+                None => {
+                    prepared.y.extend(std::iter::repeat_n(0.0, features));
+                    prepared.log_jacobian.push(None);
+                }
+            }
+            prepared.context.push(self.context(m));
+        }
+        prepared
+    }
+
+    /// d(context)/d(m_jj) at `m_jj`, as a log: turns a density in m_jj into one in the context.
+    pub fn context_log_jacobian(&self, m_jj: f64) -> f64 {
+        -(m_jj.ln() + self.context.1.ln())
     }
 }
 

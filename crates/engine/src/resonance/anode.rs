@@ -1,0 +1,287 @@
+//! The two density-based taggers of a resonance search, both built on the sideband background flow
+//! (SCIENCE.md, "R-ANODE"), both in the flows' coordinates (y for the features, c for ln m_jj), where the
+//! scaling's Jacobians cancel in every ratio:
+//!
+//! - ANODE (Nachman, Shih 2020): a second conditional flow p_SR(y | c) fitted to all signal-region data;
+//!   score ln p_SR − ln p_B.
+//! - R-ANODE (Das, Kasieczka, Shih 2023): a small unconditional flow p_S(y, c) fitted to the signal-region
+//!   data through the mixture w·p_S(y, c) + (1 − w)·p_B(y | c)·p_B(c), with the background frozen, so the
+//!   new flow only has to learn what the background does not explain; w fixed, or learned as sigmoid(θ).
+//!   Score ln p_S(y, c) − ln p_B(y | c) − ln p_B(c).
+
+use candle_core::{DType, Device, Result, Tensor, Var, D};
+use candle_nn::{VarBuilder, VarMap};
+
+use super::background::{held_out_split, sorted_vars, train_keeping_best, BackgroundModel, ConditionalFlow, EpochReport, FlowFit, ResonantRows};
+use super::preprocess::Prepared;
+use super::rnd_v2::SIGNAL_REGION;
+use crate::flows::Maf;
+use crate::method::{StepContext, TrainStep};
+use crate::models::init::seeded_init;
+use crate::train::TrainError;
+
+/// ANODE's signal-region flow.
+pub struct Anode {
+    flow: ConditionalFlow,
+}
+
+impl Anode {
+    pub fn train(background: &BackgroundModel, signal_region: &ResonantRows, fit: &FlowFit, on_epoch: impl FnMut(EpochReport)) -> std::result::Result<Self, TrainError> {
+        let prepared = background.scaling().prepare(signal_region);
+        Ok(Self { flow: ConditionalFlow::train(&prepared, fit, "anode", on_epoch)? })
+    }
+
+    /// ln p_SR(y | c) − ln p_B(y | c) per row; +∞ for a row outside the sidebands' range.
+    pub fn scores(&self, background: &BackgroundModel, rows: &ResonantRows) -> Result<Vec<f64>> {
+        let prepared = background.scaling().prepare(rows);
+        let (data, model) = (self.flow.log_density(&prepared)?, background.flow().log_density(&prepared)?);
+        Ok(ratio(&prepared, &data, &model))
+    }
+}
+
+fn ratio(prepared: &Prepared, numerator: &[f32], denominator: &[f32]) -> Vec<f64> {
+    (0..prepared.len())
+        .map(|k| if prepared.log_jacobian[k].is_some() { (numerator[k] - denominator[k]) as f64 } else { f64::INFINITY })
+        .collect()
+}
+
+/// The background's m_jj density inside the signal region, p_B(m) ∝ e^(−λ m) on the window, fitted by
+/// maximum likelihood to the signal-region data (whose signal share is too small to bend it).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct WindowSpectrum {
+    pub slope: f64,
+}
+
+impl WindowSpectrum {
+    pub fn fit(m_jj: &[f64]) -> Self {
+        let mean = m_jj.iter().sum::<f64>() / m_jj.len().max(1) as f64;
+        // The mean of e^(−λm) on [a, b] falls as λ grows: bisect for the λ that matches the data.
+        let (mut low, mut high) = (-200.0, 200.0);
+        for _ in 0..200 {
+            let mid = 0.5 * (low + high);
+            if (Self { slope: mid }).mean() > mean { low = mid } else { high = mid }
+        }
+        Self { slope: 0.5 * (low + high) }
+    }
+
+    fn mean(&self) -> f64 {
+        let (a, b) = SIGNAL_REGION;
+        let steps = 400;
+        let h = (b - a) / steps as f64;
+        let (mut mass, mut first) = (0.0, 0.0);
+        for i in 0..steps {
+            let m = a + (i as f64 + 0.5) * h;
+            let p = (-self.slope * (m - a)).exp();
+            mass += p;
+            first += p * m;
+        }
+        first / mass
+    }
+
+    /// ln p_B(m_jj) on the window.
+    pub fn log_density(&self, m_jj: f64) -> f64 {
+        let (a, b) = SIGNAL_REGION;
+        let l = self.slope;
+        let norm = if l.abs() < 1e-9 { b - a } else { (1.0 - (-l * (b - a)).exp()) / l };
+        -l * (m_jj - a) - norm.ln()
+    }
+}
+
+/// How R-ANODE treats the signal fraction w.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum SignalFraction {
+    Fixed(f64),
+    /// Learned as sigmoid(θ), starting from this w.
+    Learned(f64),
+}
+
+/// R-ANODE's signal model and the mixture it is fitted through.
+#[derive(Clone)]
+pub struct ResidualFit {
+    signal: Maf,
+    /// θ with w = sigmoid(θ), when w is learned.
+    logit_w: Option<Var>,
+    fixed_w: f64,
+}
+
+/// softplus(t) = ln(1 + eᵗ), written with ops that have a backward pass in candle.
+fn softplus(t: &Tensor) -> Result<Tensor> {
+    t.relu()? + t.abs()?.neg()?.exp()?.affine(1.0, 1.0)?.log()?
+}
+
+impl ResidualFit {
+    /// (ln w, ln(1 − w)) as tensors of one element.
+    fn log_weights(&self) -> Result<(Tensor, Tensor)> {
+        match &self.logit_w {
+            Some(theta) => Ok((softplus(&theta.as_tensor().neg()?)?.neg()?, softplus(theta.as_tensor())?.neg()?)),
+            None => {
+                let w = self.fixed_w;
+                Ok((Tensor::new(&[w.ln() as f32], &Device::Cpu)?, Tensor::new(&[(1.0 - w).ln() as f32], &Device::Cpu)?))
+            }
+        }
+    }
+
+    /// The signal fraction now.
+    pub fn w(&self) -> Result<f64> {
+        Ok(self.log_weights()?.0.exp()?.to_vec1::<f32>()?[0] as f64)
+    }
+}
+
+/// A batch row is y (features), c, then ln p_B(y | c) + ln p_B(c) of the frozen background.
+impl TrainStep for ResidualFit {
+    fn loss(&self, batch: &Tensor, _: &mut StepContext) -> Result<Tensor> {
+        let joint = self.signal.config().features;
+        let events = batch.narrow(1, 0, joint)?;
+        let log_background = batch.narrow(1, joint, 1)?.squeeze(1)?;
+        let (log_w, log_rest) = self.log_weights()?;
+        let signal = self.signal.log_density(&events, None)?.broadcast_add(&log_w)?;
+        let background = log_background.broadcast_add(&log_rest)?;
+        // ln(eᵃ + eᵇ) = a + softplus(b − a).
+        let mixture = (&signal + softplus(&(background - &signal)?)?)?;
+        mixture.mean(D::Minus1)?.neg()
+    }
+}
+
+/// A trained R-ANODE signal model.
+pub struct Ranode {
+    fit: ResidualFit,
+    spectrum: WindowSpectrum,
+    _varmap: VarMap,
+}
+
+impl Ranode {
+    /// Fits the signal flow to the signal-region data (the background frozen). `fit.config` is the signal
+    /// flow's: its features must be the event's features + 1 (m_jj joins them), with no context.
+    pub fn train(
+        background: &BackgroundModel,
+        signal_region: &ResonantRows,
+        fit: &FlowFit,
+        fraction: SignalFraction,
+        on_epoch: impl FnMut(EpochReport),
+    ) -> std::result::Result<Self, TrainError> {
+        let spectrum = WindowSpectrum::fit(&signal_region.m_jj);
+        let prepared = background.scaling().prepare(signal_region);
+        let log_background = background.flow().log_density(&prepared)?;
+        let features = fit.config.features - 1;
+        let mut rows = Vec::with_capacity(prepared.len());
+        for k in (0..prepared.len()).filter(|&k| prepared.log_jacobian[k].is_some()) {
+            let mut row = prepared.y[k * features..(k + 1) * features].to_vec();
+            row.push(prepared.context[k]);
+            row.push(log_background[k] + log_context_density(background, &spectrum, signal_region.m_jj[k]) as f32);
+            rows.push(row);
+        }
+        let varmap = VarMap::new();
+        let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+        let signal = Maf::new(fit.config, vb.pp("signal"))?;
+        seeded_init(&varmap, fit.schedule.seed)?;
+        let (logit_w, fixed_w) = match fraction {
+            SignalFraction::Fixed(w) => (None, w),
+            SignalFraction::Learned(start) => {
+                let theta = (start / (1.0 - start)).ln() as f32;
+                (Some(Var::from_tensor(&Tensor::new(&[theta], &Device::Cpu)?)?), start)
+            }
+        };
+        let mut vars = sorted_vars(&varmap);
+        vars.extend(logit_w.clone());
+        let residual = ResidualFit { signal, logit_w, fixed_w };
+        let data = held_out_split(rows, fit.config.features + 1, fit, "ranode");
+        train_keeping_best(residual.clone(), vars, data, fit.schedule.clone(), on_epoch)?;
+        Ok(Self { fit: residual, spectrum, _varmap: varmap })
+    }
+
+    /// The signal fraction: the fixed one, or the learned one after training.
+    pub fn w(&self) -> Result<f64> {
+        self.fit.w()
+    }
+
+    /// ln p_S(y, c) − ln p_B(y | c) − ln p_B(c) per row; +∞ for a row outside the sidebands' range.
+    pub fn scores(&self, background: &BackgroundModel, rows: &ResonantRows) -> Result<Vec<f64>> {
+        let prepared = background.scaling().prepare(rows);
+        let log_background = background.flow().log_density(&prepared)?;
+        let features = self.fit.signal.config().features - 1;
+        let mut joint = Vec::with_capacity(prepared.len() * (features + 1));
+        for k in 0..prepared.len() {
+            joint.extend_from_slice(&prepared.y[k * features..(k + 1) * features]);
+            joint.push(prepared.context[k]);
+        }
+        let mut log_signal = Vec::with_capacity(prepared.len());
+        const CHUNK: usize = 8192;
+        for start in (0..prepared.len()).step_by(CHUNK) {
+            let n = CHUNK.min(prepared.len() - start);
+            let x = Tensor::from_slice(&joint[start * (features + 1)..(start + n) * (features + 1)], (n, features + 1), &Device::Cpu)?;
+            log_signal.extend(self.fit.signal.log_density(&x, None)?.to_vec1::<f32>()?);
+        }
+        Ok((0..prepared.len())
+            .map(|k| match prepared.log_jacobian[k] {
+                Some(_) => log_signal[k] as f64 - log_background[k] as f64 - log_context_density(background, &self.spectrum, rows.m_jj[k]),
+                None => f64::INFINITY,
+            })
+            .collect())
+    }
+}
+
+/// ln p_B(c) of the context coordinate at `m_jj`: the window spectrum's density carried from m_jj to c.
+fn log_context_density(background: &BackgroundModel, spectrum: &WindowSpectrum, m_jj: f64) -> f64 {
+    spectrum.log_density(m_jj) - background.scaling().context_log_jacobian(m_jj)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flows::MafConfig;
+    use crate::method::parameters_without_gradient;
+    use crate::rng::SeededRng;
+
+    #[test]
+    fn the_window_spectrum_is_normalised_and_fits_a_falling_slope() {
+        let mut rng = SeededRng::new(3);
+        // Draws from e^(−4 (m − 3.3)) on the window, by inversion.
+        let (a, b, l) = (3.3f64, 3.7f64, 4.0f64);
+        let draws: Vec<f64> = (0..50_000)
+            .map(|_| {
+                let u = rng.uniform() as f64;
+                a - (1.0 - u * (1.0 - (-l * (b - a)).exp())).ln() / l
+            })
+            .collect();
+        let spectrum = WindowSpectrum::fit(&draws);
+        assert!((spectrum.slope - 4.0).abs() < 0.2, "{}", spectrum.slope);
+        let steps = 10_000;
+        let h = (b - a) / steps as f64;
+        let total: f64 = (0..steps).map(|i| spectrum.log_density(a + (i as f64 + 0.5) * h).exp() * h).sum();
+        assert!((total - 1.0).abs() < 1e-6, "{total}");
+    }
+
+    #[test]
+    fn every_parameter_of_the_residual_fit_and_the_learned_fraction_receives_a_gradient() {
+        let varmap = VarMap::new();
+        let config = MafConfig { features: 3, context: 0, blocks: 2, hidden: 8, hidden_layers: 1, max_log_scale: 3.0 };
+        let signal = Maf::new(config, VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu).pp("signal")).unwrap();
+        seeded_init(&varmap, 1).unwrap();
+        let theta = Var::from_tensor(&Tensor::new(&[-3f32], &Device::Cpu).unwrap()).unwrap();
+        let fit = ResidualFit { signal, logit_w: Some(theta.clone()), fixed_w: 0.0 };
+        let mut rng = SeededRng::new(2);
+        let batch: Vec<f32> = (0..32 * 4).map(|_| rng.normal()).collect();
+        let batch = Tensor::from_vec(batch, (32, 4), &Device::Cpu).unwrap();
+        let mut named: Vec<(String, Var)> = varmap.data().lock().unwrap().iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        named.push(("theta".into(), theta));
+        assert_eq!(parameters_without_gradient(&fit, &named, &batch, 1).unwrap(), Vec::<String>::new());
+        assert!((fit.w().unwrap() - 1.0 / (1.0 + 3f64.exp())).abs() < 1e-6);
+    }
+
+    #[test]
+    fn the_mixture_loss_is_the_negative_log_of_the_mixture() {
+        let varmap = VarMap::new();
+        let config = MafConfig { features: 2, context: 0, blocks: 1, hidden: 4, hidden_layers: 1, max_log_scale: 3.0 };
+        let signal = Maf::new(config, VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu)).unwrap();
+        seeded_init(&varmap, 4).unwrap();
+        let fit = ResidualFit { signal: signal.clone(), logit_w: None, fixed_w: 0.2 };
+        let batch = Tensor::new(&[[0.3f32, -0.1, -2.5], [1.2, 0.4, -4.0]], &Device::Cpu).unwrap();
+        let mut batches = SeededRng::new(1);
+        let mut noise = SeededRng::new(2);
+        let mut context = StepContext { step: 0, total_steps: 1, batches: &mut batches, noise: &mut noise };
+        let loss = fit.loss(&batch, &mut context).unwrap().to_scalar::<f32>().unwrap() as f64;
+        let log_s = signal.log_density(&batch.narrow(1, 0, 2).unwrap(), None).unwrap().to_vec1::<f32>().unwrap();
+        let expected = -[(0, -2.5), (1, -4.0)].iter().map(|&(k, b): &(usize, f64)| (0.2 * (log_s[k] as f64).exp() + 0.8 * b.exp()).ln()).sum::<f64>() / 2.0;
+        assert!((loss - expected).abs() < 1e-5, "{loss} against {expected}");
+    }
+}
