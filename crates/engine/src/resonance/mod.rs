@@ -4,5 +4,6 @@
 
 pub mod anode;
 pub mod background;
+pub mod classifier;
 pub mod preprocess;
 pub mod rnd_v2;
