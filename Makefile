@@ -26,7 +26,7 @@ help:
 	@echo "make serve          install what is missing, then serve the app on http://127.0.0.1:8080"
 	@echo "make test           install what is missing, then run every test"
 	@echo "make bench          side-by-side speed and size benchmark against TensorFlow.js (benches/artifacts/bench.json)"
-	@echo "make bench-science  the native science tables: the Anomaly Awareness preset (benches/artifacts/awareness.json)"
+	@echo "make bench-science  the native science tables: the Anomaly Awareness preset, the resonance hunt (benches/artifacts/{awareness,ranode}.json)"
 	@echo "make fuzz           every door that takes outside input under libFuzzer, FUZZ_SECONDS (600) each"
 
 ## ---- set-up (idempotent) ----
@@ -136,7 +136,7 @@ bench: build
 bench-science: data
 	@mkdir -p benches/artifacts
 	cargo run --quiet --release -p anomaly-state --example awareness_preset -- $(DIGITS) 3 1 benches/artifacts/awareness.json
-	cargo run --quiet --release -p anomaly-engine --example background_closure -- 1000000 12 4 64 1
+	cargo run --quiet --release -p anomaly-engine --example ranode_bench -- 1000000 5 300,1000 benches/artifacts/ranode.json
 
 clean:
 	rm -rf dist tests/artifacts benches/artifacts

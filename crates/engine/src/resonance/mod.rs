@@ -5,5 +5,6 @@
 pub mod anode;
 pub mod background;
 pub mod classifier;
+pub mod hunt;
 pub mod preprocess;
 pub mod rnd_v2;
