@@ -12,9 +12,14 @@ fn median(values: &[f64]) -> f64 {
     if n % 2 == 1 { v[n / 2] } else { 0.5 * (v[n / 2 - 1] + v[n / 2]) }
 }
 
-fn summary(values: &[f64]) -> String {
+/// The median and range of `values`, with `digits` decimals.
+fn summary_to(values: &[f64], digits: usize) -> String {
     let (low, high) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
-    format!("{:.2} ({:.2} to {:.2})", median(values), low, high)
+    format!("{:.digits$} ({:.digits$} to {:.digits$})", median(values), low, high)
+}
+
+fn summary(values: &[f64]) -> String {
+    summary_to(values, 2)
 }
 
 fn main() {
@@ -49,7 +54,7 @@ fn main() {
         println!("  R-ANODE, w learned: {}; w fixed: {}", summary(&learned), summary(&fixed));
         println!("  ANODE: {}; idealized: {}", summary(&anode), summary(&column(|r| r.idealized.max_sic)));
         println!("  supervised: {}; optimal: {}", summary(&column(|r| r.supervised.max_sic)), summary(&column(|r| r.optimal.max_sic)));
-        println!("  learned w: {} against a true {:.5}; R-ANODE (w learned) ≥ 1.5 × ANODE in {beats} of {seeds} seeds", summary(&column(|r| r.learned_w)), median(&column(|r| r.true_w)));
+        println!("  learned w: {} against a true {:.5}; R-ANODE (w learned) ≥ 1.5 × ANODE in {beats} of {seeds} seeds", summary_to(&column(|r| r.learned_w), 5), median(&column(|r| r.true_w)));
         let mut entry = BTreeMap::new();
         entry.insert("ranode_learned", serde_json::json!(learned));
         entry.insert("ranode_fixed", serde_json::json!(fixed));
@@ -61,7 +66,7 @@ fn main() {
         entry.insert("true_w", serde_json::json!(median(&column(|r| r.true_w))));
         by_count.insert(signal_events.to_string(), serde_json::json!(entry));
     }
-    println!("closure gap: {} nats; background flow: {:.1} s per epoch", summary(&gaps), median(&epoch_seconds));
+    println!("closure gap: {} nats; background flow: {:.1} s per epoch", summary_to(&gaps, 4), median(&epoch_seconds));
     let json = serde_json::json!({
         "background_events": background_events,
         "closure_gap_nats": median(&gaps),
