@@ -3,6 +3,7 @@
 //! `cargo run --release -p anomaly-engine --example background_closure -- [background events] [epochs] [blocks] [hidden] [seed]`
 use anomaly_engine::flows::MafConfig;
 use anomaly_engine::resonance::background::{BackgroundModel, FlowFit, ResonantRows};
+use anomaly_engine::resonance::hunt::closure;
 use anomaly_engine::resonance::rnd_v2;
 use anomaly_engine::train::Schedule;
 use std::time::Instant;
@@ -15,7 +16,6 @@ fn main() {
     for e in &all {
         if e.in_signal_region() { test.push(e.x.to_vec(), e.m_jj) } else { sidebands.push(e.x.to_vec(), e.m_jj) }
     }
-    let truth: Vec<f64> = test.features.iter().zip(&test.m_jj).map(|(x, &m)| rnd_v2::log_background_density(m, &[x[0], x[1], x[2], x[3]])).collect();
     let fit = FlowFit {
         config: MafConfig { features: 4, context: 1, blocks, hidden, hidden_layers: 2, max_log_scale: 3.0 },
         schedule: Schedule { batch_size: 256, epochs, learning_rate: 1e-3, seed, streams: ("background", "background-noise"), weight_decay: 1e-5, max_gradient_norm: Some(5.0), final_learning_rate: Some(1e-5) },
@@ -27,10 +27,9 @@ fn main() {
         println!("epoch {:>3}: train {:.4}, validation {:.4}  ({:.0} s)", r.epoch, r.train_loss, r.validation_loss.unwrap_or(f32::NAN), start.elapsed().as_secs_f64());
     })
     .unwrap();
-    let model_log_p = model.log_density(&test).unwrap();
-    let outside = model_log_p.iter().filter(|v| !v.is_finite()).count();
-    let gaps: Vec<f64> = truth.iter().zip(&model_log_p).filter(|(_, m)| m.is_finite()).map(|(t, m)| t - m).collect();
-    let gap = gaps.iter().sum::<f64>() / gaps.len() as f64;
-    let spread = (gaps.iter().map(|g| (g - gap).powi(2)).sum::<f64>() / gaps.len() as f64).sqrt() / (gaps.len() as f64).sqrt();
-    println!("closure gap in the signal region: {gap:.4} ± {spread:.4} nats ({outside} events outside the sidebands' range)");
+    let c = closure(&model, &test).unwrap();
+    println!(
+        "closure gap in the signal region: {:.4} ± {:.4} nats ({} events outside the sidebands' range)",
+        c.gap_nats, c.standard_error, c.outside_range
+    );
 }

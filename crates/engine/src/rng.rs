@@ -41,6 +41,19 @@ impl SeededRng {
         (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
     }
 
+    /// Uniform in [0, 1) with 53 random bits: fine enough for steep inverses (power laws, far tails).
+    pub fn uniform_f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// A standard normal in f64 (Box–Muller on [`Self::uniform_f64`], no caching), so that tails are
+    /// not cut by f32.
+    pub fn normal_f64(&mut self) -> f64 {
+        let u1 = 1.0 - self.uniform_f64();
+        let u2 = self.uniform_f64();
+        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    }
+
     /// Uniform integer in [0, n).
     pub fn below(&mut self, n: usize) -> usize {
         ((self.next_u64() >> 32) * n as u64 >> 32) as usize

@@ -4,6 +4,7 @@
 
 use anomaly_engine::flows::MafConfig;
 use anomaly_engine::resonance::background::{BackgroundModel, FlowFit, ResonantRows};
+use anomaly_engine::resonance::hunt::closure;
 use anomaly_engine::resonance::rnd_v2;
 use anomaly_engine::train::Schedule;
 
@@ -17,15 +18,7 @@ fn split(events: &[rnd_v2::Event]) -> (ResonantRows, ResonantRows) {
 }
 
 fn closure_gap(model: &BackgroundModel, rows: &ResonantRows) -> f64 {
-    let model_log_p = model.log_density(rows).unwrap();
-    let gaps: Vec<f64> = rows
-        .features
-        .iter()
-        .zip(&rows.m_jj)
-        .zip(&model_log_p)
-        .map(|((x, &m), p)| rnd_v2::log_background_density(m, &[x[0], x[1], x[2], x[3]]) - p)
-        .collect();
-    gaps.iter().sum::<f64>() / gaps.len() as f64
+    closure(model, rows).unwrap().gap_nats
 }
 
 #[test]

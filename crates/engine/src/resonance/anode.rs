@@ -12,13 +12,13 @@
 use candle_core::{DType, Device, Result, Tensor, Var, D};
 use candle_nn::{VarBuilder, VarMap};
 
-use super::background::{held_out_split, sorted_vars, train_keeping_best, BackgroundModel, ConditionalFlow, EpochReport, FlowFit, ResonantRows};
+use super::background::{held_out_split, in_chunks, train_keeping_best, BackgroundModel, ConditionalFlow, EpochReport, FlowFit, ResonantRows};
 use super::preprocess::Prepared;
 use super::rnd_v2::SIGNAL_REGION;
 use crate::flows::Maf;
 use crate::method::{StepContext, TrainStep};
 use crate::models::init::seeded_init;
-use crate::train::TrainError;
+use crate::train::{sorted_vars, TrainError};
 
 /// ANODE's signal-region flow.
 pub struct Anode {
@@ -204,13 +204,10 @@ impl Ranode {
             joint.extend_from_slice(&prepared.y[k * features..(k + 1) * features]);
             joint.push(prepared.context[k]);
         }
-        let mut log_signal = Vec::with_capacity(prepared.len());
-        const CHUNK: usize = 8192;
-        for start in (0..prepared.len()).step_by(CHUNK) {
-            let n = CHUNK.min(prepared.len() - start);
+        let log_signal = in_chunks(prepared.len(), |start, n| {
             let x = Tensor::from_slice(&joint[start * (features + 1)..(start + n) * (features + 1)], (n, features + 1), &Device::Cpu)?;
-            log_signal.extend(self.fit.signal.log_density(&x, None)?.to_vec1::<f32>()?);
-        }
+            self.fit.signal.log_density(&x, None)?.to_vec1::<f32>()
+        })?;
         Ok((0..prepared.len())
             .map(|k| match prepared.log_jacobian[k] {
                 Some(_) => log_signal[k] as f64 - log_background[k] as f64 - log_context_density(background, &self.spectrum, rows.m_jj[k]),

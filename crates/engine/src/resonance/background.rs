@@ -10,7 +10,7 @@ use crate::flows::{Maf, MafConfig};
 use crate::method::TrainStep;
 use crate::models::init::seeded_init;
 use crate::rng::SeededRng;
-use crate::train::{Rollback, Schedule, TrainData, TrainError, TrainLoop, Training};
+use crate::train::{sorted_vars, Rollback, Schedule, TrainData, TrainError, TrainLoop, Training};
 
 /// Events of a resonance search: each row's features and its resonant variable (m_jj).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -111,16 +111,24 @@ impl ConditionalFlow {
     /// check `log_jacobian`).
     pub fn log_density(&self, prepared: &Prepared) -> candle_core::Result<Vec<f32>> {
         let features = self.maf.config().features;
-        let mut out = Vec::with_capacity(prepared.len());
-        const CHUNK: usize = 8192;
-        for start in (0..prepared.len()).step_by(CHUNK) {
-            let n = CHUNK.min(prepared.len() - start);
+        in_chunks(prepared.len(), |start, n| {
             let y = Tensor::from_slice(&prepared.y[start * features..(start + n) * features], (n, features), &Device::Cpu)?;
             let c = Tensor::from_slice(&prepared.context[start..start + n], (n, 1), &Device::Cpu)?;
-            out.extend(self.maf.log_density(&y, Some(&c))?.to_vec1::<f32>()?);
-        }
-        Ok(out)
+            self.maf.log_density(&y, Some(&c))?.to_vec1::<f32>()
+        })
     }
+}
+
+/// Rows a model evaluates at once when it scores many: bounds the memory of one pass.
+const EVALUATION_ROWS: usize = 8192;
+
+/// `per_chunk(start, rows)` over `rows` rows in slices of [`EVALUATION_ROWS`], its outputs joined.
+pub fn in_chunks(rows: usize, mut per_chunk: impl FnMut(usize, usize) -> candle_core::Result<Vec<f32>>) -> candle_core::Result<Vec<f32>> {
+    let mut out = Vec::with_capacity(rows);
+    for start in (0..rows).step_by(EVALUATION_ROWS) {
+        out.extend(per_chunk(start, EVALUATION_ROWS.min(rows - start))?);
+    }
+    Ok(out)
 }
 
 /// Rows shuffled by the seed, with `validation_fraction` of them held out.
@@ -165,12 +173,4 @@ pub fn train_keeping_best<M: TrainStep>(
         }
     }
     Ok(())
-}
-
-/// A var map's variables in name order, so that runs line up.
-pub fn sorted_vars(varmap: &VarMap) -> Vec<Var> {
-    let data = varmap.data().lock().expect("var map lock poisoned");
-    let mut named: Vec<(&String, &Var)> = data.iter().collect();
-    named.sort_by(|a, b| a.0.cmp(b.0));
-    named.into_iter().map(|(_, v)| v.clone()).collect()
 }

@@ -6,10 +6,11 @@
 use candle_core::{DType, Device, Result, Tensor, D};
 use candle_nn::{linear, Linear, Module, VarBuilder, VarMap};
 
-use super::background::{held_out_split, sorted_vars, train_keeping_best, EpochReport, FlowFit};
+use super::background::{held_out_split, in_chunks, train_keeping_best, EpochReport, FlowFit};
 use crate::method::{StepContext, TrainStep};
 use crate::models::init::seeded_init;
-use crate::train::TrainError;
+use crate::models::vae::reconstruction_error;
+use crate::train::{sorted_vars, TrainError};
 
 /// An MLP of `features` inputs, two ReLU layers of `hidden` units, one logit out.
 #[derive(Clone)]
@@ -34,15 +35,13 @@ impl Classifier {
     }
 }
 
-/// A batch row is the features, then the label (1 or 0). The loss is the binary cross-entropy of the
-/// logit ℓ, softplus(ℓ) − y·ℓ, with softplus written with ops that have a backward pass in candle.
+/// A batch row is the features, then the label (1 or 0). The loss is the mean binary cross-entropy of
+/// the logit, in the VAE's overflow-free form.
 impl TrainStep for Classifier {
     fn loss(&self, batch: &Tensor, _: &mut StepContext) -> Result<Tensor> {
         let x = batch.narrow(1, 0, self.features)?;
-        let y = batch.narrow(1, self.features, 1)?.squeeze(1)?;
-        let l = self.logits(&x)?;
-        let softplus = (l.relu()? + l.abs()?.neg()?.exp()?.affine(1.0, 1.0)?.log()?)?;
-        (softplus - (y * &l)?)?.mean_all()
+        let y = batch.narrow(1, self.features, 1)?;
+        reconstruction_error(&self.logits(&x)?.unsqueeze(1)?, &y)?.mean_all()
     }
 }
 
@@ -72,15 +71,10 @@ impl TrainedClassifier {
     /// The logit of each row (rows of `features` values, row-major).
     pub fn scores(&self, rows: &[f32]) -> Result<Vec<f32>> {
         let features = self.classifier.features;
-        let n = rows.len() / features;
-        let mut out = Vec::with_capacity(n);
-        const CHUNK: usize = 8192;
-        for start in (0..n).step_by(CHUNK) {
-            let m = CHUNK.min(n - start);
-            let x = Tensor::from_slice(&rows[start * features..(start + m) * features], (m, features), &Device::Cpu)?;
-            out.extend(self.classifier.logits(&x)?.to_vec1::<f32>()?);
-        }
-        Ok(out)
+        in_chunks(rows.len() / features, |start, n| {
+            let x = Tensor::from_slice(&rows[start * features..(start + n) * features], (n, features), &Device::Cpu)?;
+            self.classifier.logits(&x)?.to_vec1::<f32>()
+        })
     }
 }
 

@@ -90,6 +90,32 @@ fn rows<'a>(events: impl IntoIterator<Item = &'a Event>) -> ResonantRows {
     rows
 }
 
+/// How well a background model closes on R&D v2 background rows.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Closure {
+    /// The mean of ln p_true − ln p_model, in nats, over the rows inside the sidebands' widened range.
+    pub gap_nats: f64,
+    pub standard_error: f64,
+    /// Rows outside that range (no model density), left out of the mean.
+    pub outside_range: usize,
+}
+
+pub fn closure(background: &BackgroundModel, rows: &ResonantRows) -> candle_core::Result<Closure> {
+    let model_log_p = background.log_density(rows)?;
+    let gaps: Vec<f64> = rows
+        .features
+        .iter()
+        .zip(&rows.m_jj)
+        .zip(&model_log_p)
+        .filter(|(_, m)| m.is_finite())
+        .map(|((x, &m_jj), m)| rnd_v2::log_background_density(m_jj, &[x[0], x[1], x[2], x[3]]) - m)
+        .collect();
+    let n = gaps.len().max(1) as f64;
+    let gap_nats = gaps.iter().sum::<f64>() / n;
+    let variance = gaps.iter().map(|g| (g - gap_nats).powi(2)).sum::<f64>() / n;
+    Ok(Closure { gap_nats, standard_error: (variance / n).sqrt(), outside_range: model_log_p.len() - gaps.len() })
+}
+
 /// `count` signal-region events of one kind.
 fn signal_region_sample(count: usize, signal: bool, rng: &mut SeededRng) -> Vec<Event> {
     let draw = if signal { rnd_v2::signal_event } else { rnd_v2::background_event };
@@ -122,17 +148,7 @@ pub fn hunt(settings: &HuntSettings, mut progress: impl FnMut(&str)) -> Result<H
     let background = BackgroundModel::train(&rows(sidebands), &fit(conditional, settings.background_epochs, 1e-3, seed), |_: EpochReport| epochs += 1)?;
     let background_epoch_seconds = background_start.elapsed().as_secs_f64() / epochs.max(1) as f64;
     progress("background flow");
-    let test_background: Vec<&Event> = test.iter().filter(|e| !e.signal).collect();
-    let model_log_p = background.log_density(&rows(test_background.iter().copied()))?;
-    // Over the events inside the sidebands' widened range; the others are counted.
-    let gaps: Vec<f64> = test_background
-        .iter()
-        .zip(&model_log_p)
-        .filter(|(_, m)| m.is_finite())
-        .map(|(e, m)| rnd_v2::log_background_density(e.m_jj, &e.x) - m)
-        .collect();
-    let closure_gap_nats = gaps.iter().sum::<f64>() / gaps.len().max(1) as f64;
-    let outside_range = model_log_p.len() - gaps.len();
+    let Closure { gap_nats: closure_gap_nats, outside_range, .. } = closure(&background, &rows(test.iter().filter(|e| !e.signal)))?;
 
     let optimal = figures(&test.iter().map(rnd_v2::optimal_score).collect::<Vec<_>>());
     let scaled = |events: &[&Event]| -> Vec<f32> { background.scaling().prepare(&rows(events.iter().copied())).y };

@@ -85,10 +85,10 @@ pub fn background_event(rng: &mut SeededRng) -> Event {
 
 pub fn signal_event(rng: &mut SeededRng) -> Event {
     let m_jj = loop {
-        let m = if uniform(rng) < SIGNAL_MJJ_CORE.0 {
-            SIGNAL_MJJ + SIGNAL_MJJ_CORE.1 * normal(rng)
+        let m = if rng.uniform_f64() < SIGNAL_MJJ_CORE.0 {
+            SIGNAL_MJJ + SIGNAL_MJJ_CORE.1 * rng.normal_f64()
         } else {
-            SIGNAL_MJJ + SIGNAL_MJJ_TAIL_MEAN * (1.0 - uniform(rng)).ln()
+            SIGNAL_MJJ + SIGNAL_MJJ_TAIL_MEAN * (1.0 - rng.uniform_f64()).ln()
         };
         if (MJJ_MIN..=MJJ_MAX).contains(&m) {
             break m;
@@ -191,8 +191,8 @@ fn background_mjj(rng: &mut SeededRng) -> f64 {
     let (lo, hi) = (MJJ_MIN / SQRT_S, MJJ_MAX / SQRT_S);
     let p = 1.0 - SPECTRUM_POWER_OF_Y as f64;
     loop {
-        let y = (lo.powf(p) + uniform(rng) * (hi.powf(p) - lo.powf(p))).powf(1.0 / p);
-        if uniform(rng) < ((1.0 - y) / (1.0 - lo)).powi(SPECTRUM_POWER_OF_ONE_MINUS_Y) {
+        let y = (lo.powf(p) + rng.uniform_f64() * (hi.powf(p) - lo.powf(p))).powf(1.0 / p);
+        if rng.uniform_f64() < ((1.0 - y) / (1.0 - lo)).powi(SPECTRUM_POWER_OF_ONE_MINUS_Y) {
             return y * SQRT_S;
         }
     }
@@ -206,8 +206,8 @@ fn log_ratio_range(m_jj: f64) -> (f64, f64) {
 fn qcd_jet(rng: &mut SeededRng, m_jj: f64) -> Jet {
     let (low, high) = log_ratio_range(m_jj);
     let log_ratio = loop {
-        let (_, mean, sigma) = if uniform(rng) < QCD_LOG_RATIO[0].0 { QCD_LOG_RATIO[0] } else { QCD_LOG_RATIO[1] };
-        let u = mean + sigma * normal(rng);
+        let (_, mean, sigma) = if rng.uniform_f64() < QCD_LOG_RATIO[0].0 { QCD_LOG_RATIO[0] } else { QCD_LOG_RATIO[1] };
+        let u = mean + sigma * rng.normal_f64();
         if (low..=high).contains(&u) {
             break u;
         }
@@ -241,10 +241,10 @@ fn log_qcd_jet(m_jj: f64, (mass, tau): Jet) -> f64 {
 }
 
 fn decay_jet(rng: &mut SeededRng, particle: &Particle, m_jj: f64) -> Jet {
-    let lost = uniform(rng) < LOST_PRONG;
+    let lost = rng.uniform_f64() < LOST_PRONG;
     let (mean, sigma) = decay_mass(particle, lost);
     let mass = loop {
-        let m = mean + sigma * normal(rng);
+        let m = mean + sigma * rng.normal_f64();
         if m >= JET_MASS_MIN {
             break m;
         }
@@ -281,7 +281,7 @@ fn log_decay_jet(particle: &Particle, m_jj: f64, (mass, tau): Jet) -> f64 {
 /// A normal kept inside [`TAU_RANGE`] (drawn again until it falls there).
 fn truncated_normal(rng: &mut SeededRng, mean: f64, sigma: f64) -> f64 {
     loop {
-        let v = mean + sigma * normal(rng);
+        let v = mean + sigma * rng.normal_f64();
         if (TAU_RANGE.0..=TAU_RANGE.1).contains(&v) {
             return v;
         }
@@ -302,18 +302,6 @@ fn log_add(a: f64, b: f64) -> f64 {
         return high;
     }
     high + ((a - high).exp() + (b - high).exp()).ln()
-}
-
-/// Uniform in [0, 1) with 53 random bits.
-fn uniform(rng: &mut SeededRng) -> f64 {
-    (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-}
-
-/// A standard normal in f64 (Box–Muller on 53-bit uniforms), so that tails are not cut by f32.
-fn normal(rng: &mut SeededRng) -> f64 {
-    let u1 = 1.0 - uniform(rng);
-    let u2 = uniform(rng);
-    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
 }
 
 #[cfg(test)]

@@ -97,7 +97,7 @@ fn gaussian(rng: &mut SeededRng, mean: f64, sigma: f64) -> f64 {
 
 fn uniform(rng: &mut SeededRng) -> f64 {
     // 53 random bits: finer than the f32 `uniform`, which matters for the steep power-law inverse below.
-    (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    rng.uniform_f64()
 }
 
 /// m_jj from the falling spectrum: draw x from x^−P2 by inverting its integral, then keep it with

@@ -64,3 +64,11 @@ pub struct StepReport {
     pub loss: f32,
     pub epoch_finished: bool,
 }
+
+/// A var map's variables in name order: a stable order, so snapshots and optimiser state line up with them.
+pub fn sorted_vars(varmap: &candle_nn::VarMap) -> Vec<candle_core::Var> {
+    let vars = varmap.data().lock().expect("var map lock poisoned");
+    let mut named: Vec<(&String, &candle_core::Var)> = vars.iter().collect();
+    named.sort_by(|a, b| a.0.cmp(b.0));
+    named.into_iter().map(|(_, v)| v.clone()).collect()
+}

@@ -4,7 +4,7 @@
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{VarBuilder, VarMap};
 
-use super::{Rollback, Schedule, StepReport, TrainData, TrainError, TrainLoop, Training};
+use super::{sorted_vars, Rollback, Schedule, StepReport, TrainData, TrainError, TrainLoop, Training};
 use crate::models::{init::seeded_init, Vae, VaeConfig, VaeShape, VaeWeights};
 use crate::settings::ModelSettings;
 
@@ -112,14 +112,6 @@ impl Trainer {
     pub fn validation_loss(&self) -> Result<Option<f32>, TrainError> {
         self.run.validation_loss()
     }
-}
-
-/// The variables in name order: a stable order, so snapshots and optimiser state line up with them.
-fn sorted_vars(varmap: &VarMap) -> Vec<Var> {
-    let vars = varmap.data().lock().expect("var map lock poisoned");
-    let mut named: Vec<(&String, &Var)> = vars.iter().collect();
-    named.sort_by(|a, b| a.0.cmp(b.0));
-    named.into_iter().map(|(_, v)| v.clone()).collect()
 }
 
 #[cfg(test)]
