@@ -20,7 +20,7 @@ export CARGO_TERM_COLOR := never
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 .PHONY: help serve test bench bench-science fuzz fuzz-smoke setup tools wasm-target trunk wasm-bindgen cargo-fuzz apt-packages \
-        node-packages data build test-engine test-gpu-browser test-browser native-scorer clean
+        node-packages data build test-engine test-gpu-browser test-browser native-scorer clean science-peers
 
 help:
 	@echo "make serve          install what is missing, then serve the app on http://127.0.0.1:8080"
@@ -133,10 +133,23 @@ bench: build
 	node benches/run.mjs
 
 # Long native runs that reproduce each method's headline behaviour; never part of `make test`.
-bench-science: data
+bench-science: data science-peers
 	@mkdir -p benches/artifacts
 	cargo run --quiet --release -p anomaly-state --example awareness_preset -- $(DIGITS) 3 1 benches/artifacts/awareness.json
 	cargo run --quiet --release -p anomaly-engine --example ranode_bench -- 1000000 5 300,1000 benches/artifacts/ranode.json
+	RAYON_NUM_THREADS=1 cargo run --quiet --release -p anomaly-engine --example flow_epoch_speed -- \
+		1000000 2 $(SCIENCE_VENV)/bin/python benches/peers/flow_epoch_torch.py benches/artifacts/ranode.json
+
+# The native peers of the science bench (PyTorch), in their own cached virtual environment: PyPI's Linux
+# torch wheel brings gigabytes of CUDA libraries, so it never enters `make test`.
+SCIENCE_VENV  := .cache/venv-science
+SCIENCE_PEERS := torch==2.15.0 numpy
+science-peers: $(SCIENCE_VENV)/.installed
+
+$(SCIENCE_VENV)/.installed:
+	python3 -m venv $(SCIENCE_VENV)
+	$(SCIENCE_VENV)/bin/pip install --quiet $(SCIENCE_PEERS)
+	@touch $@
 
 clean:
 	rm -rf dist tests/artifacts benches/artifacts

@@ -3,6 +3,8 @@
 //! Messages are plain serde values (converted with `serde-wasm-bindgen`). Progress travels as small
 //! summaries; whole tensors never cross.
 
+use anomaly_engine::resonance::hunt::{Figures, HuntSettings};
+use anomaly_engine::resonance::panels::{AfterCut, FeatureClosure, JetMasses, MassHistogram};
 use anomaly_engine::awareness::{AwarenessSettings, FamilyAuc, FamilyDetail};
 use anomaly_engine::data::anomalies::AnomalyFamily;
 use anomaly_engine::models::VaeWeights;
@@ -40,6 +42,19 @@ pub enum Command {
     /// Score the 10,000 digits with an untrained digit VAE on this backend and report the time and the
     /// weights (used by `make bench`).
     BenchmarkDigitScoring { backend: BackendChoice },
+    /// The resonance hunt.
+    Hunt(HuntCommand),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum HuntCommand {
+    /// Generate the toy data and train every fit of the hunt from scratch.
+    Start { settings: HuntSettings },
+    Pause,
+    /// Go on with a paused hunt.
+    Resume,
+    /// Train one batch or one epoch of the fit in progress, then pause.
+    Step { unit: StepUnit },
 }
 
 /// Where the visitor wants scoring to run.
@@ -168,6 +183,44 @@ pub enum Event {
     Table(Box<TableEvent>),
     Backend(BackendStatus),
     DigitScoringBenchmark { rows: usize, milliseconds: f64, backend: Backend, weights: VaeWeights },
+    Hunt(Box<HuntEvent>),
+}
+
+/// What the resonance hunt says as it goes (its training runs speak through [`RunOf::Hunt`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum HuntEvent {
+    /// The data are generated; `optimal` is the tagger built from the toy's true densities.
+    Started {
+        settings: HuntSettings,
+        spectrum: MassHistogram,
+        signal_region_events: usize,
+        injected: usize,
+        true_w: f64,
+        optimal: TaggerCurve,
+        /// The fits the hunt will train, in order.
+        fits: Vec<String>,
+    },
+    /// Fit number `index` (from 0) starts.
+    FitStarted { index: usize, name: String, epochs: usize },
+    /// R-ANODE's learned signal fraction after an epoch.
+    SignalFraction { epoch: usize, w: f64 },
+    Closure { gap_nats: f64, standard_error: f64, features: Vec<FeatureClosure> },
+    Tagger(TaggerCurve),
+    /// Events drawn from R-ANODE's signal flow, and as many true signal events.
+    Samples { drawn: JetMasses, truth: JetMasses },
+    AfterCut(AfterCut),
+    Finished { seconds: f64 },
+    /// The hunt could not start or go on; what was shown stays.
+    Failed { message: String },
+}
+
+/// A tagger's SIC curve and figures on the test set.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TaggerCurve {
+    pub name: String,
+    pub figures: Figures,
+    /// (ε_S, SIC), thinned for drawing.
+    pub curve: Vec<(f64, f64)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -194,6 +247,7 @@ pub enum TableEvent {
 pub enum RunOf {
     Digits,
     Table,
+    Hunt,
 }
 
 /// What any training run says as it goes, whatever it trains; each view reads these with the same

@@ -8,6 +8,7 @@ use wasm_bindgen::prelude::*;
 
 use super::state::{Playground, View};
 use anomaly_state::link::{decode, encode, SharedSetup};
+use anomaly_state::hunt::HuntChoice;
 use anomaly_state::page::{LinkView, PagePart};
 use anomaly_state::tutorials::TutorialStep;
 
@@ -24,6 +25,7 @@ fn apply_fragment(state: Playground, fragment: &str) {
         // Said where the visitor lands: the table view has its own notice line.
         match decoded.setup.view {
             LinkView::Table if state.view.get_untracked() == View::Table => state.table.notice.set(Some(said.join(" "))),
+            LinkView::Hunt if state.view.get_untracked() == View::Hunt => state.hunt.notice.set(Some(said.join(" "))),
             _ => state.notice.set(Some(said.join(" "))),
         }
     }
@@ -37,10 +39,13 @@ pub fn apply_setup(state: Playground, setup: &SharedSetup) {
     state.view.set(match setup.view {
         LinkView::Digits => View::Digits,
         LinkView::Table => View::Table,
+        LinkView::Hunt => View::Hunt,
     });
     state.table.simulation.set(setup.simulation);
+    state.hunt.signal_events.set(setup.hunt.signal_events);
+    state.hunt.seed.set(setup.hunt.seed);
     state.hidden.set(setup.hidden.clone());
-    if setup.hidden.contains(&PagePart::TableView) {
+    if setup.view.hidden_by().is_some_and(|part| setup.hidden.contains(&part)) {
         state.view.set(View::Digits); // a hidden tab cannot be the one shown
     }
     state.tutorial.set(setup.tutorial);
@@ -55,14 +60,20 @@ fn current_setup(state: Playground) -> SharedSetup {
     SharedSetup {
         digits: state.train_settings(),
         awareness: state.awareness.get(),
-        view: match state.view.get() {
-            View::Digits => LinkView::Digits,
-            View::Table => LinkView::Table,
-        },
+        view: link_view(state.view.get()),
+        hunt: HuntChoice { signal_events: state.hunt.signal_events.get(), seed: state.hunt.seed.get() },
         simulation: state.table.simulation.get(),
         hidden: state.hidden.get(),
         tutorial: state.tutorial.get(),
         table: state.table.shared(),
+    }
+}
+
+fn link_view(view: View) -> LinkView {
+    match view {
+        View::Digits => LinkView::Digits,
+        View::Table => LinkView::Table,
+        View::Hunt => LinkView::Hunt,
     }
 }
 
@@ -161,8 +172,9 @@ pub fn SharePanel(#[prop(optional)] prefix: &'static str) -> impl IntoView {
                                             h.sort_unstable();
                                         }
                                     });
-                                    if on && part == PagePart::TableView {
-                                        state.view.set(View::Digits);
+                                    let shown = link_view(state.view.get_untracked());
+                                    if on && shown.hidden_by() == Some(part) {
+                                        state.view.set(View::Digits); // the tab on screen was just hidden
                                     }
                                 }/>
                             {format!("Hide {}", part.label())}

@@ -5,6 +5,7 @@ mod awareness;
 mod awareness_summary;
 mod compute;
 mod controls;
+mod hunt;
 mod latent;
 pub(crate) mod link;
 mod loss;
@@ -73,6 +74,7 @@ fn App() -> impl IntoView {
             <div data-classroom="awareness" hidden=move || state.hides(PagePart::Awareness)><awareness::AwarenessSection/></div>
             </div>
             <table::TableSection/>
+            <hunt::HuntSection/>
         </main>
         <footer class="site-footer">
             <p>
@@ -84,38 +86,64 @@ fn App() -> impl IntoView {
     }
 }
 
-/// The two views: the digits playground, and scoring a table of events. Both stay mounted, so
-/// switching never loses a run.
+/// The views: the digits playground, scoring a table of events, and the resonance hunt. All stay
+/// mounted, so switching never loses a run.
 #[component]
 fn ViewTabs() -> impl IntoView {
     let state = expect_context::<Playground>();
-    let tab = move |view: View, id: &'static str, label: &'static str| {
+    let shown = move |view: View| match view {
+        View::Digits => true,
+        View::Table => !state.hides(PagePart::TableView),
+        View::Hunt => !state.hides(PagePart::HuntView),
+    };
+    let tab = move |view: View, label: &'static str| {
         let selected = move || state.view.get() == view;
         view! {
-            <button type="button" role="tab" id=id aria-selected=move || selected().to_string()
-                aria-controls=if view == View::Digits { "digits-view" } else { "table-view" }
+            <span hidden=move || !shown(view)>
+            <button type="button" role="tab" id=tab_id(view) aria-selected=move || selected().to_string()
+                aria-controls=panel_id(view)
                 tabindex=move || if selected() { "0" } else { "-1" }
                 on:click=move |_| state.view.set(view)
                 on:keydown=move |ev: leptos::ev::KeyboardEvent| {
-                    // Arrow keys move between tabs, as in any tab list.
-                    if matches!(ev.key().as_str(), "ArrowLeft" | "ArrowRight") {
-                        let other = if view == View::Digits { View::Table } else { View::Digits };
-                        state.view.set(other);
-                        let other_id = if other == View::Digits { "tab-digits" } else { "tab-table" };
-                        if let Some(el) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id(other_id)) {
-                            let _ = el.unchecked_into::<web_sys::HtmlElement>().focus();
-                        }
+                    // Arrow keys move between the tabs shown, as in any tab list.
+                    let step: isize = match ev.key().as_str() { "ArrowRight" => 1, "ArrowLeft" => -1, _ => return };
+                    let visible: Vec<View> = VIEWS.into_iter().filter(|&v| shown(v)).collect();
+                    let at = visible.iter().position(|&v| v == view).unwrap_or(0) as isize;
+                    let other = visible[(at + step).rem_euclid(visible.len() as isize) as usize];
+                    state.view.set(other);
+                    if let Some(el) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id(tab_id(other))) {
+                        let _ = el.unchecked_into::<web_sys::HtmlElement>().focus();
                     }
                 }>
                 {label}
             </button>
+            </span>
         }
     };
     view! {
         <div class="view-tabs" role="tablist" aria-label="What to explore">
-            {tab(View::Digits, "tab-digits", "Handwritten digits")}
-            <span hidden=move || state.hides(PagePart::TableView)>{tab(View::Table, "tab-table", "Score your own events (CSV)")}</span>
+            {tab(View::Digits, "Handwritten digits")}
+            {tab(View::Table, "Score your own events (CSV)")}
+            {tab(View::Hunt, "Hunt a resonance")}
         </div>
+    }
+}
+
+const VIEWS: [View; 3] = [View::Digits, View::Table, View::Hunt];
+
+fn tab_id(view: View) -> &'static str {
+    match view {
+        View::Digits => "tab-digits",
+        View::Table => "tab-table",
+        View::Hunt => "tab-hunt",
+    }
+}
+
+fn panel_id(view: View) -> &'static str {
+    match view {
+        View::Digits => "digits-view",
+        View::Table => "table-view",
+        View::Hunt => "hunt-view",
     }
 }
 

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use super::run_view::{apply_run_event, Request, RunCurves, RunView};
+use super::hunt::state::HuntState;
 use super::table::state::{TableState, TABLE_FIELD};
 use crate::protocol::{Backend, BackendStatus, Event, FamilyThumbnail, RunOf};
 use anomaly_engine::awareness::{AwarenessSettings, FamilyAuc, FamilyDetail};
@@ -81,6 +82,8 @@ pub struct Playground {
     pub layout: RwSignal<u32>,
     /// The "score your own events" view.
     pub table: TableState,
+    /// The "resonance hunt" view.
+    pub hunt: HuntState,
     pub view: RwSignal<View>,
     /// Where scoring runs (WebGPU or the CPU) and why, as the worker reports it.
     pub backend: RwSignal<Option<BackendStatus>>,
@@ -97,6 +100,7 @@ pub struct Playground {
 pub enum View {
     Digits,
     Table,
+    Hunt,
 }
 
 impl Playground {
@@ -124,6 +128,7 @@ impl Playground {
             running_control: RwSignal::new(false),
             layout: RwSignal::new(0),
             table: TableState::new(),
+            hunt: HuntState::new(),
             view: RwSignal::new(View::Digits),
             backend: RwSignal::new(None),
             evaluated_on: RwSignal::new(None),
@@ -214,6 +219,8 @@ impl Playground {
             }
             Event::Run { of: RunOf::Digits, event } => apply_run_event(self, event),
             Event::Run { of: RunOf::Table, event } => self.table.apply_run(event),
+            Event::Run { of: RunOf::Hunt, event } => self.hunt.apply_run(event),
+            Event::Hunt(event) => self.hunt.apply(*event),
             Event::Evaluated { evaluation, backend } => {
                 self.evaluation.set(Some(*evaluation));
                 self.evaluated_on.set(Some(backend));

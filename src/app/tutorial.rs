@@ -146,13 +146,20 @@ fn StepCard(at: TutorialStep) -> impl IntoView {
     let step = at.content();
     let why_not = RwSignal::new(None::<String>);
     let show = move |_| {
-        // The step's part of the page may be in the other view: switch first, look after the redraw.
-        let in_table = element("table-view").zip(element(step.show.0)).is_some_and(|(view, el)| view.contains(Some(&el)));
-        if in_table && state.hides(PagePart::TableView) {
+        // The step's part of the page may be in another view: switch first, look after the redraw.
+        let inside = |view: &str| element(view).zip(element(step.show.0)).is_some_and(|(view, el)| view.contains(Some(&el)));
+        let (view, part) = if inside("table-view") {
+            (View::Table, Some(PagePart::TableView))
+        } else if inside("hunt-view") {
+            (View::Hunt, Some(PagePart::HuntView))
+        } else {
+            (View::Digits, None)
+        };
+        if part.is_some_and(|part| state.hides(part)) {
             why_not.set(Some(CLASSROOM_HIDDEN.into()));
             return;
         }
-        state.view.set(if in_table { View::Table } else { View::Digits });
+        state.view.set(view);
         after_render(move || why_not.set(show_element(step.show)));
     };
     let next = move |_| match at.next() {

@@ -1,4 +1,5 @@
-//! The four line and point charts: loss curve, latent space, score histograms and the ROC curve.
+//! The line and point charts every view shares (loss curve, latent space, score histograms, ROC and SIC
+//! curves) and the house style other chart files draw with (`open`, `key_strip`, `draw_axes`).
 
 use plotters::coord::ranged1d::ValueFormatter;
 use plotters::chart::MeshStyle;
@@ -13,7 +14,7 @@ use super::palette::{ANOMALOUS, BLIND_GUESS, DIGIT_COLOURS, GRID, NORMAL, TEXT};
 use anomaly_engine::evaluate::LatentPoint;
 use anomaly_engine::metrics::{Histogram, Roc};
 
-type Area = DrawingArea<CanvasBackend, Shift>;
+pub(super) type Area = DrawingArea<CanvasBackend, Shift>;
 
 /// What the two classes are called on a chart.
 pub struct ClassNames {
@@ -37,9 +38,9 @@ pub const EVENT_CLASSES: ClassNames = ClassNames {
     flagged: "background kept (ε_B)",
     found: "signal kept (ε_S)",
 };
-type DrawResult = Result<(), String>;
+pub(super) type DrawResult = Result<(), String>;
 
-fn open(canvas: &HtmlCanvasElement) -> Result<(Area, CanvasSize), String> {
+pub(super) fn open(canvas: &HtmlCanvasElement) -> Result<(Area, CanvasSize), String> {
     let size = fit_to_screen(canvas);
     let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or("the canvas has no 2D context")?;
     let area = backend.into_drawing_area();
@@ -51,7 +52,7 @@ fn font(size: &CanvasSize, points: f64) -> TextStyle<'static> {
     ("sans-serif", points * size.scale).into_font().color(&TEXT)
 }
 
-fn px(size: &CanvasSize, css_pixels: f64) -> u32 {
+pub(super) fn px(size: &CanvasSize, css_pixels: f64) -> u32 {
     (css_pixels * size.scale).round() as u32
 }
 
@@ -74,7 +75,7 @@ fn tick_label(value: f32, step: f32) -> String {
 
 /// The playground's mesh: grid, label fonts, and one x label per 50 CSS px. Callers add axis names and
 /// formatters, then draw.
-fn styled_mesh<'a, 'b, X, Y>(
+pub(super) fn styled_mesh<'a, 'b, X, Y>(
     chart: &'b mut ChartContext<'a, CanvasBackend, Cartesian2d<X, Y>>,
     size: &CanvasSize,
 ) -> MeshStyle<'a, 'b, X, Y, CanvasBackend>
@@ -110,7 +111,7 @@ fn draw_f32_axes(
 const Y_LABELS: usize = 10;
 
 /// Grid, tick labels and axis names in the playground's style.
-fn draw_axes<X, Y>(
+pub(super) fn draw_axes<X, Y>(
     chart: &mut ChartContext<'_, CanvasBackend, Cartesian2d<X, Y>>,
     size: &CanvasSize,
     x_desc: impl Into<String>,
@@ -125,7 +126,7 @@ where
 
 /// How a series looks in a chart's key.
 #[derive(Clone, Copy)]
-enum Mark {
+pub(super) enum Mark {
     Line(ShapeStyle),
     /// A short dash, for a dashed series.
     Dash(ShapeStyle),
@@ -136,7 +137,7 @@ enum Mark {
 
 /// Draws the key as rows of entries in a strip above the plot, so it never covers a data point, and
 /// returns the area left for the chart. Entries wrap onto a second row when the canvas is narrow.
-fn key_strip(area: Area, size: &CanvasSize, entries: &[(String, Mark)]) -> Result<Area, String> {
+pub(super) fn key_strip(area: Area, size: &CanvasSize, entries: &[(String, Mark)]) -> Result<Area, String> {
     let style = font(size, 11.0);
     let (width, _) = area.dim_in_pixel();
     let (gap, mark_width, row_height) = (px(size, 14.0) as i32, px(size, 20.0) as i32, px(size, 18.0) as i32);

@@ -6,3 +6,4 @@ pub mod canvas;
 pub mod charts;
 pub mod digits;
 pub mod palette;
+pub mod resonance;

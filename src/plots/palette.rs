@@ -21,6 +21,8 @@ pub const DIGIT_COLOURS: [RGBColor; 10] = [
 
 pub const NORMAL: RGBColor = RGBColor(0x00, 0x72, 0xB2); // Okabe–Ito blue
 pub const ANOMALOUS: RGBColor = RGBColor(0xD5, 0x5E, 0x00); // Okabe–Ito vermillion
+pub const GREEN: RGBColor = RGBColor(0x00, 0x9E, 0x73); // Okabe–Ito bluish green
+pub const PURPLE: RGBColor = RGBColor(0xCC, 0x79, 0xA7); // Okabe–Ito reddish purple
 pub const TEXT: RGBColor = RGBColor(0x1F, 0x23, 0x28);
 pub const GRID: RGBColor = RGBColor(0xE3, 0xE6, 0xEA);
 pub const BLIND_GUESS: RGBColor = RGBColor(0x80, 0x80, 0x80);

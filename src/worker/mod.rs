@@ -5,6 +5,7 @@
 //! every command answered within a fraction of a second. The page never computes anything itself.
 
 mod backend;
+mod hunt;
 mod meter;
 mod run_loop;
 mod session;
@@ -100,6 +101,7 @@ pub fn start() {
     }));
     let state = Rc::new(RefCell::new(WorkerState::default()));
     let tables: tables::Shared = Rc::default();
+    let hunts: hunt::Shared = Rc::default();
     let handler_state = state.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         if let Some((purpose, file)) = file_message(&event.data()) {
@@ -107,6 +109,7 @@ pub fn start() {
         }
         match serde_wasm_bindgen::from_value::<Command>(event.data()) {
             Ok(Command::Table(command)) => tables::handle(&tables, command),
+            Ok(Command::Hunt(command)) => hunt::handle(&hunts, command),
             Ok(command) => handle(&handler_state, command),
             Err(err) => post(&Event::failed(format!("The worker received a message it does not understand: {err}"))),
         }
@@ -207,7 +210,7 @@ fn handle(state: &Rc<RefCell<WorkerState>>, command: Command) {
             st.generation += 1;
             post(&Event::ResetDone);
         }
-        Command::Table(_) => {} // routed to the table worker before this match
+        Command::Table(_) | Command::Hunt(_) => {} // routed to their workers before this match
         Command::UseBackend(choice) => backend::choose(choice),
         Command::BenchmarkDigitScoring { backend } => {
             let digits = st.digits.clone();

@@ -2,13 +2,15 @@
 //!
 //! What the playground's page is set up with, as plain Rust that `cargo test` runs natively: the share-link
 //! codec ([`link`]), the guided tutorials ([`tutorials`]), the named setups a click applies ([`presets`])
-//! and the parts of the page a classroom link can hide ([`page`]).
+//! the parts of the page a classroom link can hide ([`page`]) and the
+//! resonance hunt's choices ([`hunt`]).
 //!
 //! The engine crate computes; this crate describes setups in the engine's terms (its settings types) and
 //! never computes or touches a browser. The web app reads and writes these types and renders them. The
 //! modules depend one way: [`tutorials`] and [`page`] on nothing here, [`link`] on both, [`presets`] on the
 //! engine only.
 
+pub mod hunt;
 pub mod link;
 pub mod page;
 pub mod presets;

@@ -15,11 +15,20 @@ pub enum PagePart {
     TableView,
     /// The choice between WebGPU and the CPU.
     Backend,
+    /// The "hunt a resonance" tab.
+    HuntView,
 }
 
 impl PagePart {
-    pub const ALL: [PagePart; 6] =
-        [PagePart::NormalDigits, PagePart::ModelSettings, PagePart::Awareness, PagePart::Latent, PagePart::TableView, PagePart::Backend];
+    pub const ALL: [PagePart; 7] = [
+        PagePart::NormalDigits,
+        PagePart::ModelSettings,
+        PagePart::Awareness,
+        PagePart::Latent,
+        PagePart::TableView,
+        PagePart::Backend,
+        PagePart::HuntView,
+    ];
 
     /// Its name in a link (`hide=settings,awareness`).
     pub fn key(self) -> &'static str {
@@ -30,6 +39,7 @@ impl PagePart {
             PagePart::Latent => "latent",
             PagePart::TableView => "table",
             PagePart::Backend => "backend",
+            PagePart::HuntView => "hunt",
         }
     }
 
@@ -42,6 +52,7 @@ impl PagePart {
             PagePart::Latent => "the latent-space plot",
             PagePart::TableView => "the \"score your own events\" tab",
             PagePart::Backend => "the WebGPU/CPU choice",
+            PagePart::HuntView => "the \"hunt a resonance\" tab",
         }
     }
 
@@ -56,17 +67,30 @@ pub enum LinkView {
     #[default]
     Digits,
     Table,
+    Hunt,
 }
 
 impl LinkView {
+    pub const ALL: [LinkView; 3] = [LinkView::Digits, LinkView::Table, LinkView::Hunt];
+
     pub fn key(self) -> &'static str {
         match self {
             LinkView::Digits => "digits",
             LinkView::Table => "table",
+            LinkView::Hunt => "hunt",
+        }
+    }
+
+    /// The classroom part that hides this view, if any.
+    pub fn hidden_by(self) -> Option<PagePart> {
+        match self {
+            LinkView::Digits => None,
+            LinkView::Table => Some(PagePart::TableView),
+            LinkView::Hunt => Some(PagePart::HuntView),
         }
     }
 
     pub fn from_key(key: &str) -> Option<Self> {
-        [LinkView::Digits, LinkView::Table].into_iter().find(|v| v.key() == key)
+        Self::ALL.into_iter().find(|v| v.key() == key)
     }
 }

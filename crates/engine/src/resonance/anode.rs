@@ -12,13 +12,14 @@
 use candle_core::{DType, Device, Result, Tensor, Var, D};
 use candle_nn::{VarBuilder, VarMap};
 
-use super::background::{held_out_split, in_chunks, train_keeping_best, BackgroundModel, ConditionalFlow, EpochReport, FlowFit, ResonantRows};
+use super::background::{held_out_split, in_chunks, BackgroundModel, ConditionalFlow, EpochReport, FitResult, Fitting, FlowFit, ResonantRows};
 use super::preprocess::Prepared;
 use super::rnd_v2::SIGNAL_REGION;
 use crate::flows::Maf;
 use crate::method::{StepContext, TrainStep};
 use crate::models::init::seeded_init;
-use crate::train::{sorted_vars, TrainError};
+use crate::rng::SeededRng;
+use crate::train::sorted_vars;
 
 /// ANODE's signal-region flow.
 pub struct Anode {
@@ -26,9 +27,14 @@ pub struct Anode {
 }
 
 impl Anode {
-    pub fn train(background: &BackgroundModel, signal_region: &ResonantRows, fit: &FlowFit, on_epoch: impl FnMut(EpochReport)) -> std::result::Result<Self, TrainError> {
+    pub fn train(background: &BackgroundModel, signal_region: &ResonantRows, fit: &FlowFit, on_epoch: impl FnMut(EpochReport)) -> FitResult<Self> {
+        Self::begin(background, signal_region, fit)?.run(on_epoch)
+    }
+
+    /// The same fit, to be stepped by the caller.
+    pub fn begin(background: &BackgroundModel, signal_region: &ResonantRows, fit: &FlowFit) -> FitResult<Fitting<Self>> {
         let prepared = background.scaling().prepare(signal_region);
-        Ok(Self { flow: ConditionalFlow::train(&prepared, fit, "anode", on_epoch)? })
+        Ok(ConditionalFlow::begin(&prepared, fit, "anode")?.map(|flow| Self { flow }))
     }
 
     /// ln p_SR(y | c) − ln p_B(y | c) per row; +∞ for a row outside the sidebands' range.
@@ -158,7 +164,12 @@ impl Ranode {
         fit: &FlowFit,
         fraction: SignalFraction,
         on_epoch: impl FnMut(EpochReport),
-    ) -> std::result::Result<Self, TrainError> {
+    ) -> FitResult<Self> {
+        Self::begin(background, signal_region, fit, fraction)?.run(on_epoch)
+    }
+
+    /// The same fit, to be stepped by the caller.
+    pub fn begin(background: &BackgroundModel, signal_region: &ResonantRows, fit: &FlowFit, fraction: SignalFraction) -> FitResult<Fitting<Self>> {
         let spectrum = WindowSpectrum::fit(&signal_region.m_jj);
         let prepared = background.scaling().prepare(signal_region);
         let log_background = background.flow().log_density(&prepared)?;
@@ -185,13 +196,25 @@ impl Ranode {
         vars.extend(logit_w.clone());
         let residual = ResidualFit { signal, logit_w, fixed_w };
         let data = held_out_split(rows, fit.config.features + 1, fit, "ranode");
-        train_keeping_best(residual.clone(), vars, data, fit.schedule.clone(), on_epoch)?;
-        Ok(Self { fit: residual, spectrum, _varmap: varmap })
+        Fitting::new(Self { fit: residual.clone(), spectrum, _varmap: varmap }, residual, vars, data, fit.schedule.clone())
     }
 
     /// The signal fraction: the fixed one, or the learned one after training.
     pub fn w(&self) -> Result<f64> {
         self.fit.w()
+    }
+
+    /// `count` events drawn from the signal flow p_S, in the features' own units (where the signal the
+    /// flow found can be seen: in R&D v2, a blob at m_j1 ≈ 100 GeV, m_j2 ≈ 500 GeV).
+    pub fn sample(&self, background: &BackgroundModel, count: usize, rng: &mut SeededRng) -> Result<ResonantRows> {
+        let joint = self.fit.signal.config().features;
+        let draws = in_chunks(count, |_, n| self.fit.signal.sample(n, None, rng)?.flatten_all()?.to_vec1::<f32>())?;
+        let mut rows = ResonantRows::default();
+        for row in draws.chunks(joint) {
+            let scaling = background.scaling();
+            rows.push(scaling.invert(&row[..joint - 1]), scaling.m_jj_of(row[joint - 1]));
+        }
+        Ok(rows)
     }
 
     /// ln p_S(y, c) − ln p_B(y | c) − ln p_B(c) per row; +∞ for a row outside the sidebands' range.
@@ -227,7 +250,6 @@ mod tests {
     use super::*;
     use crate::flows::MafConfig;
     use crate::method::parameters_without_gradient;
-    use crate::rng::SeededRng;
 
     #[test]
     fn the_window_spectrum_is_normalised_and_fits_a_falling_slope() {

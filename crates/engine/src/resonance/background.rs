@@ -11,6 +11,7 @@ use crate::method::TrainStep;
 use crate::models::init::seeded_init;
 use crate::rng::SeededRng;
 use crate::train::{sorted_vars, Rollback, Schedule, TrainData, TrainError, TrainLoop, Training};
+use crate::StepReport;
 
 /// Events of a resonance search: each row's features and its resonant variable (m_jj).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -51,6 +52,8 @@ pub struct EpochReport {
     pub validation_loss: Option<f32>,
 }
 
+pub type FitResult<T> = Result<T, TrainError>;
+
 /// A trained background flow with the scaling it was trained in.
 pub struct BackgroundModel {
     flow: ConditionalFlow,
@@ -61,9 +64,13 @@ impl BackgroundModel {
     /// Fits the scaling on `sidebands`, trains the flow there, calling `on_epoch` after each epoch, and
     /// keeps the weights of the epoch with the lowest validation loss.
     pub fn train(sidebands: &ResonantRows, fit: &FlowFit, on_epoch: impl FnMut(EpochReport)) -> Result<Self, TrainError> {
+        Self::begin(sidebands, fit)?.run(on_epoch)
+    }
+
+    /// The same fit, to be stepped by the caller.
+    pub fn begin(sidebands: &ResonantRows, fit: &FlowFit) -> Result<Fitting<Self>, TrainError> {
         let scaling = Scaling::fit(&sidebands.features, &sidebands.m_jj).ok_or(TrainError::NoTrainingData)?;
-        let flow = ConditionalFlow::train(&scaling.prepare(sidebands), fit, "background", on_epoch)?;
-        Ok(Self { flow, scaling })
+        Ok(ConditionalFlow::begin(&scaling.prepare(sidebands), fit, "background")?.map(|flow| Self { flow, scaling }))
     }
 
     pub fn scaling(&self) -> &Scaling {
@@ -81,6 +88,22 @@ impl BackgroundModel {
         let log_p = self.flow.log_density(&prepared)?;
         Ok(log_p.iter().zip(&prepared.log_jacobian).map(|(p, j)| j.map_or(f64::NEG_INFINITY, |j| *p as f64 + j)).collect())
     }
+
+    /// One draw of the features from p_B(x | m_jj) at each of `m_jj` (the closure panel's "model").
+    pub fn sample(&self, m_jj: &[f64], rng: &mut SeededRng) -> candle_core::Result<ResonantRows> {
+        let maf = &self.flow.maf;
+        let features = maf.config().features;
+        let context: Vec<f32> = m_jj.iter().map(|&m| self.scaling.context(m)).collect();
+        let y = in_chunks(m_jj.len(), |start, n| {
+            let c = Tensor::from_slice(&context[start..start + n], (n, 1), &Device::Cpu)?;
+            maf.sample(n, Some(&c), rng)?.flatten_all()?.to_vec1::<f32>()
+        })?;
+        let mut rows = ResonantRows::default();
+        for (k, &m) in m_jj.iter().enumerate() {
+            rows.push(self.scaling.invert(&y[k * features..(k + 1) * features]), m);
+        }
+        Ok(rows)
+    }
 }
 
 /// A flow of p(y | c) in the scaled coordinates: the background model's, or ANODE's signal-region one.
@@ -90,8 +113,8 @@ pub struct ConditionalFlow {
 }
 
 impl ConditionalFlow {
-    /// Trains a flow on `prepared`'s rows inside the scaling's range; `purpose` names its random streams.
-    pub fn train(prepared: &Prepared, fit: &FlowFit, purpose: &str, on_epoch: impl FnMut(EpochReport)) -> Result<Self, TrainError> {
+    /// A fit of a flow on `prepared`'s rows inside the scaling's range; `purpose` names its random streams.
+    pub fn begin(prepared: &Prepared, fit: &FlowFit, purpose: &str) -> Result<Fitting<Self>, TrainError> {
         let features = fit.config.features;
         let mut rows: Vec<Vec<f32>> = Vec::with_capacity(prepared.len());
         for k in (0..prepared.len()).filter(|&k| prepared.log_jacobian[k].is_some()) {
@@ -103,8 +126,8 @@ impl ConditionalFlow {
         let maf = Maf::new(fit.config, VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu))?;
         seeded_init(&varmap, fit.schedule.seed)?;
         let data = held_out_split(rows, features + fit.config.context, fit, purpose);
-        train_keeping_best(maf.clone(), sorted_vars(&varmap), data, fit.schedule.clone(), on_epoch)?;
-        Ok(Self { maf, _varmap: varmap })
+        let vars = sorted_vars(&varmap);
+        Fitting::new(Self { maf: maf.clone(), _varmap: varmap }, maf, vars, data, fit.schedule.clone())
     }
 
     /// ln p(y | c) per row of `prepared` (rows outside the range get the density of y = 0; callers
@@ -140,37 +163,106 @@ pub fn held_out_split(mut rows: Vec<Vec<f32>>, columns: usize, fit: &FlowFit, pu
     TrainData { features: columns, likelihood: Default::default(), train, validation }
 }
 
-/// Runs `model`'s training to the end, calling `on_epoch` after each epoch, and puts back the weights of
-/// the epoch with the lowest validation loss (keeps the last without validation rows).
-pub fn train_keeping_best<M: TrainStep>(
-    model: M,
+/// A fit in progress: its model (whose weights change as it trains) and the run that trains it, stepped
+/// by its caller (the worker in chunks, [`Fitting::run`] to the end). At each epoch's end it computes the
+/// validation loss and copies the weights when that loss is the lowest so far; [`Fitting::finish`] puts
+/// the best epoch's weights back (the last epoch's without validation rows).
+pub struct Fitting<T> {
+    model: T,
+    run: Box<dyn Training>,
     vars: Vec<Var>,
-    data: TrainData,
-    schedule: Schedule,
-    mut on_epoch: impl FnMut(EpochReport),
-) -> Result<(), TrainError> {
-    let mut run = TrainLoop::new(model, vars.clone(), data, schedule, Rollback::LastStep)?;
-    let mut best: Option<(f32, Vec<Tensor>)> = None;
-    let (mut losses, mut steps) = (0.0f64, 0usize);
-    while !run.is_finished() {
-        let report = run.step()?;
-        losses += report.loss as f64;
-        steps += 1;
+    best: Option<(f32, Vec<Tensor>)>,
+    last_validation: Option<f32>,
+    /// The sum and count of this epoch's step losses.
+    epoch_losses: (f64, usize),
+    last_epoch: Option<EpochReport>,
+}
+
+impl<T> Fitting<T> {
+    /// `model` is trained through `trainer` (a view of it sharing its variables `vars`).
+    pub fn new<M: TrainStep + 'static>(model: T, trainer: M, vars: Vec<Var>, data: TrainData, schedule: Schedule) -> Result<Self, TrainError> {
+        let run = Box::new(TrainLoop::new(trainer, vars.clone(), data, schedule, Rollback::LastStep)?);
+        Ok(Self { model, run, vars, best: None, last_validation: None, epoch_losses: (0.0, 0), last_epoch: None })
+    }
+
+    /// The model as it is now, mid-training.
+    pub fn model(&self) -> &T {
+        &self.model
+    }
+
+    /// The report of the last epoch that ended.
+    pub fn last_epoch(&self) -> Option<EpochReport> {
+        self.last_epoch
+    }
+
+    /// The same fit with its model wrapped (when the model needs more than the flow, like its scaling).
+    pub fn map<U>(self, wrap: impl FnOnce(T) -> U) -> Fitting<U> {
+        let Self { model, run, vars, best, last_validation, epoch_losses, last_epoch } = self;
+        Fitting { model: wrap(model), run, vars, best, last_validation, epoch_losses, last_epoch }
+    }
+
+    /// Puts the best epoch's weights back and hands over the model.
+    pub fn finish(self) -> candle_core::Result<T> {
+        if let Some((_, weights)) = &self.best {
+            for (var, w) in self.vars.iter().zip(weights) {
+                var.set(w)?;
+            }
+        }
+        Ok(self.model)
+    }
+
+    /// Trains to the end, calling `on_epoch` after each epoch, then [`Fitting::finish`]es.
+    pub fn run(mut self, mut on_epoch: impl FnMut(EpochReport)) -> Result<T, TrainError> {
+        while !self.is_finished() {
+            if self.step()?.epoch_finished {
+                on_epoch(self.last_epoch.expect("an epoch just ended"));
+            }
+        }
+        Ok(self.finish()?)
+    }
+}
+
+impl<T> Training for Fitting<T> {
+    fn step(&mut self) -> Result<StepReport, TrainError> {
+        let report = self.run.step()?;
+        self.epoch_losses.0 += report.loss as f64;
+        self.epoch_losses.1 += 1;
         if report.epoch_finished {
-            let validation_loss = run.validation_loss()?;
-            on_epoch(EpochReport { epoch: report.epochs_done, train_loss: (losses / steps as f64) as f32, validation_loss });
-            (losses, steps) = (0.0, 0);
+            let validation_loss = self.run.validation_loss()?;
+            let (sum, steps) = std::mem::take(&mut self.epoch_losses);
+            self.last_validation = validation_loss;
+            self.last_epoch = Some(EpochReport { epoch: report.epochs_done, train_loss: (sum / steps as f64) as f32, validation_loss });
             if let Some(loss) = validation_loss.filter(|l| l.is_finite()) {
-                if best.as_ref().is_none_or(|(b, _)| loss < *b) {
-                    best = Some((loss, vars.iter().map(|v| v.as_tensor().copy()).collect::<candle_core::Result<_>>()?));
+                if self.best.as_ref().is_none_or(|(b, _)| loss < *b) {
+                    self.best = Some((loss, self.vars.iter().map(|v| v.as_tensor().copy()).collect::<candle_core::Result<_>>()?));
                 }
             }
         }
+        Ok(report)
     }
-    if let Some((_, weights)) = best {
-        for (var, w) in vars.iter().zip(&weights) {
-            var.set(w)?;
-        }
+    fn is_finished(&self) -> bool {
+        self.run.is_finished()
     }
-    Ok(())
+    fn epochs(&self) -> usize {
+        self.run.epochs()
+    }
+    fn batch_size(&self) -> usize {
+        self.run.batch_size()
+    }
+    fn epochs_done(&self) -> usize {
+        self.run.epochs_done()
+    }
+    fn step_in_epoch(&self) -> usize {
+        self.run.step_in_epoch()
+    }
+    fn steps_per_epoch(&self) -> usize {
+        self.run.steps_per_epoch()
+    }
+    fn train_rows(&self) -> usize {
+        self.run.train_rows()
+    }
+    /// The validation loss computed at the last epoch's end (no second pass over the rows).
+    fn validation_loss(&self) -> Result<Option<f32>, TrainError> {
+        Ok(self.last_validation)
+    }
 }

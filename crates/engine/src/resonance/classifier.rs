@@ -6,11 +6,11 @@
 use candle_core::{DType, Device, Result, Tensor, D};
 use candle_nn::{linear, Linear, Module, VarBuilder, VarMap};
 
-use super::background::{held_out_split, in_chunks, train_keeping_best, EpochReport, FlowFit};
+use super::background::{held_out_split, in_chunks, EpochReport, FitResult, Fitting, FlowFit};
 use crate::method::{StepContext, TrainStep};
 use crate::models::init::seeded_init;
 use crate::models::vae::reconstruction_error;
-use crate::train::{sorted_vars, TrainError};
+use crate::train::sorted_vars;
 
 /// An MLP of `features` inputs, two ReLU layers of `hidden` units, one logit out.
 #[derive(Clone)]
@@ -54,7 +54,12 @@ pub struct TrainedClassifier {
 impl TrainedClassifier {
     /// Trains on `positives` (label 1) against `negatives` (label 0), rows of `features` values each
     /// (row-major); `fit.config` gives only the width (`hidden`).
-    pub fn train(positives: &[f32], negatives: &[f32], features: usize, fit: &FlowFit, on_epoch: impl FnMut(EpochReport)) -> std::result::Result<Self, TrainError> {
+    pub fn train(positives: &[f32], negatives: &[f32], features: usize, fit: &FlowFit, on_epoch: impl FnMut(EpochReport)) -> FitResult<Self> {
+        Self::begin(positives, negatives, features, fit)?.run(on_epoch)
+    }
+
+    /// The same fit, to be stepped by the caller.
+    pub fn begin(positives: &[f32], negatives: &[f32], features: usize, fit: &FlowFit) -> FitResult<Fitting<Self>> {
         let labelled = |rows: &[f32], label: f32| -> Vec<Vec<f32>> {
             rows.chunks(features).map(|r| r.iter().copied().chain([label]).collect()).collect()
         };
@@ -64,8 +69,8 @@ impl TrainedClassifier {
         let classifier = Classifier::new(features, fit.config.hidden, VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu))?;
         seeded_init(&varmap, fit.schedule.seed)?;
         let data = held_out_split(rows, features + 1, fit, "classifier");
-        train_keeping_best(classifier.clone(), sorted_vars(&varmap), data, fit.schedule.clone(), on_epoch)?;
-        Ok(Self { classifier, _varmap: varmap })
+        let vars = sorted_vars(&varmap);
+        Fitting::new(Self { classifier: classifier.clone(), _varmap: varmap }, classifier, vars, data, fit.schedule.clone())
     }
 
     /// The logit of each row (rows of `features` values, row-major).

@@ -6,5 +6,6 @@ pub mod anode;
 pub mod background;
 pub mod classifier;
 pub mod hunt;
+pub mod panels;
 pub mod preprocess;
 pub mod rnd_v2;

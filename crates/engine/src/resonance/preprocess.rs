@@ -118,6 +118,22 @@ impl Scaling {
         prepared
     }
 
+    /// The features of a point of the flows' space: the inverse of [`Scaling::apply`] (for samples).
+    pub fn invert(&self, y: &[f32]) -> Vec<f64> {
+        y.iter()
+            .enumerate()
+            .map(|(k, &v)| {
+                let logit = v as f64 * self.spread[k] + self.mean[k];
+                self.low[k] + self.width[k] / (1.0 + (-logit).exp())
+            })
+            .collect()
+    }
+
+    /// The m_jj of a context value: the inverse of [`Scaling::context`].
+    pub fn m_jj_of(&self, context: f32) -> f64 {
+        (context as f64 * self.context.1 + self.context.0).exp()
+    }
+
     /// d(context)/d(m_jj) at `m_jj`, as a log: turns a density in m_jj into one in the context.
     pub fn context_log_jacobian(&self, m_jj: f64) -> f64 {
         -(m_jj.ln() + self.context.1.ln())
@@ -171,5 +187,14 @@ mod tests {
         assert!(s.apply(&[100.0, 2.0]).is_none());
         assert!(Scaling::fit(&[vec![1.0], vec![1.0]], &[3.0, 3.1]).is_none());
         assert!((s.context(3.49) as f64).abs() < 0.1);
+    }
+
+    #[test]
+    fn inverting_gives_back_the_features_and_the_mass() {
+        let s = scaling();
+        let x = [1.7, 2.4];
+        let back = s.invert(&s.apply(&x).unwrap().0);
+        assert!((back[0] - 1.7).abs() < 1e-5 && (back[1] - 2.4).abs() < 1e-5, "{back:?}");
+        assert!((s.m_jj_of(s.context(3.61)) - 3.61).abs() < 1e-5);
     }
 }

@@ -21,6 +21,7 @@ use anomaly_engine::table::dijet::Simulation;
 use anomaly_engine::settings::MODEL_SETTINGS;
 use anomaly_engine::TrainSettings;
 
+use crate::hunt::HuntChoice;
 use crate::page::{LinkView, PagePart};
 use crate::tutorials::{TutorialStep, TUTORIALS};
 use table::SharedTable;
@@ -56,6 +57,8 @@ pub struct SharedSetup {
     /// What the visitor chose about a loaded table (never its data), restored when a file with the same
     /// header is loaded.
     pub table: Option<SharedTable>,
+    /// The resonance hunt's signal count and seed.
+    pub hunt: HuntChoice,
 }
 
 /// One part of a link that was not used, said so a visitor knows what happened.
@@ -161,6 +164,11 @@ pub fn encode(setup: &SharedSetup) -> String {
         ("sim.signal".into(), setup.simulation.signal_fraction.to_string()),
         ("sim.seed".into(), setup.simulation.seed.to_string()),
     ]);
+    // The hunt's pairs only when it is on screen or changed, so every other link reads as before.
+    if setup.view == LinkView::Hunt || setup.hunt != HuntChoice::default() {
+        pairs.push(("hunt.signal".into(), setup.hunt.signal_events.to_string()));
+        pairs.push(("hunt.seed".into(), setup.hunt.seed.to_string()));
+    }
     let mut link = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
     // Only classroom links say what they hide, so every other link reads as before.
     if !setup.hidden.is_empty() {
@@ -253,6 +261,8 @@ pub fn decode(fragment: &str) -> DecodedLink {
             "sim.rows" => value.parse().map(|v| setup.simulation.rows = v).is_ok(),
             "sim.signal" => value.parse().map(|v| setup.simulation.signal_fraction = v).is_ok(),
             "sim.seed" => value.parse().map(|v| setup.simulation.seed = v).is_ok(),
+            "hunt.signal" => value.parse().map(|v| setup.hunt.signal_events = v).is_ok(),
+            "hunt.seed" => value.parse().map(|v| setup.hunt.seed = v).is_ok(),
             "tut" => match TutorialStep::from_key(value) {
                 Some(step) => {
                     setup.tutorial = Some(step);
@@ -297,10 +307,10 @@ pub fn decode(fragment: &str) -> DecodedLink {
         setup.table = table;
         problems.extend(table_problems.into_iter().map(|(key, message)| LinkProblem { key, message }));
     }
-    if setup.view == LinkView::Table && setup.hidden.contains(&PagePart::TableView) {
+    if setup.view.hidden_by().is_some_and(|part| setup.hidden.contains(&part)) {
+        let message = format!("view={} asks for a view this link also hides, so the digits open instead", setup.view.key());
         setup.view = LinkView::Digits;
-        let message = "view=table asks for the table view, which this link also hides, so the digits open instead";
-        problems.push(LinkProblem { key: "view".into(), message: message.into() });
+        problems.push(LinkProblem { key: "view".into(), message });
     }
     // Values that parsed but are out of range go back to their defaults, field by field.
     let defaults = SharedSetup::default();
@@ -311,6 +321,15 @@ pub fn decode(fragment: &str) -> DecodedLink {
     for range_problem in setup.awareness.problems(&setup.digits) {
         setup.awareness.reset_field(&range_problem.field, &defaults.awareness, &setup.digits);
         problems.push(LinkProblem { key: format!("aa.{}", range_problem.field), message: range_problem.message.trim_end_matches('.').to_string() });
+    }
+    for (key, message) in setup.hunt.problems() {
+        let default = HuntChoice::default();
+        if key == "hunt.signal" {
+            setup.hunt.signal_events = default.signal_events;
+        } else {
+            setup.hunt.seed = default.seed;
+        }
+        problems.push(LinkProblem { key: key.into(), message });
     }
     for (field, message) in setup.simulation.problems() {
         let default = Simulation::default();
@@ -353,7 +372,7 @@ mod tests {
             normal = vec![rng.below(10) as u8];
         }
         let anomalous: Vec<u8> = (0..10).filter(|d| !normal.contains(d)).collect();
-        let view = if rng.uniform() < 0.5 { LinkView::Digits } else { LinkView::Table };
+        let view = LinkView::ALL[rng.below(3)];
         let mut shown: Vec<AnomalyFamily> = SYNTHETIC.iter().copied().filter(|_| rng.uniform() < 0.4).collect();
         if rng.uniform() < 0.5 {
             shown.push(AnomalyFamily::HeldOutDigit(anomalous[rng.below(anomalous.len())]));
@@ -391,8 +410,9 @@ mod tests {
                 signal_fraction: rng.below(501) as f64 / 1000.0,
                 seed: rng.next_u64() >> 32,
             },
-            // A link never both opens and hides the table view (decoding says so and opens the digits).
-            hidden: PagePart::ALL.into_iter().filter(|&p| rng.uniform() < 0.3 && !(p == PagePart::TableView && view == LinkView::Table)).collect(),
+            // A link never both opens and hides a view (decoding says so and opens the digits).
+            hidden: PagePart::ALL.into_iter().filter(|&p| rng.uniform() < 0.3 && view.hidden_by() != Some(p)).collect(),
+            hunt: HuntChoice { signal_events: rng.below(61) * 50, seed: 1 + rng.below(1_000_000) as u64 },
             table: (rng.uniform() < 0.5).then(|| random_table(rng)),
             tutorial: if rng.uniform() < 0.5 {
                 let tutorial = rng.below(TUTORIALS.len());
@@ -449,7 +469,7 @@ mod tests {
         assert_eq!(decoded.setup.digits.normal_digits, vec![3]);
         assert_eq!(
             decoded.summary().unwrap(),
-            "Parts of this link could not be used, so defaults were taken: hide= names \"teacher-notes\", \"<b>\" that the page does not have (it can hide normal, settings, awareness, latent, table, backend)."
+            "Parts of this link could not be used, so defaults were taken: hide= names \"teacher-notes\", \"<b>\" that the page does not have (it can hide normal, settings, awareness, latent, table, backend, hunt)."
         );
         assert!(!encode(&SharedSetup::default()).contains("hide="), "ordinary links do not mention hiding");
         assert!(decode("hide=").setup.hidden.is_empty() && decode("hide=").problems.is_empty());
@@ -534,10 +554,13 @@ mod tests {
             ("sim.rows=5", "simulated events must be between 100 and 1000000"),
             ("sim.signal=0.9", "signal share must be between 0 and 0.5"),
             ("sim.signal=-inf", "signal share must be between"),
-            ("tut=vae.99", "tut=\"vae.99\" is not a tutorial step (there are anomaly.1–5, vae.1–5, awareness.1–5, physics.1–4)"),
+            ("tut=vae.99", "tut=\"vae.99\" is not a tutorial step (there are anomaly.1–5, vae.1–5, awareness.1–5, physics.1–4, resonance.1–5)"),
             ("tut=<img src=x>", "tut=\"<img src=x>\" is not a tutorial step"),
             ("table.header=0123456789abcdef&table.roles=ff&table.epochs=0", "in the table's settings, epochs must be between"),
-            ("view=table&hide=table", "view=table asks for the table view, which this link also hides"),
+            ("view=table&hide=table", "view=table asks for a view this link also hides"),
+            ("view=hunt&hide=hunt", "view=hunt asks for a view this link also hides"),
+            ("hunt.signal=99999", "hunt.signal must be between 0 and 3000"),
+            ("hunt.seed=x", "hunt.seed=\"x\" is not a value"),
         ];
         for (fragment, expected) in cases {
             let decoded = decode(fragment);
