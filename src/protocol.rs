@@ -150,6 +150,9 @@ pub enum StepUnit {
 /// Worker → page.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Event {
+    /// The worker is listening for commands (the digits may still be loading). A command sent before it
+    /// would find no listener, so the views that need no digits wait for this.
+    Listening,
     /// The digits are loaded and training can start.
     DataReady { digits: usize },
     /// The digit file could not be loaded; nothing can be trained.

@@ -68,6 +68,8 @@ pub struct Playground {
     /// The latest sentence about something that went wrong but did not stop the page.
     pub notice: RwSignal<Option<String>>,
     pub digits_loaded: RwSignal<usize>,
+    /// The worker has said it hears commands (see `Event::Listening`).
+    pub worker_listening: RwSignal<bool>,
     pub run: RwSignal<Option<RunInfo>>,
     pub curves: RunCurves,
     pub evaluation: RwSignal<Option<Evaluation>>,
@@ -118,6 +120,7 @@ impl Playground {
             request: Request::new(),
             notice: RwSignal::new(None),
             digits_loaded: RwSignal::new(0),
+            worker_listening: RwSignal::new(false),
             run: RwSignal::new(None),
             curves: RunCurves::new(),
             evaluation: RwSignal::new(None),
@@ -226,6 +229,7 @@ impl Playground {
                 self.evaluated_on.set(Some(backend));
             }
             Event::Backend(status) => self.backend.set(Some(status)),
+            Event::Listening => self.worker_listening.set(true),
             Event::DigitScoringBenchmark { .. } => {} // for `make bench`, which reads the message itself
             Event::Finished => self.phase.set(Phase::Finished),
             Event::Crashed { message } => self.phase.set(Phase::WorkerDied(message)),

@@ -28,6 +28,7 @@ thread_local! {
 pub fn start_worker(state: Playground) {
     stop_worker();
     state.phase.set(Phase::LoadingData);
+    state.worker_listening.set(false);
     let worker = match Worker::new(WORKER_SCRIPT) {
         Ok(worker) => worker,
         Err(err) => {

@@ -116,6 +116,8 @@ pub fn start() {
     });
     scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget(); // lives as long as the worker
+    // From here on the worker hears commands: a message posted before this point had no listener.
+    post(&Event::Listening);
     backend::start();
     spawn_local(load_digits(state));
 }

@@ -51,6 +51,7 @@ fn HuntControls() -> impl IntoView {
     let state = expect_context::<Playground>();
     let hunt = state.hunt;
     let busy = move || matches!(hunt.phase.get(), HuntPhase::Starting | HuntPhase::Running);
+    let listening = move || state.worker_listening.get();
     let start = move |_| {
         hunt.request.begin(hunt.phase, HuntPhase::Starting);
         send(state, &Command::Hunt(HuntCommand::Start { settings: hunt.settings() }));
@@ -96,7 +97,7 @@ fn HuntControls() -> impl IntoView {
             </fieldset>
         </form>
         <div class="buttons">
-            <button type="button" id="hunt-start" class="primary" disabled=busy on:click=start>
+            <button type="button" id="hunt-start" class="primary" disabled=move || busy() || !listening() on:click=start>
                 {move || if hunt.started.with(Option::is_some) { "Start a new hunt" } else { "Start the hunt" }}
             </button>
             <button type="button" id="hunt-pause" disabled=move || hunt.phase.get() != HuntPhase::Running on:click=pause>"Pause"</button>
@@ -114,6 +115,7 @@ fn HuntStatus() -> impl IntoView {
     let hunt = state.hunt;
     let fits = move || hunt.started.with(|s| s.as_ref().map_or(0, |s| s.fits.len()));
     let text = move || match hunt.phase.get() {
+        HuntPhase::Idle if !state.worker_listening.get() => "Starting the worker that trains the models…".to_string(),
         HuntPhase::Idle => "Choose a signal count and start the hunt. It trains four small models, one after the other.".to_string(),
         HuntPhase::Starting => "Generating the events…".to_string(),
         HuntPhase::Finished => format!("The hunt is done ({:.0} s).", hunt.seconds.get().unwrap_or(0.0)),

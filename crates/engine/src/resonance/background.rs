@@ -266,3 +266,47 @@ impl<T> Training for Fitting<T> {
         Ok(self.last_validation)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::method::StepContext;
+
+    /// One weight v with loss (v − 3)², until step `nan_from`, where the loss becomes NaN.
+    #[derive(Clone)]
+    struct Breaks {
+        v: Var,
+        nan_from: usize,
+    }
+
+    impl TrainStep for Breaks {
+        fn loss(&self, batch: &Tensor, context: &mut StepContext) -> candle_core::Result<Tensor> {
+            let loss = ((self.v.as_tensor() - 3.0)?.sqr()?.sum_all()? + (batch.sum_all()? * 0.0)?)?;
+            if context.step >= self.nan_from { loss.affine(f64::NAN, 0.0) } else { Ok(loss) }
+        }
+    }
+
+    #[test]
+    fn a_fit_that_diverges_keeps_the_weights_of_its_best_epoch() {
+        let v = Var::from_tensor(&Tensor::new(&[0f32], &Device::Cpu).unwrap()).unwrap();
+        let data = TrainData { features: 1, likelihood: Default::default(), train: vec![1.0; 40], validation: vec![1.0; 10] };
+        // Small enough steps that v climbs towards 3 without passing it: each epoch is better than the last.
+        let schedule = Schedule { batch_size: 10, epochs: 5, learning_rate: 0.1, ..Schedule::default() };
+        // Four steps an epoch: epochs 1 and 2 train, epoch 3 breaks at its second step.
+        let mut fitting = Fitting::new(v.clone(), Breaks { v: v.clone(), nan_from: 9 }, vec![v], data, schedule).unwrap();
+        let mut after_epoch = Vec::new();
+        let err = loop {
+            match fitting.step() {
+                Ok(report) if report.epoch_finished => after_epoch.push(fitting.model().as_tensor().to_vec1::<f32>().unwrap()[0]),
+                Ok(_) => {}
+                Err(err) => break err,
+            }
+        };
+        assert!(matches!(err, TrainError::Diverged { epoch: 3, step: 2, .. }), "{err:?}");
+        assert!(!fitting.is_finished(), "a diverged run is not finished: its caller ends it");
+        assert_eq!(after_epoch.len(), 2);
+        let kept = fitting.finish().unwrap().as_tensor().to_vec1::<f32>().unwrap()[0];
+        assert_eq!(kept, after_epoch[1], "the best epoch (the second, closest to 3) is put back");
+        assert!(kept > after_epoch[0] && kept < 3.0);
+    }
+}
