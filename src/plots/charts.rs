@@ -124,6 +124,14 @@ where
     styled_mesh(chart, size).x_desc(x_desc).y_desc(y_desc).draw().map_err(|e| e.to_string())
 }
 
+/// A chart under a key strip, in the house style: thin margins (none above, where the key sits), the x
+/// axis's labels below and `y_labels` CSS pixels for the y axis's on the left.
+pub(super) fn keyed_chart<'a, 'b>(area: &'a Area, size: &CanvasSize, y_labels: f64) -> ChartBuilder<'a, 'b, CanvasBackend> {
+    let mut builder = ChartBuilder::on(area);
+    builder.margin(px(size, 10.0)).margin_top(px(size, 2.0)).x_label_area_size(px(size, 34.0)).y_label_area_size(px(size, y_labels));
+    builder
+}
+
 /// How a series looks in a chart's key.
 #[derive(Clone, Copy)]
 pub(super) enum Mark {
@@ -198,11 +206,7 @@ pub fn loss_curve(canvas: &HtmlCanvasElement, step_losses: &[f32], steps_per_epo
         key.push(("validation (each epoch)".to_string(), Mark::Dot(style.filled())));
     }
     let area = key_strip(area, &size, &key)?;
-    let mut chart = ChartBuilder::on(&area)
-        .margin(px(&size, 10.0))
-        .margin_top(px(&size, 2.0))
-        .x_label_area_size(px(&size, 34.0))
-        .y_label_area_size(px(&size, 48.0))
+    let mut chart = keyed_chart(&area, &size, 48.0)
         .build_cartesian_2d(0f32..x_max, (low - pad)..(high + pad))
         .map_err(|e| e.to_string())?;
     draw_f32_axes(&mut chart, &size, "epoch", format!("loss per {per}"))?;
@@ -343,11 +347,7 @@ pub fn roc_curves(canvas: &HtmlCanvasElement, curves: &[(&Roc, String)], names: 
         key.push((label.clone(), if k == 0 { Mark::Line(first) } else { Mark::Dash(second) }));
     }
     let area = key_strip(area, &size, &key)?;
-    let mut chart = ChartBuilder::on(&area)
-        .margin(px(&size, 10.0))
-        .margin_top(px(&size, 2.0))
-        .x_label_area_size(px(&size, 34.0))
-        .y_label_area_size(px(&size, 44.0))
+    let mut chart = keyed_chart(&area, &size, 44.0)
         .build_cartesian_2d(0f64..1f64, 0f64..1f64)
         .map_err(|e| e.to_string())?;
     draw_axes(&mut chart, &size, names.flagged, names.found)?;
@@ -380,11 +380,7 @@ pub fn sic_curve(canvas: &HtmlCanvasElement, curve: &[(f64, f64)], max: (f64, f6
         ("maximum (triangle)".to_string(), Mark::Triangle(marker)),
     ];
     let area = key_strip(area, &size, &key)?;
-    let mut chart = ChartBuilder::on(&area)
-        .margin(px(&size, 10.0))
-        .margin_top(px(&size, 2.0))
-        .x_label_area_size(px(&size, 34.0))
-        .y_label_area_size(px(&size, 44.0))
+    let mut chart = keyed_chart(&area, &size, 44.0)
         .build_cartesian_2d(0f64..1f64, 0f64..top)
         .map_err(|e| e.to_string())?;
     draw_axes(&mut chart, &size, "signal kept (ε_S)", "SIC = ε_S / √ε_B")?;

@@ -5,7 +5,7 @@
 use plotters::prelude::*;
 use web_sys::HtmlCanvasElement;
 
-use super::charts::{draw_axes, key_strip, open, px, significant, styled_mesh, DrawResult, Mark};
+use super::charts::{draw_axes, key_strip, keyed_chart, open, px, significant, styled_mesh, DrawResult, Mark};
 use super::palette::{ANOMALOUS, BLIND_GUESS, GREEN, NORMAL, PURPLE, TEXT};
 use anomaly_engine::resonance::panels::{FeatureClosure, JetMasses, MassHistogram};
 
@@ -35,11 +35,7 @@ pub fn mass_spectrum(
     }
     let area = key_strip(area, &size, &key)?;
     let top = histogram.all.iter().chain(compare.iter().flat_map(|(h, _)| h.all.iter())).copied().max().unwrap_or(1).max(1) as f64 * 2.0;
-    let mut chart = ChartBuilder::on(&area)
-        .margin(px(&size, 10.0))
-        .margin_top(px(&size, 2.0))
-        .x_label_area_size(px(&size, 34.0))
-        .y_label_area_size(px(&size, 48.0))
+    let mut chart = keyed_chart(&area, &size, 48.0)
         .build_cartesian_2d(histogram.low..histogram.high, (0.5f64..top).log_scale())
         .map_err(|e| e.to_string())?;
     styled_mesh(&mut chart, &size)
@@ -90,11 +86,7 @@ pub fn feature_closure(canvas: &HtmlCanvasElement, closure: &FeatureClosure, uni
     ];
     let area = key_strip(area, &size, &key)?;
     let top = closure.data.iter().chain(&closure.model).chain(&closure.truth).fold(0.0f64, |m, &v| m.max(v)).max(1e-6) * 1.15;
-    let mut chart = ChartBuilder::on(&area)
-        .margin(px(&size, 10.0))
-        .margin_top(px(&size, 2.0))
-        .x_label_area_size(px(&size, 34.0))
-        .y_label_area_size(px(&size, 48.0))
+    let mut chart = keyed_chart(&area, &size, 48.0)
         .build_cartesian_2d(closure.low..closure.high, 0f64..top)
         .map_err(|e| e.to_string())?;
     draw_axes(&mut chart, &size, format!("{} {unit}", closure.feature), "share of events")?;
@@ -120,11 +112,7 @@ pub fn signal_fraction(canvas: &HtmlCanvasElement, points: &[(usize, f64)], true
     let (low, high) = values.fold((1.0f64, 1e-6f64), |(l, h), v| (l.min(v), h.max(v)));
     let (low, high) = ((low / 2.0).max(1e-6), (high * 2.0).min(1.0));
     let last = points.last().map_or(1, |p| p.0).max(1) as f64;
-    let mut chart = ChartBuilder::on(&area)
-        .margin(px(&size, 10.0))
-        .margin_top(px(&size, 2.0))
-        .x_label_area_size(px(&size, 34.0))
-        .y_label_area_size(px(&size, 56.0))
+    let mut chart = keyed_chart(&area, &size, 56.0)
         .build_cartesian_2d(0f64..last, (low..high).log_scale())
         .map_err(|e| e.to_string())?;
     styled_mesh(&mut chart, &size)
@@ -160,11 +148,7 @@ pub fn sic_curves(canvas: &HtmlCanvasElement, curves: &[(String, &[(f64, f64)])]
     }
     let area = key_strip(area, &size, &key)?;
     let top = curves.iter().flat_map(|(_, c)| c.iter()).fold(2.0f64, |m, p| m.max(p.1)) * 1.1;
-    let mut chart = ChartBuilder::on(&area)
-        .margin(px(&size, 10.0))
-        .margin_top(px(&size, 2.0))
-        .x_label_area_size(px(&size, 34.0))
-        .y_label_area_size(px(&size, 44.0))
+    let mut chart = keyed_chart(&area, &size, 44.0)
         .build_cartesian_2d(0f64..1f64, 0f64..top)
         .map_err(|e| e.to_string())?;
     draw_axes(&mut chart, &size, "signal kept (ε_S)", "SIC = ε_S / √ε_B")?;
@@ -192,11 +176,7 @@ pub fn jet_masses(canvas: &HtmlCanvasElement, drawn: &JetMasses, truth: &JetMass
         key.push(("true signal events".to_string(), Mark::Triangle(crosses)));
     }
     let area = key_strip(area, &size, &key)?;
-    let mut chart = ChartBuilder::on(&area)
-        .margin(px(&size, 10.0))
-        .margin_top(px(&size, 2.0))
-        .x_label_area_size(px(&size, 34.0))
-        .y_label_area_size(px(&size, 48.0))
+    let mut chart = keyed_chart(&area, &size, 48.0)
         .build_cartesian_2d(0f32..800f32, 0f32..1000f32)
         .map_err(|e| e.to_string())?;
     draw_axes(&mut chart, &size, "lighter jet's mass (GeV)", "heavier jet's mass (GeV)")?;

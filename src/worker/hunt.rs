@@ -212,7 +212,7 @@ impl Running {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::worker::test_host::TestHost;
+    use crate::worker::test_host::{variant_name, TestHost};
 
     fn small() -> HuntSettings {
         HuntSettings { background_events: 20_000, signal_events: 300, seed: 2, background_epochs: 1, region_epochs: 1, test_background: 1_000, test_signal: 1_000 }
@@ -220,27 +220,22 @@ mod tests {
 
     /// What the page was told, by name, progress left out.
     fn told(host: &TestHost) -> Vec<String> {
-        let mut names: Vec<String> = Vec::new();
-        for event in host.take_events() {
-            let name = match event {
-                Event::Run { event: RunEvent::Progress(_), .. } => continue,
+        host.told(|event| {
+            Some(match event {
+                Event::Run { event: RunEvent::Progress(_), .. } => return None,
                 Event::Run { of, event } => {
                     assert_eq!(of, RunOf::Hunt);
-                    format!("{event:?}").split([' ', '{', '(']).next().unwrap().to_string()
+                    variant_name(&event)
                 }
                 Event::Hunt(event) => match *event {
                     HuntEvent::FitStarted { name, .. } => format!("FitStarted {name}"),
                     HuntEvent::Tagger(curve) => format!("Tagger {}", curve.name),
                     HuntEvent::Failed { message } => format!("Failed: {message}"),
-                    other => format!("{other:?}").split([' ', '{', '(']).next().unwrap().to_string(),
+                    other => variant_name(&other),
                 },
                 other => panic!("the hunt posted {other:?}"),
-            };
-            if names.last() != Some(&name) {
-                names.push(name);
-            }
-        }
-        names
+            })
+        })
     }
 
     #[test]

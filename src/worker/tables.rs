@@ -587,7 +587,7 @@ fn hand_over_parts(parts: &js_sys::Array, name: &str, mime: &str) {
 mod tests {
     use super::*;
     use crate::worker::backend;
-    use crate::worker::test_host::TestHost;
+    use crate::worker::test_host::{variant_name, TestHost};
     use anomaly_engine::settings::{ModelSettings, OptimiserSettings, VaeSettings};
     use anomaly_engine::train::Training;
 
@@ -603,31 +603,26 @@ mod tests {
     /// What the page was told since the last call, by name: progress left out (how often it comes depends
     /// on the clock) and a run of the same slice message said once.
     fn told(host: &TestHost) -> Vec<String> {
-        let mut names: Vec<String> = Vec::new();
-        for event in host.take_events() {
-            let name = match event {
-                Event::Run { event: RunEvent::Progress(_), .. } => continue,
+        host.told(|event| {
+            Some(match event {
+                Event::Run { event: RunEvent::Progress(_), .. } => return None,
                 Event::Run { of, event } => {
                     assert_eq!(of, crate::protocol::RunOf::Table, "a table run spoke for the digit view");
                     match event {
                         RunEvent::EpochEnded { epoch, .. } => format!("EpochEnded {epoch}"),
                         RunEvent::Failed { message } => format!("Failed: {message}"),
-                        other => format!("{other:?}").split([' ', '{', '(']).next().unwrap().to_string(),
+                        other => variant_name(&other),
                     }
                 }
                 Event::Table(event) => match *event {
                     TableEvent::Loaded(info) => format!("Loaded {}", info.file_name),
                     TableEvent::ModelLoaded(info) => format!("ModelLoaded {}", info.file_name),
                     TableEvent::TrainStarted { epochs, .. } => format!("TrainStarted ({epochs} epochs)"),
-                    other => format!("{other:?}").split([' ', '{', '(']).next().unwrap().to_string(),
+                    other => variant_name(&other),
                 },
                 other => panic!("a table run posted {other:?}"),
-            };
-            if names.last() != Some(&name) {
-                names.push(name);
-            }
-        }
-        names
+            })
+        })
     }
 
     /// The toy events, `rows` of them (2,000 are about 180 kB: a dozen slices).

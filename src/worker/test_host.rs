@@ -75,4 +75,21 @@ impl TestHost {
     pub fn take_events(&self) -> Vec<Event> {
         std::mem::take(&mut *self.events.borrow_mut())
     }
+
+    /// What the page was told since the last call, each event by the name `name` gives it (None leaves it
+    /// out), a run of the same name said once.
+    pub fn told(&self, name: impl Fn(Event) -> Option<String>) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for name in self.take_events().into_iter().filter_map(name) {
+            if names.last() != Some(&name) {
+                names.push(name);
+            }
+        }
+        names
+    }
+}
+
+/// The name of an enum value's variant, as its debug text starts: "Paused", "Closure".
+pub fn variant_name(value: &impl std::fmt::Debug) -> String {
+    format!("{value:?}").split([' ', '{', '(']).next().unwrap_or_default().to_string()
 }
