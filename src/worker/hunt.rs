@@ -146,7 +146,14 @@ impl Running {
                 self.paused = true;
                 say_run(RunEvent::Paused);
             }
-            Stop::Finished => self.conclude_fit(),
+            Stop::Finished => {
+                self.conclude_fit();
+                // A step that ends a fit ends there too: the next fit waits for the visitor.
+                if self.step.is_some() && !self.hunt.is_done() {
+                    self.paused = true;
+                    say_run(RunEvent::Paused);
+                }
+            }
             Stop::Diverged(err) => {
                 let name = self.hunt.fit_names()[self.fit_index].clone();
                 say_run(RunEvent::Diverged {
@@ -283,6 +290,25 @@ mod tests {
         handle(&state, HuntCommand::Resume);
         host.run_until_idle();
         assert!(told(&host).contains(&"Finished".to_string()));
+    }
+
+    #[test]
+    fn a_step_that_ends_a_fit_pauses_before_the_next_one() {
+        let host = TestHost::install(1.0);
+        let state = Shared::default();
+        handle(&state, HuntCommand::Start { settings: small() });
+        handle(&state, HuntCommand::Pause);
+        host.run_until_idle();
+        host.take_events();
+        // The background flow has one epoch: stepping it ends the fit.
+        handle(&state, HuntCommand::Step { unit: StepUnit::Epoch });
+        host.run_until_idle();
+        let names = told(&host);
+        assert_eq!(names.iter().filter(|n| n.starts_with("FitStarted")).collect::<Vec<_>>(), ["FitStarted ANODE"], "{names:?}");
+        assert_eq!(names.last().map(String::as_str), Some("Paused"), "{names:?}");
+        let mut st = state.borrow_mut();
+        let run = st.run.as_mut().unwrap();
+        assert_eq!((run.fit_index, run.hunt.training().unwrap().steps_done()), (1, 0), "ANODE has not started training");
     }
 
     #[test]
