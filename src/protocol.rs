@@ -194,7 +194,6 @@ pub enum Event {
 pub enum HuntEvent {
     /// The data are generated; `optimal` is the tagger built from the toy's true densities.
     Started {
-        settings: HuntSettings,
         spectrum: MassHistogram,
         signal_region_events: usize,
         injected: usize,

@@ -97,7 +97,6 @@ fn start(settings: &HuntSettings) -> Result<Running, String> {
     let data = &hunt.data;
     let optimal = curve("optimal (true densities)", data.figures(&data.test.iter().map(rnd_v2::optimal_score).collect::<Vec<_>>()));
     say(HuntEvent::Started {
-        settings: settings.clone(),
         spectrum: panels::spectrum(data),
         signal_region_events: data.region.len(),
         injected: data.injected,

@@ -22,7 +22,6 @@ pub enum HuntPhase {
 /// What the worker said when the data were ready.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HuntStart {
-    pub settings: HuntSettings,
     pub spectrum: MassHistogram,
     pub signal_region_events: usize,
     pub injected: usize,
@@ -99,7 +98,7 @@ impl HuntState {
 
     pub fn apply(&self, event: HuntEvent) {
         match event {
-            HuntEvent::Started { settings, spectrum, signal_region_events, injected, true_w, optimal, fits } => {
+            HuntEvent::Started { spectrum, signal_region_events, injected, true_w, optimal, fits } => {
                 self.request.accepted();
                 self.notice.set(None);
                 self.fit.set(None);
@@ -110,7 +109,7 @@ impl HuntState {
                 self.samples.set(None);
                 self.after_cut.set(None);
                 self.seconds.set(None);
-                self.started.set(Some(HuntStart { settings, spectrum, signal_region_events, injected, true_w, optimal, fits }));
+                self.started.set(Some(HuntStart { spectrum, signal_region_events, injected, true_w, optimal, fits }));
                 self.phase.set(HuntPhase::Running);
             }
             HuntEvent::FitStarted { index, name, epochs } => {

@@ -190,11 +190,6 @@ impl<T> Fitting<T> {
         &self.model
     }
 
-    /// The report of the last epoch that ended.
-    pub fn last_epoch(&self) -> Option<EpochReport> {
-        self.last_epoch
-    }
-
     /// The same fit with its model wrapped (when the model needs more than the flow, like its scaling).
     pub fn map<U>(self, wrap: impl FnOnce(T) -> U) -> Fitting<U> {
         let Self { model, run, vars, best, last_validation, epoch_losses, last_epoch } = self;

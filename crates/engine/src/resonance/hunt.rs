@@ -283,15 +283,6 @@ impl Hunt {
         }
     }
 
-    /// What is being trained: None for the background flow (or when done).
-    pub fn tagger(&self) -> Option<Tagger> {
-        match &self.stage {
-            Stage::Classifier(t, _) | Stage::Ranode(t, _) => Some(*t),
-            Stage::Anode(_) => Some(Tagger::Anode),
-            Stage::Background(_) | Stage::Done => None,
-        }
-    }
-
     pub fn is_done(&self) -> bool {
         matches!(self.stage, Stage::Done)
     }
@@ -330,7 +321,7 @@ impl Hunt {
                 Finished::Background(closure)
             }
             Stage::Classifier(tagger, f) => {
-                let scores = f.finish()?.scores(&self.scaled(&self.data.test.iter().collect::<Vec<_>>()))?;
+                let scores = f.finish()?.scores(&self.scaled(&self.data.test_rows))?;
                 Finished::Tagger(tagger, self.scored(scores.into_iter().map(f64::from).collect()))
             }
             Stage::Anode(f) => {
@@ -363,9 +354,9 @@ impl Hunt {
         Scored { figures, sic, test_scores }
     }
 
-    /// Events in the flows' scaled features.
-    fn scaled(&self, events: &[&Event]) -> Vec<f32> {
-        self.background_model().scaling().prepare(&rows(events.iter().copied())).y
+    /// Rows in the flows' scaled features.
+    fn scaled(&self, rows: &ResonantRows) -> Vec<f32> {
+        self.background_model().scaling().prepare(rows).y
     }
 
     fn begin(&mut self, tagger: Tagger) -> Result<Stage, TrainError> {
@@ -376,14 +367,13 @@ impl Hunt {
             Tagger::Supervised | Tagger::Idealized => {
                 let classifier_fit = fit(CONDITIONAL, epochs, 1e-3, seed + 3);
                 let (positives, negatives) = if tagger == Tagger::Supervised {
-                    let signal = signal_region_sample(signal_count, true, &mut self.references);
-                    (signal, signal_region_sample(self.settings.test_background, false, &mut self.references))
+                    let signal = rows(&signal_region_sample(signal_count, true, &mut self.references));
+                    (signal, rows(&signal_region_sample(self.settings.test_background, false, &mut self.references)))
                 } else {
-                    let region: Vec<Event> = self.data.events.iter().filter(|e| e.in_signal_region()).copied().collect();
-                    let perfect_background = signal_region_sample(3 * region.len(), false, &mut self.references);
-                    (region, perfect_background)
+                    let perfect_background = signal_region_sample(3 * self.data.region.len(), false, &mut self.references);
+                    (self.data.region.clone(), rows(&perfect_background))
                 };
-                let (positives, negatives) = (self.scaled(&positives.iter().collect::<Vec<_>>()), self.scaled(&negatives.iter().collect::<Vec<_>>()));
+                let (positives, negatives) = (self.scaled(&positives), self.scaled(&negatives));
                 Stage::Classifier(tagger, TrainedClassifier::begin(&positives, &negatives, 4, &classifier_fit)?)
             }
             Tagger::Anode => Stage::Anode(Anode::begin(background, &self.data.region, &fit(CONDITIONAL, epochs, 1e-3, seed + 1))?),

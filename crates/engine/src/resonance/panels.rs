@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::background::ResonantRows;
 use super::hunt::{Hunt, HuntData};
 use super::rnd_v2::{Event, FEATURES, MJJ_MIN};
+use crate::metrics::robust_range;
 use crate::rng::SeededRng;
 
 /// Counts in equal bins of m_jj (TeV) over [low, high): all events, and the injected signal among them
@@ -31,9 +32,7 @@ impl MassHistogram {
         }
         histogram
     }
-}
 
-impl MassHistogram {
     /// (all events, signal events) in the bins whose centres lie in [low, high).
     pub fn counts_within(&self, low: f64, high: f64) -> (u32, u32) {
         let width = (self.high - self.low) / self.all.len().max(1) as f64;
@@ -79,7 +78,8 @@ pub fn closure_panel(hunt: &Hunt, seed: u64) -> candle_core::Result<Vec<FeatureC
         .map(|(k, name)| {
             let values = |rows: &ResonantRows| -> Vec<f64> { rows.features.iter().map(|x| x[k]).collect() };
             let data_values = values(data);
-            let (low, high) = percentile_range(&data_values);
+            let (low, high) = robust_range(&data_values.iter().map(|&v| v as f32).collect::<Vec<_>>());
+            let (low, high) = (low as f64, high as f64);
             let shares = |v: &[f64]| shares(v.iter().copied(), low, high, CLOSURE_BINS);
             FeatureClosure {
                 feature: name.to_string(),
@@ -91,18 +91,6 @@ pub fn closure_panel(hunt: &Hunt, seed: u64) -> candle_core::Result<Vec<FeatureC
             }
         })
         .collect())
-}
-
-/// The 0.5th to 99.5th percentile of `values` (so a few far values do not squash the plot).
-fn percentile_range(values: &[f64]) -> (f64, f64) {
-    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
-    sorted.sort_by(f64::total_cmp);
-    if sorted.is_empty() {
-        return (0.0, 1.0);
-    }
-    let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize];
-    let (low, high) = (at(0.005), at(0.995));
-    if high > low { (low, high) } else { (low - 0.5, low + 0.5) }
 }
 
 /// The share of `values` in each of `bins` equal bins over [low, high) (values outside count in the total).
@@ -212,6 +200,6 @@ mod tests {
     fn shares_sum_to_the_share_inside_the_range() {
         let s = shares([0.1, 0.2, 0.9, 5.0].into_iter(), 0.0, 1.0, 10);
         assert!((s.iter().sum::<f64>() - 0.75).abs() < 1e-12);
-        assert_eq!(percentile_range(&[1.0, 1.0]), (0.5, 1.5));
+        assert_eq!(robust_range(&[1.0, 1.0]), (0.5, 1.5));
     }
 }
