@@ -321,10 +321,14 @@ pub fn score_histograms(
     area.present().map_err(|e| e.to_string())
 }
 
-/// A score with three significant digits and no exponent for everyday sizes: "0.0123", "4.56", "789", "12300".
+/// A score with three significant digits and no exponent for everyday sizes: "0.0123", "4.56", "789", "12300";
+/// from a million on, an exponent: "3.40e38" (an unbroken row of digits would push a phone's page sideways).
 pub fn significant(value: f32) -> String {
     if value == 0.0 || !value.is_finite() {
         return format!("{value}");
+    }
+    if value.abs() >= 1e6 {
+        return format!("{value:.2e}");
     }
     let decimals = (2 - value.abs().log10().floor() as i32).clamp(0, 6) as usize;
     let rounded = format!("{value:.decimals$}");

@@ -13,7 +13,7 @@ use anomaly_engine::table::export::{ranks, ScoredCsv};
 use anomaly_engine::table::model_file::ModelFile;
 use anomaly_engine::table::parse::{split_record, trim_line_ends};
 use anomaly_engine::table::prepare::{TableSetup, TrainOn};
-use anomaly_engine::table::run::TableRun;
+use anomaly_engine::table::run::{TableRun, NO_MODEL_FILE};
 use anomaly_engine::table::{check_size, dijet, Table, TableParser};
 use wasm_bindgen::prelude::*;
 
@@ -111,6 +111,9 @@ pub fn handle(state: &Shared, command: TableCommand) {
             let (Some(events), Some(run)) = (st.events.as_ref(), st.run.as_ref().filter(|r| r.phase == RunPhase::Done)) else {
                 return failed("Train and score first; then the model can be saved.");
             };
+            if run.run.setup.method.is_resonant() {
+                return failed(format!("{NO_MODEL_FILE}."));
+            }
             match run.run.model_file() {
                 Ok(model) => hand_over_as(&[model.to_bytes().as_slice()], &format!("{}-model.safetensors", stem(&events.name)), "application/octet-stream"),
                 Err(err) => failed(format!("The model could not be saved: {err}.")),
@@ -231,7 +234,7 @@ fn train(state: &Shared, setup: TableSetup) {
         };
         match TableRun::new(&events.table, &setup, background.as_deref()) {
             Ok(run) => {
-                say(TableEvent::TrainStarted { summary: run.summary.clone(), epochs: setup.model.optimiser.epochs });
+                say(TableEvent::TrainStarted { summary: run.summary.clone(), epochs: run.training().epochs() });
                 st.run = Some(Run { run, phase: RunPhase::Training, meter: Meter::default(), scorer: None });
             }
             Err(message) => return failed(message),
@@ -325,11 +328,37 @@ async fn run_loop(state: Shared, generation: u64) {
                 RunPhase::Paused | RunPhase::Done => return,
             }
         };
-        if scoring {
+        if scoring && is_resonant(&state) {
+            score_on_cpu(&state);
+            yield_to_event_loop().await;
+        } else if scoring {
             score_next_batch(&state, generation).await;
         } else {
             yield_to_event_loop().await;
         }
+    }
+}
+
+fn is_resonant(state: &Shared) -> bool {
+    state.borrow().run.as_ref().is_some_and(|r| r.run.setup.method.is_resonant())
+}
+
+/// Table rows a resonance search scores per slice (only its signal-region rows among them cost anything).
+const RESONANT_SCORE_ROWS: usize = 16_384;
+
+/// Scores the next slice of a resonance search's rows: its densities run on the CPU, here.
+fn score_on_cpu(state: &Shared) {
+    let mut st = state.borrow_mut();
+    let Tables { events, run, .. } = &mut *st;
+    let (Some(events), Some(run)) = (events.as_ref(), run.as_mut()) else { return };
+    if let Err(err) = run.run.score_next(&events.table, RESONANT_SCORE_ROWS) {
+        run.phase = RunPhase::Paused;
+        return failed(format!("Scoring stopped: {err}."));
+    }
+    if run.run.scoring_done() {
+        run.finish_scoring(&events.table, &events.source, Backend::Cpu);
+    } else {
+        say(TableEvent::Scoring { fraction: run.run.scored_fraction() });
     }
 }
 
@@ -377,9 +406,13 @@ async fn score_next_batch(state: &Shared, generation: u64) {
 
 impl Run {
     fn train_for(&mut self, budget_ms: f64) {
-        let end = train_chunk(self.run.trainer.run_mut(), &mut self.meter, &now_ms, budget_ms, StopAt { step: None, epoch_end: false });
+        let end = train_chunk(self.run.training_mut(), &mut self.meter, &now_ms, budget_ms, StopAt { step: None, epoch_end: false });
         for losses in end.epochs {
             self.end_epoch(losses);
+        }
+        // A resonance search's fit that diverged has kept its best epoch and handed over to the next.
+        for note in self.run.resonant_search().map(|s| s.take_notes()).unwrap_or_default() {
+            post(&Event::table(RunEvent::Diverged { message: note }));
         }
         match end.stop {
             Stop::BudgetSpent | Stop::StepDone => self.post_progress(),
@@ -407,7 +440,7 @@ impl Run {
     }
 
     fn post_progress(&mut self) {
-        post(&Event::table(RunEvent::Progress(self.meter.progress(self.run.trainer.run()))));
+        post(&Event::table(RunEvent::Progress(self.meter.progress(self.run.training()))));
     }
 
     fn finish_scoring(&mut self, table: &Table, source: &Source, backend: Backend) {
@@ -589,7 +622,6 @@ mod tests {
     use crate::worker::backend;
     use crate::worker::test_host::{variant_name, TestHost};
     use anomaly_engine::settings::{ModelSettings, OptimiserSettings, VaeSettings};
-    use anomaly_engine::train::Training;
 
     /// A worker for tables with nothing loaded, scoring on the CPU, whose clock moves 1 ms per reading
     /// (so a slice of training, 40 ms, is a few dozen steps).
@@ -646,7 +678,7 @@ mod tests {
     }
 
     fn steps_done(state: &Shared) -> usize {
-        state.borrow().run.as_ref().expect("a run").run.trainer.run().steps_done()
+        state.borrow().run.as_ref().expect("a run").run.training().steps_done()
     }
 
     fn loaded_with_results(epochs: usize) -> (Rc<TestHost>, Shared, TableSetup) {
@@ -803,5 +835,33 @@ mod tests {
         assert!(state.borrow().model.is_none());
         handle(&state, TableCommand::Threshold { value: 0.0 });
         assert_eq!(told(&host), ["ThresholdCounts"]);
+    }
+
+    /// ANODE and R-ANODE run through the same loop: the background flow's epochs, then the method's, then
+    /// the signal region's rows are scored on the CPU (the sidebands stay empty); there is no model file.
+    #[test]
+    fn a_resonance_search_trains_both_fits_and_scores_only_the_signal_region() {
+        use anomaly_engine::table::prepare::{Role, TableMethod};
+        let (host, state) = worker();
+        simulate(&state, 4000, 3);
+        host.run_until_idle();
+        told(&host);
+        let mut setup = setup(&state, 2);
+        setup.choices[0].role = Role::Resonant;
+        setup.method = TableMethod::Ranode;
+        setup.signal_region = Some((3.3, 3.7));
+        handle(&state, TableCommand::Train { setup });
+        host.run_until_idle();
+        assert_eq!(told(&host), ["TrainStarted (4 epochs)", "EpochEnded 1", "EpochEnded 2", "EpochEnded 3", "EpochEnded 4", "Scored"]);
+        let (scored, in_region) = {
+            let st = state.borrow();
+            let table = &st.events.as_ref().unwrap().table;
+            let scores = &st.run.as_ref().unwrap().run.scores;
+            let in_region: Vec<bool> = (0..table.rows()).map(|r| (3.3f32..3.7).contains(&table.columns[0].number(r))).collect();
+            (scores.iter().map(|s| s.is_finite()).collect::<Vec<_>>(), in_region)
+        };
+        assert_eq!(scored, in_region);
+        handle(&state, TableCommand::DownloadModel);
+        assert_eq!(told(&host), [format!("Failed: {NO_MODEL_FILE}.")]);
     }
 }

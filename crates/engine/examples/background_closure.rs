@@ -23,7 +23,7 @@ fn main() {
     };
     println!("{} sideband events, {} signal-region background events", sidebands.len(), test.len());
     let start = Instant::now();
-    let model = BackgroundModel::train(&sidebands, &fit, |r| {
+    let model = BackgroundModel::train(&sidebands, &fit, true, |r| {
         println!("epoch {:>3}: train {:.4}, validation {:.4}  ({:.0} s)", r.epoch, r.train_loss, r.validation_loss.unwrap_or(f32::NAN), start.elapsed().as_secs_f64());
     })
     .unwrap();

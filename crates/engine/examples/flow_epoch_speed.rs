@@ -27,7 +27,7 @@ fn main() {
         sidebands.push(e.x.to_vec(), e.m_jj);
     }
     // The flow's rows exactly as the background flow trains on them, for the peer.
-    let scaling = Scaling::fit(&sidebands.features, &sidebands.m_jj).expect("the sidebands vary");
+    let scaling = Scaling::fit(&sidebands.features, &sidebands.m_jj, true).expect("the sidebands vary");
     let prepared = scaling.prepare(&sidebands);
     let rows_file = std::env::temp_dir().join("flow_epoch_rows.f32");
     let mut bytes = Vec::with_capacity(prepared.len() * 5 * 4);
@@ -53,7 +53,7 @@ fn main() {
         },
         validation_fraction: 0.0,
     };
-    let mut fitting = BackgroundModel::begin(&sidebands, &fit).expect("the fit starts");
+    let mut fitting = BackgroundModel::begin(&sidebands, &fit, true).expect("the fit starts");
     let mut ours = f64::INFINITY;
     while !fitting.is_finished() {
         let start = Instant::now();

@@ -22,7 +22,7 @@ fn main() {
     }
     println!("logs: {:?}", setup.choices.iter().map(|c| c.log).collect::<Vec<_>>());
     let mut run = TableRun::new(&table, &setup, None).unwrap();
-    while !run.trainer.is_finished() {
+    while !run.training().is_finished() {
         run.step().unwrap();
     }
     while !run.scoring_done() {

@@ -39,8 +39,8 @@ fn the_sideband_flow_closes_in_the_signal_region_as_it_trains() {
         validation_fraction: 0.2,
     };
     let mut reports = Vec::new();
-    let trained = BackgroundModel::train(&sidebands, &fit(8), |r| reports.push(r)).unwrap();
-    let barely = BackgroundModel::train(&sidebands, &fit(1), |_| {}).unwrap();
+    let trained = BackgroundModel::train(&sidebands, &fit(8), true, |r| reports.push(r)).unwrap();
+    let barely = BackgroundModel::train(&sidebands, &fit(1), true, |_| {}).unwrap();
     assert_eq!(reports.len(), 8);
     assert!(reports.iter().all(|r| r.validation_loss.is_some_and(f32::is_finite)));
     let (gap, early_gap) = (closure_gap(&trained, &signal_region), closure_gap(&barely, &signal_region));
@@ -55,5 +55,5 @@ fn too_few_sideband_events_are_refused() {
     let mut rows = ResonantRows::default();
     rows.push(vec![0.1, 0.2, 0.5, 0.5], 3.0);
     let fit = FlowFit { config: MafConfig::default(), schedule: Schedule::default(), validation_fraction: 0.0 };
-    assert!(BackgroundModel::train(&rows, &fit, |_| {}).is_err());
+    assert!(BackgroundModel::train(&rows, &fit, true, |_| {}).is_err());
 }

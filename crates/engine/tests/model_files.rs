@@ -20,7 +20,7 @@ fn trained(csv: &[u8], missing: MissingPolicy) -> (Table, TableRun) {
     setup.model.vae.hidden_units = 16;
     setup.model.vae.latent_dims = 2;
     let mut run = TableRun::new(&table, &setup, None).unwrap();
-    while !run.trainer.is_finished() {
+    while !run.training().is_finished() {
         run.step().unwrap();
     }
     run.score_next(&table, table.rows()).unwrap();
@@ -157,7 +157,7 @@ fn a_model_loaded_back_into_a_run_scores_every_row_identically() {
     let (table, run) = trained(&csv, MissingPolicy::DropRow);
     let model = ModelFile::from_bytes(&run.model_file().unwrap().to_bytes()).unwrap();
     let mut loaded = TableRun::from_model(&table, &run.setup, &model).unwrap();
-    assert!(loaded.trainer.is_finished(), "a loaded model does not train");
+    assert!(loaded.training().is_finished(), "a loaded model does not train");
     loaded.score_next(&table, table.rows()).unwrap();
     assert!(loaded.scores.iter().zip(&run.scores).all(|(a, b)| a.to_bits() == b.to_bits()), "the same scores, bit for bit");
     let mut original = run;

@@ -1,5 +1,6 @@
 //! The loaded file at a glance: its first rows, and per column its type, range, mean and missing count,
-//! with the role the visitor gives it (feature, label, ignored) and an optional log transform.
+//! with the role the visitor gives it (feature, label, ignored, or the resonant variable of a resonance
+//! search) and an optional log transform.
 
 use leptos::prelude::*;
 
@@ -7,7 +8,7 @@ use crate::app::state::Playground;
 use crate::app::{count_of, thousands};
 use crate::protocol::TableInfo;
 use anomaly_engine::table::error::human_bytes;
-use anomaly_engine::table::prepare::{ColumnChoice, Role};
+use anomaly_engine::table::prepare::{suggested_signal_region, ColumnChoice, Role, TableMethod};
 use anomaly_engine::table::ColumnSummary;
 
 #[component]
@@ -87,7 +88,7 @@ fn RolesTable(info: TableInfo) -> impl IntoView {
     };
     view! {
         // The choices come first, so they stay in view however wide the statistics make the table.
-        <p class="explain" id="roles-help">"Numbers are features by default; a two-valued column named like a label (label, class, anomaly, is_signal…) is the label."</p>
+        <p class="explain" id="roles-help">"Numbers are features by default; a two-valued column named like a label (label, class, anomaly, is_signal…) is the label. Mark a column such as m_jj \"resonant\" to hunt for a bump in it with ANODE or R-ANODE."</p>
         <div class="table-scroll" tabindex="0" role="region" aria-labelledby="roles-caption" aria-describedby="roles-help">
             <table class="data roles" id="column-roles">
                 <caption id="roles-caption">"What each column is for"</caption>
@@ -120,18 +121,31 @@ fn RoleRow(k: usize, column: ColumnSummary) -> impl IntoView {
     let state = expect_context::<Playground>();
     let table = state.table;
     let choice = move || table.setup.with(|s| s.as_ref().and_then(|s| s.choices.get(k).copied()));
+    let window = suggested_signal_region(&column);
     let set_choice = move |update: &dyn Fn(&mut ColumnChoice)| {
         table.setup.update(|s| {
             if let Some(setup) = s {
                 if let Some(c) = setup.choices.get_mut(k) {
                     update(c);
                 }
-                // One label at most: choosing a new one turns the old one into an ignored column.
-                if setup.choices[k].role == Role::Label {
+                // One label and one resonant variable at most: choosing a new one turns the old one
+                // into an ignored column.
+                let role = setup.choices[k].role;
+                if matches!(role, Role::Label | Role::Resonant) {
                     for (j, other) in setup.choices.iter_mut().enumerate() {
-                        if j != k && other.role == Role::Label {
+                        if j != k && other.role == role {
                             other.role = Role::Ignored;
                         }
+                    }
+                }
+                // A resonant variable is for a resonance search: start one, with a window to move.
+                if role == Role::Resonant {
+                    setup.choices[k].log = false;
+                    if !setup.method.is_resonant() {
+                        setup.method = TableMethod::Ranode;
+                    }
+                    if setup.signal_region.is_none() {
+                        setup.signal_region = window;
                     }
                 }
             }
@@ -154,6 +168,7 @@ fn RoleRow(k: usize, column: ColumnSummary) -> impl IntoView {
                     let role = match event_target_value(&ev).as_str() {
                         "feature" => Role::Feature,
                         "label" => Role::Label,
+                        "resonant" => Role::Resonant,
                         _ => Role::Ignored,
                     };
                     set_choice(&|c| c.role = role);
@@ -161,6 +176,7 @@ fn RoleRow(k: usize, column: ColumnSummary) -> impl IntoView {
                     <option value="feature" disabled=!can_feature selected=move || choice().is_some_and(|c| c.role == Role::Feature)>"feature"</option>
                     <option value="label" disabled=!can_label selected=move || choice().is_some_and(|c| c.role == Role::Label)>"label"</option>
                     <option value="ignored" selected=move || choice().is_some_and(|c| c.role == Role::Ignored)>"ignored"</option>
+                    <option value="resonant" disabled=!can_feature selected=move || choice().is_some_and(|c| c.role == Role::Resonant)>"resonant"</option>
                 </select>
             </td>
             <td>

@@ -186,6 +186,7 @@ fn Figures() -> impl IntoView {
             None => format!("above {} (no background row passes)", thousands(sic.background_rows)),
         };
         let trained_on_all = table.summary.with(|s| s.as_ref().is_some_and(|s| s.trained_on == TrainOn::AllRows));
+        let resonant = table.summary.with(|s| s.as_ref().is_some_and(|s| s.resonance.is_some()));
         Some(view! {
             <dl class="figures" id="table-figures">
                 <dt>"AUC"</dt><dd id="figure-auc">{format!("{:.3}", roc.auc)}</dd>
@@ -195,7 +196,9 @@ fn Figures() -> impl IntoView {
             </dl>
             {(roc.auc < 0.5).then(|| view! {
                 <p class="notice" id="auc-below-half">
-                    {if trained_on_all {
+                    {if resonant {
+                        "The AUC is below 0.5: in the window the method found the background's shape less well than the signal's. With a small signal share the ratio of two densities is noisy; try more epochs, more sideband rows, or another seed, and compare R-ANODE with ANODE."
+                    } else if trained_on_all {
                         "The AUC is below 0.5: the signal looks more ordinary to the model than the background does. Trained on all rows, an autoencoder also learns to redraw a signal that is common enough among them, and then it no longer stands out. Try training on the background rows only, or a smaller signal share."
                     } else {
                         "The AUC is below 0.5: the signal looks more ordinary to the model than the background does. A reconstruction error measures how unusual a row is for the model, which is not always what makes it signal."
@@ -208,12 +211,49 @@ fn Figures() -> impl IntoView {
     view! {
         <section class="panel wide" aria-labelledby="figures-title">
             <h3 id="figures-title">"Figures of merit"</h3>
+            <ResonanceFigures/>
             {figures}
             {move || note().map(|n| view! { <p class="notice">{n}</p> })}
             {move || table.results.with(|r| r.as_ref().is_some_and(|r| r.roc.is_none() && r.metrics_note.is_none())).then(|| view! {
                 <p>"Without a label column there is no ROC or SIC: the scores rank the rows, and the table below shows the most unusual ones."</p>
             })}
         </section>
+    }
+}
+
+/// A resonance search's own figures: where the rows went, and R-ANODE's learned signal share against the
+/// label's, when there is one.
+#[component]
+fn ResonanceFigures() -> impl IntoView {
+    let table = expect_context::<Playground>().table;
+    move || {
+        let r = table.summary.get()?.resonance?;
+        let learned_w = table.results.with(|res| res.as_ref().and_then(|res| res.learned_w));
+        let beyond = table.results.with(|res| res.as_ref().map_or(0, |res| res.beyond_sidebands));
+        let (low, high) = r.window;
+        Some(view! {
+            <p id="resonance-figures">{format!(
+                "{} scored the {} rows with {} from {low} to {high} (the signal region); the {} rows outside it (the sidebands) taught the background flow and have no score{}.",
+                r.method.name(), thousands(r.region_rows), r.resonant, thousands(r.sideband_rows),
+                if r.missing_resonant > 0 { format!(", nor have the {} rows with no value of {}", thousands(r.missing_resonant), r.resonant) } else { String::new() },
+            )}</p>
+            {(beyond > 0).then(|| view! {
+                <p id="beyond-sidebands">{format!(
+                    "{} in the window lie beyond the sidebands' range of some feature, where the background flow has no density: they get the largest score a float holds ({}) and rank first.",
+                    count_of(beyond, "row"), significant(f32::MAX),
+                )}</p>
+            })}
+            {learned_w.map(|w| view! {
+                <p id="learned-w">{match r.labelled_signal_share {
+                    Some(truth) => format!(
+                        "R-ANODE's learned signal share in the window: w = {}; the label says {}{}.",
+                        significant(w as f32), significant(truth as f32),
+                        if truth > 0.0 && (w / truth > 2.0 || w / truth < 0.5) { " (off by more than a factor of 2)" } else { "" },
+                    ),
+                    None => format!("R-ANODE's learned signal share in the window: w = {}.", significant(w as f32)),
+                }}</p>
+            })}
+        })
     }
 }
 
@@ -265,6 +305,7 @@ fn Download() -> impl IntoView {
             {move || table.downloading.get().map(|f| view! {
                 <p role="status" id="download-status">{format!("Writing the file: {}", percent(f))}</p>
             })}
+            <div hidden=move || table.summary.with(|s| s.as_ref().is_some_and(|s| s.resonance.is_some()))>
             <h3 id="model-title">"Keep the model"</h3>
             <p>"The trained network as a " <code>".safetensors"</code> " file, with the feature names, the log and standardisation of each feature and the score's definition in its metadata. "
                "Load it here again later, or score a file of any size outside the browser with the playground's source code: "
@@ -272,6 +313,7 @@ fn Download() -> impl IntoView {
                " writes the same file as the download above (scored on the CPU; WebGPU's scores agree to about one part in a million). It also reads in Python with numpy (see the README)."</p>
             <button type="button" id="download-model" disabled=busy
                 on:click=move |_| send(state, &Command::Table(TableCommand::DownloadModel))>"Download the model"</button>
+            </div>
         </section>
     }
 }

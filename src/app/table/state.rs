@@ -264,6 +264,7 @@ mod tests {
             imputed: 0,
             steps_per_epoch: 2,
             trained_on: TrainOn::AllRows,
+            resonance: None,
         }
     }
 
@@ -283,6 +284,8 @@ mod tests {
             background_rows: scored_rows,
             metrics_note: None,
             top_rows: vec![1, 0],
+            learned_w: None,
+            beyond_sidebands: 0,
         }
     }
 

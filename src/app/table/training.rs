@@ -11,7 +11,7 @@ use crate::app::state::Playground;
 use crate::app::{count_of, thousands};
 use crate::app::worker_link::{send, send_file};
 use crate::protocol::{Command, FilePurpose, TableCommand};
-use anomaly_engine::table::prepare::{MissingPolicy, TrainOn, MAX_TRAINING_ROWS};
+use anomaly_engine::table::prepare::{MissingPolicy, TableMethod, TrainOn, MAX_TRAINING_ROWS};
 
 #[component]
 pub fn TrainingChoices() -> impl IntoView {
@@ -24,6 +24,9 @@ pub fn TrainingChoices() -> impl IntoView {
     let has_label = move || table.setup.with(|s| s.as_ref().is_some_and(|s| s.label_column().is_some()));
     let set_missing = move |policy| table.setup.update(|s| if let Some(s) = s { s.missing = policy });
     let set_train_on = move |on| table.setup.update(|s| if let Some(s) = s { s.train_on = on });
+    let method = move || table.setup.with(|s| s.as_ref().map_or(TableMethod::Autoencoder, |s| s.method));
+    let resonant = move || method().is_resonant();
+    let set_method = move |m| table.setup.update(|s| if let Some(s) = s { s.method = m });
     let pick_background = move |ev: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&ev);
         if let Some(file) = input.files().and_then(|f| f.get(0)) {
@@ -34,6 +37,34 @@ pub fn TrainingChoices() -> impl IntoView {
     view! {
         <form class="settings" on:submit=|ev| ev.prevent_default() novalidate hidden=move || !has_file()>
             <fieldset disabled=locked>
+                <legend>"Method"</legend>
+                <label class="check"><input type="radio" name="table-method" id="method-autoencoder" prop:checked=move || method() == TableMethod::Autoencoder
+                    on:change=move |_| set_method(TableMethod::Autoencoder)/>"Autoencoder: anything unlike the training rows"</label>
+                <label class="check"><input type="radio" name="table-method" id="method-anode" prop:checked=move || method() == TableMethod::Anode
+                    on:change=move |_| set_method(TableMethod::Anode)/>"ANODE: a bump along a resonant column"</label>
+                <label class="check"><input type="radio" name="table-method" id="method-ranode" prop:checked=move || method() == TableMethod::Ranode
+                    on:change=move |_| set_method(TableMethod::Ranode)/>"R-ANODE: a bump along a resonant column, fitting only what the background does not explain"</label>
+                {move || resonant().then(|| view! {
+                    <p class="explain" id="resonant-help">"The background flow learns the features in the sidebands (rows outside the window) as a function of the resonant variable, then interpolates into the window. There ANODE compares a second flow of the window's rows with it; R-ANODE fits a small flow to the part it does not explain, and learns the signal's share w. Only the window's rows are scored. The same method on a toy, with the truth to compare: the \"Hunt a resonance\" view."</p>
+                    <NumberField target=table.setup field="table_sr_low" label="Signal region from" range="any number below the high end".to_string()
+                        get=|s| s.as_ref().and_then(|s| s.signal_region).map_or(String::new(), |w| w.0.to_string())
+                        set=|s, v| {
+                            let v: f64 = v.parse().map_err(|_| ())?;
+                            if !v.is_finite() { return Err(()) }
+                            if let Some(s) = s { s.signal_region = Some((v, s.signal_region.map_or(v, |w| w.1))); }
+                            Ok(())
+                        }/>
+                    <NumberField target=table.setup field="table_sr_high" label="to" range="any number above the low end".to_string()
+                        get=|s| s.as_ref().and_then(|s| s.signal_region).map_or(String::new(), |w| w.1.to_string())
+                        set=|s, v| {
+                            let v: f64 = v.parse().map_err(|_| ())?;
+                            if !v.is_finite() { return Err(()) }
+                            if let Some(s) = s { s.signal_region = Some((s.signal_region.map_or(v, |w| w.0), v)); }
+                            Ok(())
+                        }/>
+                })}
+            </fieldset>
+            <fieldset disabled=locked>
                 <legend>"Missing values"</legend>
                 <label class="check"><input type="radio" name="missing" id="missing-drop" prop:checked=move || missing() == MissingPolicy::DropRow
                     on:change=move |_| set_missing(MissingPolicy::DropRow)/>"Drop rows with a missing feature (they get no score)"</label>
@@ -42,6 +73,10 @@ pub fn TrainingChoices() -> impl IntoView {
             </fieldset>
             <fieldset disabled=locked>
                 <legend>"Train on"</legend>
+                {move || resonant().then(|| view! {
+                    <p class="explain" id="train-on-sidebands">"ANODE and R-ANODE learn the background from this file's sidebands, with or without a label; the label, if any, only scores them."</p>
+                })}
+                <div hidden=resonant>
                 <label class="check"><input type="radio" name="train-on" id="train-all" prop:checked=move || train_on() == TrainOn::AllRows
                     on:change=move |_| set_train_on(TrainOn::AllRows)/>"All rows (unsupervised: signal included, if any)"</label>
                 <label class="check"><input type="radio" name="train-on" id="train-background" disabled=move || !has_label()
@@ -58,6 +93,7 @@ pub fn TrainingChoices() -> impl IntoView {
                         })}</span>
                     </label>
                 })}
+                </div>
                 <NumberField target=table.setup field="table_validation" label="Validation share" range="0–0.5".to_string()
                     get=|s| s.as_ref().map_or(String::new(), |s| s.validation_fraction.to_string())
                     set=|s, v| { if let Some(s) = s { s.validation_fraction = v.parse().map_err(|_| ())?; } Ok(()) }/>
@@ -66,7 +102,14 @@ pub fn TrainingChoices() -> impl IntoView {
                     set=|s, v| { if let Some(s) = s { s.max_training_rows = v.parse().map_err(|_| ())?; } Ok(()) }/>
             </fieldset>
             <fieldset disabled=locked>
-                <legend>"Model: a VAE with squared-error reconstruction"</legend>
+                <legend>{move || if resonant() {
+                    "Model: masked autoregressive flows (4 blocks of 64 units; R-ANODE's signal flow 32)"
+                } else {
+                    "Model: a VAE with squared-error reconstruction"
+                }}</legend>
+                {move || resonant().then(|| view! {
+                    <p class="explain" id="flow-settings-help">"The flows use the epochs (each fit trains this many), the batch size and the seed below, with their own learning rates (10⁻³, R-ANODE's 3·10⁻³); the VAE's other settings do not apply."</p>
+                })}
                 <ModelFields target=table.model prefix=TABLE_FIELD/>
             </fieldset>
         </form>
@@ -89,7 +132,7 @@ fn TrainButtons() -> impl IntoView {
             table.setup.with(|s| s.as_ref().map(|s| s.problems_for(&info.columns)))
         });
         problems.extend(roles.unwrap_or_default());
-        if table.setup.with(|s| s.as_ref().is_some_and(|s| s.train_on == TrainOn::OtherFile)) && table.background.with(Option::is_none) {
+        if table.setup.with(|s| s.as_ref().is_some_and(|s| s.train_on == TrainOn::OtherFile && !s.method.is_resonant())) && table.background.with(Option::is_none) {
             problems.push("Choose the background file to train on.".into());
         }
         problems
@@ -112,7 +155,7 @@ fn TrainButtons() -> impl IntoView {
             <button type="button" id="table-pause" disabled=move || phase() != TablePhase::Training
                 on:click=move |_| send(state, &Command::Table(TableCommand::Pause))>"Pause"</button>
             // Same weights, every row scored again: switch between WebGPU and the CPU and compare.
-            {move || (phase() == TablePhase::Done).then(|| view! {
+            {move || (phase() == TablePhase::Done && table.summary.with(|s| s.as_ref().is_some_and(|s| s.resonance.is_none()))).then(|| view! {
                 <button type="button" id="table-rescore" title="Score every row again with the same trained model, on the backend chosen above"
                     on:click=move |_| {
                         table.notice.set(None);
@@ -151,7 +194,11 @@ fn TableStatus() -> impl IntoView {
             TablePhase::Done => table.results.with(|r| r.as_ref().map_or(String::new(), |r| {
                 format!("Done: {} scored{}{}.", count_of(r.scored_rows, "row"),
                     table.scored_on.get().map_or(String::new(), |b| format!(" on {}", crate::app::compute::backend_name(b))),
-                    if r.unscored_rows > 0 { format!(", {} left unscored (missing features)", thousands(r.unscored_rows)) } else { String::new() })
+                    match (r.unscored_rows, table.summary.with(|s| s.as_ref().is_some_and(|s| s.resonance.is_some()))) {
+                        (0, _) => String::new(),
+                        (n, true) => format!(", {} outside the signal region or missing a value", thousands(n)),
+                        (n, false) => format!(", {} left unscored (missing features)", thousands(n)),
+                    })
             })),
         }
     };
@@ -165,6 +212,15 @@ fn TableStatus() -> impl IntoView {
     let trained_on = move || table.summary.get().map(|s| {
         if s.loaded_model {
             return format!("Scored with the saved model, not trained here; {}.", feature_list(&s.features));
+        }
+        if let Some(r) = &s.resonance {
+            let sample = |used: usize, all: usize| if used < all { format!("a random sample of {} of the {}", thousands(used), thousands(all)) } else { thousands(all) };
+            return format!(
+                "The background flow learns from {} sideband rows ({} outside {}–{}), then {} from {} rows in the signal region; {}, conditioned on {}{}. Each fit holds out the validation share to keep its best epoch.",
+                sample(r.sideband_sample, r.sideband_rows), r.resonant, r.window.0, r.window.1, r.method.name(),
+                sample(r.region_sample, r.region_rows), feature_list(&s.features), r.resonant,
+                if r.log_mass { " (through its log, as every value is positive)" } else { "" },
+            );
         }
         let source = match s.trained_on {
             TrainOn::AllRows => "all rows",

@@ -14,7 +14,6 @@ use candle_nn::{VarBuilder, VarMap};
 
 use super::background::{held_out_split, in_chunks, BackgroundModel, ConditionalFlow, EpochReport, FitResult, Fitting, FlowFit, ResonantRows};
 use super::preprocess::Prepared;
-use super::rnd_v2::SIGNAL_REGION;
 use crate::flows::Maf;
 use crate::method::{StepContext, TrainStep};
 use crate::models::init::seeded_init;
@@ -56,22 +55,26 @@ fn ratio(prepared: &Prepared, numerator: &[f32], denominator: &[f32]) -> Vec<f64
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct WindowSpectrum {
     pub slope: f64,
+    /// The signal region [low, high) in m_jj.
+    pub window: (f64, f64),
 }
 
 impl WindowSpectrum {
-    pub fn fit(m_jj: &[f64]) -> Self {
+    pub fn fit(m_jj: &[f64], window: (f64, f64)) -> Self {
         let mean = m_jj.iter().sum::<f64>() / m_jj.len().max(1) as f64;
-        // The mean of e^(−λm) on [a, b] falls as λ grows: bisect for the λ that matches the data.
-        let (mut low, mut high) = (-200.0, 200.0);
+        // The mean of e^(−λm) on [a, b] falls as λ grows: bisect for the λ that matches the data, over
+        // slopes up to 200 e-folds across the window, whatever its units.
+        let bound = 200.0 / (window.1 - window.0);
+        let (mut low, mut high) = (-bound, bound);
         for _ in 0..200 {
             let mid = 0.5 * (low + high);
-            if (Self { slope: mid }).mean() > mean { low = mid } else { high = mid }
+            if (Self { slope: mid, window }).mean() > mean { low = mid } else { high = mid }
         }
-        Self { slope: 0.5 * (low + high) }
+        Self { slope: 0.5 * (low + high), window }
     }
 
     fn mean(&self) -> f64 {
-        let (a, b) = SIGNAL_REGION;
+        let (a, b) = self.window;
         let steps = 400;
         let h = (b - a) / steps as f64;
         let (mut mass, mut first) = (0.0, 0.0);
@@ -86,9 +89,9 @@ impl WindowSpectrum {
 
     /// ln p_B(m_jj) on the window.
     pub fn log_density(&self, m_jj: f64) -> f64 {
-        let (a, b) = SIGNAL_REGION;
+        let (a, b) = self.window;
         let l = self.slope;
-        let norm = if l.abs() < 1e-9 { b - a } else { (1.0 - (-l * (b - a)).exp()) / l };
+        let norm = if (l * (b - a)).abs() < 1e-9 { b - a } else { (1.0 - (-l * (b - a)).exp()) / l };
         -l * (m_jj - a) - norm.ln()
     }
 }
@@ -99,15 +102,19 @@ pub enum SignalFraction {
     Fixed(f64),
     /// Learned as sigmoid(θ), starting from this w.
     Learned(f64),
+    /// Learned as sigmoid(speed · θ'), starting from `start`: the optimiser's steps in θ' move θ `speed`
+    /// times as far, for fits too short for w to travel from a small start to a large truth.
+    LearnedFast { start: f64, speed: f64 },
 }
 
 /// R-ANODE's signal model and the mixture it is fitted through.
 #[derive(Clone)]
 pub struct ResidualFit {
     signal: Maf,
-    /// θ with w = sigmoid(θ), when w is learned.
+    /// θ' with w = sigmoid(speed · θ'), when w is learned.
     logit_w: Option<Var>,
     fixed_w: f64,
+    speed: f64,
 }
 
 /// softplus(t) = ln(1 + eᵗ), written with ops that have a backward pass in candle.
@@ -119,7 +126,10 @@ impl ResidualFit {
     /// (ln w, ln(1 − w)) as tensors of one element.
     fn log_weights(&self) -> Result<(Tensor, Tensor)> {
         match &self.logit_w {
-            Some(theta) => Ok((softplus(&theta.as_tensor().neg()?)?.neg()?, softplus(theta.as_tensor())?.neg()?)),
+            Some(theta) => {
+                let theta = theta.as_tensor().affine(self.speed, 0.0)?;
+                Ok((softplus(&theta.neg()?)?.neg()?, softplus(&theta)?.neg()?))
+            }
             None => {
                 let w = self.fixed_w;
                 Ok((Tensor::new(&[w.ln() as f32], &Device::Cpu)?, Tensor::new(&[(1.0 - w).ln() as f32], &Device::Cpu)?))
@@ -152,25 +162,33 @@ impl TrainStep for ResidualFit {
 pub struct Ranode {
     fit: ResidualFit,
     spectrum: WindowSpectrum,
-    _varmap: VarMap,
+    varmap: VarMap,
 }
 
 impl Ranode {
-    /// Fits the signal flow to the signal-region data (the background frozen). `fit.config` is the signal
-    /// flow's: its features must be the event's features + 1 (m_jj joins them), with no context.
+    /// Fits the signal flow to the signal-region data (the background frozen); `window` is the signal
+    /// region in m_jj. `fit.config` is the signal flow's: its features must be the event's features + 1
+    /// (m_jj joins them), with no context.
     pub fn train(
         background: &BackgroundModel,
         signal_region: &ResonantRows,
+        window: (f64, f64),
         fit: &FlowFit,
         fraction: SignalFraction,
         on_epoch: impl FnMut(EpochReport),
     ) -> FitResult<Self> {
-        Self::begin(background, signal_region, fit, fraction)?.run(on_epoch)
+        Self::begin(background, signal_region, window, fit, fraction)?.run(on_epoch)
     }
 
     /// The same fit, to be stepped by the caller.
-    pub fn begin(background: &BackgroundModel, signal_region: &ResonantRows, fit: &FlowFit, fraction: SignalFraction) -> FitResult<Fitting<Self>> {
-        let spectrum = WindowSpectrum::fit(&signal_region.m_jj);
+    pub fn begin(
+        background: &BackgroundModel,
+        signal_region: &ResonantRows,
+        window: (f64, f64),
+        fit: &FlowFit,
+        fraction: SignalFraction,
+    ) -> FitResult<Fitting<Self>> {
+        let spectrum = WindowSpectrum::fit(&signal_region.m_jj, window);
         let prepared = background.scaling().prepare(signal_region);
         let log_background = background.flow().log_density(&prepared)?;
         let features = fit.config.features - 1;
@@ -185,18 +203,42 @@ impl Ranode {
         let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
         let signal = Maf::new(fit.config, vb.pp("signal"))?;
         seeded_init(&varmap, fit.schedule.seed)?;
-        let (logit_w, fixed_w) = match fraction {
-            SignalFraction::Fixed(w) => (None, w),
-            SignalFraction::Learned(start) => {
-                let theta = (start / (1.0 - start)).ln() as f32;
-                (Some(Var::from_tensor(&Tensor::new(&[theta], &Device::Cpu)?)?), start)
-            }
+        let (start, speed) = match fraction {
+            SignalFraction::Fixed(w) => (w, None),
+            SignalFraction::Learned(start) => (start, Some(1.0)),
+            SignalFraction::LearnedFast { start, speed } => (start, Some(speed)),
+        };
+        let logit_w = match speed {
+            Some(speed) => Some(Var::from_tensor(&Tensor::new(&[((start / (1.0 - start)).ln() / speed) as f32], &Device::Cpu)?)?),
+            None => None,
         };
         let mut vars = sorted_vars(&varmap);
         vars.extend(logit_w.clone());
-        let residual = ResidualFit { signal, logit_w, fixed_w };
+        let residual = ResidualFit { signal, logit_w, fixed_w: start, speed: speed.unwrap_or(1.0) };
         let data = held_out_split(rows, fit.config.features + 1, fit, "ranode");
-        Fitting::new(Self { fit: residual.clone(), spectrum, _varmap: varmap }, residual, vars, data, fit.schedule.clone())
+        Fitting::new(Self { fit: residual.clone(), spectrum, varmap }, residual, vars, data, fit.schedule.clone())
+    }
+
+    /// The same fit with the signal flow starting from `start`'s weights instead of random ones (a
+    /// warm start: `start` is typically a fit with w fixed near 1, i.e. a flow of all the window's data).
+    pub fn begin_from(
+        start: &Ranode,
+        background: &BackgroundModel,
+        signal_region: &ResonantRows,
+        window: (f64, f64),
+        fit: &FlowFit,
+        fraction: SignalFraction,
+    ) -> FitResult<Fitting<Self>> {
+        let fitting = Self::begin(background, signal_region, window, fit, fraction)?;
+        {
+            let from = start.varmap.data().lock().expect("the warm start's weights");
+            for (name, var) in fitting.model().varmap.data().lock().expect("the new fit's weights").iter() {
+                if let Some(weights) = from.get(name) {
+                    var.set(weights.as_tensor())?;
+                }
+            }
+        }
+        Ok(fitting)
     }
 
     /// The signal fraction: the fixed one, or the learned one after training.
@@ -262,7 +304,7 @@ mod tests {
                 a - (1.0 - u * (1.0 - (-l * (b - a)).exp())).ln() / l
             })
             .collect();
-        let spectrum = WindowSpectrum::fit(&draws);
+        let spectrum = WindowSpectrum::fit(&draws, (a, b));
         assert!((spectrum.slope - 4.0).abs() < 0.2, "{}", spectrum.slope);
         let steps = 10_000;
         let h = (b - a) / steps as f64;
@@ -277,14 +319,14 @@ mod tests {
         let signal = Maf::new(config, VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu).pp("signal")).unwrap();
         seeded_init(&varmap, 1).unwrap();
         let theta = Var::from_tensor(&Tensor::new(&[-3f32], &Device::Cpu).unwrap()).unwrap();
-        let fit = ResidualFit { signal, logit_w: Some(theta.clone()), fixed_w: 0.0 };
+        let fit = ResidualFit { signal, logit_w: Some(theta.clone()), fixed_w: 0.0, speed: 2.0 };
         let mut rng = SeededRng::new(2);
         let batch: Vec<f32> = (0..32 * 4).map(|_| rng.normal()).collect();
         let batch = Tensor::from_vec(batch, (32, 4), &Device::Cpu).unwrap();
         let mut named: Vec<(String, Var)> = varmap.data().lock().unwrap().iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         named.push(("theta".into(), theta));
         assert_eq!(parameters_without_gradient(&fit, &named, &batch, 1).unwrap(), Vec::<String>::new());
-        assert!((fit.w().unwrap() - 1.0 / (1.0 + 3f64.exp())).abs() < 1e-6);
+        assert!((fit.w().unwrap() - 1.0 / (1.0 + 6f64.exp())).abs() < 1e-6, "w = sigmoid(speed · θ')");
     }
 
     #[test]
@@ -293,7 +335,7 @@ mod tests {
         let config = MafConfig { features: 2, context: 0, blocks: 1, hidden: 4, hidden_layers: 1, max_log_scale: 3.0 };
         let signal = Maf::new(config, VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu)).unwrap();
         seeded_init(&varmap, 4).unwrap();
-        let fit = ResidualFit { signal: signal.clone(), logit_w: None, fixed_w: 0.2 };
+        let fit = ResidualFit { signal: signal.clone(), logit_w: None, fixed_w: 0.2, speed: 1.0 };
         let batch = Tensor::new(&[[0.3f32, -0.1, -2.5], [1.2, 0.4, -4.0]], &Device::Cpu).unwrap();
         let mut batches = SeededRng::new(1);
         let mut noise = SeededRng::new(2);

@@ -62,14 +62,15 @@ pub struct BackgroundModel {
 
 impl BackgroundModel {
     /// Fits the scaling on `sidebands`, trains the flow there, calling `on_epoch` after each epoch, and
-    /// keeps the weights of the epoch with the lowest validation loss.
-    pub fn train(sidebands: &ResonantRows, fit: &FlowFit, on_epoch: impl FnMut(EpochReport)) -> Result<Self, TrainError> {
-        Self::begin(sidebands, fit)?.run(on_epoch)
+    /// keeps the weights of the epoch with the lowest validation loss. `log_mass`: the flow is conditioned
+    /// on ln m_jj (a positive mass) rather than on m_jj.
+    pub fn train(sidebands: &ResonantRows, fit: &FlowFit, log_mass: bool, on_epoch: impl FnMut(EpochReport)) -> Result<Self, TrainError> {
+        Self::begin(sidebands, fit, log_mass)?.run(on_epoch)
     }
 
     /// The same fit, to be stepped by the caller.
-    pub fn begin(sidebands: &ResonantRows, fit: &FlowFit) -> Result<Fitting<Self>, TrainError> {
-        let scaling = Scaling::fit(&sidebands.features, &sidebands.m_jj).ok_or(TrainError::NoTrainingData)?;
+    pub fn begin(sidebands: &ResonantRows, fit: &FlowFit, log_mass: bool) -> Result<Fitting<Self>, TrainError> {
+        let scaling = Scaling::fit(&sidebands.features, &sidebands.m_jj, log_mass).ok_or(TrainError::NoTrainingData)?;
         Ok(ConditionalFlow::begin(&scaling.prepare(sidebands), fit, "background")?.map(|flow| Self { flow, scaling }))
     }
 

@@ -11,7 +11,7 @@ use std::time::Instant;
 use super::anode::{Anode, Ranode, SignalFraction};
 use super::background::{BackgroundModel, Fitting, FlowFit, ResonantRows};
 use super::classifier::TrainedClassifier;
-use super::rnd_v2::{self, Event};
+use super::rnd_v2::{self, Event, SIGNAL_REGION};
 use crate::flows::MafConfig;
 use crate::metrics::roc_curve;
 use crate::rng::SeededRng;
@@ -93,7 +93,9 @@ pub struct HuntResults {
     pub seconds: f64,
 }
 
-fn fit(config: MafConfig, epochs: usize, learning_rate: f64, seed: u64) -> FlowFit {
+/// How every flow of a hunt is trained: AdamW with a cosine schedule down to 1 % of `learning_rate`,
+/// batches of 256, gradient norms clipped at 5, a fifth of the rows held out to pick the best epoch.
+pub fn fit(config: MafConfig, epochs: usize, learning_rate: f64, seed: u64) -> FlowFit {
     FlowFit {
         config,
         schedule: Schedule {
@@ -254,7 +256,7 @@ impl Hunt {
     /// Generates the data and starts the background flow; the taggers follow in `plan`'s order.
     pub fn start(settings: &HuntSettings, plan: &[Tagger]) -> Result<Self, TrainError> {
         let data = HuntData::generate(settings);
-        let background = BackgroundModel::begin(&data.sidebands, &fit(CONDITIONAL, settings.background_epochs, 1e-3, settings.seed))?;
+        let background = BackgroundModel::begin(&data.sidebands, &fit(CONDITIONAL, settings.background_epochs, 1e-3, settings.seed), true)?;
         Ok(Self {
             settings: settings.clone(),
             data,
@@ -379,16 +381,24 @@ impl Hunt {
             Tagger::Anode => Stage::Anode(Anode::begin(background, &self.data.region, &fit(CONDITIONAL, epochs, 1e-3, seed + 1))?),
             Tagger::RanodeLearned | Tagger::RanodeFixed => {
                 let fraction = if tagger == Tagger::RanodeLearned { SignalFraction::Learned(0.01) } else { SignalFraction::Fixed(self.data.true_w.max(1e-6)) };
-                Stage::Ranode(tagger, Ranode::begin(background, &self.data.region, &fit(SIGNAL_FLOW, epochs, 3e-3, seed + 2), fraction)?)
+                Stage::Ranode(tagger, Ranode::begin(background, &self.data.region, SIGNAL_REGION, &fit(SIGNAL_FLOW, epochs, 3e-3, seed + 2), fraction)?)
             }
         })
     }
 }
 
 /// The background flow and ANODE's: conditional on m_jj.
-const CONDITIONAL: MafConfig = MafConfig { features: 4, context: 1, blocks: 4, hidden: 64, hidden_layers: 2, max_log_scale: 3.0 };
+pub const fn conditional_flow(features: usize) -> MafConfig {
+    MafConfig { features, context: 1, blocks: 4, hidden: 64, hidden_layers: 2, max_log_scale: 3.0 }
+}
+
 /// R-ANODE's signal flow: small, of the features and m_jj together.
-const SIGNAL_FLOW: MafConfig = MafConfig { features: 5, context: 0, blocks: 4, hidden: 32, hidden_layers: 2, max_log_scale: 3.0 };
+pub const fn signal_flow(features: usize) -> MafConfig {
+    MafConfig { features: features + 1, context: 0, blocks: 4, hidden: 32, hidden_layers: 2, max_log_scale: 3.0 }
+}
+
+const CONDITIONAL: MafConfig = conditional_flow(4);
+const SIGNAL_FLOW: MafConfig = signal_flow(4);
 
 /// Runs a whole hunt with every tagger; `progress` hears what has just finished.
 pub fn hunt(settings: &HuntSettings, mut progress: impl FnMut(&str)) -> Result<HuntResults, TrainError> {

@@ -1,6 +1,7 @@
 //! What the flows see (as in the R-ANODE authors' setup, SCIENCE.md): each feature scaled to (0, 1) from
 //! its range in the sidebands (widened a little so that signal-region values stay inside), passed through
-//! the logit, then standardised; the context ln m_jj standardised. Every number is fitted on the
+//! the logit, then standardised; the context ln m_jj standardised (m_jj itself for a visitor's resonant
+//! variable that is not always positive). Every number is fitted on the
 //! sidebands only, so nothing of the signal region leaks into the background model. The transform's
 //! log-Jacobian carries a density from the flows' space back to the features', where the toy's true
 //! densities live.
@@ -16,14 +17,17 @@ pub struct Scaling {
     width: Vec<f64>,
     mean: Vec<f64>,
     spread: Vec<f64>,
-    /// ln m_jj's mean and spread.
+    /// The context's (ln m_jj's, or m_jj's) mean and spread.
     context: (f64, f64),
+    /// The context is ln m_jj (a positive mass) rather than m_jj.
+    log_mass: bool,
 }
 
 impl Scaling {
-    /// Fits on the sideband events (features per row, and each row's m_jj). None with fewer than two
-    /// events or a feature that never varies.
-    pub fn fit(features: &[Vec<f64>], m_jj: &[f64]) -> Option<Self> {
+    /// Fits on the sideband events (features per row, and each row's m_jj). `log_mass` makes the context
+    /// ln m_jj (every m_jj the scaling will see must then be positive). None with fewer than two events or
+    /// a feature that never varies.
+    pub fn fit(features: &[Vec<f64>], m_jj: &[f64], log_mass: bool) -> Option<Self> {
         let columns = features.first()?.len();
         if features.len() < 2 {
             return None;
@@ -38,14 +42,14 @@ impl Scaling {
             low.push(min - MARGIN * range);
             width.push(range * (1.0 + 2.0 * MARGIN));
         }
-        let mut scaling = Self { low, width, mean: vec![0.0; columns], spread: vec![1.0; columns], context: (0.0, 1.0) };
+        let mut scaling = Self { low, width, mean: vec![0.0; columns], spread: vec![1.0; columns], context: (0.0, 1.0), log_mass };
         let logits: Vec<Vec<f64>> = features.iter().map(|row| (0..columns).map(|k| scaling.logit(k, row[k])).collect()).collect();
         for k in 0..columns {
             let (mean, spread) = mean_and_spread(logits.iter().map(|row| row[k]));
             scaling.mean[k] = mean;
             scaling.spread[k] = spread.max(1e-12);
         }
-        let (mean, spread) = mean_and_spread(m_jj.iter().map(|m| m.ln()));
+        let (mean, spread) = mean_and_spread(m_jj.iter().map(|&m| scaling.mass_coordinate(m)));
         scaling.context = (mean, spread.max(1e-12));
         Some(scaling)
     }
@@ -72,9 +76,13 @@ impl Scaling {
         Some((y, log_jacobian))
     }
 
+    fn mass_coordinate(&self, m_jj: f64) -> f64 {
+        if self.log_mass { m_jj.ln() } else { m_jj }
+    }
+
     /// The flows' context for an event's m_jj.
     pub fn context(&self, m_jj: f64) -> f32 {
-        ((m_jj.ln() - self.context.0) / self.context.1) as f32
+        ((self.mass_coordinate(m_jj) - self.context.0) / self.context.1) as f32
     }
 }
 
@@ -131,12 +139,13 @@ impl Scaling {
 
     /// The m_jj of a context value: the inverse of [`Scaling::context`].
     pub fn m_jj_of(&self, context: f32) -> f64 {
-        (context as f64 * self.context.1 + self.context.0).exp()
+        let coordinate = context as f64 * self.context.1 + self.context.0;
+        if self.log_mass { coordinate.exp() } else { coordinate }
     }
 
-    /// d(context)/d(m_jj) at `m_jj`, as a log: turns a density in m_jj into one in the context.
+    /// ln |d(context)/d(m_jj)| at `m_jj`: turns a density in m_jj into one in the context.
     pub fn context_log_jacobian(&self, m_jj: f64) -> f64 {
-        -(m_jj.ln() + self.context.1.ln())
+        -(if self.log_mass { m_jj.ln() } else { 0.0 } + self.context.1.ln())
     }
 }
 
@@ -154,7 +163,7 @@ mod tests {
     fn scaling() -> Scaling {
         let features: Vec<Vec<f64>> = (0..50).map(|i| vec![i as f64 * 0.1, 2.0 + (i as f64 * 0.37).sin()]).collect();
         let m: Vec<f64> = (0..50).map(|i| 3.0 + i as f64 * 0.02).collect();
-        Scaling::fit(&features, &m).unwrap()
+        Scaling::fit(&features, &m, true).unwrap()
     }
 
     /// The log-Jacobian is ln |dy/dx| of the map, checked by finite differences feature by feature.
@@ -185,7 +194,7 @@ mod tests {
         let var: f32 = ys.iter().map(|y| (y[0] - mean).powi(2)).sum::<f32>() / 50.0;
         assert!(mean.abs() < 1e-5 && (var - 1.0).abs() < 1e-4, "{mean} {var}");
         assert!(s.apply(&[100.0, 2.0]).is_none());
-        assert!(Scaling::fit(&[vec![1.0], vec![1.0]], &[3.0, 3.1]).is_none());
+        assert!(Scaling::fit(&[vec![1.0], vec![1.0]], &[3.0, 3.1], true).is_none());
         assert!((s.context(3.49) as f64).abs() < 0.1);
     }
 
@@ -196,5 +205,19 @@ mod tests {
         let back = s.invert(&s.apply(&x).unwrap().0);
         assert!((back[0] - 1.7).abs() < 1e-5 && (back[1] - 2.4).abs() < 1e-5, "{back:?}");
         assert!((s.m_jj_of(s.context(3.61)) - 3.61).abs() < 1e-5);
+    }
+
+    /// A resonant variable that is not a positive mass is standardised as it is, and its Jacobian is the
+    /// constant 1 / spread.
+    #[test]
+    fn a_linear_context_round_trips_and_has_a_constant_jacobian() {
+        let features: Vec<Vec<f64>> = (0..50).map(|i| vec![(i as f64 * 0.37).sin()]).collect();
+        let m: Vec<f64> = (0..50).map(|i| -1.0 + i as f64 * 0.04).collect();
+        let s = Scaling::fit(&features, &m, false).unwrap();
+        assert!((s.m_jj_of(s.context(-0.3)) + 0.3).abs() < 1e-6);
+        let h = 1e-3;
+        let derivative = (s.context(0.2 + h) - s.context(0.2 - h)) as f64 / (2.0 * h);
+        assert!((s.context_log_jacobian(0.2) - derivative.ln()).abs() < 1e-2);
+        assert_eq!(s.context_log_jacobian(0.2), s.context_log_jacobian(-0.7));
     }
 }

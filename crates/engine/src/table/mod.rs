@@ -12,6 +12,7 @@ mod label_names;
 pub mod model_file;
 pub mod parse;
 pub mod prepare;
+pub mod resonant;
 pub mod run;
 pub mod score_file;
 mod sniff;

@@ -19,6 +19,36 @@ pub enum Role {
     Label,
     /// Carried through to the download, not used.
     Ignored,
+    /// The variable a resonance would bump (such as m_jj): ANODE and R-ANODE learn the background in its
+    /// sidebands and look for the signal inside the signal-region window.
+    Resonant,
+}
+
+/// How the rows are judged.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TableMethod {
+    /// A VAE's reconstruction error: anything unlike the training rows.
+    #[default]
+    Autoencoder,
+    /// ANODE: a flow of the signal region's data over the background flow from the sidebands.
+    Anode,
+    /// R-ANODE: a small flow fitted to what the background flow does not explain in the signal region.
+    Ranode,
+}
+
+impl TableMethod {
+    /// ANODE and R-ANODE: a resonance search along a resonant variable.
+    pub fn is_resonant(self) -> bool {
+        matches!(self, TableMethod::Anode | TableMethod::Ranode)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TableMethod::Autoencoder => "autoencoder",
+            TableMethod::Anode => "ANODE",
+            TableMethod::Ranode => "R-ANODE",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,6 +88,11 @@ pub struct TableSetup {
     /// Training uses a seeded sample of at most this many rows; every row is scored.
     pub max_training_rows: usize,
     pub model: ModelSettings,
+    #[serde(default)]
+    pub method: TableMethod,
+    /// The signal region [low, high) of the resonant column, for ANODE and R-ANODE.
+    #[serde(default)]
+    pub signal_region: Option<(f64, f64)>,
 }
 
 pub const VALIDATION_FRACTION: (f64, f64) = (0.0, 0.5);
@@ -111,6 +146,8 @@ impl TableSetup {
                 vae: VaeSettings { hidden_units: 32, latent_dims: 2, beta: 0.5, score_with_kl: false },
                 optimiser: OptimiserSettings { learning_rate: 3e-3, batch_size: 256, epochs: 20, seed: 1 },
             },
+            method: TableMethod::Autoencoder,
+            signal_region: None,
         }
     }
 
@@ -120,6 +157,10 @@ impl TableSetup {
 
     pub fn feature_columns(&self) -> Vec<usize> {
         (0..self.choices.len()).filter(|&k| self.choices[k].role == Role::Feature).collect()
+    }
+
+    pub fn resonant_column(&self) -> Option<usize> {
+        self.choices.iter().position(|c| c.role == Role::Resonant)
     }
 
     /// Every reason these choices cannot run on `table`, each a sentence; empty means they can.
@@ -167,7 +208,8 @@ impl TableSetup {
                 ));
             }
         }
-        if self.train_on == TrainOn::BackgroundRows && labels.is_empty() {
+        problems.extend(self.resonance_problems(columns));
+        if self.train_on == TrainOn::BackgroundRows && labels.is_empty() && !self.method.is_resonant() {
             problems.push("Training on background rows needs a label column that says which rows are background.".into());
         }
         if !(VALIDATION_FRACTION.0..=VALIDATION_FRACTION.1).contains(&self.validation_fraction) {
@@ -183,12 +225,68 @@ impl TableSetup {
         problems
     }
 
+    /// What is wrong with the resonant column and the signal region, for the method chosen.
+    fn resonance_problems(&self, columns: &[ColumnSummary]) -> Vec<String> {
+        let resonant: Vec<usize> = (0..self.choices.len()).filter(|&k| self.choices[k].role == Role::Resonant).collect();
+        let method = self.method.name();
+        let Some(&column) = resonant.first() else {
+            return if self.method.is_resonant() {
+                vec![format!("{method} needs a resonant variable: mark one numeric column (such as m_jj) as \"resonant\".")]
+            } else {
+                Vec::new()
+            };
+        };
+        let name = &columns[column].name;
+        if !self.method.is_resonant() {
+            return vec![format!(
+                "The autoencoder does not use a resonant variable: choose ANODE or R-ANODE as the method, or make column \"{name}\" a feature or ignore it."
+            )];
+        }
+        let mut problems = Vec::new();
+        if resonant.len() > 1 {
+            problems.push("Only one column can be the resonant variable.".into());
+        }
+        if !columns[column].numeric || columns[column].present == 0 {
+            problems.push(format!("Column \"{name}\" holds no numbers, so it cannot be the resonant variable."));
+        }
+        match self.signal_region {
+            None => problems.push(format!("Set the signal region: the window of \"{name}\" where {method} looks for a bump.")),
+            Some((low, high)) if !(low.is_finite() && high.is_finite() && low < high) => {
+                problems.push("The signal region's low end must be below its high end.".into())
+            }
+            Some((low, high)) => {
+                let (min, max) = (columns[column].min.unwrap_or(f64::NAN), columns[column].max.unwrap_or(f64::NAN));
+                if !(low < max && high > min) {
+                    problems.push(format!(
+                        "The signal region {low}–{high} holds no rows: \"{name}\" runs from {min} to {max}. Move the window inside that range."
+                    ));
+                }
+            }
+        }
+        problems
+    }
+
     /// Per row: 1 signal, 0 background, [`NO_LABEL`] unknown. None without a label column.
     pub fn labels(&self, table: &Table) -> Option<Vec<u8>> {
         let codes = table.columns[self.label_column()?].two_valued()?;
         let signal = self.signal_value.min(1) as u8;
         Some(codes.into_iter().map(|c| if c == NO_LABEL { NO_LABEL } else { u8::from(c == signal) }).collect())
     }
+}
+
+/// A first signal-region window for a column just marked resonant: the R&D dijet samples' 3.3–3.7 TeV
+/// for an m_jj in TeV that spans it, otherwise a tenth of the column's range around its mean, to 3
+/// significant digits. The visitor moves it to where they want to look.
+pub fn suggested_signal_region(column: &ColumnSummary) -> Option<(f64, f64)> {
+    let (min, max, mean) = (column.min?, column.max?, column.mean?);
+    let name = column.name.to_lowercase().replace(['_', ' '], "");
+    if name.contains("mjj") && min < 3.3 && max > 3.7 {
+        return Some((3.3, 3.7));
+    }
+    let half = 0.05 * (max - min);
+    let round = |v: f64| if v == 0.0 { 0.0 } else { let scale = 10f64.powi(2 - v.abs().log10().floor() as i32); (v * scale).round() / scale };
+    let (low, high) = (round(mean - half), round(mean + half));
+    (low < high).then_some((low, high))
 }
 
 fn suggested_signal_value(values: Option<&[String; 2]>) -> usize {
@@ -442,6 +540,19 @@ mod tests {
 
     fn table(text: &str) -> Table {
         parse_bytes(text.as_bytes(), 1 << 16).unwrap()
+    }
+
+    #[test]
+    fn a_resonant_column_gets_a_window_to_start_from() {
+        let t = table("m_jj,x\n2.6,1\n3.5,2\n6.1,3\n");
+        assert_eq!(suggested_signal_region(&t.columns[0].summary), Some((3.3, 3.7)));
+        let t = table("mass,x\n100,1\n250,2\n400,3\n");
+        assert_eq!(suggested_signal_region(&t.columns[0].summary), Some((235.0, 265.0)));
+        let t = table("y,x\n-0.012,1\n-0.011,2\n");
+        let (low, high) = suggested_signal_region(&t.columns[0].summary).unwrap();
+        assert!(low < high && low > -0.012 && high < -0.011, "{low} {high}");
+        let t = table("flat,x\n2,1\n2,2\n");
+        assert_eq!(suggested_signal_region(&t.columns[0].summary), None);
     }
 
     #[test]

@@ -7,12 +7,13 @@ use serde::{Deserialize, Serialize};
 use super::column::NO_LABEL;
 use super::prepare::{select_rows, Preprocessing, TableSetup, TrainOn, MIN_TRAINING_ROWS};
 use super::model_file::ModelFile;
+use super::resonant::{gather, ResonantSearch, ResonantSummary};
 use super::Table;
 use crate::metrics::{robust_range, roc_curve, Histogram, Roc};
 use crate::inference::CpuScorer;
 use crate::models::Likelihood;
 use crate::sic::{sic_figures, SicFigures};
-use crate::train::{TrainData, TrainError, Trainer};
+use crate::train::{TrainData, TrainError, Trainer, Training};
 
 const SCORE_BATCH: usize = 2048;
 const HISTOGRAM_BINS: usize = 50;
@@ -33,6 +34,9 @@ pub struct TrainingSummary {
     pub imputed: usize,
     pub steps_per_epoch: usize,
     pub trained_on: TrainOn,
+    /// For ANODE and R-ANODE: the sidebands, the signal region and the fits.
+    #[serde(default)]
+    pub resonance: Option<ResonantSummary>,
 }
 
 /// What the results panel shows after scoring.
@@ -62,6 +66,13 @@ pub struct TableResults {
     pub metrics_note: Option<String>,
     /// The most anomalous rows, highest score first.
     pub top_rows: Vec<usize>,
+    /// R-ANODE's learned signal fraction in the signal region.
+    #[serde(default)]
+    pub learned_w: Option<f64>,
+    /// A resonance search's rows beyond the sidebands' range of some feature: the background flow gives
+    /// them no density, so their score is the largest a float holds (f32::MAX).
+    #[serde(default)]
+    pub beyond_sidebands: usize,
 }
 
 /// Rows handed out for scoring: transformed features, row-major, from table row `start` on. `keep` is
@@ -73,9 +84,15 @@ pub struct ScoreBatch {
     pub keep: Vec<bool>,
 }
 
+/// What learns the rows: the autoencoder, or a resonance search along a resonant column.
+pub enum Learner {
+    Autoencoder(Trainer),
+    Resonant(Box<ResonantSearch>),
+}
+
 pub struct TableRun {
     pub setup: TableSetup,
-    pub trainer: Trainer,
+    pub learner: Learner,
     pub preprocessing: Preprocessing,
     /// Feature columns in the scored table.
     columns: Vec<usize>,
@@ -108,6 +125,9 @@ impl TableRun {
             return Err(problem);
         }
         let columns = setup.feature_columns();
+        if setup.method.is_resonant() {
+            return Self::resonant(table, setup, columns);
+        }
         let logs: Vec<bool> = columns.iter().map(|&k| setup.choices[k].log).collect();
         let labels = setup.labels(table);
         let (train_table, train_columns) = match (setup.train_on, background) {
@@ -152,13 +172,44 @@ impl TableRun {
             imputed: selection.imputed,
             steps_per_epoch: trainer.steps_per_epoch(),
             trained_on: setup.train_on,
+            resonance: None,
         };
         Ok(Self {
             setup: setup.clone(),
-            trainer,
+            learner: Learner::Autoencoder(trainer),
             preprocessing,
             columns,
             labels,
+            summary,
+            scores: vec![f32::NAN; table.rows()],
+            scorer: None,
+            scored_upto: 0,
+            sorted: Vec::new(),
+        })
+    }
+
+    /// ANODE or R-ANODE along the resonant column: the search trains, then scores the signal region's rows.
+    fn resonant(table: &Table, setup: &TableSetup, columns: Vec<usize>) -> Result<Self, String> {
+        let (search, preprocessing) = ResonantSearch::new(table, setup, &columns)?;
+        let r = &search.summary;
+        let summary = TrainingSummary {
+            loaded_model: false,
+            features: columns.iter().map(|&k| table.columns[k].name().to_string()).collect(),
+            train_rows: r.sideband_sample,
+            validation_rows: 0,
+            eligible_rows: r.sideband_rows,
+            dropped_missing: 0,
+            imputed: 0,
+            steps_per_epoch: search.steps_per_epoch(),
+            trained_on: setup.train_on,
+            resonance: Some(r.clone()),
+        };
+        Ok(Self {
+            labels: setup.labels(table),
+            setup: setup.clone(),
+            learner: Learner::Resonant(Box::new(search)),
+            preprocessing,
+            columns,
             summary,
             scores: vec![f32::NAN; table.rows()],
             scorer: None,
@@ -208,11 +259,12 @@ impl TableRun {
             imputed: 0,
             steps_per_epoch: trainer.steps_per_epoch(),
             trained_on: setup.train_on,
+            resonance: None,
         };
         Ok(Self {
             labels: setup.labels(table),
             setup,
-            trainer,
+            learner: Learner::Autoencoder(trainer),
             preprocessing,
             columns,
             summary,
@@ -224,7 +276,38 @@ impl TableRun {
     }
 
     pub fn step(&mut self) -> Result<crate::StepReport, TrainError> {
-        self.trainer.step()
+        self.training_mut().step()
+    }
+
+    /// The training in progress, for the worker's loop and its progress reports.
+    pub fn training(&self) -> &dyn Training {
+        match &self.learner {
+            Learner::Autoencoder(trainer) => trainer.run(),
+            Learner::Resonant(search) => search.as_ref(),
+        }
+    }
+
+    pub fn training_mut(&mut self) -> &mut dyn Training {
+        match &mut self.learner {
+            Learner::Autoencoder(trainer) => trainer.run_mut(),
+            Learner::Resonant(search) => search.as_mut(),
+        }
+    }
+
+    /// The resonance search, when the method is ANODE or R-ANODE.
+    pub fn resonant_search(&mut self) -> Option<&mut ResonantSearch> {
+        match &mut self.learner {
+            Learner::Resonant(search) => Some(search),
+            Learner::Autoencoder(_) => None,
+        }
+    }
+
+    /// The autoencoder's trainer; an error sentence for a resonance search, which has no such model.
+    fn autoencoder(&self) -> Result<&Trainer, TrainError> {
+        match &self.learner {
+            Learner::Autoencoder(trainer) => Ok(trainer),
+            Learner::Resonant(_) => Err(TrainError::Compute(NO_MODEL_FILE.into())),
+        }
     }
 
     pub fn scored_fraction(&self) -> f64 {
@@ -247,6 +330,18 @@ impl TableRun {
     /// stay NaN. (The worker does the same through [`Self::next_batch`] and [`Self::accept`], so that the
     /// scores can come from the GPU instead.)
     pub fn score_next(&mut self, table: &Table, max_rows: usize) -> Result<(), TrainError> {
+        if let Learner::Resonant(search) = &self.learner {
+            // The signal region's rows of the next slice, scored by the densities (CPU only).
+            let end = (self.scored_upto + max_rows).min(table.rows());
+            let rows: Vec<usize> = (self.scored_upto..end).filter(|&r| search.scores_row(r)).collect();
+            let resonant = self.setup.resonant_column().expect("a resonance search has a resonant column");
+            let scores = search.scores(&gather(table, &self.columns, resonant, &self.preprocessing, &rows))?;
+            for (&row, score) in rows.iter().zip(scores) {
+                self.scores[row] = score;
+            }
+            self.scored_upto = end;
+            return Ok(());
+        }
         if self.scorer.is_none() {
             self.scorer = Some(CpuScorer::for_model(&self.scoring_model()?));
         }
@@ -287,7 +382,7 @@ impl TableRun {
     /// The trained model as a file that scores rows exactly as this run does (see `model_file`).
     pub fn model_file(&self) -> Result<ModelFile, TrainError> {
         Ok(ModelFile {
-            weights: self.trainer.model().weights()?,
+            weights: self.autoencoder()?.model().weights()?,
             likelihood: Likelihood::Gaussian,
             score_with_kl: self.setup.model.vae.score_with_kl,
             preprocessing: self.preprocessing.clone(),
@@ -297,7 +392,7 @@ impl TableRun {
 
     /// The features of the model, for scoring it elsewhere: weights and whether the score adds the KL term.
     pub fn scoring_model(&self) -> Result<crate::models::ScoringModel, TrainError> {
-        Ok(self.trainer.model().scoring_model(self.setup.model.vae.score_with_kl)?)
+        Ok(self.autoencoder()?.model().scoring_model(self.setup.model.vae.score_with_kl)?)
     }
 
     /// The summaries of a finished scoring pass.
@@ -359,6 +454,8 @@ impl TableRun {
             background_rows: if self.labels.is_some() { background.len() } else { 0 },
             metrics_note: note,
             top_rows: order,
+            learned_w: self.resonant_search().and_then(|s| s.w()),
+            beyond_sidebands: if self.setup.method.is_resonant() { finite.iter().filter(|&&s| s == f32::MAX).count() } else { 0 },
         }
     }
 
@@ -376,6 +473,9 @@ impl TableRun {
         }
     }
 }
+
+/// Why a resonance search cannot be saved as a model file or scored on the GPU.
+pub const NO_MODEL_FILE: &str = "ANODE and R-ANODE models cannot be saved as a model file yet, nor scored on the GPU: their scores come from the CPU";
 
 /// The background file's column for each feature, by name.
 fn matching_columns(table: &Table, columns: &[usize], other: &Table) -> Result<Vec<usize>, String> {
@@ -405,7 +505,7 @@ mod tests {
 
     fn train_and_score(table: &Table, setup: &TableSetup) -> (TableRun, TableResults) {
         let mut run = TableRun::new(table, setup, None).unwrap();
-        while !run.trainer.is_finished() {
+        while !run.training().is_finished() {
             run.step().unwrap();
         }
         while !run.scoring_done() {

@@ -5,9 +5,11 @@
 //!
 //! `table.header=9f3c…&table.roles=FFffil&table.signal=1&table.missing=drop&table.train=all&…`
 //!
-//! Roles are one letter a column: `f` feature, `F` feature with a log taken first, `l` label, `i` ignored.
+//! Roles are one letter a column: `f` feature, `F` feature with a log taken first, `l` label, `i` ignored,
+//! `r` the resonant variable. ANODE and R-ANODE add `table.method=anode|ranode` and the signal region,
+//! `table.sr.low` and `table.sr.high`.
 
-use anomaly_engine::table::prepare::{ColumnChoice, MissingPolicy, Role, TableSetup, TrainOn, MAX_TRAINING_ROWS, VALIDATION_FRACTION};
+use anomaly_engine::table::prepare::{ColumnChoice, MissingPolicy, Role, TableMethod, TableSetup, TrainOn, MAX_TRAINING_ROWS, VALIDATION_FRACTION};
 use anomaly_engine::settings::MODEL_SETTINGS;
 use anomaly_engine::table::ColumnSummary;
 use super::quote;
@@ -38,6 +40,7 @@ fn role_letter(choice: &ColumnChoice) -> char {
         (Role::Feature, false) => 'f',
         (Role::Label, _) => 'l',
         (Role::Ignored, _) => 'i',
+        (Role::Resonant, _) => 'r',
     }
 }
 
@@ -47,6 +50,7 @@ fn choice_from_letter(letter: char) -> Option<ColumnChoice> {
         'f' => ColumnChoice { role: Role::Feature, log: false },
         'l' => ColumnChoice { role: Role::Label, log: false },
         'i' => ColumnChoice { role: Role::Ignored, log: false },
+        'r' => ColumnChoice { role: Role::Resonant, log: false },
         _ => return None,
     })
 }
@@ -72,7 +76,18 @@ impl SharedTable {
         ];
         let model = MODEL_SETTINGS.iter().map(|setting| (setting.link_key, (setting.get)(m)));
         let kl = [("kl", (m.vae.score_with_kl as u8).to_string())];
-        choices.into_iter().chain(model).chain(kl).map(|(key, value)| (format!("table.{key}"), value)).collect()
+        // The method and its window only when they are not the autoencoder's defaults, so older links
+        // read the same.
+        let method = (s.method != TableMethod::Autoencoder).then(|| ("method", method_word(s.method).to_string()));
+        let window = s.signal_region.into_iter().flat_map(|(low, high)| [("sr.low", low.to_string()), ("sr.high", high.to_string())]);
+        choices
+            .into_iter()
+            .chain(model)
+            .chain(kl)
+            .chain(method)
+            .chain(window)
+            .map(|(key, value)| (format!("table.{key}"), value))
+            .collect()
     }
 
     /// Reads the `table.*` pairs of a link. Without a readable header and roles there is nothing to restore,
@@ -111,6 +126,21 @@ impl SharedTable {
                     "all" => { s.train_on = TrainOn::AllRows; true }
                     "background" => { s.train_on = TrainOn::BackgroundRows; true }
                     "other" => { s.train_on = TrainOn::OtherFile; true }
+                    _ => false,
+                },
+                "table.method" => match text {
+                    "autoencoder" => { s.method = TableMethod::Autoencoder; true }
+                    "anode" => { s.method = TableMethod::Anode; true }
+                    "ranode" => { s.method = TableMethod::Ranode; true }
+                    _ => false,
+                },
+                "table.sr.low" | "table.sr.high" => match text.parse::<f64>() {
+                    Ok(v) if v.is_finite() => {
+                        let (mut low, mut high) = s.signal_region.unwrap_or((v, v));
+                        if key == "table.sr.low" { low = v } else { high = v }
+                        s.signal_region = Some((low, high));
+                        true
+                    }
                     _ => false,
                 },
                 "table.val" => text.parse().map(|v| s.validation_fraction = v).is_ok(),
@@ -161,6 +191,14 @@ impl SharedTable {
             Some(problem) => Err(format!("The link's column roles do not fit this file ({problem}), so the column roles are the suggested ones.")),
             None => Ok(self.setup.clone()),
         }
+    }
+}
+
+fn method_word(method: TableMethod) -> &'static str {
+    match method {
+        TableMethod::Autoencoder => "autoencoder",
+        TableMethod::Anode => "anode",
+        TableMethod::Ranode => "ranode",
     }
 }
 
@@ -243,5 +281,29 @@ mod tests {
         assert_eq!(text.len(), 4, "{text:?}");
         assert!(text.iter().any(|m| m.contains("in the table's settings, hidden units must be between")), "{text:?}");
         assert!(text.iter().any(|m| m.contains("\"table.colour\" is not a setting")), "{text:?}");
+    }
+
+    #[test]
+    fn a_resonance_search_round_trips_and_a_bad_window_is_a_sentence() {
+        let mut shared = shared_for(CSV);
+        shared.setup.choices[0] = ColumnChoice { role: Role::Resonant, log: false };
+        shared.setup.method = TableMethod::Ranode;
+        shared.setup.signal_region = Some((-0.5, 3.7));
+        assert_eq!(shared.pairs()[1].1, "rFil");
+        let (decoded, problems) = decode_link(&shared);
+        assert_eq!(problems, vec![]);
+        assert_eq!(decoded.as_ref(), Some(&shared));
+        assert!(shared.pairs().iter().any(|(k, v)| k == "table.sr.low" && v == "-0.5"));
+        // The autoencoder's link has neither key.
+        assert!(!shared_for(CSV).pairs().iter().any(|(k, _)| k == "table.method" || k.starts_with("table.sr")));
+        let (some, problems) = SharedTable::decode(&[
+            ("table.header", "0123456789abcdef"),
+            ("table.roles", "rfl"),
+            ("table.method", "magic"),
+            ("table.sr.low", "NaN"),
+        ]);
+        let setup = some.unwrap().setup;
+        assert_eq!((setup.method, setup.signal_region), (TableMethod::Autoencoder, None));
+        assert_eq!(problems.len(), 2, "{problems:?}");
     }
 }
