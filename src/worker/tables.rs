@@ -852,7 +852,14 @@ mod tests {
         setup.signal_region = Some((3.3, 3.7));
         handle(&state, TableCommand::Train { setup });
         host.run_until_idle();
-        assert_eq!(told(&host), ["TrainStarted (4 epochs)", "EpochEnded 1", "EpochEnded 2", "EpochEnded 3", "EpochEnded 4", "Scored"]);
+        // Two background epochs, then R-ANODE's warm start and fit, stretched to at least 600 steps.
+        let epochs = state.borrow().run.as_ref().unwrap().run.summary.resonance.as_ref().unwrap().fits.iter().map(|f| f.1).sum::<usize>();
+        assert!(epochs > 4, "{epochs}");
+        let expected: Vec<String> = std::iter::once(format!("TrainStarted ({epochs} epochs)"))
+            .chain((1..=epochs).map(|e| format!("EpochEnded {e}")))
+            .chain(std::iter::once("Scored".to_string()))
+            .collect();
+        assert_eq!(told(&host), expected);
         let (scored, in_region) = {
             let st = state.borrow();
             let table = &st.events.as_ref().unwrap().table;

@@ -130,7 +130,7 @@ fn ScoreHistogram() -> impl IntoView {
     }));
     view! {
         <HistogramFigure histograms classes=&EVENT_CLASSES id="table-histogram-panel" description log_axis=Signal::derive(log) threshold
-            explain="The score is the reconstruction error ½ Σ (x − x̂)² of the standardised features: how badly the model redraws a row. Rows unlike those it trained on score high.">
+            explain="The autoencoder's score is the reconstruction error ½ Σ (x − x̂)² of the standardised features: how badly the model redraws a row; rows unlike those it trained on score high. ANODE's is ln p_SR − ln p_B and R-ANODE's ln p_S − ln p_B − ln p_B(m): how much likelier the row is under the window's (or the signal's) flow than under the background's.">
             <label class="check">
                 <input type="checkbox" id="histogram-log" prop:checked=move || log_scale.get() disabled=move || !can_log()
                     on:change=move |ev| log_scale.set(event_target_checked(&ev))/>
@@ -273,7 +273,7 @@ fn TopRows() -> impl IntoView {
                     <tbody>
                         {move || table.top_rows.get().into_iter().map(|row| view! {
                             <tr>
-                                <th scope="row">{row.rank}</th><td class="num">{row.line}</td><td class="num">{format!("{:.4}", row.score)}</td>
+                                <th scope="row">{row.rank}</th><td class="num">{row.line}</td><td class="num">{if row.score.abs() >= 1e6 { significant(row.score) } else { format!("{:.4}", row.score) }}</td>
                                 {row.cells.into_iter().map(|c| view! { <td>{c}</td> }).collect_view()}
                             </tr>
                         }).collect_view()}
