@@ -29,7 +29,10 @@ test('R-ANODE on the toy events scores the signal region, says what it learned, 
   await page.press('#table_epochs', 'Tab');
 
   // A window with hardly any rows: one sentence, nothing started.
-  await page.fill('#table_sr_low', '3.699');
+  // Typed key by key: the field keeps the keyboard while the setup changes under it.
+  await page.fill('#table_sr_low', '');
+  await page.type('#table_sr_low', '3.699');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'table_sr_low');
   await page.press('#table_sr_low', 'Tab');
   await page.click('#table-train');
   await page.waitForSelector('#table-notice');

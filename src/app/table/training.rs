@@ -25,7 +25,9 @@ pub fn TrainingChoices() -> impl IntoView {
     let set_missing = move |policy| table.setup.update(|s| if let Some(s) = s { s.missing = policy });
     let set_train_on = move |on| table.setup.update(|s| if let Some(s) = s { s.train_on = on });
     let method = move || table.setup.with(|s| s.as_ref().map_or(TableMethod::Autoencoder, |s| s.method));
-    let resonant = move || method().is_resonant();
+    // A memo, so that the window's fields are rebuilt only when the method changes kind, never while the
+    // visitor types in them (each keystroke changes the setup).
+    let resonant = Memo::new(move |_| method().is_resonant());
     let set_method = move |m| table.setup.update(|s| if let Some(s) = s { s.method = m });
     let pick_background = move |ev: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&ev);
@@ -44,7 +46,7 @@ pub fn TrainingChoices() -> impl IntoView {
                     on:change=move |_| set_method(TableMethod::Anode)/>"ANODE: a bump along a resonant column"</label>
                 <label class="check"><input type="radio" name="table-method" id="method-ranode" prop:checked=move || method() == TableMethod::Ranode
                     on:change=move |_| set_method(TableMethod::Ranode)/>"R-ANODE: a bump along a resonant column, fitting only what the background does not explain"</label>
-                {move || resonant().then(|| view! {
+                {move || resonant.get().then(|| view! {
                     <p class="explain" id="resonant-help">"The background flow learns the features in the sidebands (rows outside the window) as a function of the resonant variable, then interpolates into the window. There ANODE compares a second flow of the window's rows with it; R-ANODE fits a small flow to the part it does not explain, and learns the signal's share w. Only the window's rows are scored. Unlike the paper, our R-ANODE on a table starts its signal flow from a flow of every row in the window and lets w move ten times faster: a short fit started at random never finds a signal far from the background's bulk. The paper's version, on a toy with the truth to compare: the \"Hunt a resonance\" view."</p>
                     <NumberField target=table.setup field="table_sr_low" label="Signal region from" range="any number below the high end".to_string()
                         get=|s| s.as_ref().and_then(|s| s.signal_region).map_or(String::new(), |w| w.0.to_string())
@@ -73,10 +75,10 @@ pub fn TrainingChoices() -> impl IntoView {
             </fieldset>
             <fieldset disabled=locked>
                 <legend>"Train on"</legend>
-                {move || resonant().then(|| view! {
+                {move || resonant.get().then(|| view! {
                     <p class="explain" id="train-on-sidebands">"ANODE and R-ANODE learn the background from this file's sidebands, with or without a label; the label, if any, only scores them."</p>
                 })}
-                <div hidden=resonant>
+                <div hidden=move || resonant.get()>
                 <label class="check"><input type="radio" name="train-on" id="train-all" prop:checked=move || train_on() == TrainOn::AllRows
                     on:change=move |_| set_train_on(TrainOn::AllRows)/>"All rows (unsupervised: signal included, if any)"</label>
                 <label class="check"><input type="radio" name="train-on" id="train-background" disabled=move || !has_label()
@@ -102,12 +104,12 @@ pub fn TrainingChoices() -> impl IntoView {
                     set=|s, v| { if let Some(s) = s { s.max_training_rows = v.parse().map_err(|_| ())?; } Ok(()) }/>
             </fieldset>
             <fieldset disabled=locked>
-                <legend>{move || if resonant() {
+                <legend>{move || if resonant.get() {
                     "Model: masked autoregressive flows (4 blocks of 64 units; R-ANODE's signal flow 32)"
                 } else {
                     "Model: a VAE with squared-error reconstruction"
                 }}</legend>
-                {move || resonant().then(|| view! {
+                {move || resonant.get().then(|| view! {
                     <p class="explain" id="flow-settings-help">"The flows use the epochs (each fit trains this many), the batch size and the seed below, with their own learning rates (10⁻³, R-ANODE's 3·10⁻³); the VAE's other settings do not apply."</p>
                 })}
                 <ModelFields target=table.model prefix=TABLE_FIELD/>
