@@ -174,18 +174,23 @@ impl TableRun {
             trained_on: setup.train_on,
             resonance: None,
         };
-        Ok(Self {
-            setup: setup.clone(),
-            learner: Learner::Autoencoder(trainer),
+        Ok(Self::unscored(table.rows(), setup.clone(), Learner::Autoencoder(trainer), preprocessing, columns, labels, summary))
+    }
+
+    /// A run whose `rows` are not scored yet.
+    fn unscored(rows: usize, setup: TableSetup, learner: Learner, preprocessing: Preprocessing, columns: Vec<usize>, labels: Option<Vec<u8>>, summary: TrainingSummary) -> Self {
+        Self {
+            labels,
+            setup,
+            learner,
             preprocessing,
             columns,
-            labels,
             summary,
-            scores: vec![f32::NAN; table.rows()],
+            scores: vec![f32::NAN; rows],
             scorer: None,
             scored_upto: 0,
             sorted: Vec::new(),
-        })
+        }
     }
 
     /// ANODE or R-ANODE along the resonant column: the search trains, then scores the signal region's rows.
@@ -204,18 +209,7 @@ impl TableRun {
             trained_on: setup.train_on,
             resonance: Some(r.clone()),
         };
-        Ok(Self {
-            labels: setup.labels(table),
-            setup: setup.clone(),
-            learner: Learner::Resonant(Box::new(search)),
-            preprocessing,
-            columns,
-            summary,
-            scores: vec![f32::NAN; table.rows()],
-            scorer: None,
-            scored_upto: 0,
-            sorted: Vec::new(),
-        })
+        Ok(Self::unscored(table.rows(), setup.clone(), Learner::Resonant(Box::new(search)), preprocessing, columns, setup.labels(table), summary))
     }
 
     /// A run that scores with a saved model instead of training one. Its features are found in `table` by
@@ -261,18 +255,8 @@ impl TableRun {
             trained_on: setup.train_on,
             resonance: None,
         };
-        Ok(Self {
-            labels: setup.labels(table),
-            setup,
-            learner: Learner::Autoencoder(trainer),
-            preprocessing,
-            columns,
-            summary,
-            scores: vec![f32::NAN; table.rows()],
-            scorer: None,
-            scored_upto: 0,
-            sorted: Vec::new(),
-        })
+        let labels = setup.labels(table);
+        Ok(Self::unscored(table.rows(), setup, Learner::Autoencoder(trainer), preprocessing, columns, labels, summary))
     }
 
     pub fn step(&mut self) -> Result<crate::StepReport, TrainError> {
