@@ -26,7 +26,7 @@ help:
 	@echo "make serve          install what is missing, then serve the app on http://127.0.0.1:8080"
 	@echo "make test           install what is missing, then run every test"
 	@echo "make bench          side-by-side speed and size benchmark against TensorFlow.js (benches/artifacts/bench.json)"
-	@echo "make bench-science  the native science tables: the Anomaly Awareness preset, the resonance hunt (benches/artifacts/{awareness,ranode}.json)"
+	@echo "make bench-science  the native science tables: the Anomaly Awareness preset, the resonance hunt, jet images (benches/artifacts/{awareness,ranode,jets}.json)"
 	@echo "make fuzz           every door that takes outside input under libFuzzer, FUZZ_SECONDS (600) each"
 
 ## ---- set-up (idempotent) ----
@@ -139,6 +139,7 @@ bench-science: data science-peers
 	cargo run --quiet --release -p anomaly-engine --example ranode_bench -- 1000000 5 300,1000 benches/artifacts/ranode.json
 	RAYON_NUM_THREADS=1 cargo run --quiet --release -p anomaly-engine --example flow_epoch_speed -- \
 		1000000 2 $(SCIENCE_VENV)/bin/python benches/peers/flow_epoch_torch.py benches/artifacts/ranode.json
+	RAYON_NUM_THREADS=1 cargo run --quiet --release -p anomaly-engine --example jets_bench -- 5 benches/artifacts/jets.json
 
 # The native peers of the science bench (PyTorch), in their own cached virtual environment: PyPI's Linux
 # torch wheel brings gigabytes of CUDA libraries, so it never enters `make test`.

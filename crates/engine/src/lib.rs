@@ -13,6 +13,7 @@ pub mod awareness;
 pub mod data;
 pub mod evaluate;
 pub mod flows;
+pub mod jets;
 pub mod inference;
 pub mod method;
 pub mod metrics;

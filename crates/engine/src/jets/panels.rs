@@ -1,0 +1,135 @@
+//! What the jet-image view draws, computed in the engine so the worker only posts it: average images
+//! per class, one jet through each preprocessing step, and reconstruction error against the number of
+//! lit pixels (where the complexity bias shows).
+
+use super::experiment::{ClassImages, DirectionResult};
+use super::image::{centred, flipped, image, rotated, SparseImage, PIXELS};
+use super::particles::{jets, Jet, JetClass, Particle};
+
+/// The mean of `images` after the κ rescaling, as a dense image.
+pub fn average_image(images: &[SparseImage], kappa: f64) -> Vec<f32> {
+    let mut sum = vec![0.0f64; PIXELS];
+    for image in images {
+        for &(i, p) in &image.rescaled(kappa).pixels {
+            sum[i as usize] += p as f64;
+        }
+    }
+    let count = images.len().max(1) as f64;
+    sum.into_iter().map(|s| (s / count) as f32).collect()
+}
+
+/// One jet at each step of the preprocessing: its particles as generated, centred, rotated and flipped,
+/// then the image.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PreprocessingSteps {
+    pub class: JetClass,
+    pub mass: f64,
+    /// (share of pT, Δη, Δφ) of each particle after each of the first four steps.
+    pub particles: [Vec<(f32, f32, f32)>; 4],
+    pub image: SparseImage,
+}
+
+impl PreprocessingSteps {
+    pub const STEP_NAMES: [&'static str; 5] = ["as generated", "centred on the pT centroid", "principal axis turned vertical", "flipped: heavier half right and on top", "pixelated, 40 × 40"];
+
+    pub fn of(jet: &Jet, class: JetClass) -> Self {
+        let points = |particles: &[Particle]| particles.iter().map(|p| (p.z as f32, p.eta as f32, p.phi as f32)).collect::<Vec<_>>();
+        let centred_particles = centred(&jet.particles);
+        let rotated_particles = rotated(&centred_particles);
+        let flipped_particles = flipped(&rotated_particles);
+        Self {
+            class,
+            mass: jet.mass(),
+            particles: [points(&jet.particles), points(&centred_particles), points(&rotated_particles), points(&flipped_particles)],
+            image: image(jet),
+        }
+    }
+
+    /// The first jet of `class` from a seed (the first training jet of a study on that seed).
+    pub fn example(class: JetClass, seed: u64) -> Self {
+        Self::of(&jets(class, 1, seed)[0], class)
+    }
+}
+
+/// A test jet's lit pixels and reconstruction error, and whether it is of the class the model was
+/// trained on.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ComplexityPoint {
+    pub lit: u16,
+    pub error: f32,
+    pub trained_class: bool,
+}
+
+/// Up to `per_class` points of each class (the first test jets, which are in no particular order).
+pub fn complexity(result: &DirectionResult, trained: &ClassImages, other: &ClassImages, per_class: usize) -> Vec<ComplexityPoint> {
+    let mut points = Vec::with_capacity(2 * per_class);
+    for (images, scores, trained_class) in [(&trained.test, &result.scores_trained, true), (&other.test, &result.scores_other, false)] {
+        let class = images.iter().zip(scores).take(per_class);
+        points.extend(class.map(|(image, &error)| ComplexityPoint { lit: image.lit() as u16, error, trained_class }));
+    }
+    points
+}
+
+/// The Pearson correlation of reconstruction error with lit pixels over `points`: near one when the error
+/// measures complexity.
+pub fn complexity_correlation(points: &[ComplexityPoint]) -> f64 {
+    let n = points.len() as f64;
+    if points.len() < 2 {
+        return 0.0;
+    }
+    let (mx, my) = points.iter().fold((0.0, 0.0), |(x, y), p| (x + p.lit as f64 / n, y + p.error as f64 / n));
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for p in points {
+        let (dx, dy) = (p.lit as f64 - mx, p.error as f64 - my);
+        sxy += dx * dy;
+        sxx += dx * dx;
+        syy += dy * dy;
+    }
+    if sxx == 0.0 || syy == 0.0 { 0.0 } else { sxy / (sxx * syy).sqrt() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jets::experiment::JetData;
+
+    #[test]
+    fn the_average_image_keeps_the_total_intensity() {
+        let data = JetData::generate(50, 1, 1).unwrap();
+        for kappa in [1.0, 0.25] {
+            let average = average_image(&data.top.train, kappa);
+            let total: f32 = average.iter().sum();
+            assert!((total - 1.0).abs() < 1e-4, "{total}");
+        }
+        assert!(average_image(&[], 1.0).iter().all(|&p| p == 0.0));
+    }
+
+    #[test]
+    fn the_steps_follow_one_jet_to_its_image() {
+        let steps = PreprocessingSteps::example(JetClass::Top, 2);
+        let first = &jets(JetClass::Top, 1, 2)[0];
+        assert_eq!(steps.image, image(first));
+        assert_eq!(steps.mass, first.mass());
+        assert!(steps.particles.iter().all(|p| p.len() == first.particles.len()));
+        let centroid: f32 = steps.particles[1].iter().map(|&(z, eta, _)| z * eta).sum();
+        assert!(centroid.abs() < 1e-5);
+    }
+
+    #[test]
+    fn complexity_points_pair_each_jet_with_its_score() {
+        let data = JetData::generate(3, 4, 1).unwrap();
+        let result = DirectionResult {
+            trained_on: JetClass::Qcd,
+            kappa: 1.0,
+            scores_trained: vec![1.0, 2.0, 3.0, 4.0],
+            scores_other: vec![5.0, 6.0, 7.0, 8.0],
+            roc: crate::metrics::roc_of(&[1.0], &[2.0]).unwrap(),
+        };
+        let points = complexity(&result, &data.qcd, &data.top, 3);
+        assert_eq!(points.len(), 6);
+        assert_eq!(points[0], ComplexityPoint { lit: data.qcd.test[0].lit() as u16, error: 1.0, trained_class: true });
+        assert_eq!(points[5], ComplexityPoint { lit: data.top.test[2].lit() as u16, error: 7.0, trained_class: false });
+        let line: Vec<ComplexityPoint> = (0..5).map(|i| ComplexityPoint { lit: i, error: 2.0 * i as f32 + 1.0, trained_class: true }).collect();
+        assert!((complexity_correlation(&line) - 1.0).abs() < 1e-12);
+    }
+}
