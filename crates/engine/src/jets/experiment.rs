@@ -23,7 +23,7 @@ const SCORE_CHUNK: usize = 512;
 
 #[derive(Clone, Debug, Error, PartialEq)]
 pub enum JetError {
-    #[error("κ must be a number above 0 (it was {0}): p^κ with κ ≤ 0 would light every pixel of an image equally. Try 1, 0.5 or 0.25.")]
+    #[error("κ must be a number above 0 (it was {0}): with κ = 0 every lit pixel would weigh the same, and below 0 the softest pixels would outshine the hardest. Try 1, 0.25 or 0.1.")]
     BadKappa(f64),
     #[error("the jet study's settings cannot be used: {0}")]
     Settings(String),
@@ -49,8 +49,9 @@ pub struct JetSettings {
     pub batch_size: usize,
     pub learning_rate: f64,
     pub seed: u64,
-    /// Intensities sum to 1 over a few dozen pixels; the network sees them times this, so that a lit
-    /// pixel is of order one. The AUC does not depend on it; how fast training settles does.
+    /// Intensities sum to 1 over a few dozen pixels; the network sees them times this, so that lit pixels
+    /// are tenths to a few units. Scaling the scores would not change an AUC; this matters only through
+    /// how training goes.
     pub input_scale: f32,
 }
 
