@@ -1,6 +1,7 @@
 //! What the jet-image view draws, computed in the engine so the worker only posts it: average images
-//! per class, one jet through each preprocessing step, and reconstruction error against the number of
-//! lit pixels (where the complexity bias shows).
+//! per class, one jet through each preprocessing step, and reconstruction error against two measures of
+//! an image's complexity (where the bias shows): how many pixels it lights, and how concentrated its
+//! intensity is (Σ p²; in the toy the error follows this one more closely, README "Jet images").
 
 use super::experiment::{ClassImages, DirectionResult};
 use super::image::{centred, flipped, image, rotated, SparseImage, PIXELS};
@@ -51,11 +52,14 @@ impl PreprocessingSteps {
     }
 }
 
-/// A test jet's lit pixels and reconstruction error, and whether it is of the class the model was
-/// trained on.
+/// A test jet's lit pixels, concentration and reconstruction error, and whether it is of the class the
+/// model was trained on.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ComplexityPoint {
     pub lit: u16,
+    /// Σ p² of the image as the model saw it (after the κ rescaling): 1 for a single pixel, 1/n for n
+    /// equal ones.
+    pub concentration: f32,
     pub error: f32,
     pub trained_class: bool,
 }
@@ -65,22 +69,32 @@ pub fn complexity(result: &DirectionResult, trained: &ClassImages, other: &Class
     let mut points = Vec::with_capacity(2 * per_class);
     for (images, scores, trained_class) in [(&trained.test, &result.scores_trained, true), (&other.test, &result.scores_other, false)] {
         let class = images.iter().zip(scores).take(per_class);
-        points.extend(class.map(|(image, &error)| ComplexityPoint { lit: image.lit() as u16, error, trained_class }));
+        points.extend(class.map(|(image, &error)| ComplexityPoint {
+            lit: image.lit() as u16,
+            concentration: concentration(&image.rescaled(result.kappa)),
+            error,
+            trained_class,
+        }));
     }
     points
 }
 
-/// The Pearson correlation of reconstruction error with lit pixels over `points`: near one when the error
-/// measures complexity.
-pub fn complexity_correlation(points: &[ComplexityPoint]) -> f64 {
+/// Σ p² of an image's intensities.
+pub fn concentration(image: &SparseImage) -> f32 {
+    image.pixels.iter().map(|&(_, p)| p * p).sum()
+}
+
+/// The Pearson correlation of reconstruction error with `measure` (such as the lit pixels) over `points`;
+/// 0 when either does not vary.
+pub fn correlation_with_error(points: &[ComplexityPoint], measure: impl Fn(&ComplexityPoint) -> f64) -> f64 {
     let n = points.len() as f64;
     if points.len() < 2 {
         return 0.0;
     }
-    let (mx, my) = points.iter().fold((0.0, 0.0), |(x, y), p| (x + p.lit as f64 / n, y + p.error as f64 / n));
+    let (mx, my) = points.iter().fold((0.0, 0.0), |(x, y), p| (x + measure(p) / n, y + p.error as f64 / n));
     let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
     for p in points {
-        let (dx, dy) = (p.lit as f64 - mx, p.error as f64 - my);
+        let (dx, dy) = (measure(p) - mx, p.error as f64 - my);
         sxy += dx * dy;
         sxx += dx * dx;
         syy += dy * dy;
@@ -127,9 +141,19 @@ mod tests {
         };
         let points = complexity(&result, &data.qcd, &data.top, 3);
         assert_eq!(points.len(), 6);
-        assert_eq!(points[0], ComplexityPoint { lit: data.qcd.test[0].lit() as u16, error: 1.0, trained_class: true });
-        assert_eq!(points[5], ComplexityPoint { lit: data.top.test[2].lit() as u16, error: 7.0, trained_class: false });
-        let line: Vec<ComplexityPoint> = (0..5).map(|i| ComplexityPoint { lit: i, error: 2.0 * i as f32 + 1.0, trained_class: true }).collect();
-        assert!((complexity_correlation(&line) - 1.0).abs() < 1e-12);
+        let qcd = &data.qcd.test[0];
+        assert_eq!(points[0], ComplexityPoint { lit: qcd.lit() as u16, concentration: concentration(qcd), error: 1.0, trained_class: true });
+        let top = &data.top.test[2];
+        assert_eq!(points[5], ComplexityPoint { lit: top.lit() as u16, concentration: concentration(top), error: 7.0, trained_class: false });
+        let line: Vec<ComplexityPoint> =
+            (0..5).map(|i| ComplexityPoint { lit: i, concentration: 0.5, error: 2.0 * i as f32 + 1.0, trained_class: true }).collect();
+        assert!((correlation_with_error(&line, |p| p.lit as f64) - 1.0).abs() < 1e-12);
+        assert_eq!(correlation_with_error(&line, |p| p.concentration as f64), 0.0, "a measure that does not vary");
+    }
+
+    #[test]
+    fn concentration_is_one_for_a_single_pixel_and_one_over_n_for_n_equal_ones() {
+        assert_eq!(concentration(&SparseImage { pixels: vec![(7, 1.0)] }), 1.0);
+        assert_eq!(concentration(&SparseImage { pixels: vec![(1, 0.25), (2, 0.25), (3, 0.25), (4, 0.25)] }), 0.25);
     }
 }
