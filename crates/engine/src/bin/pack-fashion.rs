@@ -12,8 +12,7 @@ fn pack(images: &str, labels: &str, output: &str) -> Result<usize, String> {
     let pixels = idx::images(&read(images)?).map_err(|e| format!("{images}: {e}"))?;
     let labels = idx::labels(&read(labels)?).map_err(|e| format!("{labels}: {e}"))?;
     let set = DigitSet::new(labels, pixels).map_err(|e| e.to_string())?;
-    let bytes = set.encode();
-    DigitSet::decode(&bytes).map_err(|e| format!("the packed file does not read back: {e}"))?;
+    let bytes = set.encode_checked().map_err(|e| format!("the packed file does not read back: {e}"))?;
     std::fs::write(output, &bytes).map_err(|e| format!("cannot write {output}: {e}"))?;
     Ok(set.len())
 }

@@ -103,6 +103,13 @@ impl DigitSet {
         out
     }
 
+    /// The encoded file, once it has been proved to read back: what the packing programs write.
+    pub fn encode_checked(&self) -> Result<Vec<u8>, DataError> {
+        let bytes = self.encode();
+        Self::decode(&bytes)?;
+        Ok(bytes)
+    }
+
     pub fn decode(bytes: &[u8]) -> Result<Self, DataError> {
         if bytes.is_empty() {
             return Err(DataError::Empty);
@@ -172,6 +179,7 @@ pub(crate) mod tests {
     fn encode_then_decode_round_trips() {
         let set = synthetic_digits(3, 1);
         assert_eq!(DigitSet::decode(&set.encode()).unwrap(), set);
+        assert_eq!(set.encode_checked().unwrap(), set.encode());
     }
 
     #[test]
