@@ -3,6 +3,8 @@
 //! Messages are plain serde values (converted with `serde-wasm-bindgen`). Progress travels as small
 //! summaries; whole tensors never cross.
 
+use anomaly_engine::jets::panels::{DirectionPanel, StudyIntro};
+use anomaly_engine::jets::study::{AucRow, StudySettings};
 use anomaly_engine::resonance::hunt::{Figures, HuntSettings};
 use anomaly_engine::resonance::panels::{AfterCut, FeatureClosure, JetMasses, MassHistogram};
 use anomaly_engine::awareness::{AwarenessSettings, FamilyAuc, FamilyDetail};
@@ -44,6 +46,19 @@ pub enum Command {
     BenchmarkDigitScoring { backend: BackendChoice },
     /// The resonance hunt.
     Hunt(HuntCommand),
+    /// The jet-image study.
+    Jets(JetCommand),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum JetCommand {
+    /// Generate the jets and train every direction of the study from scratch.
+    Start { settings: StudySettings },
+    Pause,
+    /// Go on with a paused study.
+    Resume,
+    /// Train one batch or one epoch of the direction in progress, then pause.
+    Step { unit: StepUnit },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -187,6 +202,21 @@ pub enum Event {
     Backend(BackendStatus),
     DigitScoringBenchmark { rows: usize, milliseconds: f64, backend: Backend, weights: VaeWeights },
     Hunt(Box<HuntEvent>),
+    Jets(Box<JetEvent>),
+}
+
+/// What the jet-image study says as it goes (its training runs speak through [`RunOf::Jets`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum JetEvent {
+    /// The jets are made; `runs` names every direction in the order it trains.
+    Started { intro: StudyIntro, runs: Vec<String> },
+    /// Direction number `index` (from 0) starts.
+    RunStarted { index: usize, name: String, epochs: usize },
+    /// A direction finished and was scored; `table` is the AUC table so far.
+    RunFinished { index: usize, panel: DirectionPanel, table: Vec<AucRow> },
+    Finished { seconds: f64 },
+    /// The study could not start or go on; what was shown stays.
+    Failed { message: String },
 }
 
 /// What the resonance hunt says as it goes (its training runs speak through [`RunOf::Hunt`]).
@@ -250,6 +280,7 @@ pub enum RunOf {
     Digits,
     Table,
     Hunt,
+    Jets,
 }
 
 /// What any training run says as it goes, whatever it trains; each view reads these with the same

@@ -26,6 +26,7 @@ fn apply_fragment(state: Playground, fragment: &str) {
         match decoded.setup.view {
             LinkView::Table if state.view.get_untracked() == View::Table => state.table.notice.set(Some(said.join(" "))),
             LinkView::Hunt if state.view.get_untracked() == View::Hunt => state.hunt.notice.set(Some(said.join(" "))),
+            LinkView::Jets if state.view.get_untracked() == View::Jets => state.jets.notice.set(Some(said.join(" "))),
             _ => state.notice.set(Some(said.join(" "))),
         }
     }
@@ -40,10 +41,12 @@ pub fn apply_setup(state: Playground, setup: &SharedSetup) {
         LinkView::Digits => View::Digits,
         LinkView::Table => View::Table,
         LinkView::Hunt => View::Hunt,
+        LinkView::Jets => View::Jets,
     });
     state.table.simulation.set(setup.simulation);
     state.hunt.signal_events.set(setup.hunt.signal_events);
     state.hunt.seed.set(setup.hunt.seed);
+    state.jets.choice.set(setup.jets);
     state.hidden.set(setup.hidden.clone());
     if setup.view.hidden_by().is_some_and(|part| setup.hidden.contains(&part)) {
         state.view.set(View::Digits); // a hidden tab cannot be the one shown
@@ -62,6 +65,7 @@ fn current_setup(state: Playground) -> SharedSetup {
         awareness: state.awareness.get(),
         view: link_view(state.view.get()),
         hunt: HuntChoice { signal_events: state.hunt.signal_events.get(), seed: state.hunt.seed.get() },
+        jets: state.jets.choice.get(),
         simulation: state.table.simulation.get(),
         hidden: state.hidden.get(),
         tutorial: state.tutorial.get(),
@@ -74,6 +78,7 @@ fn link_view(view: View) -> LinkView {
         View::Digits => LinkView::Digits,
         View::Table => LinkView::Table,
         View::Hunt => LinkView::Hunt,
+        View::Jets => LinkView::Jets,
     }
 }
 

@@ -6,6 +6,7 @@ mod awareness_summary;
 mod compute;
 mod controls;
 mod hunt;
+mod jets;
 mod latent;
 pub(crate) mod link;
 mod loss;
@@ -75,6 +76,7 @@ fn App() -> impl IntoView {
             </div>
             <table::TableSection/>
             <hunt::HuntSection/>
+            <jets::JetSection/>
         </main>
         <footer class="site-footer">
             <p>
@@ -86,7 +88,7 @@ fn App() -> impl IntoView {
     }
 }
 
-/// The views: the digits playground, scoring a table of events, and the resonance hunt. All stay
+/// The views: the digits playground, scoring a table of events, the resonance hunt and the jet images. All stay
 /// mounted, so switching never loses a run.
 #[component]
 fn ViewTabs() -> impl IntoView {
@@ -95,6 +97,7 @@ fn ViewTabs() -> impl IntoView {
         View::Digits => true,
         View::Table => !state.hides(PagePart::TableView),
         View::Hunt => !state.hides(PagePart::HuntView),
+        View::Jets => !state.hides(PagePart::JetsView),
     };
     let tab = move |view: View, label: &'static str| {
         let selected = move || state.view.get() == view;
@@ -125,17 +128,19 @@ fn ViewTabs() -> impl IntoView {
             {tab(View::Digits, "Handwritten digits")}
             {tab(View::Table, "Score your own events (CSV)")}
             {tab(View::Hunt, "Hunt a resonance")}
+            {tab(View::Jets, "Jet images")}
         </div>
     }
 }
 
-const VIEWS: [View; 3] = [View::Digits, View::Table, View::Hunt];
+const VIEWS: [View; 4] = [View::Digits, View::Table, View::Hunt, View::Jets];
 
 fn tab_id(view: View) -> &'static str {
     match view {
         View::Digits => "tab-digits",
         View::Table => "tab-table",
         View::Hunt => "tab-hunt",
+        View::Jets => "tab-jets",
     }
 }
 
@@ -144,6 +149,7 @@ fn panel_id(view: View) -> &'static str {
         View::Digits => "digits-view",
         View::Table => "table-view",
         View::Hunt => "hunt-view",
+        View::Jets => "jets-view",
     }
 }
 

@@ -4,6 +4,7 @@ use leptos::prelude::*;
 
 use super::run_view::{apply_run_event, Request, RunCurves, RunView};
 use super::hunt::state::HuntState;
+use super::jets::state::JetState;
 use super::table::state::{TableState, TABLE_FIELD};
 use crate::protocol::{Backend, BackendStatus, Event, FamilyThumbnail, RunOf};
 use anomaly_engine::awareness::{AwarenessSettings, FamilyAuc, FamilyDetail};
@@ -86,6 +87,8 @@ pub struct Playground {
     pub table: TableState,
     /// The "resonance hunt" view.
     pub hunt: HuntState,
+    /// The "jet images" view.
+    pub jets: JetState,
     pub view: RwSignal<View>,
     /// Where scoring runs (WebGPU or the CPU) and why, as the worker reports it.
     pub backend: RwSignal<Option<BackendStatus>>,
@@ -97,12 +100,13 @@ pub struct Playground {
     pub tutorial: RwSignal<Option<TutorialStep>>,
 }
 
-/// Which of the page's two views is shown.
+/// Which of the page's views is shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum View {
     Digits,
     Table,
     Hunt,
+    Jets,
 }
 
 impl Playground {
@@ -132,6 +136,7 @@ impl Playground {
             layout: RwSignal::new(0),
             table: TableState::new(),
             hunt: HuntState::new(),
+            jets: JetState::new(),
             view: RwSignal::new(View::Digits),
             backend: RwSignal::new(None),
             evaluated_on: RwSignal::new(None),
@@ -224,6 +229,8 @@ impl Playground {
             Event::Run { of: RunOf::Table, event } => self.table.apply_run(event),
             Event::Run { of: RunOf::Hunt, event } => self.hunt.apply_run(event),
             Event::Hunt(event) => self.hunt.apply(*event),
+            Event::Run { of: RunOf::Jets, event } => self.jets.apply_run(event),
+            Event::Jets(event) => self.jets.apply(*event),
             Event::Evaluated { evaluation, backend } => {
                 self.evaluation.set(Some(*evaluation));
                 self.evaluated_on.set(Some(backend));

@@ -152,6 +152,8 @@ fn StepCard(at: TutorialStep) -> impl IntoView {
             (View::Table, Some(PagePart::TableView))
         } else if inside("hunt-view") {
             (View::Hunt, Some(PagePart::HuntView))
+        } else if inside("jets-view") {
+            (View::Jets, Some(PagePart::JetsView))
         } else {
             (View::Digits, None)
         };

@@ -5,5 +5,6 @@
 pub mod canvas;
 pub mod charts;
 pub mod digits;
+pub mod jets;
 pub mod palette;
 pub mod resonance;

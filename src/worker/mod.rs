@@ -6,6 +6,7 @@
 
 mod backend;
 mod hunt;
+mod jets;
 mod meter;
 mod run_loop;
 mod session;
@@ -102,6 +103,7 @@ pub fn start() {
     let state = Rc::new(RefCell::new(WorkerState::default()));
     let tables: tables::Shared = Rc::default();
     let hunts: hunt::Shared = Rc::default();
+    let studies: jets::Shared = Rc::default();
     let handler_state = state.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         if let Some((purpose, file)) = file_message(&event.data()) {
@@ -110,6 +112,7 @@ pub fn start() {
         match serde_wasm_bindgen::from_value::<Command>(event.data()) {
             Ok(Command::Table(command)) => tables::handle(&tables, command),
             Ok(Command::Hunt(command)) => hunt::handle(&hunts, command),
+            Ok(Command::Jets(command)) => jets::handle(&studies, command),
             Ok(command) => handle(&handler_state, command),
             Err(err) => post(&Event::failed(format!("The worker received a message it does not understand: {err}"))),
         }
@@ -212,7 +215,7 @@ fn handle(state: &Rc<RefCell<WorkerState>>, command: Command) {
             st.generation += 1;
             post(&Event::ResetDone);
         }
-        Command::Table(_) | Command::Hunt(_) => {} // routed to their workers before this match
+        Command::Table(_) | Command::Hunt(_) | Command::Jets(_) => {} // routed to their workers before this match
         Command::UseBackend(choice) => backend::choose(choice),
         Command::BenchmarkDigitScoring { backend } => {
             let digits = st.digits.clone();

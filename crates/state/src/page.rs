@@ -17,10 +17,12 @@ pub enum PagePart {
     Backend,
     /// The "hunt a resonance" tab.
     HuntView,
+    /// The "jet images" tab.
+    JetsView,
 }
 
 impl PagePart {
-    pub const ALL: [PagePart; 7] = [
+    pub const ALL: [PagePart; 8] = [
         PagePart::NormalDigits,
         PagePart::ModelSettings,
         PagePart::Awareness,
@@ -28,6 +30,7 @@ impl PagePart {
         PagePart::TableView,
         PagePart::Backend,
         PagePart::HuntView,
+        PagePart::JetsView,
     ];
 
     /// Its name in a link (`hide=settings,awareness`).
@@ -40,6 +43,7 @@ impl PagePart {
             PagePart::TableView => "table",
             PagePart::Backend => "backend",
             PagePart::HuntView => "hunt",
+            PagePart::JetsView => "jets",
         }
     }
 
@@ -53,6 +57,7 @@ impl PagePart {
             PagePart::TableView => "the \"score your own events\" tab",
             PagePart::Backend => "the WebGPU/CPU choice",
             PagePart::HuntView => "the \"hunt a resonance\" tab",
+            PagePart::JetsView => "the \"jet images\" tab",
         }
     }
 
@@ -68,16 +73,18 @@ pub enum LinkView {
     Digits,
     Table,
     Hunt,
+    Jets,
 }
 
 impl LinkView {
-    pub const ALL: [LinkView; 3] = [LinkView::Digits, LinkView::Table, LinkView::Hunt];
+    pub const ALL: [LinkView; 4] = [LinkView::Digits, LinkView::Table, LinkView::Hunt, LinkView::Jets];
 
     pub fn key(self) -> &'static str {
         match self {
             LinkView::Digits => "digits",
             LinkView::Table => "table",
             LinkView::Hunt => "hunt",
+            LinkView::Jets => "jets",
         }
     }
 
@@ -87,6 +94,7 @@ impl LinkView {
             LinkView::Digits => None,
             LinkView::Table => Some(PagePart::TableView),
             LinkView::Hunt => Some(PagePart::HuntView),
+            LinkView::Jets => Some(PagePart::JetsView),
         }
     }
 

@@ -3,9 +3,15 @@
 //! an image's complexity (where the bias shows): how many pixels it lights, and how concentrated its
 //! intensity is (Σ p²; in the toy the error follows this one more closely, README "Jet images").
 
-use super::experiment::{ClassImages, DirectionResult};
+use super::experiment::{ClassImages, DirectionResult, JetData, JetError, JetRun};
 use super::image::{centred, flipped, image, rotated, SparseImage, PIXELS};
 use super::particles::{jets, Jet, JetClass, Particle};
+use crate::metrics::Roc;
+
+/// Test jets of each class in the error-against-complexity panel.
+pub const COMPLEXITY_POINTS: usize = 400;
+/// Points of a ROC curve sent to the page.
+pub const ROC_POINTS: usize = 200;
 
 /// The mean of `images` after the κ rescaling, as a dense image.
 pub fn average_image(images: &[SparseImage], kappa: f64) -> Vec<f32> {
@@ -100,6 +106,98 @@ pub fn correlation_with_error(points: &[ComplexityPoint], measure: impl Fn(&Comp
         syy += dy * dy;
     }
     if sxx == 0.0 || syy == 0.0 { 0.0 } else { sxy / (sxx * syy).sqrt() }
+}
+
+/// What the page shows before any model trains: one jet of each class through the preprocessing, and
+/// the average image of each class at each κ of the study.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StudyIntro {
+    pub examples: Vec<PreprocessingSteps>,
+    pub averages: Vec<ClassAverage>,
+    /// The mean number of lit pixels of each class's training jets, QCD first.
+    pub mean_lit: [f64; 2],
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ClassAverage {
+    pub class: JetClass,
+    pub kappa: f64,
+    pub image: Vec<f32>,
+}
+
+impl StudyIntro {
+    pub fn of(data: &JetData, kappas: &[f64], seed: u64) -> Self {
+        let classes = [JetClass::Qcd, JetClass::Top];
+        let mean_lit = classes.map(|c| {
+            let train = &data.class(c).train;
+            train.iter().map(|i| i.lit() as f64).sum::<f64>() / train.len().max(1) as f64
+        });
+        let averages = kappas
+            .iter()
+            .flat_map(|&kappa| classes.map(|class| ClassAverage { class, kappa, image: average_image(&data.class(class).train, kappa) }))
+            .collect();
+        Self { examples: classes.iter().map(|&c| PreprocessingSteps::example(c, seed)).collect(), averages, mean_lit }
+    }
+}
+
+/// A test jet as the model saw it (after the κ rescaling) beside the model's reconstruction.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Reconstructed {
+    pub class: JetClass,
+    pub input: Vec<f32>,
+    pub output: Vec<f32>,
+    pub error: f32,
+}
+
+/// What the page shows of one finished direction.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DirectionPanel {
+    pub trained_on: JetClass,
+    pub kappa: f64,
+    /// Tagging the other class against the trained one.
+    pub auc: f64,
+    pub roc: Roc,
+    /// The mean reconstruction error of the trained class's test jets, then the other class's.
+    pub mean_error: [f64; 2],
+    pub complexity: Vec<ComplexityPoint>,
+    /// The error's correlation with lit pixels and with concentration, within the trained class, then
+    /// within the other class.
+    pub lit_correlation: [f64; 2],
+    pub concentration_correlation: [f64; 2],
+    /// The first test jet of each class, the trained class first.
+    pub examples: Vec<Reconstructed>,
+}
+
+impl DirectionPanel {
+    /// The panel of `run`, finished, whose scores are `result`.
+    pub fn of(run: &JetRun, result: &DirectionResult, data: &JetData) -> Result<Self, JetError> {
+        let (trained, other) = (data.class(result.trained_on), data.class(result.trained_on.other()));
+        let complexity = complexity(result, trained, other, COMPLEXITY_POINTS);
+        let within = |trained_class: bool, measure: fn(&ComplexityPoint) -> f64| {
+            let points: Vec<ComplexityPoint> = complexity.iter().copied().filter(|p| p.trained_class == trained_class).collect();
+            correlation_with_error(&points, measure)
+        };
+        let lit = |p: &ComplexityPoint| p.lit as f64;
+        let concentrated = |p: &ComplexityPoint| p.concentration as f64;
+        let mean = |scores: &[f32]| scores.iter().map(|&s| s as f64).sum::<f64>() / scores.len().max(1) as f64;
+        let mut examples = Vec::new();
+        for (class, scores) in [(trained, &result.scores_trained), (other, &result.scores_other)] {
+            let (Some(first), Some(&error)) = (class.test.first(), scores.first()) else { continue };
+            let output = run.reconstructions(std::slice::from_ref(first))?.remove(0);
+            examples.push(Reconstructed { class: class.class, input: first.rescaled(result.kappa).dense(), output, error });
+        }
+        Ok(Self {
+            trained_on: result.trained_on,
+            kappa: result.kappa,
+            auc: result.auc(),
+            roc: result.roc.thinned(ROC_POINTS),
+            mean_error: [mean(&result.scores_trained), mean(&result.scores_other)],
+            lit_correlation: [within(true, lit), within(false, lit)],
+            concentration_correlation: [within(true, concentrated), within(false, concentrated)],
+            complexity,
+            examples,
+        })
+    }
 }
 
 #[cfg(test)]

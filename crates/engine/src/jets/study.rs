@@ -4,6 +4,7 @@
 //! and starts the next, until [`Study::is_done`].
 
 use super::experiment::{DirectionResult, JetData, JetError, JetRun, JetSettings};
+use super::panels::DirectionPanel;
 use super::particles::JetClass;
 use crate::models::{Architecture, ImageAutoencoder};
 use crate::train::Training;
@@ -167,6 +168,18 @@ impl Study {
         Ok(self.results.last())
     }
 
+    /// Like [`Study::conclude`], and also what the page shows of the run (its reconstructions need the
+    /// model, which ends with the run).
+    pub fn conclude_with_panel(&mut self) -> Result<Option<DirectionPanel>, JetError> {
+        let Some(run) = self.current.take() else { return Ok(None) };
+        let result = run.conclude_on(&self.data)?;
+        let panel = DirectionPanel::of(&run, &result, &self.data)?;
+        drop(run);
+        self.results.push(result);
+        self.start_next()?;
+        Ok(Some(panel))
+    }
+
     /// The AUC table so far: a row per κ in the plan's order.
     pub fn auc_table(&self) -> Vec<AucRow> {
         let auc = |class: JetClass, kappa: f64| self.results.iter().find(|r| r.trained_on == class && r.kappa == kappa).map(DirectionResult::auc);
@@ -202,6 +215,26 @@ mod tests {
         assert_eq!(table.len(), 2);
         assert!(table.iter().all(|row| row.weaker().is_some_and(|auc| (0.0..=1.0).contains(&auc))));
         assert!(study.advance().unwrap().is_none());
+    }
+
+    #[test]
+    fn a_concluded_run_comes_with_its_panel() {
+        let mut study = Study::start(&StudySettings { kappas: vec![0.5], ..quick() }).unwrap();
+        while !study.training().unwrap().is_finished() {
+            study.training().unwrap().step().unwrap();
+        }
+        let panel = study.conclude_with_panel().unwrap().unwrap();
+        let result = &study.results[0];
+        assert_eq!((panel.trained_on, panel.kappa, panel.auc), (JetClass::Qcd, 0.5, result.auc()));
+        assert_eq!(panel.complexity.len(), 400, "every test jet of both classes (200 each)");
+        assert_eq!(panel.examples.iter().map(|e| e.class).collect::<Vec<_>>(), [JetClass::Qcd, JetClass::Top]);
+        let first = &panel.examples[0];
+        assert_eq!((first.input.len(), first.output.len(), first.error), (1600, 1600, result.scores_trained[0]));
+        assert!((first.input.iter().sum::<f32>() - 1.0).abs() < 1e-4, "the input as the model saw it, intensities summing to one");
+        let mean = result.scores_other.iter().map(|&s| s as f64).sum::<f64>() / 200.0;
+        assert!((panel.mean_error[1] - mean).abs() < 1e-9);
+        assert!(panel.lit_correlation.iter().chain(&panel.concentration_correlation).all(|r| (-1.0..=1.0).contains(r)));
+        assert_eq!(study.current().unwrap().trained_on, JetClass::Top, "the next direction started");
     }
 
     #[test]

@@ -22,6 +22,7 @@ use anomaly_engine::settings::MODEL_SETTINGS;
 use anomaly_engine::TrainSettings;
 
 use crate::hunt::HuntChoice;
+use crate::jets::JetChoice;
 use crate::page::{LinkView, PagePart};
 use crate::tutorials::{TutorialStep, TUTORIALS};
 use table::SharedTable;
@@ -59,6 +60,8 @@ pub struct SharedSetup {
     pub table: Option<SharedTable>,
     /// The resonance hunt's signal count and seed.
     pub hunt: HuntChoice,
+    /// The jet-image study's model, κ, training jets and seed.
+    pub jets: JetChoice,
 }
 
 /// One part of a link that was not used, said so a visitor knows what happened.
@@ -169,6 +172,9 @@ pub fn encode(setup: &SharedSetup) -> String {
         pairs.push(("hunt.signal".into(), setup.hunt.signal_events.to_string()));
         pairs.push(("hunt.seed".into(), setup.hunt.seed.to_string()));
     }
+    if setup.view == LinkView::Jets || setup.jets != JetChoice::default() {
+        pairs.extend(setup.jets.pairs().map(|(k, v)| (k.to_string(), v)));
+    }
     let mut link = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
     // Only classroom links say what they hide, so every other link reads as before.
     if !setup.hidden.is_empty() {
@@ -263,6 +269,7 @@ pub fn decode(fragment: &str) -> DecodedLink {
             "sim.seed" => value.parse().map(|v| setup.simulation.seed = v).is_ok(),
             "hunt.signal" => value.parse().map(|v| setup.hunt.signal_events = v).is_ok(),
             "hunt.seed" => value.parse().map(|v| setup.hunt.seed = v).is_ok(),
+            _ if key.starts_with("jets.") && setup.jets.pairs().iter().any(|(k, _)| *k == key) => setup.jets.read(key, value),
             "tut" => match TutorialStep::from_key(value) {
                 Some(step) => {
                     setup.tutorial = Some(step);
@@ -331,6 +338,10 @@ pub fn decode(fragment: &str) -> DecodedLink {
         }
         problems.push(LinkProblem { key: key.into(), message });
     }
+    for (key, message) in setup.jets.problems() {
+        setup.jets.reset(key);
+        problems.push(LinkProblem { key: key.into(), message });
+    }
     for (field, message) in setup.simulation.problems() {
         let default = Simulation::default();
         match field {
@@ -372,7 +383,7 @@ mod tests {
             normal = vec![rng.below(10) as u8];
         }
         let anomalous: Vec<u8> = (0..10).filter(|d| !normal.contains(d)).collect();
-        let view = LinkView::ALL[rng.below(3)];
+        let view = LinkView::ALL[rng.below(LinkView::ALL.len())];
         let mut shown: Vec<AnomalyFamily> = SYNTHETIC.iter().copied().filter(|_| rng.uniform() < 0.4).collect();
         if rng.uniform() < 0.5 {
             shown.push(AnomalyFamily::HeldOutDigit(anomalous[rng.below(anomalous.len())]));
@@ -413,6 +424,12 @@ mod tests {
             // A link never both opens and hides a view (decoding says so and opens the digits).
             hidden: PagePart::ALL.into_iter().filter(|&p| rng.uniform() < 0.3 && view.hidden_by() != Some(p)).collect(),
             hunt: HuntChoice { signal_events: rng.below(61) * 50, seed: 1 + rng.below(1_000_000) as u64 },
+            jets: JetChoice {
+                model: crate::jets::JetModel::ALL[rng.below(2)],
+                kappa: (1 + rng.below(40)) as f64 / 20.0,
+                train_jets: (1 + rng.below(10)) * 1_000,
+                seed: 1 + rng.below(1_000_000) as u64,
+            },
             table: (rng.uniform() < 0.5).then(|| random_table(rng)),
             tutorial: if rng.uniform() < 0.5 {
                 let tutorial = rng.below(TUTORIALS.len());
@@ -469,7 +486,7 @@ mod tests {
         assert_eq!(decoded.setup.digits.normal_digits, vec![3]);
         assert_eq!(
             decoded.summary().unwrap(),
-            "Parts of this link could not be used, so defaults were taken: hide= names \"teacher-notes\", \"<b>\" that the page does not have (it can hide normal, settings, awareness, latent, table, backend, hunt)."
+            "Parts of this link could not be used, so defaults were taken: hide= names \"teacher-notes\", \"<b>\" that the page does not have (it can hide normal, settings, awareness, latent, table, backend, hunt, jets)."
         );
         assert!(!encode(&SharedSetup::default()).contains("hide="), "ordinary links do not mention hiding");
         assert!(decode("hide=").setup.hidden.is_empty() && decode("hide=").problems.is_empty());
@@ -561,6 +578,13 @@ mod tests {
             ("view=hunt&hide=hunt", "view=hunt asks for a view this link also hides"),
             ("hunt.signal=99999", "hunt.signal must be between 0 and 3000"),
             ("hunt.seed=x", "hunt.seed=\"x\" is not a value"),
+            ("jets.kappa=0", "jets.kappa must be above 0 and at most 2"),
+            ("jets.kappa=-1", "jets.kappa must be above 0"),
+            ("jets.model=resnet", "jets.model=\"resnet\" is not a value"),
+            ("jets.train=1e9", "jets.train=\"1e9\" is not a value"),
+            ("jets.train=99", "jets.train must be between 1000 and 10000"),
+            ("jets.colour=red", "\"jets.colour\" is not a setting"),
+            ("view=jets&hide=jets", "view=jets asks for a view this link also hides"),
         ];
         for (fragment, expected) in cases {
             let decoded = decode(fragment);
