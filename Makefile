@@ -29,7 +29,7 @@ help:
 	@echo "make serve          install what is missing, then serve the app on http://127.0.0.1:8080"
 	@echo "make test           install what is missing, then run every test"
 	@echo "make bench          side-by-side speed and size benchmark against TensorFlow.js (benches/artifacts/bench.json)"
-	@echo "make bench-science  the native science tables: the Anomaly Awareness preset, the resonance hunt, jet images (benches/artifacts/{awareness,ranode,jets}.json)"
+	@echo "make bench-science  the native science tables: the Anomaly Awareness preset, the resonance hunt, jet images (benches/artifacts/{awareness,awareness-fashion,ranode,jets}.json)"
 	@echo "make fuzz           every door that takes outside input under libFuzzer, FUZZ_SECONDS (600) each"
 
 ## ---- set-up (idempotent) ----
@@ -146,6 +146,7 @@ bench: build
 bench-science: data science-peers
 	@mkdir -p benches/artifacts
 	cargo run --quiet --release -p anomaly-state --example awareness_preset -- $(DIGITS) 3 1 benches/artifacts/awareness.json
+	AA_FASHION=www/data/fashion.bin cargo run --quiet --release -p anomaly-state --example awareness_preset -- $(DIGITS) 3 1 benches/artifacts/awareness-fashion.json
 	cargo run --quiet --release -p anomaly-engine --example ranode_bench -- 1000000 5 300,1000 benches/artifacts/ranode.json
 	RAYON_NUM_THREADS=1 cargo run --quiet --release -p anomaly-engine --example flow_epoch_speed -- \
 		1000000 2 $(SCIENCE_VENV)/bin/python benches/peers/flow_epoch_torch.py benches/artifacts/ranode.json

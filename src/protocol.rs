@@ -172,6 +172,10 @@ pub enum Event {
     DataReady { digits: usize },
     /// The digit file could not be loaded; nothing can be trained.
     DataFailed { message: String },
+    /// Fashion-MNIST is loaded: its classes can be shown and evaluated in Anomaly Awareness.
+    FashionReady { images: usize, thumbnail: FamilyThumbnail },
+    /// Fashion-MNIST could not be loaded (missing or corrupt); the rest of the page works without it.
+    FashionMissing { message: String },
     /// A run started from scratch with these settings (history on the page should be cleared).
     RunStarted { settings: TrainSettings, train_rows: usize, steps_per_epoch: usize },
     /// What a run says as it trains: the same for the digit run and the table run.

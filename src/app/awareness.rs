@@ -6,13 +6,13 @@ use leptos::prelude::*;
 use super::awareness_summary::{compare_with_control, largest_gain, scored_on, summarise};
 use super::compute::backend_name;
 use super::controls::{FieldError, NumberFields};
-use super::state::{Phase, Playground, AWARENESS_FIELD};
+use super::state::{FashionStatus, Phase, Playground, AWARENESS_FIELD};
 use super::worker_link::send;
 use crate::plots::charts::{roc_curves, score_histograms, DIGIT_CLASSES};
 use crate::plots::digits::draw_digit;
 use crate::protocol::Command;
 use anomaly_engine::awareness::{mean_unseen_change, RedrawnExample, AWARENESS_SETTINGS};
-use anomaly_engine::data::anomalies::{AnomalyFamily, SYNTHETIC};
+use anomaly_engine::data::anomalies::{fashion_families, AnomalyFamily, SYNTHETIC};
 use anomaly_state::presets::awareness_preset;
 
 #[component]
@@ -111,14 +111,21 @@ fn ShownFamilies() -> impl IntoView {
         let mut families: Vec<AnomalyFamily> =
             (0..10u8).filter(|&d| state.normal_digits.with(|normal| !normal.contains(&d))).map(AnomalyFamily::HeldOutDigit).collect();
         families.extend(SYNTHETIC);
+        if matches!(state.fashion.get(), FashionStatus::Ready(_)) {
+            families.extend(fashion_families());
+        }
         families
+    };
+    let fashion_note = move || match state.fashion.get() {
+        FashionStatus::Missing(message) => Some(message),
+        _ => None,
     };
     view! {
         <fieldset class="shown-families" disabled=move || matches!(state.phase.get(), Phase::Training | Phase::FineTuning)>
             <legend>"Anomalies to show the network (the others stay unseen)"</legend>
             <div class="family-checks">
                 {move || families().into_iter().map(|family| {
-                    let id = format!("aa-shown-{}", family.name().replace(' ', "-"));
+                    let id = format!("aa-shown-{}", family.name().replace(|c: char| !c.is_ascii_alphanumeric(), "-"));
                     let label_for = id.clone();
                     let checked = move || state.awareness.with(|a| a.shown.contains(&family));
                     let toggle = move |ev| {
@@ -139,6 +146,7 @@ fn ShownFamilies() -> impl IntoView {
                 }).collect_view()}
             </div>
             <FieldError field="aa_shown"/>
+            <p class="hint" id="aa-fashion-note" hidden=move || fashion_note().is_none()>{fashion_note}</p>
         </fieldset>
     }
 }
@@ -147,7 +155,7 @@ fn ShownFamilies() -> impl IntoView {
 fn FamilyGallery() -> impl IntoView {
     let state = expect_context::<Playground>();
     view! {
-        <ul class="family-gallery" aria-label="Examples of each synthetic anomaly family">
+        <ul class="family-gallery" aria-label="Examples of each anomaly family">
             {move || state.thumbnails.get().into_iter().map(|thumb| {
                 let title = thumb.name.clone();
                 view! {

@@ -76,6 +76,8 @@ pub struct Playground {
     pub evaluation: RwSignal<Option<Evaluation>>,
     pub awareness: RwSignal<AwarenessSettings>,
     pub thumbnails: RwSignal<Vec<FamilyThumbnail>>,
+    /// Whether Fashion-MNIST is loaded (its classes are then families of Anomaly Awareness), or why not.
+    pub fashion: RwSignal<FashionStatus>,
     pub fine_tune: RwSignal<Option<FineTuneView>>,
     /// The latest control run: the same fine-tuning without the labelled anomalies.
     pub control_run: RwSignal<Option<FineTuneView>>,
@@ -98,6 +100,15 @@ pub struct Playground {
     pub hidden: RwSignal<Vec<PagePart>>,
     /// The tutorial step on screen, if a tutorial is open.
     pub tutorial: RwSignal<Option<TutorialStep>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum FashionStatus {
+    Loading,
+    /// Loaded, with this many pictures.
+    Ready(usize),
+    /// Why it could not be loaded, as a sentence for the visitor.
+    Missing(String),
 }
 
 /// Which of the page's views is shown.
@@ -130,6 +141,7 @@ impl Playground {
             evaluation: RwSignal::new(None),
             awareness: RwSignal::new(AwarenessSettings::default()),
             thumbnails: RwSignal::new(Vec::new()),
+            fashion: RwSignal::new(FashionStatus::Loading),
             fine_tune: RwSignal::new(None),
             control_run: RwSignal::new(None),
             running_control: RwSignal::new(false),
@@ -244,7 +256,16 @@ impl Playground {
                 self.clear_run();
                 self.phase.set(Phase::Ready);
             }
-            Event::FamilyThumbnails(thumbnails) => self.thumbnails.set(thumbnails),
+            Event::FamilyThumbnails(thumbnails) => self.thumbnails.update(|t| {
+                // Fashion-MNIST's entry may have come first; the synthetic families go before it.
+                t.retain(|thumb| thumb.family.needs_fashion());
+                t.splice(0..0, thumbnails);
+            }),
+            Event::FashionReady { images, thumbnail } => {
+                self.thumbnails.update(|t| t.push(thumbnail));
+                self.fashion.set(FashionStatus::Ready(images));
+            }
+            Event::FashionMissing { message } => self.fashion.set(FashionStatus::Missing(message)),
             Event::FineTuneStarted { before, margin, labelled, total_steps, backend, settings, control } => {
                 self.request.accepted();
                 let view = FineTuneView {

@@ -31,6 +31,8 @@ use session::{Session, WorkerState};
 
 /// Where the page's build puts the digit file, relative to the worker script.
 const DIGITS_URL: &str = "./data/digits.bin";
+/// Fashion-MNIST, converted at setup like the digits (`make data`).
+const FASHION_URL: &str = "./data/fashion.bin";
 pub(crate) const CHUNK_MILLISECONDS: f64 = 40.0;
 
 pub(crate) fn scope() -> DedicatedWorkerGlobalScope {
@@ -142,6 +144,7 @@ async fn load_digits(state: Rc<RefCell<WorkerState>>) {
             post(&Event::DataReady { digits: digits.len() });
             post(&Event::FamilyThumbnails(session::thumbnails(&digits)));
             state.borrow_mut().digits = Some(Rc::new(digits));
+            load_fashion(state).await;
         }
         Err(reason) => post(&Event::DataFailed {
             message: format!(
@@ -152,14 +155,35 @@ async fn load_digits(state: Rc<RefCell<WorkerState>>) {
     }
 }
 
+/// Fashion-MNIST is optional: without it the fashion families are left out and everything else works.
+async fn load_fashion(state: Rc<RefCell<WorkerState>>) {
+    match fetch_image_set(FASHION_URL).await {
+        Ok(fashion) => {
+            post(&Event::FashionReady { images: fashion.len(), thumbnail: session::fashion_thumbnail(&fashion) });
+            state.borrow_mut().fashion = Some(Rc::new(fashion));
+        }
+        Err(reason) => post(&Event::FashionMissing {
+            message: format!(
+                "Fashion-MNIST could not be loaded ({reason}), so its pictures are left out of Anomaly Awareness; everything else works. \
+                 Whoever runs the site can add it with `make data` (it needs Debian's dataset-fashion-mnist package)."
+            ),
+        }),
+    }
+}
+
 async fn fetch_digits() -> Result<DigitSet, String> {
+    fetch_image_set(DIGITS_URL).await
+}
+
+/// A file in the digit set's format, fetched and checked.
+async fn fetch_image_set(url: &str) -> Result<DigitSet, String> {
     let describe = |err: JsValue| err.as_string().or_else(|| js_sys::JSON::stringify(&err).ok().map(String::from)).unwrap_or_default();
-    let response: web_sys::Response = JsFuture::from(scope().fetch_with_str(DIGITS_URL))
+    let response: web_sys::Response = JsFuture::from(scope().fetch_with_str(url))
         .await
         .map_err(|e| format!("the network request failed ({})", describe(e)))?
         .unchecked_into();
     if !response.ok() {
-        return Err(format!("the server answered {} for {DIGITS_URL}", response.status()));
+        return Err(format!("the server answered {} for {url}", response.status()));
     }
     let buffer = JsFuture::from(response.array_buffer().map_err(describe)?).await.map_err(describe)?;
     let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
@@ -195,9 +219,9 @@ fn handle(state: &Rc<RefCell<WorkerState>>, command: Command) {
             }
         }
         Command::FineTune { settings, control } => {
-            let digits = st.digits.clone();
+            let (digits, fashion) = (st.digits.clone(), st.fashion.clone());
             let started = match (st.session.as_mut(), digits) {
-                (Some(session), Some(digits)) => session.start_fine_tuning(&digits, &settings, control),
+                (Some(session), Some(digits)) => session.start_fine_tuning(&digits, fashion.as_deref(), &settings, control),
                 _ => {
                     post(&Event::failed("Train a model first (stage 1); then fine-tune it."));
                     false

@@ -40,6 +40,8 @@ pub async fn evaluate_pending(state: &Rc<RefCell<WorkerState>>) {
 #[derive(Default)]
 pub struct WorkerState {
     pub digits: Option<Rc<DigitSet>>,
+    /// Fashion-MNIST, once loaded (absent when the site was built without it).
+    pub fashion: Option<Rc<DigitSet>>,
     pub session: Option<Session>,
     /// Bumped whenever a run starts, pauses or resets, so that an older training loop knows to stop.
     pub generation: u64,
@@ -317,7 +319,7 @@ impl Session {
     /// Prepares stage 2 from the stage-1 weights (its control run, without the labelled anomalies, if
     /// `control`); returns whether a loop should run it. The loop first scores the evaluation images
     /// with the stage-1 model (see [`Self::finish_stage2_scoring`]).
-    pub fn start_fine_tuning(&mut self, digits: &DigitSet, settings: &AwarenessSettings, control: bool) -> bool {
+    pub fn start_fine_tuning(&mut self, digits: &DigitSet, fashion: Option<&DigitSet>, settings: &AwarenessSettings, control: bool) -> bool {
         // A paused run of the same kind and settings carries on from its step: its optimiser and random
         // streams are where they stopped, so it ends exactly as a run that was never paused.
         let paused = self.stage2.as_ref().is_some_and(|run| {
@@ -329,7 +331,7 @@ impl Session {
             return true;
         }
         self.leave_stage2();
-        match AwarenessRun::prepare(digits, &self.experiment, settings) {
+        match AwarenessRun::prepare_with(digits, fashion, &self.experiment, settings) {
             Ok(run) => {
                 self.stage2 = Some(if control { run.without_anomalies() } else { run });
                 self.stage2_serial += 1;
@@ -454,6 +456,17 @@ impl Session {
             }
         }
         Event::BenchmarkResult { steps, milliseconds_per_step: (now_ms() - started) / steps.max(1) as f64 }
+    }
+}
+
+/// One picture of each Fashion-MNIST class, as one entry of the page's gallery.
+pub fn fashion_thumbnail(fashion: &DigitSet) -> FamilyThumbnail {
+    let firsts: Vec<usize> = (0..10u8).filter_map(|c| (0..fashion.len()).find(|&i| fashion.label(i) == c)).collect();
+    FamilyThumbnail {
+        family: anomaly_engine::data::anomalies::AnomalyFamily::Fashion(0),
+        name: "Fashion-MNIST".into(),
+        description: format!("real pictures of clothing, one of each class: {}", anomaly_engine::data::idx::FASHION_CLASSES.join(", ")),
+        images: firsts.iter().map(|&i| fashion.image_bytes(i).to_vec()).collect(),
     }
 }
 
@@ -627,7 +640,7 @@ pub(super) mod tests {
         let digits = state.digits.clone().unwrap();
         let awareness = AwarenessSettings { shown: vec![anomaly_engine::data::anomalies::AnomalyFamily::Blobs], labelled_anomalies: 6, epochs: 1, ..Default::default() };
         for control in [false, true] {
-            assert!(state.session.as_mut().unwrap().start_fine_tuning(&digits, &awareness, control));
+            assert!(state.session.as_mut().unwrap().start_fine_tuning(&digits, None, &awareness, control));
             run_to_a_stop(&mut state);
             let total = state.session.as_ref().unwrap().stage2.as_ref().unwrap().total_steps();
             let started = if control { "FineTuneStarted (control)" } else { "FineTuneStarted" };

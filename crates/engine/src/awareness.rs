@@ -13,7 +13,7 @@
 use candle_core::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-use crate::data::anomalies::{AnomalyFamily, SYNTHETIC};
+use crate::data::anomalies::{fashion_families, AnomalyFamily, SYNTHETIC};
 use crate::data::{DigitSet, Split, IMAGE_PIXELS};
 use crate::evaluate::DigitExperiment;
 use crate::inference::CpuScorer;
@@ -314,7 +314,12 @@ impl AwarenessRun {
     /// Prepares stage 2 from the experiment's current (stage-1) model, as [`Self::prepare`] does, and
     /// scores the evaluation images with it on the CPU.
     pub fn new(digits: &DigitSet, experiment: &DigitExperiment, settings: &AwarenessSettings) -> Result<Self, TrainError> {
-        let mut run = Self::prepare(digits, experiment, settings)?;
+        Self::new_with(digits, None, experiment, settings)
+    }
+
+    /// As [`Self::new`], with Fashion-MNIST's pictures as further families when `fashion` is given.
+    pub fn new_with(digits: &DigitSet, fashion: Option<&DigitSet>, experiment: &DigitExperiment, settings: &AwarenessSettings) -> Result<Self, TrainError> {
+        let mut run = Self::prepare_with(digits, fashion, experiment, settings)?;
         let scores = run.score_on_cpu(experiment.trainer.model())?;
         run.set_before(experiment.trainer.model(), &scores)?;
         Ok(run)
@@ -325,12 +330,29 @@ impl AwarenessRun {
     /// AUCs before fine-tuning then need [`Self::evaluation_pixels`] scored with the stage-1 model, on
     /// any backend, and given to [`Self::set_before`] before the first step.
     pub fn prepare(digits: &DigitSet, experiment: &DigitExperiment, settings: &AwarenessSettings) -> Result<Self, TrainError> {
+        Self::prepare_with(digits, None, experiment, settings)
+    }
+
+    /// As [`Self::prepare`]; with `fashion`, each Fashion-MNIST class is a family too: labelled examples
+    /// come from one half of the file and evaluated ones from the other, as the digits' split does.
+    pub fn prepare_with(digits: &DigitSet, fashion: Option<&DigitSet>, experiment: &DigitExperiment, settings: &AwarenessSettings) -> Result<Self, TrainError> {
         let (trainer, digit_settings) = (&experiment.trainer, experiment.settings());
         if let Some(problem) = settings.problems(digit_settings).first() {
             return Err(TrainError::Compute(problem.message.clone()));
         }
+        if fashion.is_none() && settings.shown.iter().any(|f| f.needs_fashion()) {
+            return Err(TrainError::Compute(
+                "Fashion-MNIST is not loaded, so its pictures cannot be shown: untick the fashion families or reload the page once the file is there".into(),
+            ));
+        }
         let (seed, batch_size) = (digit_settings.model.optimiser.seed, digit_settings.model.optimiser.batch_size);
         let split = Split::by_seed(digits.len(), seed);
+        let fashion_split = fashion.map(|f| (f, Split::by_seed(f.len(), seed)));
+        let sources = |test: bool| Sources {
+            digits,
+            digit_rows: if test { &split.test } else { &split.train },
+            fashion: fashion_split.as_ref().map(|(f, s)| (*f, if test { &s.test[..] } else { &s.train[..] })),
+        };
         let of_class = |rows: &[usize], wanted: &dyn Fn(u8) -> bool| -> Vec<usize> {
             rows.iter().copied().filter(|&r| wanted(digits.label(r))).collect()
         };
@@ -343,15 +365,18 @@ impl AwarenessRun {
         let mut labelled = Vec::new();
         for (i, &family) in settings.shown.iter().enumerate() {
             let count = each + usize::from(i < more);
-            labelled.extend(examples(digits, &split.train, &normal_train, family, count, SeededRng::derive(seed, "labelled").next_u64()));
+            labelled.extend(examples(&sources(false), &normal_train, family, count, SeededRng::derive(seed, "labelled").next_u64()));
         }
 
         let mut evaluated: Vec<AnomalyFamily> = (0..10u8).filter(|&d| digit_settings.is_anomaly(d)).map(AnomalyFamily::HeldOutDigit).collect();
         evaluated.extend(SYNTHETIC);
+        if fashion.is_some() {
+            evaluated.extend(fashion_families());
+        }
         let eval_seed = SeededRng::derive(seed, "evaluation").next_u64();
         let families: Vec<(AnomalyFamily, Vec<f32>)> = evaluated
             .into_iter()
-            .map(|f| (f, examples(digits, &split.test, &normal_test, f, EVALUATION_PER_FAMILY, eval_seed)))
+            .map(|f| (f, examples(&sources(true), &normal_test, f, EVALUATION_PER_FAMILY, eval_seed)))
             .filter(|(_, images)| !images.is_empty())
             .collect();
 
@@ -594,14 +619,24 @@ impl AwarenessRun {
     }
 }
 
-/// `count` images of a family: real digits of the class for a held-out digit (from `rows`), otherwise
-/// synthesised from the normal digits `base`.
-fn examples(digits: &DigitSet, rows: &[usize], base: &[f32], family: AnomalyFamily, count: usize, seed: u64) -> Vec<f32> {
+/// Where real anomalies are taken from: one side (training or test) of the digits' split, and of
+/// Fashion-MNIST's when it is loaded.
+struct Sources<'a> {
+    digits: &'a DigitSet,
+    digit_rows: &'a [usize],
+    fashion: Option<(&'a DigitSet, &'a [usize])>,
+}
+
+/// `count` images of a family: real images of the class for a held-out digit or a Fashion-MNIST class
+/// (none when Fashion-MNIST is not loaded), otherwise synthesised from the normal digits `base`.
+fn examples(sources: &Sources, base: &[f32], family: AnomalyFamily, count: usize, seed: u64) -> Vec<f32> {
+    let of_class = |set: &DigitSet, rows: &[usize], class: u8| {
+        let chosen: Vec<usize> = rows.iter().copied().filter(|&r| set.label(r) == class).take(count).collect();
+        set.gather_f32(&chosen)
+    };
     match family {
-        AnomalyFamily::HeldOutDigit(d) => {
-            let chosen: Vec<usize> = rows.iter().copied().filter(|&r| digits.label(r) == d).take(count).collect();
-            digits.gather_f32(&chosen)
-        }
+        AnomalyFamily::HeldOutDigit(d) => of_class(sources.digits, sources.digit_rows, d),
+        AnomalyFamily::Fashion(c) => sources.fashion.map_or_else(Vec::new, |(set, rows)| of_class(set, rows, c)),
         _ => family.synthesise(base, count, seed),
     }
 }
@@ -673,6 +708,26 @@ mod tests {
 
     fn aware(shown: Vec<AnomalyFamily>) -> AwarenessSettings {
         AwarenessSettings { shown, labelled_anomalies: 24, epochs: 6, ..Default::default() }
+    }
+
+    #[test]
+    fn fashion_classes_are_families_when_loaded_and_a_sentence_when_not() {
+        let digits = synthetic_digits(40, 4);
+        let fashion = synthetic_digits(30, 9);
+        let experiment = stage1(&digits);
+        let settings = aware(vec![AnomalyFamily::Fashion(1), AnomalyFamily::Blobs]);
+        let err = AwarenessRun::prepare(&digits, &experiment, &settings).err().expect("fashion shown but not loaded");
+        assert!(err.to_string().contains("Fashion-MNIST is not loaded, so its pictures cannot be shown"), "{err}");
+        let run = AwarenessRun::new_with(&digits, Some(&fashion), &experiment, &settings).unwrap();
+        let results = run.results(None).unwrap();
+        let fashion_rows: Vec<&FamilyAuc> = results.iter().filter(|r| r.family.needs_fashion()).collect();
+        assert_eq!(fashion_rows.len(), 10, "every class is evaluated");
+        assert_eq!(fashion_rows.iter().filter(|r| r.shown).map(|r| r.name.as_str()).collect::<Vec<_>>(), ["fashion: trouser"]);
+        assert!(fashion_rows.iter().all(|r| r.count > 0 && (0.0..=1.0).contains(&r.before)));
+        // Without the file, no fashion row appears and the rest is as before.
+        let without = AwarenessRun::new(&digits, &experiment, &aware(vec![AnomalyFamily::Blobs])).unwrap().results(None).unwrap();
+        assert!(without.iter().all(|r| !r.family.needs_fashion()));
+        assert_eq!(without.len(), results.len() - 10);
     }
 
     #[test]

@@ -76,7 +76,7 @@ impl TutorialStep {
 const VAE_SOURCES: &str = "Khosa & Sanz, \"Anomaly Awareness\", arXiv:2007.14462; Finke, Krämer, Morandini, Mück & Oleksiyuk, \
 \"Autoencoders for unsupervised anomaly detection in high energy physics\", arXiv:2104.09051.";
 
-pub static TUTORIALS: [Tutorial; 5] = [
+pub static TUTORIALS: [Tutorial; 6] = [
     Tutorial {
         key: "anomaly",
         title: "What is an anomaly?",
@@ -361,6 +361,70 @@ pub static TUTORIALS: [Tutorial; 5] = [
                     cut no longer helps. With 0 signal events nothing should be found: a learned w near zero is the honest answer. \
                     One quick hunt is one seed: results vary from seed to seed.",
                 show: ("hunt-samples", "the signal samples"),
+            },
+        ],
+    },
+    Tutorial {
+        key: "jets",
+        title: "Jet images: when an autoencoder finds the wrong thing",
+        summary: "Train on ordinary jets and find top quarks; swap the roles and watch it fail.",
+        learn_more: "Finke, Krämer, Morandini, Mück & Oleksiyuk, \"Autoencoders for unsupervised anomaly detection in high \
+            energy physics\", arXiv:2104.09051 (JHEP 06 (2021) 161).",
+        steps: &[
+            Step {
+                title: "What a jet image is",
+                explain: "A quark or gluon from a collision becomes a narrow spray of particles, a jet. A top quark decays to three \
+                    quarks, so a fast top makes one jet with three prongs. Each jet is centred, turned and flipped the same way, \
+                    then drawn as a 40 × 40 picture of where its momentum landed. These jets are a toy built from simple \
+                    formulas, not a detector simulation.",
+                setup: "view=jets&jets.model=dense&jets.kappa=0.1&jets.train=4000&jets.seed=1",
+                try_this: "Press \"Train both directions\", then follow one top jet through the preprocessing and compare the \
+                    average images.",
+                expect: "A QCD jet is one bright pixel with a faint spray; a top jet spreads its momentum over three prongs. Both \
+                    light a few dozen pixels.",
+                show: ("jets-steps", "the preprocessing steps"),
+            },
+            Step {
+                title: "Train on QCD, find tops: it works",
+                explain: "The first autoencoder learns to redraw QCD jets only, the ordinary background of a collider. A top jet, \
+                    which it never saw, should be redrawn badly and so get a high score.",
+                setup: "view=jets&jets.model=dense&jets.kappa=0.1&jets.train=4000&jets.seed=1",
+                try_this: "Wait for the first model to finish and read its AUC in the table.",
+                expect: "An AUC well above 0.5, around 0.9 or more: the QCD-trained model tags top jets.",
+                show: ("jets-auc", "the AUC table"),
+            },
+            Step {
+                title: "Invert the task: it fails",
+                explain: "Now the roles swap: the second autoencoder learns top jets, and QCD jets are the anomaly. A good anomaly \
+                    detector should not care which class is the ordinary one.",
+                setup: "view=jets&jets.model=dense&jets.kappa=0.1&jets.train=4000&jets.seed=1",
+                try_this: "When the second model has finished, compare its AUC with the first and look at its ROC curve.",
+                expect: "An AUC below 0.5: the top-trained model redraws QCD jets even better than the tops it learned, and its \
+                    ROC curve lies under the diagonal.",
+                show: ("jets-roc", "the ROC curves"),
+            },
+            Step {
+                title: "The error follows complexity",
+                explain: "An autoencoder finds simple images easy to redraw, whatever it learned. Its error then measures how \
+                    complex an image is, not how strange. In this toy, how concentrated a jet's momentum is (Σp², 1 for a single \
+                    pixel) is the measure that matters most; the paper speaks of the number of lit pixels.",
+                setup: "view=jets&jets.model=dense&jets.kappa=0.1&jets.train=4000&jets.seed=1",
+                try_this: "Choose the model trained on top jets at κ = 1 above the details, then read the two scatter plots.",
+                expect: "QCD jets (blue dots) with concentrated momentum get small errors; the error falls as concentration \
+                    rises. Against lit pixels the pattern is weaker.",
+                show: ("jets-complexity", "the complexity plots"),
+            },
+            Step {
+                title: "Rescale the intensities, judge both directions",
+                explain: "The paper's fix: replace each pixel p by p^κ / Σ p^κ. With κ below 1 the faint pixels count more, so a QCD \
+                    jet stops looking simple. The price is paid in the direction that worked, so a setting is judged by its \
+                    weaker direction.",
+                setup: "view=jets&jets.model=dense&jets.kappa=0.1&jets.train=4000&jets.seed=1",
+                try_this: "Read the κ = 0.1 row, then try κ = 0.5 or 0.05 and train again.",
+                expect: "At κ = 0.1 the top-trained model tags QCD above 0.5 while the QCD-trained one still tags tops, though less \
+                    well: the weaker direction rises by about 0.4. The small convolutional model behaves differently in this toy; \
+                    the README has the numbers.",
+                show: ("jets-verdict", "the verdict"),
             },
         ],
     },

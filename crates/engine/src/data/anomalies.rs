@@ -3,10 +3,12 @@
 //! We only have MNIST digits, so besides held-out digit classes the anomalies are synthetic: corruptions
 //! made from real digits (noise, inversion, rotation, blur, occlusion) and pictures drawn from scratch
 //! (scribbled strokes, blobs). Every family is seeded: the same seed gives the same images. Pixels are
-//! intensities in [0, 1] like the digits.
+//! intensities in [0, 1] like the digits. When Fashion-MNIST is installed, each of its ten classes of
+//! clothing pictures is a family too, as in the Anomaly Awareness papers.
 
 use serde::{Deserialize, Serialize};
 
+use super::idx::FASHION_CLASSES;
 use super::mnist::{IMAGE_PIXELS, IMAGE_SIDE};
 use crate::rng::SeededRng;
 
@@ -14,6 +16,8 @@ use crate::rng::SeededRng;
 pub enum AnomalyFamily {
     /// Real digits of a class the network never trained on.
     HeldOutDigit(u8),
+    /// Real Fashion-MNIST pictures of one class of clothing (by label, 0–9).
+    Fashion(u8),
     Noise,
     Inverted,
     Rotated,
@@ -38,6 +42,7 @@ impl AnomalyFamily {
     pub fn name(self) -> String {
         match self {
             AnomalyFamily::HeldOutDigit(d) => format!("digit {d}"),
+            AnomalyFamily::Fashion(c) => format!("fashion: {}", fashion_class(c)),
             AnomalyFamily::Noise => "noisy".into(),
             AnomalyFamily::Inverted => "inverted".into(),
             AnomalyFamily::Rotated => "rotated".into(),
@@ -51,6 +56,7 @@ impl AnomalyFamily {
     pub fn description(self) -> String {
         match self {
             AnomalyFamily::HeldOutDigit(d) => format!("real handwritten {d}s, a digit the network never trained on"),
+            AnomalyFamily::Fashion(c) => format!("real Fashion-MNIST pictures of clothing: {}", fashion_class(c)),
             AnomalyFamily::Noise => "normal digits with strong random noise on every pixel".into(),
             AnomalyFamily::Inverted => "normal digits with ink and paper swapped".into(),
             AnomalyFamily::Rotated => "normal digits turned on their side (60° to 120° either way)".into(),
@@ -63,11 +69,17 @@ impl AnomalyFamily {
 
     /// Whether the family is made from normal digits (and so needs some to start from).
     pub fn needs_base_digits(self) -> bool {
-        !matches!(self, AnomalyFamily::HeldOutDigit(_) | AnomalyFamily::Scribbles | AnomalyFamily::Blobs)
+        !matches!(self, AnomalyFamily::HeldOutDigit(_) | AnomalyFamily::Fashion(_) | AnomalyFamily::Scribbles | AnomalyFamily::Blobs)
+    }
+
+    /// Whether the family's images come from the Fashion-MNIST file.
+    pub fn needs_fashion(self) -> bool {
+        matches!(self, AnomalyFamily::Fashion(_))
     }
 
     /// Makes `count` images of this family from `base` (row-major normal digits, cycled through) and
-    /// `seed`. Held-out digits are not generated here: they are real digits the caller selects.
+    /// `seed`. Held-out digits and Fashion-MNIST classes are not generated here: they are real images the
+    /// caller selects.
     pub fn synthesise(self, base: &[f32], count: usize, seed: u64) -> Vec<f32> {
         let mut rng = SeededRng::derive(seed, &format!("anomaly-{}", self.name()));
         let base_rows = base.len() / IMAGE_PIXELS;
@@ -79,7 +91,7 @@ impl AnomalyFamily {
                 &[][..]
             };
             let image = match self {
-                AnomalyFamily::HeldOutDigit(_) => digit.to_vec(),
+                AnomalyFamily::HeldOutDigit(_) | AnomalyFamily::Fashion(_) => digit.to_vec(),
                 AnomalyFamily::Noise => digit.iter().map(|&p| p + 0.4 * rng.normal()).collect(),
                 AnomalyFamily::Inverted => digit.iter().map(|&p| 1.0 - p).collect(),
                 AnomalyFamily::Rotated => {
@@ -95,6 +107,15 @@ impl AnomalyFamily {
         }
         out
     }
+}
+
+/// The Fashion-MNIST classes, in label order.
+pub fn fashion_families() -> impl Iterator<Item = AnomalyFamily> {
+    (0..FASHION_CLASSES.len() as u8).map(AnomalyFamily::Fashion)
+}
+
+fn fashion_class(label: u8) -> &'static str {
+    FASHION_CLASSES.get(label as usize).copied().unwrap_or("unknown class")
 }
 
 fn at(image: &[f32], row: isize, col: isize) -> f32 {

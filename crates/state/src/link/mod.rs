@@ -136,6 +136,7 @@ impl DecodedLink {
 fn family_key(family: AnomalyFamily) -> String {
     match family {
         AnomalyFamily::HeldOutDigit(d) => format!("digit{d}"),
+        AnomalyFamily::Fashion(c) => format!("fashion{c}"),
         other => other.name(),
     }
 }
@@ -143,6 +144,9 @@ fn family_key(family: AnomalyFamily) -> String {
 fn family_from_key(key: &str) -> Option<AnomalyFamily> {
     if let Some(d) = key.strip_prefix("digit") {
         return d.parse::<u8>().ok().filter(|&d| d <= 9).map(AnomalyFamily::HeldOutDigit);
+    }
+    if let Some(c) = key.strip_prefix("fashion") {
+        return c.parse::<u8>().ok().filter(|&c| c <= 9).map(AnomalyFamily::Fashion);
     }
     SYNTHETIC.iter().copied().find(|f| f.name() == key)
 }
@@ -388,6 +392,9 @@ mod tests {
         if rng.uniform() < 0.5 {
             shown.push(AnomalyFamily::HeldOutDigit(anomalous[rng.below(anomalous.len())]));
         }
+        if rng.uniform() < 0.3 {
+            shown.push(AnomalyFamily::Fashion(rng.below(10) as u8));
+        }
         if shown.is_empty() {
             shown.push(AnomalyFamily::Blobs);
         }
@@ -565,13 +572,14 @@ mod tests {
             ("kl=yes", "kl=\"yes\" is not a value"),
             ("aa.shown=digit0", "A normal digit cannot be shown"),
             ("aa.shown=unicorns", "aa.shown=\"unicorns\" is not a value"),
+            ("aa.shown=fashion10", "aa.shown=\"fashion10\" is not a value"),
             ("v=9&epochs=3", "newer version of the playground (v9)"),
             ("normal=0,1,2,3,4,5,6,7,8,9", "Leave at least one digit out"),
             ("view=<b>table</b>", "view=\"<b>table</b>\" is not a value"),
             ("sim.rows=5", "simulated events must be between 100 and 1000000"),
             ("sim.signal=0.9", "signal share must be between 0 and 0.5"),
             ("sim.signal=-inf", "signal share must be between"),
-            ("tut=vae.99", "tut=\"vae.99\" is not a tutorial step (there are anomaly.1–5, vae.1–5, awareness.1–5, physics.1–4, resonance.1–5)"),
+            ("tut=vae.99", "tut=\"vae.99\" is not a tutorial step (there are anomaly.1–5, vae.1–5, awareness.1–5, physics.1–4, resonance.1–5, jets.1–5)"),
             ("tut=<img src=x>", "tut=\"<img src=x>\" is not a tutorial step"),
             ("table.header=0123456789abcdef&table.roles=ff&table.epochs=0", "in the table's settings, epochs must be between"),
             ("view=table&hide=table", "view=table asks for a view this link also hides"),
