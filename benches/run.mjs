@@ -170,6 +170,12 @@ const results = await page.evaluate(
   (steps) => window.runBenchmark({ steps, tfjsSteps: { wasm: Math.ceil(steps / 2), webgl: Math.ceil(steps / 2), webgpu: 10 } }),
   steps,
 );
+// The jet-image convolutional autoencoder's training step (TensorFlow.js trains it only on backends that
+// have every kernel it needs; a few steps each, as its software-GPU backends take seconds a step here).
+const conv = await page.evaluate(
+  (steps) => window.runConvBenchmark({ steps, tfjsSteps: { webgl: 5, webgpu: 3, cpu: 3 } }),
+  Math.max(10, Math.ceil(steps / 5)),
+);
 // Pairs of passes of our CPU path and TensorFlow.js wasm in turn (digits and table).
 const interleavedPairs = 7;
 const digitScoring = await page.evaluate((pairs) => window.runDigitScoring({ pairs }), interleavedPairs);
@@ -209,6 +215,17 @@ for (const [name, value] of Object.entries(results)) console.log(`| ${name === '
 const tfjs = Object.entries(results).filter(([n, v]) => n !== 'ours' && v != null);
 const [fastestName, fastest] = tfjs.sort((a, b) => a[1] - b[1])[0] ?? [];
 if (fastest) console.log(`speed-up over the fastest TensorFlow.js backend (${fastestName.slice(5)}): ${(fastest / results.ours).toFixed(2)}x (target 3.5x)`);
+console.log('');
+console.log(`Training step, jet-image convolutional autoencoder (3 × 3 convolutions, 40 × 40, batch 64, Adam), headless Chromium`);
+console.log(`| contestant | ms per step |`);
+console.log(`| --- | --- |`);
+for (const [name, value] of Object.entries(conv.results)) {
+  const note = conv.notes[name.slice(5)];
+  console.log(`| ${name === 'ours' ? 'Anomaly Playground (candle with our im2col convolutions, wasm)' : `TensorFlow.js 4.22 ${name.slice(5)}`} | ${note ? `cannot train it: ${note}` : fmt(value)} |`);
+}
+const [convFastestName, convFastest] = Object.entries(conv.results).filter(([n, v]) => n !== 'ours' && v != null).sort((a, b) => a[1] - b[1])[0] ?? [];
+const convRatio = convFastest && conv.results.ours ? convFastest / conv.results.ours : null;
+if (convRatio) console.log(`speed-up over the fastest TensorFlow.js backend that can train it (${convFastestName.slice(5)}): ${convRatio.toFixed(2)}x (target above 1x)`);
 console.log(`page download apart from the digits: ${(gzipBytes / 1e6).toFixed(2)} MB gzip (${(rawBytes / 1e6).toFixed(2)} MB raw; target at most 1.2 MB gzip)`);
 
 const perSecond = (rows, ms) => (ms == null ? null : rows / (ms / 1000));
@@ -316,6 +333,9 @@ const headline = {
   commit: spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot }).stdout.toString().trim(),
   training_speedup_vs_tfjs: fastest ? fastest / results.ours : null,
   training_ms_per_step: results,
+  conv_step_speed_ratio_vs_tfjs: convRatio,
+  conv_step_ms_per_step: conv.results,
+  conv_step_tfjs_cannot_train: conv.notes,
   digit_scoring_speedup_vs_tfjs: digitRatios.fastest,
   table_scoring_speedup_median_pair: tableMedianPair,
   webgpu_speedup_digits: digitRatios.webgpu,

@@ -59,6 +59,9 @@ pub enum JetCommand {
     Resume,
     /// Train one batch or one epoch of the direction in progress, then pause.
     Step { unit: StepUnit },
+    /// Train `steps` batches of 64 toy jet images with the convolutional autoencoder and report the
+    /// time per step (used by `make bench`).
+    Benchmark { steps: usize },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -219,6 +222,7 @@ pub enum JetEvent {
     /// A direction finished and was scored; `table` is the AUC table so far.
     RunFinished { index: usize, panel: DirectionPanel, table: Vec<AucRow> },
     Finished { seconds: f64 },
+    BenchmarkResult { steps: usize, milliseconds_per_step: f64 },
     /// The study could not start or go on; what was shown stays.
     Failed { message: String },
 }

@@ -5,8 +5,12 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use anomaly_engine::jets::experiment::{JetData, JetRun, JetSettings};
 use anomaly_engine::jets::panels::StudyIntro;
+use anomaly_engine::jets::particles::JetClass;
 use anomaly_engine::jets::study::{Study, StudySettings};
+use anomaly_engine::models::Architecture;
+use anomaly_engine::train::Training;
 
 use super::meter::Meter;
 use super::run_loop::{train_chunk, Stop, StopAt};
@@ -50,6 +54,7 @@ pub(crate) fn handle(state: &Shared, command: JetCommand) {
                 Err(message) => return say(JetEvent::Failed { message }),
             }
         }
+        JetCommand::Benchmark { steps } => return say(benchmark(steps)),
         JetCommand::Pause => {
             st.generation += 1;
             if let Some(run) = st.run.as_mut().filter(|r| !r.study.is_done()) {
@@ -86,6 +91,27 @@ fn start(settings: &StudySettings) -> Result<Running, String> {
     let mut running = Running { study, meter: Meter::default(), run_index: 0, started_ms, step: None, paused: false };
     running.announce_run();
     Ok(running)
+}
+
+/// Times `steps` training steps of the convolutional autoencoder on toy jets (batch 64, 40 × 40), after
+/// three untimed ones.
+fn benchmark(steps: usize) -> JetEvent {
+    let settings = JetSettings { architecture: Architecture::CONV, epochs: 1, ..JetSettings::default() };
+    let run = JetData::generate(settings.batch_size * (steps + 3), 1, 1).and_then(|data| JetRun::begin(&data, JetClass::Qcd, &settings));
+    let mut run = match run {
+        Ok(run) => run,
+        Err(err) => return JetEvent::Failed { message: format!("The benchmark could not start: {err}.") },
+    };
+    let mut started = 0.0;
+    for step in 0..steps + 3 {
+        if step == 3 {
+            started = now_ms();
+        }
+        if let Err(err) = run.training().step() {
+            return JetEvent::Failed { message: format!("The benchmark failed: {err}.") };
+        }
+    }
+    JetEvent::BenchmarkResult { steps, milliseconds_per_step: (now_ms() - started) / steps.max(1) as f64 }
 }
 
 async fn run_loop(state: Shared, generation: u64) {
@@ -169,7 +195,6 @@ impl Running {
 mod tests {
     use super::*;
     use crate::worker::test_host::{variant_name, TestHost};
-    use anomaly_engine::models::Architecture;
 
     fn small() -> StudySettings {
         StudySettings { train_jets: 200, test_jets: 200, architecture: Architecture::Dense { hidden: 8, latent: 4 }, kappas: vec![1.0, 0.25], epochs: 1, ..StudySettings::default() }

@@ -98,6 +98,7 @@ impl JetState {
                 self.phase.set(JetPhase::Finished);
             }
             JetEvent::Failed { message } => self.failed(message),
+            JetEvent::BenchmarkResult { .. } => {} // for `make bench`, which reads the message itself
         }
     }
 

@@ -8,11 +8,14 @@
 //! - [`Architecture::Dense`]: pixels → ReLU(hidden) → latent → ReLU(hidden) → pixels (1600-128-32-128-1600
 //!   on jets).
 //! - [`Architecture::Conv`]: two 3 × 3 convolutions each followed by 2 × 2 max pooling, a dense bottleneck,
-//!   then two nearest-neighbour upsamplings each followed by a 3 × 3 convolution. Only ops with a backward
-//!   pass (SCIENCE.md): `conv2d`, `max_pool2d`, `upsample_nearest2d`; no transposed convolution.
+//!   then two nearest-neighbour upsamplings each followed by a 3 × 3 convolution. The convolutions are our
+//!   own gather-and-multiply ones ([`super::conv`]), whose backward passes are all fast; no transposed
+//!   convolution.
 
 use candle_core::{Result, Tensor, D};
-use candle_nn::{conv2d, linear, Conv2d, Conv2dConfig, Linear, Module, VarBuilder};
+use candle_nn::{linear, Linear, Module, VarBuilder};
+
+use super::conv::{max_pool2, upsample2, Conv3x3};
 
 use crate::method::{InferenceStep, StepContext, TrainStep};
 
@@ -135,40 +138,41 @@ impl DenseAutoencoder {
 pub struct ConvAutoencoder {
     side: usize,
     channels: usize,
-    encoder_first: Conv2d,
-    encoder_second: Conv2d,
+    encoder_first: Conv3x3,
+    encoder_second: Conv3x3,
     encoder_latent: Linear,
     decoder_dense: Linear,
-    decoder_first: Conv2d,
-    decoder_output: Conv2d,
+    decoder_first: Conv3x3,
+    decoder_output: Conv3x3,
 }
 
 impl ConvAutoencoder {
     fn new(side: usize, channels: usize, latent: usize, vb: VarBuilder) -> Result<Self> {
-        let same = Conv2dConfig { padding: 1, ..Default::default() };
         let inner = 2 * channels * (side / 4) * (side / 4);
         Ok(Self {
             side,
             channels,
-            encoder_first: conv2d(1, channels, 3, same, vb.pp("encoder_first"))?,
-            encoder_second: conv2d(channels, 2 * channels, 3, same, vb.pp("encoder_second"))?,
+            encoder_first: Conv3x3::new(1, channels, vb.pp("encoder_first"))?,
+            encoder_second: Conv3x3::new(channels, 2 * channels, vb.pp("encoder_second"))?,
             encoder_latent: linear(inner, latent, vb.pp("encoder_latent"))?,
             decoder_dense: linear(latent, inner, vb.pp("decoder_dense"))?,
-            decoder_first: conv2d(2 * channels, channels, 3, same, vb.pp("decoder_first"))?,
-            decoder_output: conv2d(channels, 1, 3, same, vb.pp("decoder_output"))?,
+            decoder_first: Conv3x3::new(2 * channels, channels, vb.pp("decoder_first"))?,
+            decoder_output: Conv3x3::new(channels, 1, vb.pp("decoder_output"))?,
         })
     }
 
+    /// The images run channels-last through the convolutions (see [`super::conv`]); the dense layers see
+    /// the channels first, as with candle's own convolutions, so the weights mean the same either way.
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let rows = x.dim(0)?;
-        let (side, quarter) = (self.side, self.side / 4);
-        let image = x.reshape((rows, 1, side, side))?;
-        let first = self.encoder_first.forward(&image)?.relu()?.max_pool2d(2)?;
-        let second = self.encoder_second.forward(&first)?.relu()?.max_pool2d(2)?;
-        let latent = self.encoder_latent.forward(&second.flatten_from(1)?)?;
-        let inner = self.decoder_dense.forward(&latent)?.relu()?.reshape((rows, 2 * self.channels, quarter, quarter))?;
-        let up = self.decoder_first.forward(&inner.upsample_nearest2d(side / 2, side / 2)?)?.relu()?;
-        let out = self.decoder_output.forward(&up.upsample_nearest2d(side, side)?)?;
+        let (side, quarter, inner_channels) = (self.side, self.side / 4, 2 * self.channels);
+        let image = x.reshape((rows, side, side, 1))?;
+        let first = max_pool2(&self.encoder_first.forward(&image)?.relu()?)?;
+        let second = max_pool2(&self.encoder_second.forward(&first)?.relu()?)?;
+        let latent = self.encoder_latent.forward(&second.permute((0, 3, 1, 2))?.flatten_from(1)?)?;
+        let inner = self.decoder_dense.forward(&latent)?.relu()?.reshape((rows, inner_channels, quarter, quarter))?.permute((0, 2, 3, 1))?;
+        let up = self.decoder_first.forward(&upsample2(&inner)?)?.relu()?;
+        let out = self.decoder_output.forward(&upsample2(&up)?)?;
         out.reshape((rows, side * side))
     }
 }

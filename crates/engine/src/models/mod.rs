@@ -1,5 +1,6 @@
 //! Models the playground trains. One file per model; each is built by `new(shape, VarBuilder)`.
 
+pub mod conv;
 pub mod image_autoencoder;
 pub mod init;
 pub mod scoring;
