@@ -42,7 +42,7 @@ impl JetModel {
         }
     }
 
-    /// Epochs of each direction: the convolutional model costs about 20 times more per jet on the CPU,
+    /// Epochs of each direction: the convolutional model costs about ten times more per jet on the CPU,
     /// so it trains for fewer.
     pub fn epochs(self) -> usize {
         match self {

@@ -129,7 +129,7 @@ fn JetControls() -> impl IntoView {
             <fieldset disabled=busy>
                 <legend>"The autoencoder"</legend>
                 {model_option(JetModel::Dense, "Dense (1600-128-32-128-1600)", " Trains the whole study in under a minute.")}
-                {model_option(JetModel::Conv, "Convolutional (3 × 3 convolutions, pooling, a dense bottleneck)", " About 20 times slower per jet: several minutes.")}
+                {model_option(JetModel::Conv, "Convolutional (3 × 3 convolutions, pooling, a dense bottleneck)", " About ten times slower per jet: a minute or more.")}
             </fieldset>
             <fieldset disabled=busy>
                 <legend>"The study"</legend>
@@ -229,7 +229,7 @@ fn ImagesPanel() -> impl IntoView {
                 figures.push((k, Some(pixels), label));
             }
             for average in &intro.averages {
-                let label = format!("The average of {} {} jets at κ = {}.", thousands(jets.choice.with_untracked(|c| c.train_jets)), class_name(average.class), average.kappa);
+                let label = format!("The average of {} {} jets at κ = {}.", thousands(intro.train_jets), class_name(average.class), average.kappa);
                 figures.push((figures.len(), Some(average.image.clone()), label));
             }
             figures

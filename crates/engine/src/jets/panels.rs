@@ -116,6 +116,8 @@ pub struct StudyIntro {
     pub averages: Vec<ClassAverage>,
     /// The mean number of lit pixels of each class's training jets, QCD first.
     pub mean_lit: [f64; 2],
+    /// Training jets of each class (the averages are over these).
+    pub train_jets: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -136,7 +138,7 @@ impl StudyIntro {
             .iter()
             .flat_map(|&kappa| classes.map(|class| ClassAverage { class, kappa, image: average_image(&data.class(class).train, kappa) }))
             .collect();
-        Self { examples: classes.iter().map(|&c| PreprocessingSteps::example(c, seed)).collect(), averages, mean_lit }
+        Self { examples: classes.iter().map(|&c| PreprocessingSteps::example(c, seed)).collect(), averages, mean_lit, train_jets: data.qcd.train.len() }
     }
 }
 
