@@ -262,7 +262,11 @@ impl Playground {
                 t.splice(0..0, thumbnails);
             }),
             Event::FashionReady { images, thumbnail } => {
-                self.thumbnails.update(|t| t.push(thumbnail));
+                // A restarted worker says it again: one Fashion-MNIST entry, at the end.
+                self.thumbnails.update(|t| {
+                    t.retain(|thumb| !thumb.family.needs_fashion());
+                    t.push(thumbnail);
+                });
                 self.fashion.set(FashionStatus::Ready(images));
             }
             Event::FashionMissing { message } => self.fashion.set(FashionStatus::Missing(message)),

@@ -134,7 +134,9 @@ test('bad files get one sentence each and the loaded table stays; markup in a he
   ];
   for (const [name, content, expected] of cases) {
     await upload(page, name, Buffer.from(content));
-    await page.waitForSelector('#table-load-problem');
+    // The previous file's sentence is still shown until this file's arrives: wait for this one.
+    await page.waitForFunction((pattern) => new RegExp(pattern).test(document.querySelector('#table-load-problem')?.textContent ?? ''),
+      expected.source, { timeout: 10_000 }).catch(() => {});
     assert.match(await page.textContent('#table-load-problem'), expected, name);
     assert.equal(await page.textContent('#file-title'), 'good.csv', `${name}: the table loaded before is kept`);
   }
