@@ -211,10 +211,6 @@ fn ColourKey() -> impl IntoView {
     }
 }
 
-fn class_name(class: JetClass) -> &'static str {
-    class.name()
-}
-
 #[component]
 fn ImagesPanel() -> impl IntoView {
     let state = expect_context::<Playground>();
@@ -223,14 +219,13 @@ fn ImagesPanel() -> impl IntoView {
         jets.intro.with(|intro| {
             let Some(intro) = intro else { return Vec::new() };
             let mut figures = Vec::new();
-            for (k, example) in intro.examples.iter().enumerate() {
-                let pixels = example.image.dense();
-                let label = format!("One {} jet (mass {:.0} GeV): {} lit pixels.", class_name(example.class), example.mass, example.image.lit());
-                figures.push((k, Some(pixels), label));
+            for example in &intro.examples {
+                let label = format!("One {} jet (mass {:.0} GeV): {} lit pixels.", example.class.name(), example.mass, example.image.lit());
+                figures.push((example.image.dense(), label));
             }
             for average in &intro.averages {
-                let label = format!("The average of {} {} jets at κ = {}.", thousands(intro.train_jets), class_name(average.class), average.kappa);
-                figures.push((figures.len(), Some(average.image.clone()), label));
+                let label = format!("The average of {} {} jets at κ = {}.", thousands(intro.train_jets), average.class.name(), average.kappa);
+                figures.push((average.image.clone(), label));
             }
             figures
         })
@@ -249,7 +244,7 @@ fn ImagesPanel() -> impl IntoView {
             <h3>"What a jet image is"</h3>
             <ColourKey/>
             <div class="jet-gallery">
-                {move || figures().into_iter().map(|(_, pixels, label)| image_figure(Signal::derive(move || pixels.clone()), Signal::derive(move || label.clone()))).collect_view()}
+                {move || figures().into_iter().map(|(pixels, label)| image_figure(Signal::derive(move || Some(pixels.clone())), Signal::derive(move || label.clone()))).collect_view()}
             </div>
             <figcaption id="jets-images-caption">{caption}</figcaption>
         </figure>
