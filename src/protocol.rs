@@ -44,6 +44,9 @@ pub enum Command {
     /// Score the 10,000 digits with an untrained digit VAE on this backend and report the time and the
     /// weights (used by `make bench`).
     BenchmarkDigitScoring { backend: BackendChoice },
+    /// Fetch Fashion-MNIST (about 4.4 MB gzip), only when a visitor asks for its families: most visits
+    /// never need it, and a phone on a slow network should not pay for it.
+    LoadFashion,
     /// The resonance hunt.
     Hunt(HuntCommand),
     /// The jet-image study.
@@ -175,7 +178,8 @@ pub enum Event {
     DataReady { digits: usize },
     /// The digit file could not be loaded; nothing can be trained.
     DataFailed { message: String },
-    /// Fashion-MNIST is loaded: its classes can be shown and evaluated in Anomaly Awareness.
+    /// Fashion-MNIST is loaded (after [`Command::LoadFashion`]): its classes can be shown and evaluated in
+    /// Anomaly Awareness.
     FashionReady { images: usize, thumbnail: FamilyThumbnail },
     /// Fashion-MNIST could not be loaded (missing or corrupt); the rest of the page works without it.
     FashionMissing { message: String },

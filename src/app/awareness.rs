@@ -120,6 +120,19 @@ fn ShownFamilies() -> impl IntoView {
         FashionStatus::Missing(message) => Some(message),
         _ => None,
     };
+    let load_fashion = move || {
+        if state.fashion.get_untracked() == FashionStatus::NotLoaded {
+            state.fashion.set(FashionStatus::Loading);
+            send(state, &Command::LoadFashion);
+        }
+    };
+    // A link that shows a fashion family fetches the pictures by itself, once the worker listens.
+    Effect::new(move |_| {
+        let wanted = state.awareness.with(|a| a.shown.iter().any(|f| f.needs_fashion()));
+        if wanted && state.worker_listening.get() {
+            load_fashion();
+        }
+    });
     view! {
         <fieldset class="shown-families" disabled=move || matches!(state.phase.get(), Phase::Training | Phase::FineTuning)>
             <legend>"Anomalies to show the network (the others stay unseen)"</legend>
@@ -147,6 +160,15 @@ fn ShownFamilies() -> impl IntoView {
             </div>
             <FieldError field="aa_shown"/>
             <p class="hint" id="aa-fashion-note" hidden=move || fashion_note().is_none()>{fashion_note}</p>
+            {move || match state.fashion.get() {
+                FashionStatus::NotLoaded => Some(view! {
+                    <button type="button" id="aa-load-fashion" disabled=move || !state.worker_listening.get() on:click=move |_| load_fashion()>
+                        "Add Fashion-MNIST's ten classes of clothing (a 4.4 MB download)"
+                    </button>
+                }.into_any()),
+                FashionStatus::Loading => Some(view! { <p class="hint" id="aa-fashion-loading" role="status">"Fetching Fashion-MNIST…"</p> }.into_any()),
+                _ => None,
+            }}
         </fieldset>
     }
 }

@@ -104,6 +104,8 @@ pub struct Playground {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum FashionStatus {
+    /// Not asked for yet: it is fetched only when a visitor wants its families.
+    NotLoaded,
     Loading,
     /// Loaded, with this many pictures.
     Ready(usize),
@@ -141,7 +143,7 @@ impl Playground {
             evaluation: RwSignal::new(None),
             awareness: RwSignal::new(AwarenessSettings::default()),
             thumbnails: RwSignal::new(Vec::new()),
-            fashion: RwSignal::new(FashionStatus::Loading),
+            fashion: RwSignal::new(FashionStatus::NotLoaded),
             fine_tune: RwSignal::new(None),
             control_run: RwSignal::new(None),
             running_control: RwSignal::new(false),

@@ -144,7 +144,6 @@ async fn load_digits(state: Rc<RefCell<WorkerState>>) {
             post(&Event::DataReady { digits: digits.len() });
             post(&Event::FamilyThumbnails(session::thumbnails(&digits)));
             state.borrow_mut().digits = Some(Rc::new(digits));
-            load_fashion(state).await;
         }
         Err(reason) => post(&Event::DataFailed {
             message: format!(
@@ -157,6 +156,10 @@ async fn load_digits(state: Rc<RefCell<WorkerState>>) {
 
 /// Fashion-MNIST is optional: without it the fashion families are left out and everything else works.
 async fn load_fashion(state: Rc<RefCell<WorkerState>>) {
+    let loaded = state.borrow().fashion.clone();
+    if let Some(fashion) = loaded {
+        return post(&Event::FashionReady { images: fashion.len(), thumbnail: session::fashion_thumbnail(&fashion) });
+    }
     match fetch_image_set(FASHION_URL).await {
         Ok(fashion) => {
             post(&Event::FashionReady { images: fashion.len(), thumbnail: session::fashion_thumbnail(&fashion) });
@@ -238,6 +241,10 @@ fn handle(state: &Rc<RefCell<WorkerState>>, command: Command) {
             st.session = None;
             st.generation += 1;
             post(&Event::ResetDone);
+        }
+        Command::LoadFashion => {
+            drop(st);
+            spawn(load_fashion(state.clone()));
         }
         Command::Table(_) | Command::Hunt(_) | Command::Jets(_) => {} // routed to their workers before this match
         Command::UseBackend(choice) => backend::choose(choice),
