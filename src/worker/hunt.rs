@@ -2,16 +2,14 @@
 //! (background flow, ANODE, R-ANODE, the idealized reference), telling the page after every chunk, and
 //! after each fit the figures it gives. Pause, resume and step land between chunks.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
 use anomaly_engine::resonance::hunt::{Finished, Hunt, HuntSettings, Scored, Tagger};
 use anomaly_engine::resonance::panels::{self, AfterCut};
 use anomaly_engine::resonance::rnd_v2;
 
 use super::meter::Meter;
 use super::run_loop::{train_chunk, Stop, StopAt};
-use super::{now_ms, post, spawn, yield_to_event_loop, CHUNK_MILLISECONDS};
+use super::sequence::{self, Control, Driver, Sequence};
+use super::{now_ms, post, CHUNK_MILLISECONDS};
 use crate::protocol::{Event, HuntCommand, HuntEvent, RunEvent, RunOf, StepUnit, TaggerCurve};
 
 /// The taggers the page trains after the background flow, in order.
@@ -23,23 +21,13 @@ const CUT_EFFICIENCY: f64 = 0.01;
 /// Points of a SIC curve sent to the page.
 const CURVE_POINTS: usize = 200;
 
-pub(crate) type Shared = Rc<RefCell<HuntWorker>>;
+pub(crate) type Shared = sequence::Shared<Running>;
 
-#[derive(Default)]
-pub(crate) struct HuntWorker {
-    run: Option<Running>,
-    /// Bumped by every command that stops or replaces a run, so a loop of an older one ends.
-    generation: u64,
-}
-
-struct Running {
+pub(crate) struct Running {
     hunt: Hunt,
     meter: Meter,
     fit_index: usize,
     started_ms: f64,
-    /// Stop after this batch or epoch.
-    step: Option<StepUnit>,
-    paused: bool,
     /// R-ANODE's scores on the test set, for the cut.
     ranode_scores: Option<Vec<f64>>,
 }
@@ -53,38 +41,24 @@ fn say_run(event: RunEvent) {
 }
 
 pub(crate) fn handle(state: &Shared, command: HuntCommand) {
-    let mut st = state.borrow_mut();
     match command {
-        HuntCommand::Start { settings } => {
-            st.generation += 1;
-            match start(&settings) {
-                Ok(running) => st.run = Some(running),
-                Err(message) => return say(HuntEvent::Failed { message }),
-            }
-        }
+        HuntCommand::Start { settings } => match start(&settings) {
+            Ok(running) => Driver::start(state, running),
+            Err(message) => say(HuntEvent::Failed { message }),
+        },
         HuntCommand::Pause => {
-            st.generation += 1;
-            if let Some(run) = st.run.as_mut().filter(|r| !r.hunt.is_done()) {
-                run.paused = true;
-            }
-            return say_run(RunEvent::Paused);
+            state.borrow_mut().pause();
+            say_run(RunEvent::Paused);
         }
-        HuntCommand::Resume | HuntCommand::Step { .. } => {
-            let step = match command {
-                HuntCommand::Step { unit } => Some(unit),
-                _ => None,
-            };
-            let Some(run) = st.run.as_mut().filter(|r| !r.hunt.is_done()) else {
-                return say(HuntEvent::Failed { message: "There is no hunt to go on with: start one first.".into() });
-            };
-            run.paused = false;
-            run.step = step;
-            st.generation += 1;
-        }
+        HuntCommand::Resume => go_on(state, None),
+        HuntCommand::Step { unit } => go_on(state, Some(unit)),
     }
-    let generation = st.generation;
-    drop(st);
-    spawn(run_loop(state.clone(), generation));
+}
+
+fn go_on(state: &Shared, step: Option<StepUnit>) {
+    if !Driver::resume(state, step) {
+        say(HuntEvent::Failed { message: "There is no hunt to go on with: start one first.".into() });
+    }
 }
 
 fn start(settings: &HuntSettings) -> Result<Running, String> {
@@ -104,7 +78,7 @@ fn start(settings: &HuntSettings) -> Result<Running, String> {
         optimal,
         fits: hunt.fit_names(),
     });
-    let mut running = Running { hunt, meter: Meter::default(), fit_index: 0, started_ms, step: None, paused: false, ranode_scores: None };
+    let mut running = Running { hunt, meter: Meter::default(), fit_index: 0, started_ms, ranode_scores: None };
     running.announce_fit();
     Ok(running)
 }
@@ -113,25 +87,15 @@ fn curve(name: &str, (figures, sic): (anomaly_engine::resonance::hunt::Figures, 
     TaggerCurve { name: name.into(), figures, curve: sic.thinned(CURVE_POINTS).curve }
 }
 
-async fn run_loop(state: Shared, generation: u64) {
-    loop {
-        {
-            let mut st = state.borrow_mut();
-            if st.generation != generation {
-                return;
-            }
-            let Some(run) = st.run.as_mut().filter(|r| !r.paused && !r.hunt.is_done()) else { return };
-            run.chunk();
-        }
-        yield_to_event_loop().await;
+impl Sequence for Running {
+    fn is_done(&self) -> bool {
+        self.hunt.is_done()
     }
-}
 
-impl Running {
     /// Trains the fit in progress for one chunk and says what happened.
-    fn chunk(&mut self) {
+    fn chunk(&mut self, control: &mut Control) {
         let Some(training) = self.hunt.training() else { return };
-        let end = train_chunk(training, &mut self.meter, &now_ms, CHUNK_MILLISECONDS, StopAt { step: self.step, epoch_end: false });
+        let end = train_chunk(training, &mut self.meter, &now_ms, CHUNK_MILLISECONDS, StopAt { step: control.step, epoch_end: false });
         say_run(RunEvent::Progress(self.meter.progress(self.hunt.training().expect("a fit is in progress"))));
         for epoch in end.epochs {
             say_run(RunEvent::EpochEnded { epoch: epoch.epoch, train_loss: epoch.train_loss, validation_loss: epoch.validation_loss.ok().flatten() });
@@ -142,14 +106,14 @@ impl Running {
         match end.stop {
             Stop::BudgetSpent | Stop::EpochEnded => {}
             Stop::StepDone => {
-                self.paused = true;
+                control.paused = true;
                 say_run(RunEvent::Paused);
             }
             Stop::Finished => {
-                self.conclude_fit();
+                self.conclude_fit(control);
                 // A step that ends a fit ends there too: the next fit waits for the visitor.
-                if self.step.is_some() && !self.hunt.is_done() {
-                    self.paused = true;
+                if control.step.is_some() && !self.hunt.is_done() {
+                    control.paused = true;
                     say_run(RunEvent::Paused);
                 }
             }
@@ -158,17 +122,20 @@ impl Running {
                 say_run(RunEvent::Diverged {
                     message: format!("The {name} stopped learning ({err}). Its best weights so far are kept and the hunt goes on; a smaller signal count or another seed may train more smoothly."),
                 });
-                self.conclude_fit();
+                self.conclude_fit(control);
             }
             Stop::Failed(err) => {
-                self.paused = true;
+                control.paused = true;
                 say_run(RunEvent::Failed { message: format!("Training stopped: {err}.") });
             }
         }
     }
 
+}
+
+impl Running {
     /// Scores the fit just ended, tells the page, and starts the next one (or ends the hunt).
-    fn conclude_fit(&mut self) {
+    fn conclude_fit(&mut self, control: &mut Control) {
         match self.hunt.conclude() {
             Ok(Some(Finished::Background(closure))) => {
                 let features = panels::closure_panel(&self.hunt, self.hunt.settings.seed).unwrap_or_default();
@@ -185,7 +152,7 @@ impl Running {
             }
             Ok(None) => {}
             Err(err) => {
-                self.paused = true;
+                control.paused = true;
                 return say_run(RunEvent::Failed { message: format!("The hunt stopped: {err}.") });
             }
         }

@@ -2,9 +2,6 @@
 //! chunks, telling the page after every chunk, and after each direction what it found. Pause, resume and
 //! step land between chunks.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
 use anomaly_engine::jets::experiment::{JetData, JetRun, JetSettings};
 use anomaly_engine::jets::panels::StudyIntro;
 use anomaly_engine::jets::particles::JetClass;
@@ -14,26 +11,17 @@ use anomaly_engine::train::Training;
 
 use super::meter::Meter;
 use super::run_loop::{train_chunk, Stop, StopAt};
-use super::{now_ms, post, spawn, yield_to_event_loop, CHUNK_MILLISECONDS};
+use super::sequence::{self, Control, Driver, Sequence};
+use super::{now_ms, post, CHUNK_MILLISECONDS};
 use crate::protocol::{Event, JetCommand, JetEvent, RunEvent, RunOf, StepUnit};
 
-pub(crate) type Shared = Rc<RefCell<JetWorker>>;
+pub(crate) type Shared = sequence::Shared<Running>;
 
-#[derive(Default)]
-pub(crate) struct JetWorker {
-    run: Option<Running>,
-    /// Bumped by every command that stops or replaces a study, so a loop of an older one ends.
-    generation: u64,
-}
-
-struct Running {
+pub(crate) struct Running {
     study: Study,
     meter: Meter,
     run_index: usize,
     started_ms: f64,
-    /// Stop after this batch or epoch.
-    step: Option<StepUnit>,
-    paused: bool,
 }
 
 fn say(event: JetEvent) {
@@ -45,39 +33,25 @@ fn say_run(event: RunEvent) {
 }
 
 pub(crate) fn handle(state: &Shared, command: JetCommand) {
-    let mut st = state.borrow_mut();
     match command {
-        JetCommand::Start { settings } => {
-            st.generation += 1;
-            match start(&settings) {
-                Ok(running) => st.run = Some(running),
-                Err(message) => return say(JetEvent::Failed { message }),
-            }
-        }
-        JetCommand::Benchmark { steps } => return say(benchmark(steps)),
+        JetCommand::Start { settings } => match start(&settings) {
+            Ok(running) => Driver::start(state, running),
+            Err(message) => say(JetEvent::Failed { message }),
+        },
+        JetCommand::Benchmark { steps } => say(benchmark(steps)),
         JetCommand::Pause => {
-            st.generation += 1;
-            if let Some(run) = st.run.as_mut().filter(|r| !r.study.is_done()) {
-                run.paused = true;
-            }
-            return say_run(RunEvent::Paused);
+            state.borrow_mut().pause();
+            say_run(RunEvent::Paused);
         }
-        JetCommand::Resume | JetCommand::Step { .. } => {
-            let step = match command {
-                JetCommand::Step { unit } => Some(unit),
-                _ => None,
-            };
-            let Some(run) = st.run.as_mut().filter(|r| !r.study.is_done()) else {
-                return say(JetEvent::Failed { message: "There is no study to go on with: start one first.".into() });
-            };
-            run.paused = false;
-            run.step = step;
-            st.generation += 1;
-        }
+        JetCommand::Resume => go_on(state, None),
+        JetCommand::Step { unit } => go_on(state, Some(unit)),
     }
-    let generation = st.generation;
-    drop(st);
-    spawn(run_loop(state.clone(), generation));
+}
+
+fn go_on(state: &Shared, step: Option<StepUnit>) {
+    if !Driver::resume(state, step) {
+        say(JetEvent::Failed { message: "There is no study to go on with: start one first.".into() });
+    }
 }
 
 fn start(settings: &StudySettings) -> Result<Running, String> {
@@ -88,7 +62,7 @@ fn start(settings: &StudySettings) -> Result<Running, String> {
     let started_ms = now_ms();
     let study = Study::start(settings).map_err(|err| format!("The study could not start: {err}."))?;
     say(JetEvent::Started { intro: StudyIntro::of(&study.data, &settings.kappas, settings.seed), runs: study.run_names() });
-    let mut running = Running { study, meter: Meter::default(), run_index: 0, started_ms, step: None, paused: false };
+    let mut running = Running { study, meter: Meter::default(), run_index: 0, started_ms };
     running.announce_run();
     Ok(running)
 }
@@ -114,25 +88,15 @@ fn benchmark(steps: usize) -> JetEvent {
     JetEvent::BenchmarkResult { steps, milliseconds_per_step: (now_ms() - started) / steps.max(1) as f64 }
 }
 
-async fn run_loop(state: Shared, generation: u64) {
-    loop {
-        {
-            let mut st = state.borrow_mut();
-            if st.generation != generation {
-                return;
-            }
-            let Some(run) = st.run.as_mut().filter(|r| !r.paused && !r.study.is_done()) else { return };
-            run.chunk();
-        }
-        yield_to_event_loop().await;
+impl Sequence for Running {
+    fn is_done(&self) -> bool {
+        self.study.is_done()
     }
-}
 
-impl Running {
     /// Trains the direction in progress for one chunk and says what happened.
-    fn chunk(&mut self) {
+    fn chunk(&mut self, control: &mut Control) {
         let Some(training) = self.study.training() else { return };
-        let end = train_chunk(training, &mut self.meter, &now_ms, CHUNK_MILLISECONDS, StopAt { step: self.step, epoch_end: false });
+        let end = train_chunk(training, &mut self.meter, &now_ms, CHUNK_MILLISECONDS, StopAt { step: control.step, epoch_end: false });
         say_run(RunEvent::Progress(self.meter.progress(self.study.training().expect("a direction is in progress"))));
         for epoch in end.epochs {
             say_run(RunEvent::EpochEnded { epoch: epoch.epoch, train_loss: epoch.train_loss, validation_loss: epoch.validation_loss.ok().flatten() });
@@ -140,14 +104,14 @@ impl Running {
         match end.stop {
             Stop::BudgetSpent | Stop::EpochEnded => {}
             Stop::StepDone => {
-                self.paused = true;
+                control.paused = true;
                 say_run(RunEvent::Paused);
             }
             Stop::Finished => {
-                self.conclude_run();
+                self.conclude_run(control);
                 // A step that ends a direction ends there too: the next one waits for the visitor.
-                if self.step.is_some() && !self.study.is_done() {
-                    self.paused = true;
+                if control.step.is_some() && !self.study.is_done() {
+                    control.paused = true;
                     say_run(RunEvent::Paused);
                 }
             }
@@ -156,22 +120,25 @@ impl Running {
                 say_run(RunEvent::Diverged {
                     message: format!("The autoencoder {name} stopped learning ({err}). Its last good weights are scored and the study goes on; another seed may train more smoothly."),
                 });
-                self.conclude_run();
+                self.conclude_run(control);
             }
             Stop::Failed(err) => {
-                self.paused = true;
+                control.paused = true;
                 say_run(RunEvent::Failed { message: format!("Training stopped: {err}.") });
             }
         }
     }
 
+}
+
+impl Running {
     /// Scores the direction just ended, tells the page, and starts the next one (or ends the study).
-    fn conclude_run(&mut self) {
+    fn conclude_run(&mut self, control: &mut Control) {
         match self.study.conclude_with_panel() {
             Ok(Some(panel)) => say(JetEvent::RunFinished { index: self.run_index, panel, table: self.study.auc_table() }),
             Ok(None) => {}
             Err(err) => {
-                self.paused = true;
+                control.paused = true;
                 return say_run(RunEvent::Failed { message: format!("The study stopped: {err}.") });
             }
         }

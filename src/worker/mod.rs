@@ -9,6 +9,7 @@ mod hunt;
 mod jets;
 mod meter;
 mod run_loop;
+mod sequence;
 mod session;
 mod source;
 mod tables;
