@@ -22,13 +22,13 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 export CARGO_TERM_COLOR := never
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: help serve test bench bench-science fuzz fuzz-smoke setup tools wasm-target trunk wasm-bindgen cargo-fuzz apt-packages \
+.PHONY: help serve test bench bench-peers bench-science fuzz fuzz-smoke setup tools wasm-target trunk wasm-bindgen cargo-fuzz apt-packages \
         node-packages data build test-engine test-gpu-browser test-browser native-scorer clean science-peers
 
 help:
 	@echo "make serve          install what is missing, then serve the app on http://127.0.0.1:8080"
 	@echo "make test           install what is missing, then run every test"
-	@echo "make bench          side-by-side speed and size benchmark against TensorFlow.js (benches/artifacts/bench.json)"
+	@echo "make bench          speed and size against TensorFlow.js (benches/artifacts/bench.json); the classical baselines against scikit-learn and PyOD on 33 ADBench tables (benches/artifacts/baselines.json)"
 	@echo "make bench-science  the native science tables: the Anomaly Awareness preset, the resonance hunt, jet images (benches/artifacts/{awareness,awareness-fashion,ranode,jets}.json)"
 	@echo "make fuzz           every door that takes outside input under libFuzzer, FUZZ_SECONDS (600) each"
 
@@ -139,8 +139,20 @@ native-scorer:
 test-browser: native-scorer
 	node --test --test-concurrency=1 tests/e2e/
 
-bench: build
+bench: build bench-peers
 	node benches/run.mjs
+	cargo run --quiet --release -p anomaly-engine --example baselines_bench -- \
+		../shared/datasets/adbench $(BENCH_VENV)/bin/python benches/peers/baselines_reference.py benches/artifacts/baselines.json 5
+
+# The classical baselines' references (scikit-learn, PyOD), in their own cached virtual environment.
+BENCH_VENV  := .cache/venv-bench
+BENCH_PEERS := scikit-learn==1.9.1 pyod==3.6.7 numpy==2.4.6
+bench-peers: $(BENCH_VENV)/.installed
+
+$(BENCH_VENV)/.installed:
+	python3 -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet $(BENCH_PEERS)
+	@touch $@
 
 # Long native runs that reproduce each method's headline behaviour; never part of `make test`.
 bench-science: data science-peers

@@ -10,6 +10,7 @@ use anomaly_engine::resonance::panels::{AfterCut, FeatureClosure, JetMasses, Mas
 use anomaly_engine::awareness::{AwarenessSettings, FamilyAuc, FamilyDetail};
 use anomaly_engine::data::anomalies::AnomalyFamily;
 use anomaly_engine::models::VaeWeights;
+use anomaly_engine::table::compare::{ComparisonChoice, ComparisonSummary};
 use anomaly_engine::table::prepare::TableSetup;
 use anomaly_engine::table::run::{TableResults, ThresholdCounts, TrainingSummary};
 use anomaly_engine::table::ColumnSummary;
@@ -160,6 +161,10 @@ pub enum TableCommand {
     /// Score every row again on this backend and report the time and the model's weights (used by
     /// `make bench`).
     BenchmarkScoring { backend: BackendChoice },
+    /// Fit the ticked classical methods on the rows `setup` trains on and score every row with each.
+    Compare { setup: TableSetup, choice: ComparisonChoice },
+    /// Stop the comparison; the last finished one stays.
+    CancelCompare,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -284,6 +289,14 @@ pub enum TableEvent {
     /// `milliseconds` for the whole pass: reading and preparing each row from the parsed columns, and
     /// scoring it; `model_milliseconds` for the scoring alone.
     ScoringBenchmark { rows: usize, milliseconds: f64, model_milliseconds: f64, backend: Backend, weights: VaeWeights },
+    /// The comparison is working on `method` (its name); `fraction` of all its work is done.
+    CompareProgress { method: String, fraction: f64 },
+    /// Every ticked method has run (or said why it could not). `row_lines` are the file's line numbers
+    /// of the explained rows, by row index.
+    Compared { summary: Box<ComparisonSummary>, row_lines: Vec<(usize, u64)> },
+    CompareCancelled,
+    /// The comparison could not start or stopped; whatever was compared before stays.
+    CompareFailed { message: String },
 }
 
 /// Which view's run a [`RunEvent`] belongs to.

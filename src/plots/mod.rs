@@ -4,6 +4,7 @@
 
 pub mod canvas;
 pub mod charts;
+pub mod compare;
 pub mod digits;
 pub mod jets;
 pub mod palette;

@@ -26,6 +26,13 @@ pub const PURPLE: RGBColor = RGBColor(0xCC, 0x79, 0xA7); // Okabe–Ito reddish 
 pub const TEXT: RGBColor = RGBColor(0x1F, 0x23, 0x28);
 pub const GRID: RGBColor = RGBColor(0xE3, 0xE6, 0xEA);
 pub const BLIND_GUESS: RGBColor = RGBColor(0x80, 0x80, 0x80);
+pub const SKY: RGBColor = RGBColor(0x56, 0xB4, 0xE9); // Okabe–Ito sky blue
+pub const ORANGE: RGBColor = RGBColor(0xE6, 0x9F, 0x00); // Okabe–Ito orange
+
+/// Curves that share a chart, in order: a colour and whether the line is dashed. Neighbours differ in
+/// both, so the curves stay apart in grey print and for any colour vision.
+pub const SERIES: [(RGBColor, bool); 7] =
+    [(TEXT, true), (NORMAL, false), (ANOMALOUS, true), (GREEN, false), (PURPLE, true), (SKY, false), (ORANGE, true)];
 
 pub fn css(colour: RGBColor) -> String {
     format!("#{:02x}{:02x}{:02x}", colour.0, colour.1, colour.2)

@@ -6,7 +6,7 @@ use plotters::prelude::*;
 use web_sys::HtmlCanvasElement;
 
 use super::charts::{draw_axes, key_strip, keyed_chart, open, px, significant, styled_mesh, DrawResult, Mark};
-use super::palette::{ANOMALOUS, BLIND_GUESS, GREEN, NORMAL, PURPLE, TEXT};
+use super::palette::{ANOMALOUS, BLIND_GUESS, NORMAL, SERIES, TEXT};
 use anomaly_engine::resonance::panels::{FeatureClosure, JetMasses, MassHistogram};
 
 const BAND: RGBColor = RGBColor(0xF0, 0xE4, 0x42); // Okabe–Ito yellow, as a pale band
@@ -132,15 +132,12 @@ pub fn signal_fraction(canvas: &HtmlCanvasElement, points: &[(usize, f64)], true
     area.present().map_err(|e| e.to_string())
 }
 
-/// How each tagger's SIC curve is drawn, in the order the page lists them.
-const CURVE_STYLES: [(RGBColor, bool); 5] = [(TEXT, true), (NORMAL, false), (ANOMALOUS, true), (GREEN, false), (PURPLE, true)];
-
-/// Several SIC curves against the signal kept; dashed and solid alternate, and SIC = 1 is grey.
+/// Several SIC curves against the signal kept, in the [`SERIES`] styles; SIC = 1 is grey.
 pub fn sic_curves(canvas: &HtmlCanvasElement, curves: &[(String, &[(f64, f64)])]) -> DrawResult {
     let (area, size) = open(canvas)?;
     let guess = ShapeStyle::from(&BLIND_GUESS).stroke_width(px(&size, 1.0));
     let styles: Vec<(ShapeStyle, bool)> =
-        CURVE_STYLES.iter().map(|&(c, dashed)| (ShapeStyle::from(&c).stroke_width(px(&size, if dashed { 2.0 } else { 2.5 })), dashed)).collect();
+        SERIES.iter().map(|&(c, dashed)| (ShapeStyle::from(&c).stroke_width(px(&size, if dashed { 2.0 } else { 2.5 })), dashed)).collect();
     let mut key = vec![("no gain (SIC 1)".to_string(), Mark::Dash(guess))];
     for (k, (label, _)) in curves.iter().enumerate() {
         let (style, dashed) = styles[k % styles.len()];

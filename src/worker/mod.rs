@@ -5,6 +5,7 @@
 //! every command answered within a fraction of a second. The page never computes anything itself.
 
 mod backend;
+mod compare;
 mod hunt;
 mod jets;
 mod meter;

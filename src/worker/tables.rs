@@ -32,8 +32,8 @@ const PREVIEW_ROWS: usize = 5;
 /// A model file larger than this is not one of ours (they are a few MB at most).
 const MAX_MODEL_BYTES: u64 = 256 << 20;
 
-struct Loaded {
-    table: Rc<Table>,
+pub(super) struct Loaded {
+    pub(super) table: Rc<Table>,
     source: Source,
     name: String,
 }
@@ -56,8 +56,8 @@ struct Run {
 
 #[derive(Default)]
 pub struct Tables {
-    events: Option<Loaded>,
-    background: Option<Loaded>,
+    pub(super) events: Option<Loaded>,
+    pub(super) background: Option<Loaded>,
     run: Option<Run>,
     /// A model file read from the visitor's disk, to score with instead of training.
     model: Option<ModelFile>,
@@ -65,6 +65,8 @@ pub struct Tables {
     load_generation: u64,
     /// Bumped by Pause, Train and each new load, so an older training loop stops.
     run_generation: u64,
+    /// The classical methods beside the autoencoder (`compare.rs`).
+    pub(super) compare: super::compare::CompareState,
 }
 
 pub type Shared = Rc<RefCell<Tables>>;
@@ -119,6 +121,8 @@ pub fn handle(state: &Shared, command: TableCommand) {
                 Err(err) => failed(format!("The model could not be saved: {err}.")),
             }
         }
+        TableCommand::Compare { setup, choice } => super::compare::start(state, setup, choice),
+        TableCommand::CancelCompare => super::compare::cancel(state),
         TableCommand::DownloadSample => {
             let st = state.borrow();
             match st.events.as_ref().map(|l| (&l.source, &l.name)) {
@@ -190,6 +194,7 @@ async fn load(state: Shared, purpose: FilePurpose, source: Source, name: String,
     // A model trained for other data would score the wrong columns.
     st.run = None;
     st.run_generation += 1;
+    st.compare.forget();
     drop(st);
     say(TableEvent::Loaded(info));
 }
@@ -401,6 +406,17 @@ async fn score_next_batch(state: &Shared, generation: u64) {
         run.finish_scoring(&events.table, &events.source, backend);
     } else {
         say(TableEvent::Scoring { fraction: run.run.scored_fraction() });
+    }
+}
+
+impl Tables {
+    /// The autoencoder's scores of every row, when a run with these feature columns has finished scoring.
+    pub(super) fn autoencoder_scores(&self, setup: &TableSetup) -> Option<Vec<f32>> {
+        let run = self.run.as_ref().filter(|r| r.phase == RunPhase::Done)?;
+        let same_rows = run.run.setup.feature_columns() == setup.feature_columns()
+            && run.run.setup.train_on == setup.train_on
+            && !run.run.setup.method.is_resonant();
+        same_rows.then(|| run.run.scores.clone())
     }
 }
 

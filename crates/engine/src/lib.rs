@@ -10,6 +10,7 @@
 //! `anomaly-state` crate, which builds on this one.
 
 pub mod awareness;
+pub mod baselines;
 pub mod data;
 pub mod evaluate;
 pub mod flows;

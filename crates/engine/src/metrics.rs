@@ -138,6 +138,27 @@ pub fn robust_range(values: &[f32]) -> (f32, f32) {
     if high > low { (low, high) } else { (low - 0.5, low + 0.5) }
 }
 
+/// Average precision: the precision at each distinct score threshold, weighted by the recall it adds,
+/// Σ (Rₙ − Rₙ₋₁) Pₙ (scikit-learn's `average_precision_score`; no interpolation). Tied scores are one
+/// threshold.
+pub fn average_precision(scores: &[f32], is_anomaly: &[bool]) -> Result<f64, MetricError> {
+    let Ranked { order, positives, .. } = rank(scores, is_anomaly)?;
+    let (mut tp, mut seen, mut total) = (0usize, 0usize, 0.0f64);
+    let mut i = 0;
+    while i < order.len() {
+        let threshold = scores[order[i]];
+        let mut tp_step = 0;
+        while i < order.len() && scores[order[i]] == threshold {
+            tp_step += is_anomaly[order[i]] as usize;
+            seen += 1;
+            i += 1;
+        }
+        tp += tp_step;
+        total += tp_step as f64 / positives as f64 * (tp as f64 / seen as f64);
+    }
+    Ok(total)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,5 +243,15 @@ mod tests {
         let h = Histogram::new(&[0.0, 0.1, 0.5, 0.99, 1.0, 7.0, -3.0], 0.0, 1.0, 4);
         assert_eq!(h.counts, vec![3, 0, 1, 3]);
         assert_eq!(h.counts.iter().sum::<u32>(), 7);
+    }
+
+    #[test]
+    fn average_precision_by_hand() {
+        // Ranked: A(0.9) N(0.8) A(0.7) N(0.1): precision 1 at recall ½, then ⅔ at recall 1.
+        let ap = average_precision(&[0.9, 0.8, 0.7, 0.1], &[true, false, true, false]).unwrap();
+        assert!((ap - (0.5 * 1.0 + 0.5 * 2.0 / 3.0)).abs() < 1e-12);
+        // A tie between an anomaly and a normal row is one threshold at precision ½.
+        let tied = average_precision(&[0.5, 0.5], &[true, false]).unwrap();
+        assert!((tied - 0.5).abs() < 1e-12);
     }
 }

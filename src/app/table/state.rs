@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use crate::app::run_view::{apply_run_event, Request, RunCurves, RunView};
 use crate::protocol::{Backend, FilePurpose, ModelInfo, RunEvent, TableEvent, TableInfo, TopRow};
 use anomaly_engine::table::dijet::Simulation;
+use anomaly_engine::table::compare::{ComparisonChoice, ComparisonSummary};
 use anomaly_engine::table::prepare::TableSetup;
 use anomaly_state::link::table::{header_fingerprint, SharedTable};
 use anomaly_engine::table::run::{TableResults, ThresholdCounts, TrainingSummary};
@@ -58,6 +59,52 @@ pub struct TableState {
     pub linked: RwSignal<Option<SharedTable>>,
     /// What became of them when a file was loaded (restored, or why not).
     pub link_note: RwSignal<Option<String>>,
+    /// The classical methods beside the autoencoder (`compare.rs`).
+    pub compare: CompareView,
+}
+
+/// The comparison with the classical methods: what is ticked, how far it got, what it found.
+#[derive(Clone, Copy)]
+pub struct CompareView {
+    pub choice: RwSignal<ComparisonChoice>,
+    /// (method being worked on, share of all the work done) while it runs.
+    pub progress: RwSignal<Option<(String, f64)>>,
+    /// The last finished comparison (kept through a cancel or a failure).
+    pub summary: RwSignal<Option<ComparisonSummary>>,
+    /// The file's line number of each explained row.
+    pub row_lines: RwSignal<Vec<(usize, u64)>>,
+    /// Why the latest comparison did not finish.
+    pub problem: RwSignal<Option<String>>,
+}
+
+impl CompareView {
+    fn new() -> Self {
+        Self {
+            choice: RwSignal::new(ComparisonChoice::default()),
+            progress: RwSignal::new(None),
+            summary: RwSignal::new(None),
+            row_lines: RwSignal::new(Vec::new()),
+            problem: RwSignal::new(None),
+        }
+    }
+
+    fn clear(&self) {
+        self.progress.set(None);
+        self.summary.set(None);
+        self.row_lines.set(Vec::new());
+        self.problem.set(None);
+    }
+
+    /// The line number of a row in the file, if it is known.
+    pub fn line_of(&self, row: usize) -> Option<u64> {
+        self.row_lines.with(|lines| lines.binary_search_by_key(&row, |&(r, _)| r).ok().map(|i| lines[i].1))
+    }
+
+    /// A request the worker will answer: the old problem goes, progress shows at once.
+    pub fn requested(&self) {
+        self.problem.set(None);
+        self.progress.set(Some((String::new(), 0.0)));
+    }
 }
 
 impl TableState {
@@ -85,6 +132,7 @@ impl TableState {
             model_problem: RwSignal::new(None),
             linked: RwSignal::new(None),
             link_note: RwSignal::new(None),
+            compare: CompareView::new(),
         }
     }
 
@@ -154,6 +202,7 @@ impl TableState {
                                 info.suggested.clone()
                             }
                         };
+                        self.compare.clear(); // it compared the rows of the file before
                         self.linked.set(None); // from now on the loaded file's choices are the link's
                         self.model.set(setup.model.clone());
                         self.setup.set(Some(setup));
@@ -197,6 +246,22 @@ impl TableState {
             TableEvent::DownloadProgress { fraction } => self.downloading.set(Some(fraction)),
             // Only `make bench` asks for this, from its own page.
             TableEvent::ScoringBenchmark { .. } => {}
+            TableEvent::CompareProgress { method, fraction } => self.compare.progress.set(Some((method, fraction))),
+            TableEvent::Compared { summary, row_lines } => {
+                self.compare.progress.set(None);
+                self.compare.problem.set(None);
+                self.compare.row_lines.set(row_lines);
+                self.compare.summary.set(Some(*summary));
+            }
+            TableEvent::CompareCancelled => {
+                self.compare.progress.set(None);
+                let kept = if self.compare.summary.with_untracked(Option::is_some) { " The last finished comparison is still shown." } else { "" };
+                self.compare.problem.set(Some(format!("The comparison was cancelled.{kept}")));
+            }
+            TableEvent::CompareFailed { message } => {
+                self.compare.progress.set(None);
+                self.compare.problem.set(Some(message));
+            }
         }
     }
 }

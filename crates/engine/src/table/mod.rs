@@ -5,6 +5,7 @@
 //! Nothing here knows about the browser: the worker feeds bytes in and reads results out.
 
 pub mod column;
+pub mod compare;
 pub mod dijet;
 pub mod error;
 pub mod export;

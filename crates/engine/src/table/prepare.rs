@@ -319,6 +319,12 @@ impl FeatureTransform {
         Some(if self.log { (value as f64).ln() } else { value as f64 })
     }
 
+    /// The value in the table's units from a prepared one (the inverse of [`Self::apply`]).
+    pub fn unapply(&self, prepared: f32) -> f32 {
+        let raw = prepared * self.std + self.mean;
+        if self.log { libm::expf(raw) } else { raw }
+    }
+
     /// The prepared value, in f32 arithmetic (as fast as scoring needs; both the row and the batch path
     /// use exactly this, so a row prepares the same either way). None when missing.
     fn apply(&self, value: f32) -> Option<f32> {

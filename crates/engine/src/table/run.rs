@@ -128,39 +128,9 @@ impl TableRun {
         if setup.method.is_resonant() {
             return Self::resonant(table, setup, columns);
         }
-        let logs: Vec<bool> = columns.iter().map(|&k| setup.choices[k].log).collect();
         let labels = setup.labels(table);
-        let (train_table, train_columns) = match (setup.train_on, background) {
-            (TrainOn::OtherFile, Some(other)) => (other, matching_columns(table, &columns, other)?),
-            (TrainOn::OtherFile, None) => return Err("Load a background file to train on, or choose to train on this file's rows.".into()),
-            _ => (table, columns.clone()),
-        };
-        let train_labels = if setup.train_on == TrainOn::OtherFile { None } else { labels.as_deref() };
-        let selection =
-            select_rows(train_table, &train_columns, &logs, setup, train_labels, setup.train_on == TrainOn::BackgroundRows);
-        if selection.train.len() < MIN_TRAINING_ROWS {
-            return Err(format!(
-                "Only {} rows can be trained on (at least {MIN_TRAINING_ROWS} are needed){}. Load more rows, or impute missing values instead of dropping rows.",
-                selection.train.len(),
-                if selection.dropped_missing > 0 { format!("; {} rows have a missing feature", selection.dropped_missing) } else { String::new() }
-            ));
-        }
-        // Fitted on the training rows only: validation and scored rows never shape the standardisation.
-        let preprocessing = Preprocessing::fit(train_table, &train_columns, &logs, setup.missing, &selection.train);
-        let gather = |rows: &[usize]| -> Vec<f32> {
-            let mut out = vec![0f32; rows.len() * columns.len()];
-            for (i, &row) in rows.iter().enumerate() {
-                let slot = &mut out[i * columns.len()..(i + 1) * columns.len()];
-                preprocessing.transform_row(train_table, &train_columns, row, slot);
-            }
-            out
-        };
-        let data = TrainData {
-            features: columns.len(),
-            likelihood: Likelihood::Gaussian,
-            train: gather(&selection.train),
-            validation: gather(&selection.validation),
-        };
+        let TrainingRows { selection, preprocessing, train, validation, .. } = training_rows(table, setup, background, labels.as_deref())?;
+        let data = TrainData { features: columns.len(), likelihood: Likelihood::Gaussian, train, validation };
         let trainer = Trainer::new(&setup.model, data).map_err(|e| e.to_string())?;
         let summary = TrainingSummary {
             loaded_model: false,
@@ -456,6 +426,51 @@ impl TableRun {
             background_selected: count(0),
         }
     }
+}
+
+/// The rows a model of `setup` learns from, prepared: the training and validation rows (from `table`,
+/// or from `background` when the setup trains on another file), standardised with the training rows'
+/// own means and deviations. The autoencoder and the classical baselines learn from the same rows.
+pub struct TrainingRows {
+    pub selection: super::prepare::RowSelection,
+    pub preprocessing: Preprocessing,
+    /// Row-major, one row per `selection.train` row.
+    pub train: Vec<f32>,
+    pub validation: Vec<f32>,
+    /// The training rows are rows of the scored table (not of a separate background file).
+    pub from_scored_table: bool,
+}
+
+pub fn training_rows(table: &Table, setup: &TableSetup, background: Option<&Table>, labels: Option<&[u8]>) -> Result<TrainingRows, String> {
+    let columns = setup.feature_columns();
+    let logs: Vec<bool> = columns.iter().map(|&k| setup.choices[k].log).collect();
+    let (train_table, train_columns) = match (setup.train_on, background) {
+        (TrainOn::OtherFile, Some(other)) => (other, matching_columns(table, &columns, other)?),
+        (TrainOn::OtherFile, None) => return Err("Load a background file to train on, or choose to train on this file's rows.".into()),
+        _ => (table, columns.clone()),
+    };
+    let train_labels = if setup.train_on == TrainOn::OtherFile { None } else { labels };
+    let selection =
+        select_rows(train_table, &train_columns, &logs, setup, train_labels, setup.train_on == TrainOn::BackgroundRows);
+    if selection.train.len() < MIN_TRAINING_ROWS {
+        return Err(format!(
+            "Only {} rows can be trained on (at least {MIN_TRAINING_ROWS} are needed){}. Load more rows, or impute missing values instead of dropping rows.",
+            selection.train.len(),
+            if selection.dropped_missing > 0 { format!("; {} rows have a missing feature", selection.dropped_missing) } else { String::new() }
+        ));
+    }
+    // Fitted on the training rows only: validation and scored rows never shape the standardisation.
+    let preprocessing = Preprocessing::fit(train_table, &train_columns, &logs, setup.missing, &selection.train);
+    let gather = |rows: &[usize]| -> Vec<f32> {
+        let mut out = vec![0f32; rows.len() * columns.len()];
+        for (i, &row) in rows.iter().enumerate() {
+            let slot = &mut out[i * columns.len()..(i + 1) * columns.len()];
+            preprocessing.transform_row(train_table, &train_columns, row, slot);
+        }
+        out
+    };
+    let (train, validation) = (gather(&selection.train), gather(&selection.validation));
+    Ok(TrainingRows { selection, preprocessing, train, validation, from_scored_table: setup.train_on != TrainOn::OtherFile })
 }
 
 /// Why a resonance search cannot be saved as a model file or scored on the GPU.

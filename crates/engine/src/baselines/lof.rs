@@ -1,0 +1,178 @@
+//! LOF, the local outlier factor (Breunig, Kriegel, Ng, Sander 2000): how much sparser a row's
+//! neighbourhood is than its neighbours' neighbourhoods. The reachability distance of p from o is
+//! max(d(p, o), k-distance of o); p's local reachability density is 1 / (mean reachability distance from
+//! its k neighbours); its LOF is its neighbours' mean density over its own. About 1 inside a cluster,
+//! well above 1 for a row on its own. As scikit-learn's `LocalOutlierFactor` (20 neighbours, 10⁻¹⁰ added
+//! to the mean reachability distance so duplicated rows do not divide by zero).
+
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+use super::knn::keep_rows;
+use super::neighbours::NeighbourIndex;
+use super::{BaselineError, Rows, SelfIndex};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Lof {
+    width: usize,
+    k: usize,
+    train: Vec<f32>,
+    kept: Vec<u32>,
+    /// Each kept row's distance to its k-th neighbour, and its local reachability density.
+    k_distance: Vec<f32>,
+    density: Vec<f32>,
+    pub rows_given: usize,
+    #[serde(skip)]
+    index: OnceLock<NeighbourIndex>,
+}
+
+/// LOF's fit in slices: each kept training row needs its own k neighbours first.
+pub struct LofFitting {
+    width: usize,
+    k: usize,
+    train: Vec<f32>,
+    kept: Vec<u32>,
+    rows_given: usize,
+    /// Per kept row, its neighbours' indices and distances (k each), filled row by row.
+    neighbour_index: Vec<u32>,
+    neighbour_distance: Vec<f32>,
+    index: NeighbourIndex,
+}
+
+impl LofFitting {
+    pub fn new(train: Rows, k: usize, limit: usize, seed: u64) -> Result<Self, BaselineError> {
+        let (values, kept) = keep_rows(train, limit, seed);
+        let n = kept.len();
+        if n < 3 {
+            return Err(BaselineError::TooFewRows { method: "LOF", needed: 3, rows: n });
+        }
+        if k == 0 || k >= n {
+            return Err(BaselineError::BadNeighbours { method: "LOF", k, most: n - 1 });
+        }
+        Ok(Self {
+            width: train.width,
+            k,
+            index: NeighbourIndex::new(&values, train.width),
+            train: values,
+            kept,
+            rows_given: train.len(),
+            neighbour_index: Vec::with_capacity(n * k),
+            neighbour_distance: Vec::with_capacity(n * k),
+        })
+    }
+
+    /// The share of the fit done.
+    pub fn progress(&self) -> f64 {
+        self.neighbour_index.len() as f64 / (self.kept.len() * self.k) as f64
+    }
+
+    /// Finds the neighbours of up to `max_rows` more training rows; the fitted LOF once all have them.
+    pub fn step(&mut self, max_rows: usize) -> Option<Lof> {
+        let n = self.kept.len();
+        let train = Rows::new(&self.train, self.width);
+        let start = self.neighbour_index.len() / self.k;
+        let end = n.min(start.saturating_add(max_rows));
+        let (indices, distances) = (&mut self.neighbour_index, &mut self.neighbour_distance);
+        self.index.search(train.slice(start, end), self.k, &|i| Some(start + i), |_, found| {
+            indices.extend(found.iter().map(|n| n.1));
+            distances.extend(found.iter().map(|n| n.0.sqrt()));
+        });
+        if self.neighbour_index.len() < n * self.k {
+            return None;
+        }
+        let k = self.k;
+        let k_distance: Vec<f32> = (0..n).map(|r| self.neighbour_distance[r * k + k - 1]).collect();
+        let density = (0..n)
+            .map(|r| {
+                let reach: f64 = (0..k)
+                    .map(|j| {
+                        let o = self.neighbour_index[r * k + j] as usize;
+                        self.neighbour_distance[r * k + j].max(k_distance[o]) as f64
+                    })
+                    .sum();
+                (1.0 / (reach / k as f64 + 1e-10)) as f32
+            })
+            .collect();
+        Some(Lof {
+            width: self.width,
+            k,
+            train: std::mem::take(&mut self.train),
+            kept: std::mem::take(&mut self.kept),
+            k_distance,
+            density,
+            rows_given: self.rows_given,
+            index: OnceLock::from(self.index.clone()),
+        })
+    }
+}
+
+impl Lof {
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    pub fn is_sampled(&self) -> bool {
+        self.kept.len() < self.rows_given
+    }
+
+    pub fn score_into(&self, rows: Rows, self_index: SelfIndex, out: &mut [f32]) {
+        let index = self.index.get_or_init(|| NeighbourIndex::new(&self.train, self.width));
+        let skip = |i| self_index(i).and_then(|given| self.kept.binary_search(&(given as u32)).ok());
+        index.search(rows, self.k, &skip, |i, found| {
+            let (mut reach, mut neighbour_density) = (0.0f64, 0.0f64);
+            for &(d2, o) in found {
+                reach += (d2.sqrt()).max(self.k_distance[o as usize]) as f64;
+                neighbour_density += self.density[o as usize] as f64;
+            }
+            let k = found.len() as f64;
+            let own_density = 1.0 / (reach / k + 1e-10);
+            out[i] = ((neighbour_density / k) / own_density) as f32;
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::baselines::test_data::normal_rows;
+
+    /// A regular grid has LOF 1 everywhere inside it; a lone point far off has a large one.
+    #[test]
+    fn grid_inside_is_one_and_a_lone_point_is_large() {
+        let mut values = Vec::new();
+        for i in 0..10 {
+            for j in 0..10 {
+                values.extend([i as f32, j as f32]);
+            }
+        }
+        let n = values.len() / 2;
+        let lof = match super::super::Baseline::fit(super::super::BaselineKind::Lof, Rows::new(&values, 2), &super::super::BaselineSettings { lof_k: 4, ..Default::default() }).unwrap() {
+            super::super::Baseline::Lof(lof) => lof,
+            _ => unreachable!(),
+        };
+        let mut scores = vec![0.0f32; n];
+        lof.score_into(Rows::new(&values, 2), &|i| Some(i), &mut scores);
+        // A point well inside (5, 5): its 4 neighbours at distance 1, all with k-distance 1.
+        assert!((scores[55] - 1.0).abs() < 1e-6, "{}", scores[55]);
+        let far = [30.0f32, 30.0];
+        let mut far_score = [0.0f32];
+        lof.score_into(Rows::new(&far, 2), &|_| None, &mut far_score);
+        assert!(far_score[0] > 10.0, "{}", far_score[0]);
+    }
+
+    #[test]
+    fn stepping_in_slices_gives_the_same_fit() {
+        let values = normal_rows(300, 3, 4);
+        let rows = Rows::new(&values, 3);
+        let whole = LofFitting::new(rows, 20, 1000, 0).unwrap().step(usize::MAX).unwrap();
+        let mut fitting = LofFitting::new(rows, 20, 1000, 0).unwrap();
+        let sliced = loop {
+            if let Some(lof) = fitting.step(7) {
+                break lof;
+            }
+            assert!(fitting.progress() < 1.0);
+        };
+        assert_eq!(whole.density, sliced.density);
+    }
+}

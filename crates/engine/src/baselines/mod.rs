@@ -1,0 +1,292 @@
+//! Classical anomaly detectors beside the deep ones: PCA reconstruction error, Isolation Forest, kNN
+//! distance, ECOD and LOF. Each is fitted on training rows and scores any rows; each can say which
+//! features made a row's score (`explain`).
+//!
+//! They take the same standardised features the autoencoder sees (`table::prepare`), as `Rows`: a
+//! row-major block of `f32`. Fitting is quick for all of them but LOF, whose training rows need their
+//! own neighbourhoods; scoring is where the time goes, so a caller scores in slices (`score_into` takes
+//! any block of rows) and can stop between them.
+
+mod eigen;
+pub mod ecod;
+pub mod forest;
+pub mod knn;
+pub mod lof;
+mod neighbours;
+pub mod pca;
+mod ranges;
+
+use serde::{Deserialize, Serialize};
+
+pub use ranges::FeatureRanges;
+
+/// A row-major block of rows, `width` values each.
+#[derive(Clone, Copy, Debug)]
+pub struct Rows<'a> {
+    pub values: &'a [f32],
+    pub width: usize,
+}
+
+impl<'a> Rows<'a> {
+    pub fn new(values: &'a [f32], width: usize) -> Self {
+        assert!(width > 0 && values.len() % width == 0, "{} values do not make rows of {width}", values.len());
+        Self { values, width }
+    }
+
+    pub fn len(&self) -> usize {
+        self.values.len() / self.width
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    pub fn row(&self, index: usize) -> &'a [f32] {
+        &self.values[index * self.width..(index + 1) * self.width]
+    }
+
+    /// Rows `start..end` as a block of their own.
+    pub fn slice(&self, start: usize, end: usize) -> Rows<'a> {
+        Rows { values: &self.values[start * self.width..end * self.width], width: self.width }
+    }
+}
+
+/// The detectors a visitor can tick.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum BaselineKind {
+    Pca,
+    IsolationForest,
+    Knn,
+    Ecod,
+    Lof,
+}
+
+impl BaselineKind {
+    pub const ALL: [BaselineKind; 5] =
+        [BaselineKind::Pca, BaselineKind::IsolationForest, BaselineKind::Knn, BaselineKind::Ecod, BaselineKind::Lof];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            BaselineKind::Pca => "PCA reconstruction error",
+            BaselineKind::IsolationForest => "Isolation Forest",
+            BaselineKind::Knn => "kNN distance",
+            BaselineKind::Ecod => "ECOD",
+            BaselineKind::Lof => "LOF",
+        }
+    }
+
+    /// The short name used in links, model files and download columns.
+    pub fn key(self) -> &'static str {
+        match self {
+            BaselineKind::Pca => "pca",
+            BaselineKind::IsolationForest => "iforest",
+            BaselineKind::Knn => "knn",
+            BaselineKind::Ecod => "ecod",
+            BaselineKind::Lof => "lof",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.key() == key)
+    }
+}
+
+/// Every detector's settings. Defaults follow the references a practitioner knows: scikit-learn's
+/// `IsolationForest` (100 trees of 256 rows), PyOD's kNN (k = 5, distance to the k-th), scikit-learn's
+/// `LocalOutlierFactor` (20 neighbours); PCA keeps the components that explain 90 % of the variance.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BaselineSettings {
+    /// Keep the fewest components whose explained variance exceeds this fraction...
+    pub pca_variance: f64,
+    /// ...unless a number of components is given.
+    pub pca_components: Option<usize>,
+    pub forest_trees: usize,
+    pub forest_subsample: usize,
+    pub knn_k: usize,
+    pub lof_k: usize,
+    /// kNN and LOF compare with at most this many training rows; beyond it, a seeded sample of them.
+    pub neighbour_rows: usize,
+    pub seed: u64,
+}
+
+impl Default for BaselineSettings {
+    fn default() -> Self {
+        Self {
+            pca_variance: 0.9,
+            pca_components: None,
+            forest_trees: 100,
+            forest_subsample: 256,
+            knn_k: 5,
+            lof_k: 20,
+            neighbour_rows: knn::EXACT_LIMIT,
+            seed: 0,
+        }
+    }
+}
+
+/// Why a detector cannot run on this table, as one sentence for the page.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum BaselineError {
+    #[error("{method} needs at least {needed} training rows; there are {rows}.")]
+    TooFewRows { method: &'static str, needed: usize, rows: usize },
+    #[error("PCA cannot keep {asked} components of {features} features: with as many components as features every row is rebuilt exactly. Choose between 1 and {most}.", most = features.saturating_sub(1))]
+    TooManyComponents { asked: usize, features: usize },
+    #[error("{method} needs at least {needed} features; this table has {features}.")]
+    TooFewFeatures { method: &'static str, needed: usize, features: usize },
+    #[error("Every feature is constant on the training rows, so {method} has nothing to compare.")]
+    AllConstant { method: &'static str },
+    #[error("{method} needs k between 1 and {most} (one less than the training rows); it was {k}.")]
+    BadNeighbours { method: &'static str, k: usize, most: usize },
+    #[error("A training value is not a finite number (row {row}, feature {feature}).")]
+    NotFinite { row: usize, feature: usize },
+}
+
+/// A fitted detector of any kind.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum Baseline {
+    Pca(pca::Pca),
+    IsolationForest(forest::IsolationForest),
+    Knn(knn::Knn),
+    Ecod(ecod::Ecod),
+    Lof(lof::Lof),
+}
+
+/// Which training row a scored row is, if it is one: kNN and LOF leave a row out of its own
+/// neighbourhood, as scikit-learn and PyOD do for their training rows.
+pub type SelfIndex<'a> = &'a dyn Fn(usize) -> Option<usize>;
+
+/// One feature's part in a row's score.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Contribution {
+    pub feature: usize,
+    pub value: f64,
+}
+
+impl Baseline {
+    pub fn kind(&self) -> BaselineKind {
+        match self {
+            Baseline::Pca(_) => BaselineKind::Pca,
+            Baseline::IsolationForest(_) => BaselineKind::IsolationForest,
+            Baseline::Knn(_) => BaselineKind::Knn,
+            Baseline::Ecod(_) => BaselineKind::Ecod,
+            Baseline::Lof(_) => BaselineKind::Lof,
+        }
+    }
+
+    /// Fits the detector of `kind` on `train` (LOF in one go; the worker steps `lof::LofFitting`).
+    pub fn fit(kind: BaselineKind, train: Rows, settings: &BaselineSettings) -> Result<Baseline, BaselineError> {
+        check_finite(train)?;
+        Ok(match kind {
+            BaselineKind::Pca => Baseline::Pca(pca::Pca::fit(train, settings.pca_variance, settings.pca_components)?),
+            BaselineKind::IsolationForest => Baseline::IsolationForest(forest::IsolationForest::fit(
+                train,
+                settings.forest_trees,
+                settings.forest_subsample,
+                settings.seed,
+            )?),
+            BaselineKind::Knn => Baseline::Knn(knn::Knn::fit(train, settings.knn_k, settings.neighbour_rows, settings.seed)?),
+            BaselineKind::Ecod => Baseline::Ecod(ecod::Ecod::fit(train)?),
+            BaselineKind::Lof => {
+                let mut fitting = lof::LofFitting::new(train, settings.lof_k, settings.neighbour_rows, settings.seed)?;
+                loop {
+                    if let Some(lof) = fitting.step(usize::MAX) {
+                        break Baseline::Lof(lof);
+                    }
+                }
+            }
+        })
+    }
+
+    pub fn width(&self) -> usize {
+        match self {
+            Baseline::Pca(m) => m.width(),
+            Baseline::IsolationForest(m) => m.width(),
+            Baseline::Knn(m) => m.width(),
+            Baseline::Ecod(m) => m.width(),
+            Baseline::Lof(m) => m.width(),
+        }
+    }
+
+    /// One score per row of `rows` into `out` (larger = more anomalous). `self_index(i)` names the
+    /// training row that row `i` is, if any.
+    pub fn score_into(&self, rows: Rows, self_index: SelfIndex, out: &mut [f32]) {
+        assert_eq!(rows.width, self.width(), "rows of {} values for a detector of {}", rows.width, self.width());
+        assert_eq!(rows.len(), out.len());
+        match self {
+            Baseline::Pca(m) => m.score_into(rows, out),
+            Baseline::IsolationForest(m) => m.score_into(rows, out),
+            Baseline::Knn(m) => m.score_into(rows, self_index, out),
+            Baseline::Ecod(m) => m.score_into(rows, self_index, out),
+            Baseline::Lof(m) => m.score_into(rows, self_index, out),
+        }
+    }
+
+    /// Scores rows that are none of the training rows.
+    pub fn score(&self, rows: Rows) -> Vec<f32> {
+        let mut out = vec![0.0; rows.len()];
+        self.score_into(rows, &|_| None, &mut out);
+        out
+    }
+
+    /// Each feature's part in `row`'s score, largest first; `None` for a detector without one (LOF).
+    /// What the values mean differs by method (`explanation_meaning`).
+    pub fn explain(&self, row: &[f32], self_index: Option<usize>) -> Option<Vec<Contribution>> {
+        let mut parts = match self {
+            Baseline::Pca(m) => m.explain(row),
+            Baseline::IsolationForest(m) => m.explain(row),
+            Baseline::Knn(m) => m.explain(row, self_index),
+            Baseline::Ecod(m) => m.explain(row, self_index),
+            Baseline::Lof(_) => return None,
+        };
+        parts.sort_by(|a, b| b.value.total_cmp(&a.value).then(a.feature.cmp(&b.feature)));
+        Some(parts)
+    }
+}
+
+impl BaselineKind {
+    /// What an explanation's numbers are, and what they are not, in a sentence for the page.
+    pub fn explanation_meaning(self) -> &'static str {
+        match self {
+            BaselineKind::Pca => "Each feature's part of the squared reconstruction error (in standard deviations²); they add up to the score. A large part means the row's value there does not fit the pattern the main components describe, not that the value itself is extreme.",
+            BaselineKind::IsolationForest => "How often each feature was split on along the row's shortest isolation paths (the tenth of the trees that isolated it fastest), as shares. It says where the forest cut the row off, not by how much the value differs.",
+            BaselineKind::Knn => "Each feature's part of the distance to the row's k-th nearest training row (the squared difference divided by the distance); they add up to the score. Only that one neighbour is compared.",
+            BaselineKind::Ecod => "Each feature's tail score, −log of the share of training rows at least as far out on the row's side; they add up to the score. Features are judged one at a time, so an unusual combination of ordinary values is not seen.",
+            BaselineKind::Lof => "LOF compares local densities and has no per-feature explanation.",
+        }
+    }
+}
+
+fn check_finite(rows: Rows) -> Result<(), BaselineError> {
+    match rows.values.iter().position(|v| !v.is_finite()) {
+        Some(at) => Err(BaselineError::NotFinite { row: at / rows.width, feature: at % rows.width }),
+        None => Ok(()),
+    }
+}
+
+/// The indices of a seeded sample of `keep` of `n` rows (all of them, in order, when `n <= keep`).
+pub(crate) fn sample_indices(n: usize, keep: usize, seed: u64, purpose: &str) -> Vec<usize> {
+    if n <= keep {
+        return (0..n).collect();
+    }
+    let mut rng = crate::rng::SeededRng::derive(seed, purpose);
+    // A partial Fisher–Yates shuffle: the first `keep` places.
+    let mut indices: Vec<usize> = (0..n).collect();
+    for i in 0..keep {
+        let j = i + rng.below(n - i);
+        indices.swap(i, j);
+    }
+    indices.truncate(keep);
+    indices.sort_unstable();
+    indices
+}
+
+#[cfg(test)]
+pub(crate) mod test_data {
+    use crate::rng::SeededRng;
+
+    /// `n` rows of `width` standard normals, seeded.
+    pub fn normal_rows(n: usize, width: usize, seed: u64) -> Vec<f32> {
+        let mut rng = SeededRng::new(seed);
+        (0..n * width).map(|_| rng.normal()).collect()
+    }
+}

@@ -1,0 +1,558 @@
+//! "Would a simple method do?": the classical baselines (`crate::baselines`) fitted on the rows the
+//! autoencoder trains on and scoring every row of the table, then set side by side with it: AUC,
+//! average precision, max SIC and 1/ε_B at ε_S = 30 % when there is a label, the score histograms and
+//! how far the methods' top rows agree when there is not, and for each method's top rows the features
+//! that made their scores.
+//!
+//! A `Comparison` advances a slice at a time (`step`), so the worker can report progress and answer
+//! Cancel between slices; the caller times each slice and books it (`add_time`), since the engine has
+//! no clock in the browser.
+
+use serde::{Deserialize, Serialize};
+
+use super::column::NO_LABEL;
+use super::prepare::{Preprocessing, TableSetup};
+use super::run::{training_rows, TrainingRows};
+use super::Table;
+use crate::baselines::lof::LofFitting;
+use crate::baselines::{Baseline, BaselineKind, BaselineSettings, FeatureRanges, Rows};
+use crate::metrics::{average_precision, robust_range, roc_curve, Histogram, Roc};
+use crate::sic::{sic_figures, SicFigures};
+
+/// Each method's most anomalous rows that are explained.
+pub const EXPLAINED_ROWS: usize = 20;
+/// Features shown per explained row.
+pub const FEATURES_SHOWN: usize = 5;
+/// Without a label, methods are compared by how many of their top rows they share.
+pub const AGREEMENT_ROWS: usize = 100;
+const HISTOGRAM_BINS: usize = 40;
+const CURVE_POINTS: usize = 200;
+
+/// What the visitor ticked.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ComparisonChoice {
+    pub methods: Vec<BaselineKind>,
+    pub settings: BaselineSettings,
+}
+
+impl Default for ComparisonChoice {
+    fn default() -> Self {
+        Self { methods: BaselineKind::ALL.to_vec(), settings: BaselineSettings::default() }
+    }
+}
+
+/// One method's run: its model, its scores of every table row (NaN where a row cannot be scored), or
+/// why it could not run.
+pub struct MethodRun {
+    pub kind: BaselineKind,
+    pub model: Option<Baseline>,
+    pub scores: Vec<f32>,
+    pub error: Option<String>,
+    pub fit_ms: f64,
+    pub score_ms: f64,
+}
+
+enum Stage {
+    /// The next method is fitted at the next step.
+    Fit,
+    /// LOF's training rows are finding their neighbours.
+    Lof(Box<LofFitting>),
+    /// Rows before `next_row` are scored.
+    Score { next_row: usize },
+}
+
+/// What a step did, for the caller's clock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Work {
+    Fit(BaselineKind),
+    Score(BaselineKind),
+    Finished,
+}
+
+pub struct Comparison {
+    pub choice: ComparisonChoice,
+    columns: Vec<usize>,
+    preprocessing: Preprocessing,
+    labels: Option<Vec<u8>>,
+    train: Vec<f32>,
+    /// For each table row, its place among the training rows, or `u32::MAX`.
+    training_place: Vec<u32>,
+    ranges: FeatureRanges,
+    rows: usize,
+    pub runs: Vec<MethodRun>,
+    stage: Stage,
+}
+
+impl Comparison {
+    /// The methods of `choice`, to be fitted on the rows `setup` trains on.
+    pub fn new(table: &Table, setup: &TableSetup, background: Option<&Table>, choice: ComparisonChoice) -> Result<Self, String> {
+        if choice.methods.is_empty() {
+            return Err("Tick at least one method to compare.".into());
+        }
+        if let Some(problem) = setup.problems(table).into_iter().next() {
+            return Err(problem);
+        }
+        let labels = setup.labels(table);
+        let TrainingRows { selection, preprocessing, train, from_scored_table, .. } = training_rows(table, setup, background, labels.as_deref())?;
+        let width = preprocessing.features.len();
+        let mut training_place = vec![u32::MAX; table.rows()];
+        if from_scored_table {
+            for (place, &row) in selection.train.iter().enumerate() {
+                training_place[row] = place as u32;
+            }
+        }
+        // The typical range in the table's own units: percentiles survive the monotone way back.
+        let mut ranges = FeatureRanges::of(Rows::new(&train, width), choice.settings.seed);
+        for (f, transform) in preprocessing.features.iter().enumerate() {
+            for v in [&mut ranges.low[f], &mut ranges.median[f], &mut ranges.high[f]] {
+                *v = transform.unapply(*v);
+            }
+        }
+        let mut methods = choice.methods.clone();
+        methods.dedup();
+        Ok(Self {
+            choice: ComparisonChoice { methods, settings: choice.settings },
+            columns: setup.feature_columns(),
+            preprocessing,
+            labels,
+            train,
+            training_place,
+            ranges,
+            rows: table.rows(),
+            runs: Vec::new(),
+            stage: Stage::Fit,
+        })
+    }
+
+    pub fn width(&self) -> usize {
+        self.preprocessing.features.len()
+    }
+
+    pub fn training_rows(&self) -> usize {
+        self.train.len() / self.width()
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.runs.len() == self.choice.methods.len() && matches!(self.stage, Stage::Fit)
+    }
+
+    /// The method being worked on and the share of all the work done (each method counts equally).
+    pub fn progress(&self) -> (Option<BaselineKind>, f64) {
+        let methods = self.choice.methods.len() as f64;
+        let done = self.runs.iter().filter(|r| !self.is_current(r)).count() as f64;
+        let within = match &self.stage {
+            Stage::Fit => 0.0,
+            Stage::Lof(fitting) => 0.5 * fitting.progress(),
+            Stage::Score { next_row } => {
+                let lof = self.runs.last().is_some_and(|r| r.kind == BaselineKind::Lof);
+                let share = *next_row as f64 / self.rows.max(1) as f64;
+                if lof { 0.5 + 0.5 * share } else { share }
+            }
+        };
+        let current = self.choice.methods.get(self.runs.len().min(self.choice.methods.len())).copied();
+        let current = match self.stage {
+            Stage::Score { .. } => self.runs.last().map(|r| r.kind),
+            _ => current,
+        };
+        (current, ((done + within) / methods).min(1.0))
+    }
+
+    fn is_current(&self, run: &MethodRun) -> bool {
+        matches!(self.stage, Stage::Score { .. }) && std::ptr::eq(run, self.runs.last().unwrap())
+    }
+
+    /// Does a slice of work: one fit, a slice of LOF's neighbourhoods, or up to `max_rows` scored rows.
+    pub fn step(&mut self, table: &Table, max_rows: usize) -> Work {
+        match std::mem::replace(&mut self.stage, Stage::Fit) {
+            Stage::Fit => {
+                let Some(&kind) = self.choice.methods.get(self.runs.len()) else { return Work::Finished };
+                let train = Rows::new(&self.train, self.width());
+                let fitted = if kind == BaselineKind::Lof {
+                    let s = &self.choice.settings;
+                    match LofFitting::new(train, s.lof_k, s.neighbour_rows, s.seed) {
+                        Ok(fitting) => {
+                            self.runs.push(self.empty_run(kind, None, None));
+                            self.stage = Stage::Lof(Box::new(fitting));
+                            return Work::Fit(kind);
+                        }
+                        Err(e) => Err(e),
+                    }
+                } else {
+                    Baseline::fit(kind, train, &self.choice.settings)
+                };
+                match fitted {
+                    Ok(model) => {
+                        self.runs.push(self.empty_run(kind, Some(model), None));
+                        self.stage = Stage::Score { next_row: 0 };
+                    }
+                    Err(e) => self.runs.push(self.empty_run(kind, None, Some(e.to_string()))),
+                }
+                Work::Fit(kind)
+            }
+            Stage::Lof(mut fitting) => {
+                // A slice of training rows costs about what as many scored rows cost.
+                match fitting.step(max_rows.max(1)) {
+                    Some(lof) => {
+                        self.runs.last_mut().expect("LOF's run was pushed").model = Some(Baseline::Lof(lof));
+                        self.stage = Stage::Score { next_row: 0 };
+                    }
+                    None => self.stage = Stage::Lof(fitting),
+                }
+                Work::Fit(BaselineKind::Lof)
+            }
+            Stage::Score { next_row } => {
+                let end = (next_row + max_rows.max(1)).min(self.rows);
+                let width = self.width();
+                let mut prepared = vec![0f32; (end - next_row) * width];
+                let mut keep = vec![true; end - next_row];
+                self.preprocessing.transform_rows(table, &self.columns, next_row, end, &mut prepared, &mut keep);
+                let run = self.runs.last_mut().expect("a fitted run");
+                let model = run.model.as_ref().expect("fitted before scoring");
+                let places = &self.training_place[next_row..end];
+                let mut scores = vec![0f32; end - next_row];
+                model.score_into(Rows::new(&prepared, width), &|i| (places[i] != u32::MAX).then_some(places[i] as usize), &mut scores);
+                for (i, (score, keep)) in scores.into_iter().zip(keep).enumerate() {
+                    run.scores[next_row + i] = if keep { score } else { f32::NAN };
+                }
+                let kind = run.kind;
+                if end < self.rows {
+                    self.stage = Stage::Score { next_row: end };
+                }
+                Work::Score(kind)
+            }
+        }
+    }
+
+    fn empty_run(&self, kind: BaselineKind, model: Option<Baseline>, error: Option<String>) -> MethodRun {
+        MethodRun { kind, model, scores: vec![f32::NAN; self.rows], error, fit_ms: 0.0, score_ms: 0.0 }
+    }
+
+    /// Books `ms` of the caller's clock to the work a step said it did.
+    pub fn add_time(&mut self, work: Work, ms: f64) {
+        let run = match work {
+            Work::Fit(kind) | Work::Score(kind) => self.runs.iter_mut().rev().find(|r| r.kind == kind),
+            Work::Finished => None,
+        };
+        if let Some(run) = run {
+            match work {
+                Work::Fit(_) => run.fit_ms += ms,
+                _ => run.score_ms += ms,
+            }
+        }
+    }
+
+    /// Everything the comparison panel shows. `autoencoder` adds the trained autoencoder's scores of the
+    /// same rows (with its training time, if known), so it is judged beside the baselines.
+    pub fn summary(&self, table: &Table, autoencoder: Option<(&[f32], Option<f64>)>) -> ComparisonSummary {
+        let mut methods: Vec<MethodSummary> = Vec::new();
+        if let Some((scores, fit_ms)) = autoencoder.filter(|(s, _)| s.len() == self.rows) {
+            methods.push(self.method_summary(table, "vae", "VAE (autoencoder)", scores, None, fit_ms, None, None));
+        }
+        for run in &self.runs {
+            let note = run.model.as_ref().and_then(note_of);
+            methods.push(self.method_summary(table, run.kind.key(), run.kind.name(), &run.scores, run.model.as_ref(), Some(run.fit_ms), Some(run.score_ms), run.error.clone()));
+            if let Some(last) = methods.last_mut() {
+                last.note = note;
+            }
+        }
+        let agreement = agreement(&methods.iter().map(|m| &m.top_scored[..]).collect::<Vec<_>>());
+        let verdict = verdict(&methods, self.labels.is_some());
+        ComparisonSummary {
+            labelled: self.labels.is_some(),
+            training_rows: self.training_rows(),
+            features: self.columns.iter().map(|&k| table.columns[k].name().to_string()).collect(),
+            ranges: self.ranges.clone(),
+            agreement,
+            verdict,
+            methods,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn method_summary(&self, table: &Table, key: &str, name: &str, scores: &[f32], model: Option<&Baseline>, fit_ms: Option<f64>, score_ms: Option<f64>, error: Option<String>) -> MethodSummary {
+        let mut summary = MethodSummary { key: key.into(), name: name.into(), error, fit_ms, score_ms, ..Default::default() };
+        if summary.error.is_some() {
+            return summary;
+        }
+        let finite: Vec<usize> = (0..scores.len()).filter(|&r| scores[r].is_finite()).collect();
+        let values: Vec<f32> = finite.iter().map(|&r| scores[r]).collect();
+        if values.is_empty() {
+            summary.error = Some("No row could be scored.".into());
+            return summary;
+        }
+        let (low, high) = robust_range(&values);
+        summary.histogram = Some(Histogram::new(&values, low, high, HISTOGRAM_BINS));
+        if let Some(labels) = &self.labels {
+            let (mut s, mut y) = (Vec::new(), Vec::new());
+            for &r in &finite {
+                if labels[r] != NO_LABEL {
+                    s.push(scores[r]);
+                    y.push(labels[r] == 1);
+                }
+            }
+            match (roc_curve(&s, &y), sic_figures(&s, &y)) {
+                (Ok(roc), Ok(sic)) => {
+                    summary.auc = Some(roc.auc);
+                    summary.average_precision = average_precision(&s, &y).ok();
+                    summary.max_sic = Some(sic.max_sic);
+                    summary.rejection_at_30 = sic.rejection_at_30;
+                    summary.roc = Some(roc.thinned(CURVE_POINTS));
+                    summary.sic = Some(sic.thinned(CURVE_POINTS));
+                }
+                (Err(e), _) | (_, Err(e)) => summary.error = Some(format!("No ROC: {e}.")),
+            }
+        }
+        let mut order = finite;
+        order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
+        order.truncate(AGREEMENT_ROWS);
+        summary.top_rows = order.iter().take(EXPLAINED_ROWS).map(|&row| self.explain(table, model, row, scores[row])).collect();
+        summary.top_scored = order;
+        summary.explanation_meaning = model.map(|m| m.kind().explanation_meaning().to_string());
+        summary
+    }
+
+    /// A row's score and its largest feature parts, with the row's values in the table's units.
+    fn explain(&self, table: &Table, model: Option<&Baseline>, row: usize, score: f32) -> ExplainedRow {
+        let width = self.width();
+        let mut prepared = vec![0f32; width];
+        self.preprocessing.transform_row(table, &self.columns, row, &mut prepared);
+        let place = self.training_place[row];
+        let parts = model.and_then(|m| m.explain(&prepared, (place != u32::MAX).then_some(place as usize)));
+        let features = parts
+            .unwrap_or_default()
+            .into_iter()
+            .take(FEATURES_SHOWN)
+            .map(|c| FeaturePart { feature: c.feature, part: c.value, value: table.columns[self.columns[c.feature]].number(row) })
+            .collect();
+        ExplainedRow { row, score, features }
+    }
+
+    /// The `top_features` of a row for the download: "name:part" of its largest parts, `;`-separated.
+    pub fn top_features(&self, table: &Table, kind: BaselineKind, row: usize) -> String {
+        let Some(run) = self.runs.iter().find(|r| r.kind == kind) else { return String::new() };
+        let explained = self.explain(table, run.model.as_ref(), row, run.scores[row]);
+        explained
+            .features
+            .iter()
+            .filter(|f| f.part > 0.0)
+            .map(|f| format!("{}:{:.3}", table.columns[self.columns[f.feature]].name(), f.part))
+            .collect::<Vec<_>>()
+            .join(";")
+    }
+}
+
+/// What the page should say about a fitted model's choices (PCA's components, a sampled neighbourhood).
+fn note_of(model: &Baseline) -> Option<String> {
+    match model {
+        Baseline::Pca(pca) => Some(format!(
+            "Keeps {} of {} components, which explain {:.1} % of the variance.",
+            pca.kept_components(),
+            pca.width(),
+            100.0 * pca.kept_variance()
+        )),
+        Baseline::Knn(knn) if knn.is_sampled() => Some(format!(
+            "Compared with a seeded sample of {} of the {} training rows (exact up to {}).",
+            crate::baselines::knn::EXACT_LIMIT.min(knn.rows_given),
+            knn.rows_given,
+            crate::baselines::knn::EXACT_LIMIT
+        )),
+        Baseline::Lof(lof) if lof.is_sampled() => Some(format!(
+            "Compared with a seeded sample of {} of the {} training rows (exact up to {}).",
+            crate::baselines::knn::EXACT_LIMIT.min(lof.rows_given),
+            lof.rows_given,
+            crate::baselines::knn::EXACT_LIMIT
+        )),
+        _ => None,
+    }
+}
+
+/// For each pair of methods, the share of their top rows they have in common.
+fn agreement(tops: &[&[usize]]) -> Vec<Vec<f64>> {
+    tops.iter()
+        .map(|a| {
+            tops.iter()
+                .map(|b| {
+                    let n = a.len().min(b.len());
+                    if n == 0 {
+                        return 0.0;
+                    }
+                    let shared = a[..n].iter().filter(|r| b[..n].contains(r)).count();
+                    shared as f64 / n as f64
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// One sentence naming the best method on this table and by how much, or what to read without a label.
+fn verdict(methods: &[MethodSummary], labelled: bool) -> String {
+    if !labelled {
+        return format!(
+            "Without a label there is no right answer to compare with: the histograms show how each method spreads the rows, and the table how many of their top {AGREEMENT_ROWS} rows they share."
+        );
+    }
+    let mut ranked: Vec<&MethodSummary> = methods.iter().filter(|m| m.auc.is_some()).collect();
+    ranked.sort_by(|a, b| b.auc.unwrap().total_cmp(&a.auc.unwrap()));
+    let Some(best) = ranked.first() else {
+        return "No method could be judged: the label needs both values among the scored rows.".into();
+    };
+    let best_auc = best.auc.unwrap();
+    // Methods within half a hundredth of the best are as good, on a table this size.
+    let tied: Vec<&str> = ranked.iter().take_while(|m| best_auc - m.auc.unwrap() < 0.005).map(|m| m.name.as_str()).collect();
+    let in_words = |names: &[&str]| match names {
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        [] => String::new(),
+    };
+    match (tied.len(), ranked.get(tied.len())) {
+        (1, None) => format!("{} reaches an AUC of {best_auc:.3} on this table.", best.name),
+        (1, Some(next)) => format!(
+            "{} does best on this table: AUC {best_auc:.3}, {:.3} above {} ({:.3}).",
+            best.name,
+            best_auc - next.auc.unwrap(),
+            next.name,
+            next.auc.unwrap()
+        ),
+        (_, next) => format!(
+            "{} do equally well on this table (AUC {best_auc:.3}, within 0.005 of each other){}.",
+            in_words(&tied),
+            next.map_or_else(String::new, |n| format!("; next is {} ({:.3})", n.name, n.auc.unwrap()))
+        ),
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ComparisonSummary {
+    pub labelled: bool,
+    pub training_rows: usize,
+    pub features: Vec<String>,
+    /// The training rows' 5th, 50th and 95th percentiles, in the table's units.
+    pub ranges: FeatureRanges,
+    /// Shares of top rows in common, method by method (in `methods` order).
+    pub agreement: Vec<Vec<f64>>,
+    pub verdict: String,
+    pub methods: Vec<MethodSummary>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MethodSummary {
+    /// `vae` or a baseline's key.
+    pub key: String,
+    pub name: String,
+    pub error: Option<String>,
+    pub note: Option<String>,
+    pub auc: Option<f64>,
+    pub average_precision: Option<f64>,
+    pub max_sic: Option<f64>,
+    pub rejection_at_30: Option<f64>,
+    pub fit_ms: Option<f64>,
+    pub score_ms: Option<f64>,
+    pub roc: Option<Roc>,
+    pub sic: Option<SicFigures>,
+    pub histogram: Option<Histogram>,
+    pub top_rows: Vec<ExplainedRow>,
+    /// The top rows compared for agreement, highest first.
+    #[serde(skip)]
+    pub top_scored: Vec<usize>,
+    pub explanation_meaning: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExplainedRow {
+    pub row: usize,
+    pub score: f32,
+    /// The largest parts first; empty when the method has no explanation.
+    pub features: Vec<FeaturePart>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FeaturePart {
+    pub feature: usize,
+    pub part: f64,
+    /// The row's value in the table's units.
+    pub value: f32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::dijet;
+    use crate::table::parse_bytes;
+
+    fn toy_table() -> (Table, TableSetup) {
+        let events = dijet::generate(3000, 0.05, 4);
+        let table = parse_bytes(&dijet::to_csv(&events), 1 << 16).unwrap();
+        let setup = TableSetup::suggested(&table);
+        (table, setup)
+    }
+
+    fn run_all(comparison: &mut Comparison, table: &Table) {
+        let mut guard = 0;
+        while !comparison.is_finished() {
+            let work = comparison.step(table, 500);
+            comparison.add_time(work, 1.0);
+            guard += 1;
+            assert!(guard < 10_000);
+        }
+    }
+
+    /// Every method runs on the toy dijet events, the signal is found better than chance, the table
+    /// names a best method, and each explanation's parts add up as its method defines.
+    #[test]
+    fn all_methods_on_the_toy_dijet_events() {
+        let (table, setup) = toy_table();
+        let mut comparison = Comparison::new(&table, &setup, None, ComparisonChoice::default()).unwrap();
+        run_all(&mut comparison, &table);
+        let summary = comparison.summary(&table, None);
+        assert!(summary.labelled);
+        assert_eq!(summary.methods.len(), 5);
+        for method in &summary.methods {
+            assert!(method.error.is_none(), "{}: {:?}", method.name, method.error);
+            assert!(method.auc.unwrap() > 0.5, "{} AUC {:?}", method.name, method.auc);
+            assert!(method.fit_ms.unwrap() > 0.0 && method.score_ms.unwrap() > 0.0);
+            assert_eq!(method.top_rows.len(), EXPLAINED_ROWS);
+        }
+        assert!(summary.verdict.contains("does best") || summary.verdict.contains("equally well"), "{}", summary.verdict);
+        // Sums: PCA, kNN and ECOD parts add up to the score over all features.
+        for run in &comparison.runs {
+            let Some(model) = &run.model else { continue };
+            let row = 7;
+            let mut prepared = vec![0f32; comparison.width()];
+            comparison.preprocessing.transform_row(&table, &comparison.columns, row, &mut prepared);
+            let place = comparison.training_place[row];
+            let parts = model.explain(&prepared, (place != u32::MAX).then_some(place as usize));
+            let total: f64 = parts.iter().flatten().map(|c| c.value).sum();
+            match run.kind {
+                BaselineKind::Pca | BaselineKind::Knn | BaselineKind::Ecod => {
+                    assert!((total - run.scores[row] as f64).abs() < 1e-3 * (1.0 + total.abs()), "{:?}: {total} vs {}", run.kind, run.scores[row])
+                }
+                BaselineKind::IsolationForest => assert!((total - 1.0).abs() < 1e-9),
+                BaselineKind::Lof => assert!(parts.is_none()),
+            }
+        }
+        assert!(!comparison.top_features(&table, BaselineKind::Ecod, summary.methods[0].top_rows[0].row).is_empty());
+    }
+
+    #[test]
+    fn a_method_that_cannot_run_says_why_and_the_others_run() {
+        let (table, setup) = toy_table();
+        let mut choice = ComparisonChoice::default();
+        choice.settings.knn_k = 1_000_000;
+        choice.settings.pca_components = Some(99);
+        let mut comparison = Comparison::new(&table, &setup, None, choice).unwrap();
+        run_all(&mut comparison, &table);
+        let summary = comparison.summary(&table, None);
+        let by_key = |k: &str| summary.methods.iter().find(|m| m.key == k).unwrap();
+        assert!(by_key("knn").error.as_ref().unwrap().starts_with("kNN needs k between 1 and"));
+        assert!(by_key("pca").error.as_ref().unwrap().starts_with("PCA cannot keep 99 components"));
+        assert!(by_key("iforest").auc.is_some() && by_key("ecod").auc.is_some());
+    }
+
+    #[test]
+    fn agreement_of_top_rows() {
+        let a = [1usize, 2, 3, 4];
+        let b = [4usize, 3, 9, 8];
+        let m = agreement(&[&a, &b]);
+        assert_eq!(m, vec![vec![1.0, 0.5], vec![0.5, 1.0]]);
+    }
+}

@@ -1,0 +1,78 @@
+// "Would a simple method do?": the classical methods beside the autoencoder on the toy dijet events,
+// read from the page; a method that cannot run says why while the others run; Cancel keeps what was
+// compared before.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openPage, withServedApp, loadToyEvents } from './support.mjs';
+
+const app = withServedApp();
+
+/** The comparison table as {key: [cells…]} from the page. */
+async function methodRows(page) {
+  return page.$$eval('#cmp-table tbody tr', (rows) => Object.fromEntries(rows.map((r) => [
+    r.dataset.method, [...r.querySelectorAll('td')].map((td) => td.textContent.trim()),
+  ])));
+}
+
+test('every method on the toy dijet events, beside the autoencoder, with a verdict and explanations', async () => {
+  const { page, context, problems } = await openPage(app.browser, app.server.url);
+  await loadToyEvents(page, 6000);
+  await page.fill('#table_epochs', '3');
+  await page.press('#table_epochs', 'Tab');
+  await page.click('#table-train');
+  await page.waitForSelector('#figure-auc', { timeout: 120_000 });
+
+  for (const key of ['pca', 'iforest', 'knn', 'ecod', 'lof']) assert.equal(await page.isChecked(`#cmp-${key}`), true, `${key} is ticked`);
+  await page.click('#cmp-run');
+  await page.waitForSelector('#cmp-verdict', { timeout: 120_000 });
+  const rows = await methodRows(page);
+  assert.deepEqual(Object.keys(rows), ['vae', 'pca', 'iforest', 'knn', 'ecod', 'lof']);
+  const aucs = Object.fromEntries(Object.entries(rows).map(([k, cells]) => [k, Number(cells[0])]));
+  for (const [key, auc] of Object.entries(aucs)) assert.ok(auc > 0.6 && auc <= 1, `${key} AUC ${auc}`);
+  // The autoencoder's AUC is the one its own panel shows.
+  assert.equal(rows.vae[0], await page.textContent('#figure-auc'));
+  // Fit and score times are shown for the baselines.
+  assert.match(rows.iforest[4], /ms|s$/);
+  // The verdict names the best AUC in the table.
+  const best = Math.max(...Object.values(aucs)).toFixed(3);
+  const verdict = await page.textContent('#cmp-verdict');
+  assert.ok(verdict.includes(best), `${verdict} names the best AUC ${best}`);
+  assert.match(await page.textContent('#cmp-table'), /Keeps \d of 5 components/);
+  assert.match(await page.getAttribute('#cmp-roc-panel canvas', 'aria-label'), /Isolation Forest AUC \d\.\d{3}/);
+
+  // Why the top rows scored high: ECOD's parts are tail scores of named features.
+  await page.selectOption('#cmp-explain-method', 'ecod');
+  assert.match(await page.textContent('#cmp-explain-meaning'), /tail score/);
+  const firstParts = await page.$$eval('#cmp-explanations > ol.explained-rows > li:first-child .parts .part-name', (els) => els.map((e) => e.textContent));
+  assert.ok(firstParts.length >= 1 && firstParts.length <= 5, `${firstParts}`);
+  for (const name of firstParts) assert.match(name, /^(m_jj|m_j1|delta_m_j|tau21_j1|tau21_j2)$/);
+  await page.selectOption('#cmp-explain-method', 'lof');
+  assert.match(await page.textContent('#cmp-explanations'), /no per-feature explanation/);
+
+  // Cancel keeps the finished comparison.
+  await page.click('#cmp-run');
+  await page.click('#cmp-cancel');
+  await page.waitForSelector('#cmp-problem');
+  assert.match(await page.textContent('#cmp-problem'), /cancelled\. The last finished comparison is still shown\./);
+  assert.deepEqual(Object.keys(await methodRows(page)), ['vae', 'pca', 'iforest', 'knn', 'ecod', 'lof']);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('a method that cannot run says why in a sentence, and the others still run', async () => {
+  const { page, context, problems } = await openPage(app.browser, app.server.url);
+  await loadToyEvents(page, 100);
+  // With background rows only, about 60 rows train: k = 100 is more neighbours than there are.
+  await page.fill('#cmp-knn-k', '100');
+  await page.press('#cmp-knn-k', 'Tab');
+  await page.uncheck('#cmp-lof');
+  await page.click('#cmp-run');
+  await page.waitForSelector('#cmp-verdict', { timeout: 60_000 });
+  const rows = await methodRows(page);
+  assert.deepEqual(Object.keys(rows), ['pca', 'iforest', 'knn', 'ecod'], 'no autoencoder was trained, LOF was not ticked');
+  assert.match(rows.knn[0], /^Could not run: kNN needs k between 1 and \d+ \(one less than the training rows\); it was 100\.$/);
+  for (const key of ['pca', 'iforest', 'ecod']) assert.match(rows[key][0], /^\d\.\d{3}$/, `${key} ran`);
+  assert.match(await page.textContent('#compare-panel'), /Train and score the autoencoder first/);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
