@@ -139,10 +139,12 @@ native-scorer:
 test-browser: native-scorer
 	node --test --test-concurrency=1 tests/e2e/
 
+BASELINE_CASES := .cache/baseline-cases
 bench: build bench-peers
 	node benches/run.mjs
-	cargo run --quiet --release -p anomaly-engine --example baselines_bench -- \
+	BASELINES_CASES=$(BASELINE_CASES) cargo run --quiet --release -p anomaly-engine --example baselines_bench -- \
 		../shared/datasets/adbench $(BENCH_VENV)/bin/python benches/peers/baselines_reference.py benches/artifacts/baselines.json 5
+	node benches/baselines-browser.mjs $(BASELINE_CASES) benches/artifacts/baselines.json
 
 # The classical baselines' references (scikit-learn, PyOD), in their own cached virtual environment.
 BENCH_VENV  := .cache/venv-bench

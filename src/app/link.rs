@@ -53,8 +53,10 @@ pub fn apply_setup(state: Playground, setup: &SharedSetup) {
     }
     state.tutorial.set(setup.tutorial);
     // A table part waits for its file; a link without one leaves the loaded file's choices alone.
-    if setup.table.is_some() {
-        state.table.linked.set(setup.table.clone());
+    if let Some(table) = &setup.table {
+        state.table.linked.set(Some(table.clone()));
+        // The methods to compare do not depend on the file: they apply at once.
+        state.table.compare.choice.set(table.compare.clone());
     }
 }
 

@@ -6,7 +6,7 @@
 
 use std::rc::Rc;
 
-use anomaly_engine::table::compare::{Comparison, ComparisonChoice, Work};
+use anomaly_engine::table::compare::{AutoencoderScores, Comparison, ComparisonChoice, Work};
 use anomaly_engine::table::prepare::{TableSetup, TrainOn};
 use anomaly_engine::table::Table;
 
@@ -107,7 +107,11 @@ fn finish(state: &Shared) {
     let mut st = state.borrow_mut();
     let Some(Running { comparison, table, setup }) = st.compare.running.take() else { return };
     let autoencoder = st.autoencoder_scores(&setup);
-    let summary = comparison.summary(&table, autoencoder.as_deref().map(|s| (s, None)));
+    let explain = |row: usize| st.autoencoder_parts(&table, row);
+    let summary = comparison.summary(
+        &table,
+        autoencoder.as_deref().map(|scores| AutoencoderScores { scores, fit_ms: None, explain: &explain }),
+    );
     let mut row_lines: Vec<(usize, u64)> =
         summary.methods.iter().flat_map(|m| m.top_rows.iter().map(|r| (r.row, table.row_lines[r.row]))).collect();
     row_lines.sort_unstable();

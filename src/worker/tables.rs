@@ -9,7 +9,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use anomaly_engine::models::ScoringModel;
-use anomaly_engine::table::export::{ranks, ScoredCsv};
+use anomaly_engine::table::export::{ranks, ExtraCell, ScoredCsv};
 use anomaly_engine::table::model_file::ModelFile;
 use anomaly_engine::table::parse::{split_record, trim_line_ends};
 use anomaly_engine::table::prepare::{TableSetup, TrainOn};
@@ -418,6 +418,11 @@ impl Tables {
             && !run.run.setup.method.is_resonant();
         same_rows.then(|| run.run.scores.clone())
     }
+
+    /// The finished autoencoder's per-feature parts of a row's score.
+    pub(super) fn autoencoder_parts(&self, table: &Table, row: usize) -> Option<Vec<anomaly_engine::baselines::Contribution>> {
+        self.run.as_ref().filter(|r| r.phase == RunPhase::Done)?.run.feature_parts(table, row)
+    }
 }
 
 impl Run {
@@ -528,16 +533,34 @@ async fn benchmark_scoring(state: Shared, choice: BackendChoice) {
 async fn download(state: Shared) {
     let prepared = {
         let st = state.borrow();
-        match (st.events.as_ref(), st.run.as_ref().filter(|r| r.phase == RunPhase::Done)) {
-            (Some(events), Some(run)) => Some((events.table.clone(), events.source.clone(), events.name.clone(), run.run.scores.clone())),
+        let scores = st.run.as_ref().filter(|r| r.phase == RunPhase::Done).map(|run| run.run.scores.clone());
+        // The classical methods' columns, when a comparison of this file has finished.
+        let compared = st.events.as_ref().and_then(|e| st.compare.finished.as_ref().map(|c| c.download_columns(&e.table))).unwrap_or_default();
+        match st.events.as_ref() {
+            Some(events) if scores.is_some() || !compared.is_empty() => {
+                Some((events.table.clone(), events.source.clone(), events.name.clone(), scores, compared))
+            }
             _ => None,
         }
     };
-    let Some((table, source, name, scores)) = prepared else {
-        return failed("Score the rows first; then the scored file can be downloaded.");
+    let Some((table, source, name, scores, compared)) = prepared else {
+        return failed("Score the rows first (train the autoencoder, or compare methods); then the scored file can be downloaded.");
     };
-    let ranks = ranks(&scores);
-    let writer = ScoredCsv::new(&table);
+    let ranks = scores.as_deref().map(ranks).unwrap_or_default();
+    let extra_names: Vec<String> = compared
+        .iter()
+        .flat_map(|c| std::iter::once(format!("{}_score", c.key)).chain(c.top_features.as_ref().map(|_| format!("{}_top_features", c.key))))
+        .collect();
+    let mut writer = ScoredCsv::new(&table).with_extra_columns(&extra_names);
+    if scores.is_none() {
+        writer = writer.without_score_and_rank();
+    }
+    let extras = |r: usize| {
+        compared.iter().flat_map(move |c| {
+            let text = c.top_features.as_ref().map(|top| top.get(&r).map(|t| ExtraCell::Text(t.as_str())));
+            std::iter::once(Some(ExtraCell::Score(c.scores[r]))).chain(text)
+        })
+    };
     let header = match table.header_span {
         Some((a, b)) => match source.read(a, b) {
             Ok(raw) => Some(raw),
@@ -566,7 +589,8 @@ async fn download(state: Shared) {
             }
             for r in first..last {
                 let (a, b) = table.row_span(r);
-                writer.push_row(&mut out, &bytes[(a - base) as usize..(b - base) as usize], scores[r], ranks[r]);
+                let (score, rank) = scores.as_ref().map_or((f32::NAN, 0), |s| (s[r], ranks[r]));
+                writer.push_row_with(&mut out, &bytes[(a - base) as usize..(b - base) as usize], score, rank, extras(r));
             }
             if out.len() >= DOWNLOAD_PART {
                 match part_blob(&out) {

@@ -3,7 +3,9 @@
 // compared before.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openPage, withServedApp, loadToyEvents } from './support.mjs';
+import fs from 'node:fs';
+import path from 'node:path';
+import { openPage, withServedApp, loadToyEvents, artifacts } from './support.mjs';
 
 const app = withServedApp();
 
@@ -46,8 +48,35 @@ test('every method on the toy dijet events, beside the autoencoder, with a verdi
   const firstParts = await page.$$eval('#cmp-explanations > ol.explained-rows > li:first-child .parts .part-name', (els) => els.map((e) => e.textContent));
   assert.ok(firstParts.length >= 1 && firstParts.length <= 5, `${firstParts}`);
   for (const name of firstParts) assert.match(name, /^(m_jj|m_j1|delta_m_j|tau21_j1|tau21_j2)$/);
+  // The autoencoder's parts are its reconstruction error per feature.
+  await page.selectOption('#cmp-explain-method', 'vae');
+  assert.match(await page.textContent('#cmp-explain-meaning'), /reconstruction error, ½ \(x − x̂\)²/);
+  assert.ok(await page.locator('#cmp-explanations > ol.explained-rows > li:first-child .parts li').count() >= 1);
   await page.selectOption('#cmp-explain-method', 'lof');
   assert.match(await page.textContent('#cmp-explanations'), /no per-feature explanation/);
+
+  // The download: the file's columns, the autoencoder's score and rank, then each method's score and
+  // (all but LOF) its top rows' features.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#cmp-download')]);
+  fs.mkdirSync(artifacts, { recursive: true });
+  const saved = path.join(artifacts, 'compared-scored.csv');
+  await download.saveAs(saved);
+  const lines = fs.readFileSync(saved, 'utf8').trimEnd().split('\n');
+  const header = lines[0].split(',');
+  assert.deepEqual(header.slice(-11), ['anomaly_score', 'rank', 'pca_score', 'pca_top_features', 'iforest_score', 'iforest_top_features',
+    'knn_score', 'knn_top_features', 'ecod_score', 'ecod_top_features', 'lof_score']);
+  assert.equal(lines.length, 6001, 'a header and every row');
+  const column = (name) => lines.slice(1).map((l) => l.match(/("[^"]*"|[^,]*)(,|$)/g).map((c) => c.replace(/,$/, ''))[header.indexOf(name)]);
+  const ecodTop = column('ecod_top_features').filter((c) => c !== '');
+  assert.equal(ecodTop.length, 20, 'ECOD explains its 20 most anomalous rows');
+  assert.match(ecodTop[0], /^"?(m_jj|m_j1|delta_m_j|tau21_j1|tau21_j2):\d+\.\d{3}(;(m_jj|m_j1|delta_m_j|tau21_j1|tau21_j2):\d+\.\d{3})*"?$/);
+  const lofScores = column('lof_score').map(Number);
+  assert.ok(lofScores.every((v) => Number.isFinite(v) && v > 0), 'every row has a LOF score');
+  // The row the page names first for ECOD has ECOD's highest score in the file.
+  const ecodScores = column('ecod_score').map(Number);
+  await page.selectOption('#cmp-explain-method', 'ecod');
+  const firstRow = Number((await page.textContent('#cmp-explanations > ol.explained-rows > li:first-child p')).match(/^Row (\d+)/)[1]);
+  assert.equal(Math.max(...ecodScores), ecodScores[firstRow - 1]);
 
   // Cancel keeps the finished comparison.
   await page.click('#cmp-run');
@@ -73,6 +102,18 @@ test('a method that cannot run says why in a sentence, and the others still run'
   assert.match(rows.knn[0], /^Could not run: kNN needs k between 1 and \d+ \(one less than the training rows\); it was 100\.$/);
   for (const key of ['pca', 'iforest', 'ecod']) assert.match(rows[key][0], /^\d\.\d{3}$/, `${key} ran`);
   assert.match(await page.textContent('#compare-panel'), /Train and score the autoencoder first/);
-  assert.deepEqual(problems, []);
+
+  // The ticks and settings travel in the share link and come back when it is opened.
+  await page.waitForFunction(() => location.hash.includes('table.cmp='));
+  const hash = await page.evaluate(() => location.hash);
+  assert.match(hash, /table\.cmp=pca%2Ciforest%2Cknn%2Cecod|table\.cmp=pca,iforest,knn,ecod/);
+  assert.match(hash, /table\.cmp\.knn=100/);
+  const opened = await openPage(app.browser, `${app.server.url}${hash}`);
+  await loadToyEvents(opened.page, 100);
+  assert.equal(await opened.page.isChecked('#cmp-lof'), false);
+  assert.equal(await opened.page.isChecked('#cmp-ecod'), true);
+  assert.equal(await opened.page.inputValue('#cmp-knn-k'), '100');
+  assert.deepEqual([...problems, ...opened.problems], []);
+  await opened.context.close();
   await context.close();
 });

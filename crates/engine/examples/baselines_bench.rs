@@ -12,6 +12,7 @@
 //! native and on one thread (the browser's wasm timing is `make bench`'s).
 //!
 //! `cargo run --release -p anomaly-engine --example baselines_bench -- ADBENCH_DIR PYTHON PEER_SCRIPT JSON [SEEDS] [MAX_ROWS]`
+//! (with `BASELINES_CASES=DIR`, the cases stay in DIR for `benches/baselines-browser.mjs`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -119,6 +120,21 @@ fn cases_of(table: &Table, max_rows: usize) -> Vec<Case> {
 fn write_f32(path: &Path, values: &[f32]) {
     let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
     std::fs::write(path, bytes).expect("a case file is written");
+}
+
+/// The rows as CSV (`x1,…,xN[,label]`), each value printed so that it parses back to the same f32.
+fn write_csv(path: &Path, values: &[f32], width: usize, labels: Option<&[bool]>) {
+    let mut text = (1..=width).map(|k| format!("x{k}")).collect::<Vec<_>>().join(",");
+    text += if labels.is_some() { ",label\n" } else { "\n" };
+    for (r, row) in values.chunks_exact(width).enumerate() {
+        let cells: Vec<String> = row.iter().map(|v| v.to_string()).collect();
+        text += &cells.join(",");
+        if let Some(labels) = labels {
+            text += if labels[r] { ",1" } else { ",0" };
+        }
+        text.push('\n');
+    }
+    std::fs::write(path, text).expect("a case file is written");
 }
 
 /// One method's result on one case: AUC and AP per seed, and seconds per seed.
@@ -274,7 +290,8 @@ fn main() {
         let name = p.file_name().unwrap().to_string_lossy().to_string();
         name.split('_').next().and_then(|n| n.parse::<u32>().ok()).unwrap_or(0)
     });
-    let root = std::env::temp_dir().join("baselines_bench");
+    // Each case's rows, for the reference script and for the browser's run (`benches/baselines-browser.mjs`).
+    let root = std::env::var_os("BASELINES_CASES").map_or_else(|| std::env::temp_dir().join("baselines_bench"), PathBuf::from);
     let _ = std::fs::remove_dir_all(&root);
     let mut cases = Vec::new();
     for file in &files {
@@ -285,6 +302,8 @@ fn main() {
             std::fs::create_dir_all(&folder).unwrap();
             write_f32(&folder.join("train.f32"), &case.train);
             write_f32(&folder.join("test.f32"), &case.test);
+            write_csv(&folder.join("train.csv"), &case.train, case.width, None);
+            write_csv(&folder.join("test.csv"), &case.test, case.width, Some(&case.labels));
             let meta = json!({"width": case.width, "protocol": case.protocol, "seeds": seeds,
                 "pca_variance": BaselineSettings::default().pca_variance, "knn_k": 5, "lof_k": 20});
             std::fs::write(folder.join("case.json"), meta.to_string()).unwrap();

@@ -132,6 +132,7 @@ fn CompareResults() -> impl IntoView {
                 <MethodTable summary=s.clone()/>
                 {if labelled { view! { <CompareCurves summary=s.clone()/> }.into_any() } else { view! { <Unlabelled summary=s.clone()/> }.into_any() }}
                 <Explanations summary=s/>
+                <CompareDownload/>
             }
         })}
     }
@@ -140,6 +141,11 @@ fn CompareResults() -> impl IntoView {
 #[component]
 fn MethodTable(summary: ComparisonSummary) -> impl IntoView {
     let labelled = summary.labelled;
+    let preparing: Vec<f64> = summary.methods.iter().filter_map(|m| m.prepare_ms).collect();
+    let prepare_note = (!preparing.is_empty()).then(|| format!(
+        " Fit and score are each method's own work; reading and standardising the rows from the file took about {} more per method.",
+        milliseconds(Some(preparing.iter().sum::<f64>() / preparing.len() as f64))
+    ));
     let rows = summary.methods.into_iter().map(|m| {
         let cells = if let Some(error) = &m.error {
             view! { <td colspan=if labelled { 6 } else { 2 } class="cannot">{format!("Could not run: {error}")}</td> }.into_any()
@@ -170,7 +176,7 @@ fn MethodTable(summary: ComparisonSummary) -> impl IntoView {
     view! {
         <div class="table-scroll">
             <table id="cmp-table" class="figures-table">
-                <caption>"Each method on this table"{if labelled { " (figures of merit against the label column)" } else { "" }}</caption>
+                <caption>"Each method on this table"{if labelled { " (figures of merit against the label column)." } else { "." }}{prepare_note}</caption>
                 <thead><tr>
                     <th scope="col">"Method"</th>
                     {labelled.then(|| view! {
@@ -221,12 +227,12 @@ fn CompareCurves(summary: ComparisonSummary) -> impl IntoView {
         <div class="panels">
             <figure class="panel" id="cmp-roc-panel">
                 <h3>"ROC curves"</h3>
-                <canvas node_ref=roc_canvas class="chart" role="img" aria-label=roc_text.clone()></canvas>
+                <canvas node_ref=roc_canvas class="chart tall" role="img" aria-label=roc_text.clone()></canvas>
                 <figcaption>{roc_text}</figcaption>
             </figure>
             <figure class="panel" id="cmp-sic-panel">
                 <h3>"SIC curves"</h3>
-                <canvas node_ref=sic_canvas class="chart" role="img" aria-label=sic_text.clone()></canvas>
+                <canvas node_ref=sic_canvas class="chart tall" role="img" aria-label=sic_text.clone()></canvas>
                 <figcaption>{sic_text}</figcaption>
             </figure>
         </div>
@@ -296,8 +302,8 @@ fn Explanations(summary: ComparisonSummary) -> impl IntoView {
             <label for="cmp-explain-method">"Explain the top rows of "</label>
             <select id="cmp-explain-method" on:change=move |ev| chosen.set(event_target_value(&ev))>{options}</select>
             {move || method().map(|m| {
-                let meaning = m.explanation_meaning.clone().unwrap_or_else(|| "The autoencoder's per-feature explanation is not shown yet; its score is the reconstruction error of all features together.".into());
-                let explain_row = |(rank, row): (usize, &anomaly_engine::table::compare::ExplainedRow)| {
+                let meaning = m.explanation_meaning.clone().unwrap_or_else(|| "This method has no per-feature explanation.".into());
+                let explain_row = |row: &anomaly_engine::table::compare::ExplainedRow| {
                     let line = compare.line_of(row.row).map_or_else(String::new, |l| format!(", line {l}"));
                     let largest = row.features.iter().map(|f| f.part).fold(0.0f64, f64::max);
                     let bars = row.features.iter().filter(|f| f.part > 0.0).map(|f| {
@@ -319,14 +325,14 @@ fn Explanations(summary: ComparisonSummary) -> impl IntoView {
                     }).collect_view();
                     view! {
                         <li class="explained-row">
-                            <p>{format!("#{} row {}{line}: score {}", rank + 1, row.row + 1, significant(row.score))}</p>
+                            <p>{format!("Row {}{line}: score {}", row.row + 1, significant(row.score))}</p>
                             {if row.features.is_empty() { view! { <p class="hint">"No per-feature parts for this method."</p> }.into_any() }
                              else { view! { <ul class="parts">{bars}</ul> }.into_any() }}
                         </li>
                     }
                 };
-                let first = m.top_rows.iter().enumerate().take(SHOWN_ROWS).map(explain_row).collect_view();
-                let more = m.top_rows.iter().enumerate().skip(SHOWN_ROWS).map(explain_row).collect_view();
+                let first = m.top_rows.iter().take(SHOWN_ROWS).map(explain_row).collect_view();
+                let more = m.top_rows.iter().skip(SHOWN_ROWS).map(explain_row).collect_view();
                 let more_count = m.top_rows.len().saturating_sub(SHOWN_ROWS);
                 view! {
                     <p class="explain" id="cmp-explain-meaning">{meaning}</p>
@@ -341,4 +347,20 @@ fn Explanations(summary: ComparisonSummary) -> impl IntoView {
             })}
         </div>
     }.into_any()
+}
+
+/// The file with every compared method's columns (and the autoencoder's, if it scored the rows).
+#[component]
+fn CompareDownload() -> impl IntoView {
+    let state = expect_context::<Playground>();
+    let table = state.table;
+    let start = move |_| {
+        table.downloading.set(Some(0.0));
+        send(state, &Command::Table(TableCommand::Download));
+    };
+    view! {
+        <h4>"Download"</h4>
+        <p class="explain">{super::results::COMPARED_COLUMNS}" With the autoencoder scored too, its anomaly_score and rank come first."</p>
+        <button type="button" id="cmp-download" disabled=move || table.downloading.get().is_some() on:click=start>"Download the file with these scores"</button>
+    }
 }

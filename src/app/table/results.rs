@@ -284,6 +284,9 @@ fn TopRows() -> impl IntoView {
     }
 }
 
+/// What the compared methods add to the download.
+pub(super) const COMPARED_COLUMNS: &str = "Each compared method adds more columns: <method>_score for every row, and <method>_top_features for its 20 most anomalous rows (the features with the largest parts in the score, as name:part;…; LOF has none).";
+
 #[component]
 fn Download() -> impl IntoView {
     let state = expect_context::<Playground>();
@@ -298,8 +301,9 @@ fn Download() -> impl IntoView {
             <h3 id="download-title">"Download the scores"</h3>
             <p>"Your file, every line unchanged, with two columns added: " <code>"anomaly_score"</code> " and " <code>"rank"</code>
                " (1 = most anomalous). Rows that could not be scored have both empty. Text cells that a spreadsheet would run as a formula get a leading apostrophe."</p>
+            <p hidden=move || table.compare.summary.with(Option::is_none)>{COMPARED_COLUMNS}</p>
             {move || table.info.with(|i| i.as_ref().is_some_and(|i| !i.has_header)).then(|| view! {
-                <p class="notice" id="download-no-header">"This file has no header row, so the download has none either: the anomaly score is the second-to-last column and the rank the last."</p>
+                <p class="notice" id="download-no-header">"This file has no header row, so the download has none either: the anomaly score and the rank follow the file's own columns, then each compared method's two columns."</p>
             })}
             <button type="button" id="download-scores" class="primary" disabled=busy on:click=start>"Download the scored file"</button>
             {move || table.downloading.get().map(|f| view! {

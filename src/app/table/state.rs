@@ -150,7 +150,7 @@ impl TableState {
             info.as_ref().map(|info| header_fingerprint(info.columns.iter().map(|c| c.name.as_str())))
         });
         match (from_file, self.full_setup()) {
-            (Some(header), Some(setup)) => Some(SharedTable { header, setup }),
+            (Some(header), Some(setup)) => Some(SharedTable { header, setup, compare: self.compare.choice.get() }),
             _ => self.linked.get(),
         }
     }

@@ -269,15 +269,55 @@ pub(crate) fn sample_indices(n: usize, keep: usize, seed: u64, purpose: &str) ->
         return (0..n).collect();
     }
     let mut rng = crate::rng::SeededRng::derive(seed, purpose);
-    // A partial Fisher–Yates shuffle: the first `keep` places.
-    let mut indices: Vec<usize> = (0..n).collect();
-    for i in 0..keep {
-        let j = i + rng.below(n - i);
-        indices.swap(i, j);
-    }
-    indices.truncate(keep);
+    let mut indices = if keep * 8 < n {
+        // Floyd's sampling: `keep` draws, no list of all `n` (a forest samples 256 rows a tree).
+        let mut chosen = std::collections::HashSet::with_capacity(keep);
+        let mut indices = Vec::with_capacity(keep);
+        for j in n - keep..n {
+            let t = rng.below(j + 1);
+            let pick = if chosen.insert(t) { t } else { chosen.insert(j); j };
+            indices.push(pick);
+        }
+        indices
+    } else {
+        // A partial Fisher–Yates shuffle: the first `keep` places.
+        let mut indices: Vec<usize> = (0..n).collect();
+        for i in 0..keep {
+            let j = i + rng.below(n - i);
+            indices.swap(i, j);
+        }
+        indices.truncate(keep);
+        indices
+    };
     indices.sort_unstable();
     indices
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sample_indices;
+
+    #[test]
+    fn samples_are_distinct_sorted_seeded_and_cover_the_rows() {
+        for (n, keep) in [(10usize, 10usize), (100, 40), (100_000, 256)] {
+            let a = sample_indices(n, keep, 3, "test");
+            assert_eq!(a.len(), keep);
+            assert!(a.windows(2).all(|w| w[0] < w[1]) && *a.last().unwrap() < n);
+            assert_eq!(a, sample_indices(n, keep, 3, "test"));
+            if keep < n {
+                assert_ne!(a, sample_indices(n, keep, 4, "test"), "another seed, another sample");
+            }
+        }
+        // Every row is drawn about equally often by the sparse route.
+        let mut counts = vec![0usize; 1000];
+        for seed in 0..2000 {
+            for i in sample_indices(1000, 100, seed, "even") {
+                counts[i] += 1;
+            }
+        }
+        let (lo, hi) = (counts.iter().min().unwrap(), counts.iter().max().unwrap());
+        assert!(*lo > 130 && *hi < 280, "{lo}..{hi} (200 expected)");
+    }
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use super::prepare::{Preprocessing, TableSetup};
 use super::run::{training_rows, TrainingRows};
 use super::Table;
 use crate::baselines::lof::LofFitting;
-use crate::baselines::{Baseline, BaselineKind, BaselineSettings, FeatureRanges, Rows};
+use crate::baselines::{Baseline, BaselineKind, BaselineSettings, Contribution, FeatureRanges, Rows};
 use crate::metrics::{average_precision, robust_range, roc_curve, Histogram, Roc};
 use crate::sic::{sic_figures, SicFigures};
 
@@ -50,6 +50,15 @@ pub struct MethodRun {
     pub error: Option<String>,
     pub fit_ms: f64,
     pub score_ms: f64,
+    /// Reading and standardising the rows for it from the table (not the method's own work).
+    pub prepare_ms: f64,
+}
+
+/// A slice of rows read from the table and standardised, waiting to be scored.
+struct Prepared {
+    start: usize,
+    rows: Vec<f32>,
+    keep: Vec<bool>,
 }
 
 enum Stage {
@@ -57,14 +66,16 @@ enum Stage {
     Fit,
     /// LOF's training rows are finding their neighbours.
     Lof(Box<LofFitting>),
-    /// Rows before `next_row` are scored.
-    Score { next_row: usize },
+    /// Rows before `next_row` are scored; `prepared` is the next slice, if read already.
+    Score { next_row: usize, prepared: Option<Prepared> },
 }
 
 /// What a step did, for the caller's clock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Work {
     Fit(BaselineKind),
+    /// Rows read and standardised for a method's scoring.
+    Prepare(BaselineKind),
     Score(BaselineKind),
     Finished,
 }
@@ -143,7 +154,7 @@ impl Comparison {
         let within = match &self.stage {
             Stage::Fit => 0.0,
             Stage::Lof(fitting) => 0.5 * fitting.progress(),
-            Stage::Score { next_row } => {
+            Stage::Score { next_row, .. } => {
                 let lof = self.runs.last().is_some_and(|r| r.kind == BaselineKind::Lof);
                 let share = *next_row as f64 / self.rows.max(1) as f64;
                 if lof { 0.5 + 0.5 * share } else { share }
@@ -183,7 +194,7 @@ impl Comparison {
                 match fitted {
                     Ok(model) => {
                         self.runs.push(self.empty_run(kind, Some(model), None));
-                        self.stage = Stage::Score { next_row: 0 };
+                        self.stage = Stage::Score { next_row: 0, prepared: None };
                     }
                     Err(e) => self.runs.push(self.empty_run(kind, None, Some(e.to_string()))),
                 }
@@ -194,29 +205,34 @@ impl Comparison {
                 match fitting.step(max_rows.max(1)) {
                     Some(lof) => {
                         self.runs.last_mut().expect("LOF's run was pushed").model = Some(Baseline::Lof(lof));
-                        self.stage = Stage::Score { next_row: 0 };
+                        self.stage = Stage::Score { next_row: 0, prepared: None };
                     }
                     None => self.stage = Stage::Lof(fitting),
                 }
                 Work::Fit(BaselineKind::Lof)
             }
-            Stage::Score { next_row } => {
+            Stage::Score { next_row, prepared: None } => {
                 let end = (next_row + max_rows.max(1)).min(self.rows);
-                let width = self.width();
-                let mut prepared = vec![0f32; (end - next_row) * width];
+                let mut rows = vec![0f32; (end - next_row) * self.width()];
                 let mut keep = vec![true; end - next_row];
-                self.preprocessing.transform_rows(table, &self.columns, next_row, end, &mut prepared, &mut keep);
+                self.preprocessing.transform_rows(table, &self.columns, next_row, end, &mut rows, &mut keep);
+                self.stage = Stage::Score { next_row, prepared: Some(Prepared { start: next_row, rows, keep }) };
+                Work::Prepare(self.runs.last().expect("a fitted run").kind)
+            }
+            Stage::Score { prepared: Some(Prepared { start, rows, keep }), .. } => {
+                let width = self.width();
                 let run = self.runs.last_mut().expect("a fitted run");
                 let model = run.model.as_ref().expect("fitted before scoring");
-                let places = &self.training_place[next_row..end];
-                let mut scores = vec![0f32; end - next_row];
-                model.score_into(Rows::new(&prepared, width), &|i| (places[i] != u32::MAX).then_some(places[i] as usize), &mut scores);
+                let end = start + keep.len();
+                let places = &self.training_place[start..end];
+                let mut scores = vec![0f32; keep.len()];
+                model.score_into(Rows::new(&rows, width), &|i| (places[i] != u32::MAX).then_some(places[i] as usize), &mut scores);
                 for (i, (score, keep)) in scores.into_iter().zip(keep).enumerate() {
-                    run.scores[next_row + i] = if keep { score } else { f32::NAN };
+                    run.scores[start + i] = if keep { score } else { f32::NAN };
                 }
                 let kind = run.kind;
                 if end < self.rows {
-                    self.stage = Stage::Score { next_row: end };
+                    self.stage = Stage::Score { next_row: end, prepared: None };
                 }
                 Work::Score(kind)
             }
@@ -224,36 +240,39 @@ impl Comparison {
     }
 
     fn empty_run(&self, kind: BaselineKind, model: Option<Baseline>, error: Option<String>) -> MethodRun {
-        MethodRun { kind, model, scores: vec![f32::NAN; self.rows], error, fit_ms: 0.0, score_ms: 0.0 }
+        MethodRun { kind, model, scores: vec![f32::NAN; self.rows], error, fit_ms: 0.0, score_ms: 0.0, prepare_ms: 0.0 }
     }
 
     /// Books `ms` of the caller's clock to the work a step said it did.
     pub fn add_time(&mut self, work: Work, ms: f64) {
         let run = match work {
-            Work::Fit(kind) | Work::Score(kind) => self.runs.iter_mut().rev().find(|r| r.kind == kind),
+            Work::Fit(kind) | Work::Prepare(kind) | Work::Score(kind) => self.runs.iter_mut().rev().find(|r| r.kind == kind),
             Work::Finished => None,
         };
         if let Some(run) = run {
             match work {
                 Work::Fit(_) => run.fit_ms += ms,
+                Work::Prepare(_) => run.prepare_ms += ms,
                 _ => run.score_ms += ms,
             }
         }
     }
 
     /// Everything the comparison panel shows. `autoencoder` adds the trained autoencoder's scores of the
-    /// same rows (with its training time, if known), so it is judged beside the baselines.
-    pub fn summary(&self, table: &Table, autoencoder: Option<(&[f32], Option<f64>)>) -> ComparisonSummary {
+    /// same rows, so it is judged beside the baselines.
+    pub fn summary(&self, table: &Table, autoencoder: Option<AutoencoderScores>) -> ComparisonSummary {
         let mut methods: Vec<MethodSummary> = Vec::new();
-        if let Some((scores, fit_ms)) = autoencoder.filter(|(s, _)| s.len() == self.rows) {
-            methods.push(self.method_summary(table, "vae", "VAE (autoencoder)", scores, None, fit_ms, None, None));
+        if let Some(vae) = autoencoder.filter(|a| a.scores.len() == self.rows) {
+            let mut summary = self.method_summary(table, "vae", "VAE (autoencoder)", vae.scores, Explainer::Autoencoder(vae.explain), vae.fit_ms, None, None);
+            summary.explanation_meaning = Some(AUTOENCODER_EXPLANATION.into());
+            methods.push(summary);
         }
         for run in &self.runs {
-            let note = run.model.as_ref().and_then(note_of);
-            methods.push(self.method_summary(table, run.kind.key(), run.kind.name(), &run.scores, run.model.as_ref(), Some(run.fit_ms), Some(run.score_ms), run.error.clone()));
-            if let Some(last) = methods.last_mut() {
-                last.note = note;
-            }
+            let explainer = run.model.as_ref().map_or(Explainer::Nothing, Explainer::Baseline);
+            let mut summary = self.method_summary(table, run.kind.key(), run.kind.name(), &run.scores, explainer, Some(run.fit_ms), Some(run.score_ms), run.error.clone());
+            summary.note = run.model.as_ref().and_then(note_of);
+            summary.prepare_ms = Some(run.prepare_ms);
+            methods.push(summary);
         }
         let agreement = agreement(&methods.iter().map(|m| &m.top_scored[..]).collect::<Vec<_>>());
         let verdict = verdict(&methods, self.labels.is_some());
@@ -269,7 +288,7 @@ impl Comparison {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn method_summary(&self, table: &Table, key: &str, name: &str, scores: &[f32], model: Option<&Baseline>, fit_ms: Option<f64>, score_ms: Option<f64>, error: Option<String>) -> MethodSummary {
+    fn method_summary(&self, table: &Table, key: &str, name: &str, scores: &[f32], explainer: Explainer, fit_ms: Option<f64>, score_ms: Option<f64>, error: Option<String>) -> MethodSummary {
         let mut summary = MethodSummary { key: key.into(), name: name.into(), error, fit_ms, score_ms, ..Default::default() };
         if summary.error.is_some() {
             return summary;
@@ -305,19 +324,29 @@ impl Comparison {
         let mut order = finite;
         order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
         order.truncate(AGREEMENT_ROWS);
-        summary.top_rows = order.iter().take(EXPLAINED_ROWS).map(|&row| self.explain(table, model, row, scores[row])).collect();
+        summary.top_rows = order.iter().take(EXPLAINED_ROWS).map(|&row| self.explain(table, &explainer, row, scores[row])).collect();
         summary.top_scored = order;
-        summary.explanation_meaning = model.map(|m| m.kind().explanation_meaning().to_string());
+        if let Explainer::Baseline(model) = explainer {
+            summary.explanation_meaning = Some(model.kind().explanation_meaning().to_string());
+        }
         summary
     }
 
     /// A row's score and its largest feature parts, with the row's values in the table's units.
-    fn explain(&self, table: &Table, model: Option<&Baseline>, row: usize, score: f32) -> ExplainedRow {
-        let width = self.width();
-        let mut prepared = vec![0f32; width];
-        self.preprocessing.transform_row(table, &self.columns, row, &mut prepared);
-        let place = self.training_place[row];
-        let parts = model.and_then(|m| m.explain(&prepared, (place != u32::MAX).then_some(place as usize)));
+    fn explain(&self, table: &Table, explainer: &Explainer, row: usize, score: f32) -> ExplainedRow {
+        let parts = match explainer {
+            Explainer::Baseline(model) => {
+                let mut prepared = vec![0f32; self.width()];
+                self.preprocessing.transform_row(table, &self.columns, row, &mut prepared);
+                let place = self.training_place[row];
+                model.explain(&prepared, (place != u32::MAX).then_some(place as usize))
+            }
+            Explainer::Autoencoder(explain) => explain(row).map(|mut parts| {
+                parts.sort_by(|a, b| b.value.total_cmp(&a.value).then(a.feature.cmp(&b.feature)));
+                parts
+            }),
+            Explainer::Nothing => None,
+        };
         let features = parts
             .unwrap_or_default()
             .into_iter()
@@ -327,10 +356,29 @@ impl Comparison {
         ExplainedRow { row, score, features }
     }
 
+    /// The download's columns from this comparison, per method that ran: `<key>_score` for every row
+    /// and, for a method with explanations (all but LOF), `<key>_top_features` for its
+    /// [`EXPLAINED_ROWS`] most anomalous rows (by row index).
+    pub fn download_columns(&self, table: &Table) -> Vec<DownloadColumns> {
+        self.runs
+            .iter()
+            .filter(|run| run.model.is_some())
+            .map(|run| {
+                let mut order: Vec<usize> = (0..run.scores.len()).filter(|&r| run.scores[r].is_finite()).collect();
+                order.sort_by(|&a, &b| run.scores[b].total_cmp(&run.scores[a]).then(a.cmp(&b)));
+                order.truncate(EXPLAINED_ROWS);
+                let explained = run.kind != BaselineKind::Lof;
+                let top_features = explained.then(|| order.into_iter().map(|row| (row, self.top_features(table, run.kind, row))).collect());
+                DownloadColumns { key: run.kind.key(), scores: run.scores.clone(), top_features }
+            })
+            .collect()
+    }
+
     /// The `top_features` of a row for the download: "name:part" of its largest parts, `;`-separated.
     pub fn top_features(&self, table: &Table, kind: BaselineKind, row: usize) -> String {
         let Some(run) = self.runs.iter().find(|r| r.kind == kind) else { return String::new() };
-        let explained = self.explain(table, run.model.as_ref(), row, run.scores[row]);
+        let explainer = run.model.as_ref().map_or(Explainer::Nothing, Explainer::Baseline);
+        let explained = self.explain(table, &explainer, row, run.scores[row]);
         explained
             .features
             .iter()
@@ -421,6 +469,31 @@ fn verdict(methods: &[MethodSummary], labelled: bool) -> String {
     }
 }
 
+/// The trained autoencoder's scores of every row of the table, and how to split a row's score by feature.
+pub struct AutoencoderScores<'a> {
+    pub scores: &'a [f32],
+    /// Its training time, if the caller knows it.
+    pub fit_ms: Option<f64>,
+    pub explain: &'a dyn Fn(usize) -> Option<Vec<Contribution>>,
+}
+
+/// Where a method's per-feature parts come from.
+enum Explainer<'a> {
+    Baseline(&'a Baseline),
+    Autoencoder(&'a dyn Fn(usize) -> Option<Vec<Contribution>>),
+    Nothing,
+}
+
+/// What the autoencoder's explanation means, and what it does not.
+pub const AUTOENCODER_EXPLANATION: &str = "Each feature's part of the reconstruction error, ½ (x − x̂)² of its standardised value; they add up to the score (apart from the KL term, when the score includes it). A large part means the autoencoder could not redraw that feature for this row, which can also come from the other features it was given.";
+
+/// One method's part of the download.
+pub struct DownloadColumns {
+    pub key: &'static str,
+    pub scores: Vec<f32>,
+    pub top_features: Option<std::collections::HashMap<usize, String>>,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ComparisonSummary {
     pub labelled: bool,
@@ -446,7 +519,10 @@ pub struct MethodSummary {
     pub max_sic: Option<f64>,
     pub rejection_at_30: Option<f64>,
     pub fit_ms: Option<f64>,
+    /// The method's scoring of the prepared rows...
     pub score_ms: Option<f64>,
+    /// ...and reading and standardising them from the table beforehand.
+    pub prepare_ms: Option<f64>,
     pub roc: Option<Roc>,
     pub sic: Option<SicFigures>,
     pub histogram: Option<Histogram>,

@@ -14,9 +14,20 @@ use super::parse::{trim_line_ends, Dialect, FieldSplitter, Table};
 #[derive(Clone, Debug)]
 pub struct ScoredCsv {
     dialect: Dialect,
-    score_name: String,
-    rank_name: String,
+    /// The file's own column names, which new names must not repeat.
+    taken: Vec<String>,
+    /// `anomaly_score` and `rank`, unless there is no autoencoder score to write.
+    score_and_rank: Option<(String, String)>,
+    /// Columns after them (the classical methods' scores and explanations).
+    extra_names: Vec<String>,
     splitter: RefCell<FieldSplitter>,
+}
+
+/// A cell of an extra column: another method's score, or text (already plain, quoted as needed).
+#[derive(Clone, Copy, Debug)]
+pub enum ExtraCell<'a> {
+    Score(f32),
+    Text(&'a str),
 }
 
 impl ScoredCsv {
@@ -26,21 +37,31 @@ impl ScoredCsv {
 
     /// For a file read without keeping its rows (the native scorer): its dialect and column names.
     pub fn for_columns(dialect: &Dialect, names: &[String]) -> Self {
-        let unique = |base: &str| {
-            let mut name = base.to_string();
-            let mut k = 1;
-            while names.contains(&name) {
-                k += 1;
-                name = format!("{base}_{k}");
-            }
-            name
-        };
+        let mut taken = names.to_vec();
+        let score = unique(&mut taken, "anomaly_score");
+        let rank = unique(&mut taken, "rank");
         Self {
             dialect: dialect.clone(),
-            score_name: unique("anomaly_score"),
-            rank_name: unique("rank"),
+            taken,
+            score_and_rank: Some((score, rank)),
+            extra_names: Vec::new(),
             splitter: RefCell::new(FieldSplitter::new(dialect)),
         }
+    }
+
+    /// Leaves out `anomaly_score` and `rank` (no autoencoder scored the rows).
+    pub fn without_score_and_rank(mut self) -> Self {
+        self.score_and_rank = None;
+        self
+    }
+
+    /// Adds columns after the score and rank, each named `base` or `base_2`… if the name is taken.
+    pub fn with_extra_columns(mut self, bases: &[String]) -> Self {
+        for base in bases {
+            let name = unique(&mut self.taken, base);
+            self.extra_names.push(name);
+        }
+        self
     }
 
     fn line_end(&self) -> &'static [u8] {
@@ -56,10 +77,11 @@ impl ScoredCsv {
         }
         if let Some(raw) = raw_header {
             self.push_safe_record(&mut out, trim_line_ends(raw));
-            out.push(self.dialect.delimiter);
-            out.extend_from_slice(self.score_name.as_bytes());
-            out.push(self.dialect.delimiter);
-            out.extend_from_slice(self.rank_name.as_bytes());
+            let (score, rank) = self.score_and_rank.as_ref().map_or((None, None), |(s, r)| (Some(s), Some(r)));
+            for name in score.into_iter().chain(rank).chain(&self.extra_names) {
+                out.push(self.dialect.delimiter);
+                self.push_field(&mut out, name);
+            }
             out.extend_from_slice(self.line_end());
         }
         out
@@ -67,15 +89,34 @@ impl ScoredCsv {
 
     /// One row: its original text, then the score and rank (both empty when the row was not scored).
     pub fn push_row(&self, out: &mut Vec<u8>, raw: &[u8], score: f32, rank: u32) {
+        self.push_row_with(out, raw, score, rank, std::iter::empty());
+    }
+
+    /// The same with the extra columns' cells (`None`, or too few, leave them empty). `score` and
+    /// `rank` are ignored when the writer has no such columns.
+    pub fn push_row_with<'a>(&self, out: &mut Vec<u8>, raw: &[u8], score: f32, rank: u32, extras: impl IntoIterator<Item = Option<ExtraCell<'a>>>) {
         use std::io::Write;
         self.push_safe_record(out, trim_line_ends(raw));
-        out.push(self.dialect.delimiter);
-        if score.is_finite() {
-            let _ = write!(out, "{score}");
+        if self.score_and_rank.is_some() {
+            out.push(self.dialect.delimiter);
+            if score.is_finite() {
+                let _ = write!(out, "{score}");
+            }
+            out.push(self.dialect.delimiter);
+            if rank > 0 {
+                let _ = write!(out, "{rank}");
+            }
         }
-        out.push(self.dialect.delimiter);
-        if rank > 0 {
-            let _ = write!(out, "{rank}");
+        let mut extras = extras.into_iter();
+        for _ in &self.extra_names {
+            out.push(self.dialect.delimiter);
+            match extras.next().flatten() {
+                Some(ExtraCell::Score(value)) if value.is_finite() => {
+                    let _ = write!(out, "{value}");
+                }
+                Some(ExtraCell::Text(text)) => self.push_field(out, text),
+                _ => {}
+            }
         }
         out.extend_from_slice(self.line_end());
     }
@@ -113,6 +154,18 @@ impl ScoredCsv {
             out.extend_from_slice(field.as_bytes());
         }
     }
+}
+
+/// `base`, or `base_2`, `base_3`… if taken; the name is taken from then on.
+fn unique(taken: &mut Vec<String>, base: &str) -> String {
+    let mut name = base.to_string();
+    let mut k = 1;
+    while taken.contains(&name) {
+        k += 1;
+        name = format!("{base}_{k}");
+    }
+    taken.push(name.clone());
+    name
 }
 
 /// A cell a spreadsheet would evaluate: starts with a formula character and is not a plain number
@@ -178,6 +231,20 @@ mod tests {
     fn new_names_never_clash() {
         let out = scored(b"anomaly_score,rank\n1,2\n", &[0.0]);
         assert!(String::from_utf8(out).unwrap().starts_with("anomaly_score,rank,anomaly_score_2,rank_2\n"));
+    }
+
+    #[test]
+    fn extra_columns_follow_in_the_files_dialect() {
+        let text = b"a;knn_score\n1;2\n3;4\n";
+        let table = parse_bytes(text, 1 << 16).unwrap();
+        let writer = ScoredCsv::new(&table).without_score_and_rank().with_extra_columns(&["knn_score".into(), "knn_top_features".into()]);
+        let mut out = writer.start(table.header_span.map(|(a, b)| &text[a as usize..b as usize]));
+        let parts = "a:1.000;b:0.5";
+        for (row, cells) in [[Some(ExtraCell::Score(0.25)), Some(ExtraCell::Text(parts))], [Some(ExtraCell::Score(f32::NAN)), None]].into_iter().enumerate() {
+            let (a, b) = table.row_span(row);
+            writer.push_row_with(&mut out, &text[a as usize..b as usize], 0.0, 0, cells);
+        }
+        assert_eq!(String::from_utf8(out).unwrap(), "a;knn_score;knn_score_2;knn_top_features\n1;2;0.25;\"a:1.000;b:0.5\"\n3;4;;\n");
     }
 
     #[test]

@@ -344,6 +344,29 @@ impl TableRun {
         })
     }
 
+    /// Each feature's part of `row`'s reconstruction error, ½ (x − x̂)² of the standardised value (they
+    /// add up to the score without its KL term); None for a resonance search or a row that cannot be
+    /// prepared.
+    pub fn feature_parts(&self, table: &Table, row: usize) -> Option<Vec<crate::baselines::Contribution>> {
+        let trainer = self.autoencoder().ok()?;
+        let mut prepared = vec![0f32; self.columns.len()];
+        if !self.preprocessing.transform_row(table, &self.columns, row, &mut prepared) {
+            return None; // dropped for a missing value: it has no score either
+        }
+        let x = candle_core::Tensor::from_slice(&prepared, (1, prepared.len()), &candle_core::Device::Cpu).ok()?;
+        let model = trainer.model();
+        let output = model.forward_mean(&x).ok()?;
+        let redrawn: Vec<f32> = model.reconstruction(&output.logits).ok()?.flatten_all().ok()?.to_vec1().ok()?;
+        Some(
+            prepared
+                .iter()
+                .zip(&redrawn)
+                .enumerate()
+                .map(|(feature, (&x, &y))| crate::baselines::Contribution { feature, value: 0.5 * ((x - y) as f64).powi(2) })
+                .collect(),
+        )
+    }
+
     /// The features of the model, for scoring it elsewhere: weights and whether the score adds the KL term.
     pub fn scoring_model(&self) -> Result<crate::models::ScoringModel, TrainError> {
         Ok(self.autoencoder()?.model().scoring_model(self.setup.model.vae.score_with_kl)?)
@@ -570,6 +593,22 @@ mod tests {
         // The threshold's ends select every row and only the top one.
         assert_eq!(run.count_above(lowest).selected, 800);
         assert_eq!(run.count_above(highest).selected, 1);
+    }
+
+    /// The autoencoder's per-feature parts add up to the row's score when the score has no KL term.
+    #[test]
+    fn feature_parts_add_up_to_the_score() {
+        let (_, table) = toy(800, 0.05);
+        let mut setup = TableSetup::suggested(&table);
+        setup.model.optimiser.epochs = 2;
+        setup.model.vae.score_with_kl = false;
+        let (run, _) = train_and_score(&table, &setup);
+        for row in [0, 17, 799] {
+            let parts = run.feature_parts(&table, row).unwrap();
+            assert_eq!(parts.len(), 5);
+            let total: f64 = parts.iter().map(|c| c.value).sum();
+            assert!((total - run.scores[row] as f64).abs() < 1e-4 * (1.0 + total), "row {row}: {total} vs {}", run.scores[row]);
+        }
     }
 
     #[test]

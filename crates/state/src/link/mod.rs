@@ -469,7 +469,15 @@ mod tests {
         setup.model.optimiser.epochs = 1 + rng.below(200);
         setup.model.optimiser.seed = rng.next_u64() >> 32;
         setup.model.vae.score_with_kl = rng.uniform() < 0.5;
-        SharedTable { header: rng.next_u64(), setup }
+        let mut compare = anomaly_engine::table::compare::ComparisonChoice::default();
+        if rng.uniform() < 0.5 {
+            compare.methods.retain(|_| rng.uniform() < 0.5);
+            compare.settings.knn_k = 1 + rng.below(100);
+            compare.settings.lof_k = 1 + rng.below(100);
+            compare.settings.pca_variance = (10 + rng.below(90)) as f64 / 100.0;
+            compare.settings.seed = rng.next_u64() >> 32;
+        }
+        SharedTable { header: rng.next_u64(), setup, compare }
     }
 
     #[test]
@@ -579,7 +587,7 @@ mod tests {
             ("sim.rows=5", "simulated events must be between 100 and 1000000"),
             ("sim.signal=0.9", "signal share must be between 0 and 0.5"),
             ("sim.signal=-inf", "signal share must be between"),
-            ("tut=vae.99", "tut=\"vae.99\" is not a tutorial step (there are anomaly.1–5, vae.1–5, awareness.1–5, physics.1–4, resonance.1–5, jets.1–5)"),
+            ("tut=vae.99", "tut=\"vae.99\" is not a tutorial step (there are anomaly.1–5, vae.1–5, awareness.1–5, physics.1–4, resonance.1–5, jets.1–5, baselines.1–5)"),
             ("tut=<img src=x>", "tut=\"<img src=x>\" is not a tutorial step"),
             ("table.header=0123456789abcdef&table.roles=ff&table.epochs=0", "in the table's settings, epochs must be between"),
             ("view=table&hide=table", "view=table asks for a view this link also hides"),

@@ -7,8 +7,12 @@
 //!
 //! Roles are one letter a column: `f` feature, `F` feature with a log taken first, `l` label, `i` ignored,
 //! `r` the resonant variable. ANODE and R-ANODE add `table.method=anode|ranode` and the signal region,
-//! `table.sr.low` and `table.sr.high`.
+//! `table.sr.low` and `table.sr.high`. The classical methods to compare, when they are not the default
+//! (all five, default settings): `table.cmp=pca,iforest,knn,ecod,lof` (or `none`), `table.cmp.knn` and
+//! `table.cmp.lof` (k), `table.cmp.pcavar` (the variance share PCA keeps) and `table.cmp.seed`.
 
+use anomaly_engine::baselines::BaselineKind;
+use anomaly_engine::table::compare::ComparisonChoice;
 use anomaly_engine::table::prepare::{ColumnChoice, MissingPolicy, Role, TableMethod, TableSetup, TrainOn, MAX_TRAINING_ROWS, VALIDATION_FRACTION};
 use anomaly_engine::settings::MODEL_SETTINGS;
 use anomaly_engine::table::ColumnSummary;
@@ -19,7 +23,13 @@ pub struct SharedTable {
     /// [`header_fingerprint`] of the column names the choices were made for.
     pub header: u64,
     pub setup: TableSetup,
+    /// The classical methods ticked for comparison, and their settings.
+    pub compare: ComparisonChoice,
 }
+
+/// The range of k a link may give kNN and LOF, and of PCA's variance share: the page's own limits.
+pub const NEIGHBOURS: (usize, usize) = (1, 100);
+pub const PCA_VARIANCE: (f64, f64) = (0.1, 0.99);
 
 /// FNV-1a (64 bit) of the column names, each followed by a newline: the same names in the same order give
 /// the same number, and the link does not spell the names out.
@@ -80,12 +90,25 @@ impl SharedTable {
         // read the same.
         let method = (s.method != TableMethod::Autoencoder).then(|| ("method", method_word(s.method).to_string()));
         let window = s.signal_region.into_iter().flat_map(|(low, high)| [("sr.low", low.to_string()), ("sr.high", high.to_string())]);
+        // The comparison only when it is not the default, so older links read the same.
+        let c = &self.compare;
+        let compare = (*c != ComparisonChoice::default()).then(|| {
+            let methods = if c.methods.is_empty() { "none".to_string() } else { c.methods.iter().map(|m| m.key()).collect::<Vec<_>>().join(",") };
+            [
+                ("cmp", methods),
+                ("cmp.knn", c.settings.knn_k.to_string()),
+                ("cmp.lof", c.settings.lof_k.to_string()),
+                ("cmp.pcavar", c.settings.pca_variance.to_string()),
+                ("cmp.seed", c.settings.seed.to_string()),
+            ]
+        });
         choices
             .into_iter()
             .chain(model)
             .chain(kl)
             .chain(method)
             .chain(window)
+            .chain(compare.into_iter().flatten())
             .map(|(key, value)| (format!("table.{key}"), value))
             .collect()
     }
@@ -108,6 +131,8 @@ impl SharedTable {
         };
         let mut setup = TableSetup::with_choices(choices);
         let defaults = setup.clone();
+        let mut compare = ComparisonChoice::default();
+        let neighbours = |text: &str| text.parse::<usize>().ok().filter(|k| (NEIGHBOURS.0..=NEIGHBOURS.1).contains(k));
         for &(key, text) in pairs {
             let model_setting = key.strip_prefix("table.").and_then(|k| MODEL_SETTINGS.iter().find(|s| s.link_key == k));
             let s = &mut setup;
@@ -143,6 +168,28 @@ impl SharedTable {
                     }
                     _ => false,
                 },
+                "table.cmp" => {
+                    let methods: Option<Vec<BaselineKind>> =
+                        if text == "none" { Some(Vec::new()) } else { text.split(',').map(BaselineKind::from_key).collect() };
+                    match methods {
+                        Some(mut methods) => {
+                            methods.sort_by_key(|k| BaselineKind::ALL.iter().position(|a| a == k));
+                            methods.dedup();
+                            compare.methods = methods;
+                            true
+                        }
+                        None => false,
+                    }
+                }
+                "table.cmp.knn" => neighbours(text).map(|k| compare.settings.knn_k = k).is_some(),
+                "table.cmp.lof" => neighbours(text).map(|k| compare.settings.lof_k = k).is_some(),
+                "table.cmp.pcavar" => text
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|v| (PCA_VARIANCE.0..=PCA_VARIANCE.1).contains(v))
+                    .map(|v| compare.settings.pca_variance = v)
+                    .is_some(),
+                "table.cmp.seed" => text.parse().map(|v| compare.settings.seed = v).is_ok(),
                 "table.val" => text.parse().map(|v| s.validation_fraction = v).is_ok(),
                 "table.sample" => text.parse().map(|v| s.max_training_rows = v).is_ok(),
                 "table.kl" => match text {
@@ -174,7 +221,7 @@ impl SharedTable {
             setup.max_training_rows = defaults.max_training_rows;
             problems.push(("table.sample".into(), "the training sample must be between 10 and 1000000 rows".into()));
         }
-        (Some(Self { header, setup }), problems)
+        (Some(Self { header, setup, compare }), problems)
     }
 
     /// The choices for a loaded file, if it is the file they were made for and they fit it; otherwise the
@@ -225,7 +272,7 @@ mod tests {
         setup.choices[1].log = true;
         setup.model.optimiser.epochs = 7;
         setup.missing = MissingPolicy::Impute;
-        SharedTable { header: header_fingerprint(table.columns.iter().map(|c| c.summary.name.as_str())), setup }
+        SharedTable { header: header_fingerprint(table.columns.iter().map(|c| c.summary.name.as_str())), setup, compare: ComparisonChoice::default() }
     }
 
     fn decode_link(shared: &SharedTable) -> (Option<SharedTable>, Vec<(String, String)>) {
@@ -281,6 +328,33 @@ mod tests {
         assert_eq!(text.len(), 4, "{text:?}");
         assert!(text.iter().any(|m| m.contains("in the table's settings, hidden units must be between")), "{text:?}");
         assert!(text.iter().any(|m| m.contains("\"table.colour\" is not a setting")), "{text:?}");
+    }
+
+    #[test]
+    fn the_comparison_round_trips_only_when_chosen_and_bad_values_are_sentences() {
+        let mut shared = shared_for(CSV);
+        assert!(!shared.pairs().iter().any(|(k, _)| k.starts_with("table.cmp")), "the default adds nothing");
+        shared.compare.methods = vec![BaselineKind::IsolationForest, BaselineKind::Ecod];
+        shared.compare.settings.knn_k = 12;
+        shared.compare.settings.pca_variance = 0.75;
+        shared.compare.settings.seed = 9;
+        assert!(shared.pairs().iter().any(|(k, v)| k == "table.cmp" && v == "iforest,ecod"));
+        let (decoded, problems) = decode_link(&shared);
+        assert_eq!(problems, vec![]);
+        assert_eq!(decoded.unwrap().compare, shared.compare);
+        shared.compare.methods.clear();
+        assert_eq!(decode_link(&shared).0.unwrap().compare.methods, vec![]);
+        let (some, problems) = SharedTable::decode(&[
+            ("table.header", "0123456789abcdef"),
+            ("table.roles", "ffl"),
+            ("table.cmp", "iforest,magic"),
+            ("table.cmp.knn", "0"),
+            ("table.cmp.lof", "1e9"),
+            ("table.cmp.pcavar", "1.5"),
+        ]);
+        assert_eq!(some.unwrap().compare, ComparisonChoice::default());
+        assert_eq!(problems.len(), 4, "{problems:?}");
+        assert!(problems[0].1.contains("table.cmp=\"iforest,magic\" is not a value"), "{problems:?}");
     }
 
     #[test]
