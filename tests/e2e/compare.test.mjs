@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { openPage, withServedApp, loadToyEvents, artifacts } from './support.mjs';
+import { openPage, withServedApp, loadToyEvents, artifacts, seriousA11yViolations } from './support.mjs';
 
 const app = withServedApp();
 
@@ -54,6 +54,8 @@ test('every method on the toy dijet events, beside the autoencoder, with a verdi
   assert.ok(await page.locator('#cmp-explanations > ol.explained-rows > li:first-child .parts li').count() >= 1);
   await page.selectOption('#cmp-explain-method', 'lof');
   assert.match(await page.textContent('#cmp-explanations'), /no per-feature explanation/);
+
+  assert.deepEqual(await seriousA11yViolations(page), [], 'the comparison passes the accessibility audit');
 
   // The download: the file's columns, the autoencoder's score and rank, then each method's score and
   // (all but LOF) its top rows' features.

@@ -476,7 +476,7 @@ pub static TUTORIALS: [Tutorial; 7] = [
                 expect: "Isolation Forest and ECOD still find the signal (AUC 1.000 in our run). PCA falls to about 0.89, kNN and LOF \
                     to about 0.6, and the autoencoder below 0.5 (0.15): it redraws the signal group better than the background. \
                     Which method wins depends on the data, as ADBench found over many tables.",
-                show: ("cmp-table", "the comparison table"),
+                show: ("cmp-results", "the comparison"),
             },
             Step {
                 title: "Why is this row anomalous?",
@@ -487,7 +487,7 @@ pub static TUTORIALS: [Tutorial; 7] = [
                 try_this: "In \"Why is this row anomalous?\", choose ECOD, then Isolation Forest, and read the top rows.",
                 expect: "The top rows lean on τ21 of both jets and the jet-mass difference, with values outside the training rows' \
                     5–95 % range: the two-prong, heavy jets of the signal.",
-                show: ("cmp-explanations", "the explanations"),
+                show: ("cmp-why", "the explanations"),
             },
         ],
     },

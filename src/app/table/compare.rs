@@ -50,7 +50,7 @@ pub fn ComparePanel() -> impl IntoView {
             <div role="status" aria-live="polite">
                 {move || progress_text().map(|text| view! {
                     <p id="cmp-progress">{text}</p>
-                    <progress max="1" value=move || compare.progress.get().map_or(0.0, |p| p.1)></progress>
+                    <progress max="1" aria-label="Comparison progress" value=move || compare.progress.get().map_or(0.0, |p| p.1)></progress>
                 })}
             </div>
             {move || compare.problem.get().map(|p| view! { <p class="notice" id="cmp-problem" role="alert">{p}</p> })}
@@ -122,19 +122,25 @@ fn milliseconds(ms: Option<f64>) -> String {
 fn CompareResults() -> impl IntoView {
     let compare = expect_context::<Playground>().table.compare;
     let summary = move || compare.summary.get();
+    let none = move || compare.summary.with(Option::is_none);
+    // The two wrappers are always on the page (hidden until there is a result), so a tutorial can point
+    // at them before the first comparison.
     view! {
-        {move || summary().map(|s| {
-            let labelled = s.labelled;
-            view! {
-                <p class="verdict" id="cmp-verdict">{s.verdict.clone()}</p>
-                <p class="explain">{format!("All trained on the same {} rows.", thousands(s.training_rows))}
-                    {(!s.methods.iter().any(|m| m.key == "vae")).then_some(" Train and score the autoencoder first to see it in the same table.")}</p>
-                <MethodTable summary=s.clone()/>
-                {if labelled { view! { <CompareCurves summary=s.clone()/> }.into_any() } else { view! { <Unlabelled summary=s.clone()/> }.into_any() }}
-                <Explanations summary=s/>
-                <CompareDownload/>
-            }
-        })}
+        <div id="cmp-results" hidden=none>
+            {move || summary().map(|s| {
+                let labelled = s.labelled;
+                view! {
+                    <p class="verdict" id="cmp-verdict">{s.verdict.clone()}</p>
+                    <p class="explain">{format!("All trained on the same {} rows.", thousands(s.training_rows))}
+                        {(!s.methods.iter().any(|m| m.key == "vae")).then_some(" Train and score the autoencoder first to see it in the same table.")}</p>
+                    <MethodTable summary=s.clone()/>
+                    {if labelled { view! { <CompareCurves summary=s.clone()/> }.into_any() } else { view! { <Unlabelled summary=s/> }.into_any() }}
+                }
+            })}
+        </div>
+        <div id="cmp-why" hidden=none>
+            {move || summary().map(|s| view! { <Explanations summary=s/><CompareDownload/> })}
+        </div>
     }
 }
 

@@ -150,26 +150,19 @@ impl Comparison {
     /// The method being worked on and the share of all the work done (each method counts equally).
     pub fn progress(&self) -> (Option<BaselineKind>, f64) {
         let methods = self.choice.methods.len() as f64;
-        let done = self.runs.iter().filter(|r| !self.is_current(r)).count() as f64;
-        let within = match &self.stage {
-            Stage::Fit => 0.0,
-            Stage::Lof(fitting) => 0.5 * fitting.progress(),
+        // While LOF finds its neighbours or a method scores, its run is pushed but not finished.
+        let (unfinished, within) = match &self.stage {
+            Stage::Fit => (0, 0.0),
+            Stage::Lof(fitting) => (1, 0.5 * fitting.progress()),
             Stage::Score { next_row, .. } => {
                 let lof = self.runs.last().is_some_and(|r| r.kind == BaselineKind::Lof);
                 let share = *next_row as f64 / self.rows.max(1) as f64;
-                if lof { 0.5 + 0.5 * share } else { share }
+                (1, if lof { 0.5 + 0.5 * share } else { share })
             }
         };
-        let current = self.choice.methods.get(self.runs.len().min(self.choice.methods.len())).copied();
-        let current = match self.stage {
-            Stage::Score { .. } => self.runs.last().map(|r| r.kind),
-            _ => current,
-        };
+        let done = (self.runs.len() - unfinished) as f64;
+        let current = if unfinished == 1 { self.runs.last().map(|r| r.kind) } else { self.choice.methods.get(self.runs.len()).copied() };
         (current, ((done + within) / methods).min(1.0))
-    }
-
-    fn is_current(&self, run: &MethodRun) -> bool {
-        matches!(self.stage, Stage::Score { .. }) && std::ptr::eq(run, self.runs.last().unwrap())
     }
 
     /// Does a slice of work: one fit, a slice of LOF's neighbourhoods, or up to `max_rows` scored rows.
@@ -622,6 +615,32 @@ mod tests {
         assert!(by_key("knn").error.as_ref().unwrap().starts_with("kNN needs k between 1 and"));
         assert!(by_key("pca").error.as_ref().unwrap().starts_with("PCA cannot keep 99 components"));
         assert!(by_key("iforest").auc.is_some() && by_key("ecod").auc.is_some());
+    }
+
+    /// Progress names the method being worked on and only ever grows, LOF's neighbourhoods included.
+    #[test]
+    fn progress_names_the_method_and_grows() {
+        let (table, setup) = toy_table();
+        let choice = ComparisonChoice { methods: vec![BaselineKind::Ecod, BaselineKind::Lof], settings: BaselineSettings::default() };
+        let mut comparison = Comparison::new(&table, &setup, None, choice).unwrap();
+        let mut last = 0.0;
+        let mut seen = Vec::new();
+        while !comparison.is_finished() {
+            let (method, fraction) = comparison.progress();
+            assert!(fraction >= last && fraction <= 1.0, "{fraction} after {last}");
+            last = fraction;
+            if let Some(m) = method {
+                if seen.last() != Some(&m) {
+                    seen.push(m);
+                }
+            }
+            let work = comparison.step(&table, 300);
+            if let Work::Fit(BaselineKind::Lof) = work {
+                assert_eq!(comparison.progress().0, Some(BaselineKind::Lof));
+            }
+        }
+        assert_eq!(seen, vec![BaselineKind::Ecod, BaselineKind::Lof]);
+        assert_eq!(comparison.progress().1, 1.0);
     }
 
     #[test]
