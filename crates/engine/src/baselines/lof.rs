@@ -25,6 +25,12 @@ pub struct Lof {
     pub rows_given: usize,
     #[serde(skip)]
     index: OnceLock<NeighbourIndex>,
+    /// Each kept row's neighbours from the fit (`row * k ..`, indices and distances), so scoring the
+    /// training rows themselves (fit on all rows, score all rows) does not search for them again.
+    #[serde(skip)]
+    fitted_neighbours: Vec<u32>,
+    #[serde(skip)]
+    fitted_distances: Vec<f32>,
 }
 
 /// LOF's fit in slices: each kept training row needs its own k neighbours first.
@@ -103,6 +109,8 @@ impl LofFitting {
             density,
             rows_given: self.rows_given,
             index: OnceLock::from(self.index.clone()),
+            fitted_neighbours: std::mem::take(&mut self.neighbour_index),
+            fitted_distances: std::mem::take(&mut self.neighbour_distance),
         })
     }
 }
@@ -117,18 +125,42 @@ impl Lof {
     }
 
     pub fn score_into(&self, rows: Rows, self_index: SelfIndex, out: &mut [f32]) {
-        let index = self.index.get_or_init(|| NeighbourIndex::new(&self.train, self.width));
-        let skip = |i| self_index(i).and_then(|given| self.kept.binary_search(&(given as u32)).ok());
-        index.search(rows, self.k, &skip, |i, found| {
-            let (mut reach, mut neighbour_density) = (0.0f64, 0.0f64);
-            for &(d2, o) in found {
-                reach += (d2.sqrt()).max(self.k_distance[o as usize]) as f64;
-                neighbour_density += self.density[o as usize] as f64;
+        let kept_position = |i| self_index(i).and_then(|given| self.kept.binary_search(&(given as u32)).ok());
+        // Kept training rows have their neighbours from the fit; the others are searched for.
+        let mut searched = Vec::new();
+        for (i, score) in out.iter_mut().enumerate() {
+            match kept_position(i).filter(|_| !self.fitted_neighbours.is_empty()) {
+                Some(p) => {
+                    let (indices, distances) = (&self.fitted_neighbours[p * self.k..][..self.k], &self.fitted_distances[p * self.k..][..self.k]);
+                    *score = self.factor(indices.iter().zip(distances).map(|(&o, &d)| (d, o)));
+                }
+                None => searched.push(i),
             }
-            let k = found.len() as f64;
-            let own_density = 1.0 / (reach / k + 1e-10);
-            out[i] = ((neighbour_density / k) / own_density) as f32;
+        }
+        if searched.is_empty() {
+            return;
+        }
+        let mut block = Vec::with_capacity(searched.len() * self.width);
+        for &i in &searched {
+            block.extend_from_slice(rows.row(i));
+        }
+        let index = self.index.get_or_init(|| NeighbourIndex::new(&self.train, self.width));
+        index.search(Rows::new(&block, self.width), self.k, &|j| kept_position(searched[j]), |j, found| {
+            out[searched[j]] = self.factor(found.iter().map(|&(d2, o)| (d2.sqrt(), o)));
         });
+    }
+
+    /// The LOF of a row from its neighbours (distance, index among the kept rows).
+    fn factor(&self, neighbours: impl Iterator<Item = (f32, u32)>) -> f32 {
+        let (mut reach, mut neighbour_density, mut k) = (0.0f64, 0.0f64, 0usize);
+        for (distance, o) in neighbours {
+            reach += distance.max(self.k_distance[o as usize]) as f64;
+            neighbour_density += self.density[o as usize] as f64;
+            k += 1;
+        }
+        let k = k as f64;
+        let own_density = 1.0 / (reach / k + 1e-10);
+        ((neighbour_density / k) / own_density) as f32
     }
 }
 
@@ -159,6 +191,21 @@ mod tests {
         let mut far_score = [0.0f32];
         lof.score_into(Rows::new(&far, 2), &|_| None, &mut far_score);
         assert!(far_score[0] > 10.0, "{}", far_score[0]);
+    }
+
+    /// Training rows scored from the fit's neighbourhoods get exactly the scores a search gives.
+    #[test]
+    fn training_rows_from_the_fit_score_as_a_search_does() {
+        let values = normal_rows(400, 4, 6);
+        let rows = Rows::new(&values, 4);
+        let lof = LofFitting::new(rows, 10, 1000, 0).unwrap().step(usize::MAX).unwrap();
+        let mut stored = vec![0.0f32; 400];
+        lof.score_into(rows, &|i| Some(i), &mut stored);
+        let mut searching = lof.clone();
+        searching.fitted_neighbours.clear();
+        let mut searched = vec![0.0f32; 400];
+        searching.score_into(rows, &|i| Some(i), &mut searched);
+        assert_eq!(stored, searched);
     }
 
     #[test]
