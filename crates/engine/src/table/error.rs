@@ -29,7 +29,8 @@ pub enum TableError {
          delimiter (\"{delimiter}\") or an unclosed quote on that line."
     )]
     Ragged { line: u64, found: usize, expected: usize, delimiter: String },
-    #[error("Line {line} has {found} columns; the playground handles up to {limit}. Keep the columns you need and try again.")]
+    #[error("Line {line} has more than {limit} columns, the most the playground handles. Keep the columns you need and try again.")]
+    /// `found`: the columns counted before reading stopped, at least `limit + 1` (not the line's total).
     TooManyColumns { line: u64, found: usize, limit: usize },
     #[error(
         "Line {line} is longer than {limit_mb} MB, which no table row should be; the file may not be a table, or a \
