@@ -25,6 +25,9 @@ test('every method on the toy dijet events, beside the autoencoder, with a verdi
   await page.waitForSelector('#figure-auc', { timeout: 120_000 });
 
   for (const key of ['pca', 'iforest', 'knn', 'ecod', 'lof']) assert.equal(await page.isChecked(`#cmp-${key}`), true, `${key} is ticked`);
+  // The training controls lead to the comparison, far down the page, and hand it the keyboard.
+  await page.click('#to-compare');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'cmp-run');
   await page.click('#cmp-run');
   await page.waitForSelector('#cmp-verdict', { timeout: 120_000 });
   const rows = await methodRows(page);

@@ -165,6 +165,8 @@ fn TrainButtons() -> impl IntoView {
                         send(state, &Command::Table(TableCommand::Rescore));
                     }>"Score again"</button>
             })}
+            // The comparison sits under the results, far down for a wide table: this takes the visitor there.
+            <button type="button" id="to-compare" disabled=move || !ready() on:click=move |_| go_to_comparison()>"Compare classical methods ↓"</button>
         </div>
         <ul class="problems" id="table-problems" aria-live="polite">
             {move || if table.info.with(Option::is_some) {
@@ -301,5 +303,17 @@ fn feature_list(features: &[String]) -> String {
         1 => format!("1 feature: {}", features[0]),
         n if n <= NAMED + 1 => format!("{n} features: {}", features.join(", ")),
         n => format!("{n} features: {} and {} more", features[..NAMED].join(", "), n - NAMED),
+    }
+}
+
+/// Scrolls to the comparison with the classical methods and puts the keyboard on its button.
+fn go_to_comparison() {
+    use wasm_bindgen::JsCast;
+    let document = web_sys::window().and_then(|w| w.document());
+    if let Some(panel) = document.as_ref().and_then(|d| d.get_element_by_id("compare-panel")) {
+        panel.scroll_into_view();
+    }
+    if let Some(button) = document.and_then(|d| d.get_element_by_id("cmp-run")).and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+        let _ = button.focus();
     }
 }
