@@ -346,6 +346,8 @@ pub struct ModelInfo {
     pub latent: usize,
     pub epochs: usize,
     pub score_with_kl: bool,
+    /// The classical methods the file also holds (their names), from a comparison on the page.
+    pub baselines: Vec<String>,
 }
 
 /// What the page needs to show a loaded file and let the visitor choose column roles.

@@ -9,7 +9,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use anomaly_engine::models::ScoringModel;
-use anomaly_engine::table::export::{ranks, ExtraCell, ScoredCsv};
+use anomaly_engine::table::compare::{download_cells, download_column_names};
+use anomaly_engine::table::export::{ranks, ScoredCsv};
 use anomaly_engine::table::model_file::ModelFile;
 use anomaly_engine::table::parse::{split_record, trim_line_ends};
 use anomaly_engine::table::prepare::{TableSetup, TrainOn};
@@ -117,7 +118,12 @@ pub fn handle(state: &Shared, command: TableCommand) {
                 return failed(format!("{NO_MODEL_FILE}."));
             }
             match run.run.model_file() {
-                Ok(model) => hand_over_as(&[model.to_bytes().as_slice()], &format!("{}-model.safetensors", stem(&events.name)), "application/octet-stream"),
+                Ok(mut model) => {
+                    // A finished comparison of this file travels with the autoencoder, so the native
+                    // scorer writes its columns too (`CompareState::forget` drops it with the file).
+                    model.baselines = st.compare.finished.as_ref().and_then(|c| c.saved_baselines());
+                    hand_over_as(&[model.to_bytes().as_slice()], &format!("{}-model.safetensors", stem(&events.name)), "application/octet-stream")
+                }
                 Err(err) => failed(format!("The model could not be saved: {err}.")),
             }
         }
@@ -273,6 +279,7 @@ fn load_model(state: &Shared, source: Source, name: String) {
                 latent: model.weights.encoder_mean.outputs,
                 epochs: model.settings.optimiser.epochs,
                 score_with_kl: model.score_with_kl,
+                baselines: model.baselines.as_ref().map_or_else(Vec::new, |b| b.methods.iter().map(|m| m.kind().name().to_string()).collect()),
             }));
             state.borrow_mut().model = Some(model);
         }
@@ -547,20 +554,10 @@ async fn download(state: Shared) {
         return failed("Score the rows first (train the autoencoder, or compare methods); then the scored file can be downloaded.");
     };
     let ranks = scores.as_deref().map(ranks).unwrap_or_default();
-    let extra_names: Vec<String> = compared
-        .iter()
-        .flat_map(|c| std::iter::once(format!("{}_score", c.key)).chain(c.top_features.as_ref().map(|_| format!("{}_top_features", c.key))))
-        .collect();
-    let mut writer = ScoredCsv::new(&table).with_extra_columns(&extra_names);
+    let mut writer = ScoredCsv::new(&table).with_extra_columns(&download_column_names(&compared));
     if scores.is_none() {
         writer = writer.without_score_and_rank();
     }
-    let extras = |r: usize| {
-        compared.iter().flat_map(move |c| {
-            let text = c.top_features.as_ref().map(|top| top.get(&r).map(|t| ExtraCell::Text(t.as_str())));
-            std::iter::once(Some(ExtraCell::Score(c.scores[r]))).chain(text)
-        })
-    };
     let header = match table.header_span {
         Some((a, b)) => match source.read(a, b) {
             Ok(raw) => Some(raw),
@@ -590,7 +587,7 @@ async fn download(state: Shared) {
             for r in first..last {
                 let (a, b) = table.row_span(r);
                 let (score, rank) = scores.as_ref().map_or((f32::NAN, 0), |s| (s[r], ranks[r]));
-                writer.push_row_with(&mut out, &bytes[(a - base) as usize..(b - base) as usize], score, rank, extras(r));
+                writer.push_row_with(&mut out, &bytes[(a - base) as usize..(b - base) as usize], score, rank, download_cells(&compared, r));
             }
             if out.len() >= DOWNLOAD_PART {
                 match part_blob(&out) {

@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { openPage, withServedApp, loadToyEvents, artifacts, seriousA11yViolations } from './support.mjs';
+import { execFileSync } from 'node:child_process';
+import { openPage, withServedApp, loadToyEvents, artifacts, repoRoot, seriousA11yViolations } from './support.mjs';
 
 const app = withServedApp();
 
@@ -82,6 +83,21 @@ test('every method on the toy dijet events, beside the autoencoder, with a verdi
   await page.selectOption('#cmp-explain-method', 'ecod');
   const firstRow = Number((await page.textContent('#cmp-explanations > ol.explained-rows > li:first-child p')).match(/^Row (\d+)/)[1]);
   assert.equal(Math.max(...ecodScores), ecodScores[firstRow - 1]);
+
+  // The model file carries the methods: the native scorer, given it and the same events, writes exactly
+  // the file the page downloaded (the wasm worker's scores and explanations, bit for bit natively).
+  const [modelDownload] = await Promise.all([page.waitForEvent('download'), page.click('#download-model')]);
+  const modelPath = path.join(artifacts, 'compared-model.safetensors');
+  await modelDownload.saveAs(modelPath);
+  const [sample] = await Promise.all([page.waitForEvent('download'), page.click('#download-sample')]);
+  const samplePath = path.join(artifacts, 'compared-events.csv');
+  await sample.saveAs(samplePath);
+  const native = execFileSync(path.join(repoRoot, 'target/release/anomaly-score'), [modelPath, samplePath], { maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
+  assert.ok(native.equals(fs.readFileSync(saved)), 'anomaly-score writes exactly what the page downloaded, every method included');
+  // Loaded back on the page, the file says what it holds beside the autoencoder.
+  await page.setInputFiles('#model-file', modelPath);
+  await page.waitForSelector('#model-baselines');
+  assert.match(await page.textContent('#model-baselines'), /\(PCA reconstruction error, Isolation Forest, kNN distance, ECOD, LOF\)\. This page scores with its autoencoder/);
 
   // Cancel keeps the finished comparison.
   await page.click('#cmp-run');

@@ -7,6 +7,7 @@
 //! `fuzz/` runs these checks under libFuzzer (`make fuzz`); `tests/corpus.rs` runs them on the malformed
 //! files kept in `tests/fuzz-corpus/`, including every input a fuzzer ever found a problem with.
 
+use anomaly_engine::baselines::Rows;
 use anomaly_engine::data::mnist::DigitSet;
 use anomaly_engine::inference::CpuScorer;
 use anomaly_engine::table::export::{is_formula, ScoredCsv};
@@ -130,6 +131,18 @@ pub fn check_model_file(bytes: &[u8]) {
             let scorer = CpuScorer::for_model(&model.scoring_model());
             let mut score = [0f32];
             scorer.score(&vec![0.0; scorer.features()], &mut score);
+            // Every classical method it carries scores and explains a row, as a new row and as its
+            // first training row, whatever numbers the file holds.
+            for method in model.baselines.iter().flat_map(|b| &b.methods) {
+                for value in [0.0f32, 3.0e38] {
+                    let row = vec![value; method.width()];
+                    for place in [None, Some(0)] {
+                        let mut score = [0f32];
+                        method.score_into(Rows::new(&row, row.len()), &|_| place, &mut score);
+                        let _ = method.explain(&row, place);
+                    }
+                }
+            }
             let reread = ModelFile::from_bytes(&model.to_bytes()).expect("a saved model reads back");
             assert!(reread == model, "a model changes on a save and read");
         }

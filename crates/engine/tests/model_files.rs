@@ -4,6 +4,8 @@
 
 use std::io::Cursor;
 
+use anomaly_engine::baselines::BaselineSettings;
+use anomaly_engine::table::compare::{download_cells, download_column_names, Comparison, ComparisonChoice, DownloadColumns, Work};
 use anomaly_engine::table::export::{ranks, ScoredCsv};
 use anomaly_engine::table::model_file::{ModelFile, ModelFileError};
 use anomaly_engine::table::prepare::{MissingPolicy, TableSetup};
@@ -190,4 +192,98 @@ fn a_file_written_before_the_method_field_still_loads_and_scores_the_same() {
     let (_, header) = safetensors::SafeTensors::read_metadata(&again).unwrap();
     assert_eq!(header.metadata().as_ref().unwrap().get("method").map(String::as_str), Some("vae"));
     assert_eq!(ModelFile::from_bytes(&again).unwrap(), model);
+}
+
+/// The classical methods of a finished comparison (all five, on the setup the autoencoder trained with).
+fn compared(table: &Table, setup: &TableSetup) -> Comparison {
+    let choice = ComparisonChoice { settings: BaselineSettings { lof_k: 10, ..Default::default() }, ..Default::default() };
+    let mut comparison = Comparison::new(table, setup, None, choice).unwrap();
+    while comparison.step(table, 777) != Work::Finished {}
+    assert!(comparison.runs.iter().all(|r| r.error.is_none()), "every method ran");
+    comparison
+}
+
+/// The page's download with the comparison's columns, assembled as the worker assembles it.
+fn page_download_with(table: &Table, csv: &[u8], scores: &[f32], columns: &[DownloadColumns]) -> Vec<u8> {
+    let writer = ScoredCsv::new(table).with_extra_columns(&download_column_names(columns));
+    let mut out = writer.start(table.header_span.map(|(a, b)| &csv[a as usize..b as usize]));
+    let ranks = ranks(scores);
+    for row in 0..table.rows() {
+        let (a, b) = table.row_span(row);
+        writer.push_row_with(&mut out, &csv[a as usize..b as usize], scores[row], ranks[row], download_cells(columns, row));
+    }
+    out
+}
+
+/// Rows of 18 normal features (kNN and LOF search them by matrix products, not a k-d tree), a few far
+/// out, with a label.
+fn wide_csv(rows: usize) -> Vec<u8> {
+    let mut rng = anomaly_engine::rng::SeededRng::new(5);
+    let mut text = (1..=18).map(|i| format!("x{i}")).collect::<Vec<_>>().join(",") + ",label\n";
+    for r in 0..rows {
+        let outlier = r % 40 == 0;
+        let row: Vec<String> = (0..18).map(|_| format!("{:.4}", rng.normal() * if outlier { 3.0 } else { 1.0 })).collect();
+        text += &format!("{},{}\n", row.join(","), u8::from(outlier));
+    }
+    text.into_bytes()
+}
+
+#[test]
+fn a_model_with_the_classical_methods_scores_as_the_page_downloads() {
+    for csv in [toy_csv(3000), wide_csv(1500)] {
+        let (table, run) = trained(&csv, MissingPolicy::DropRow);
+        let comparison = compared(&table, &run.setup);
+        let expected = page_download_with(&table, &csv, &run.scores, &comparison.download_columns(&table));
+        let mut model = run.model_file().unwrap();
+        model.baselines = comparison.saved_baselines();
+        let bytes = model.to_bytes();
+        let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+        assert_eq!(header.metadata().as_ref().unwrap().get("format_version").map(String::as_str), Some("2"));
+        let back = ModelFile::from_bytes(&bytes).unwrap();
+        assert!(back == model, "the classical methods read back as saved");
+        for chunk in [11, 1 << 22] {
+            let mut out = Vec::new();
+            let summary = score_csv_in_chunks(&back, &mut Cursor::new(&csv), &mut out, chunk).unwrap();
+            assert_eq!(summary.baselines, ["pca", "iforest", "knn", "ecod", "lof"]);
+            assert_eq!(summary.training_file, Some(true), "the training rows are recognised");
+            if out != expected {
+                let (a, b) = (String::from_utf8_lossy(&out), String::from_utf8_lossy(&expected));
+                let (line, (x, y)) = a.lines().zip(b.lines()).enumerate().find(|(_, (x, y))| x != y).unwrap();
+                panic!("chunks of {chunk}: line {line} differs:\n{x}\n{y}");
+            }
+        }
+    }
+}
+
+#[test]
+fn another_file_is_scored_as_new_rows() {
+    let csv = toy_csv(3000);
+    let (table, run) = trained(&csv, MissingPolicy::DropRow);
+    let comparison = compared(&table, &run.setup);
+    let mut model = run.model_file().unwrap();
+    model.baselines = comparison.saved_baselines();
+    // One training row's value changed: the fingerprint no longer matches.
+    let place_0 = model.baselines.as_ref().unwrap().training_rows.as_ref().unwrap().rows[0] as usize;
+    let mut edited = csv.clone();
+    let (a, _) = table.row_span(place_0);
+    let digit = (a as usize..).find(|&i| edited[i].is_ascii_digit()).unwrap();
+    edited[digit] = if edited[digit] == b'9' { b'8' } else { edited[digit] + 1 };
+    for file in [edited, toy_csv(2000)] {
+        let mut out = Vec::new();
+        let summary = score_csv(&model, &mut Cursor::new(&file), &mut out).unwrap();
+        assert_eq!(summary.training_file, Some(false));
+        // Each method's column holds its scores of the rows as new rows.
+        let other = parse_bytes(&file, 1 << 16).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let knn_column = text.lines().next().unwrap().split(',').position(|c| c == "knn_score").unwrap();
+        let saved = model.baselines.as_ref().unwrap();
+        let knn = saved.methods.iter().find(|m| m.kind().key() == "knn").unwrap();
+        let columns: Vec<usize> = saved.feature_names().iter().map(|n| other.columns.iter().position(|c| c.name() == *n).unwrap()).collect();
+        for (row, line) in text.lines().skip(1).enumerate().step_by(97) {
+            let mut prepared = vec![0f32; columns.len()];
+            saved.preprocessing.transform_row(&other, &columns, row, &mut prepared);
+            let expected = knn.score(anomaly_engine::baselines::Rows::new(&prepared, columns.len()))[0];
+            assert_eq!(line.split(',').nth(knn_column).unwrap(), expected.to_string(), "row {row}");
+        }
+    }
 }

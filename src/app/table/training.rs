@@ -289,6 +289,12 @@ pub fn SavedModel() -> impl IntoView {
                     m.file_name, m.features.len(), m.hidden, m.latent, m.epochs, feature_list(&m.features),
                     if m.score_with_kl { "; its score adds the KL term" } else { "" }
                 )}</p>
+                {(!m.baselines.is_empty()).then(|| view! {
+                    <p id="model-baselines" class="explain">{format!(
+                        "It also holds the classical methods of a comparison ({}). This page scores with its autoencoder; the native anomaly-score program (README) scores with all of them.",
+                        m.baselines.join(", ")
+                    )}</p>
+                })}
                 <button type="button" id="score-with-model" disabled=busy on:click=score>"Score with this model"</button>
             })}
         </section>

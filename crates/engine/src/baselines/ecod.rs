@@ -9,6 +9,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use serde_json::{json, Value};
+
+use super::saved::{check, count, TensorReader, TensorWriter};
 use super::{BaselineError, Contribution, Rows, SelfIndex};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -106,11 +109,31 @@ impl Ecod {
                 Some(tails) => tails.iter().map(|&t| t as f64).sum::<f64>(),
                 None => {
                     let (training, row) = (self_index(i).is_some(), rows.row(i));
-                    (0..self.width).map(|f| self.tail_score(f, row[f], training)).sum::<f64>()
+                    // Each tail rounded as the fitted tails are, so a loaded model scores its training
+                    // rows exactly as the fitted one did.
+                    (0..self.width).map(|f| self.tail_score(f, row[f], training) as f32 as f64).sum::<f64>()
                 }
             };
             *score = total as f32;
         }
+    }
+
+    /// The sorted columns and the skewness signs; the training rows' tails are worked out again from
+    /// them (the same numbers, see `score_into`).
+    pub(super) fn save(&self, prefix: &str, out: &mut TensorWriter) -> Value {
+        out.f32s(format!("{prefix}sorted"), &[self.width, self.rows], &self.sorted);
+        out.i8s(format!("{prefix}skew_sign"), &[self.width], &self.skew_sign);
+        json!({ "rows": self.rows })
+    }
+
+    pub(super) fn load(meta: &Value, prefix: &str, tensors: &TensorReader, width: usize) -> Result<Self, String> {
+        let rows = count(meta, "rows")?;
+        check(rows >= 2, || format!("ECOD was fitted on {rows} rows"))?;
+        let sorted = tensors.f32s(&format!("{prefix}sorted"), &[width, rows])?;
+        check(sorted.chunks_exact(rows).all(|c| c.windows(2).all(|w| w[0] <= w[1])), || "ECOD's columns are not sorted".into())?;
+        let skew_sign = tensors.i8s(&format!("{prefix}skew_sign"), &[width])?;
+        check(skew_sign.iter().all(|s| (-1..=1).contains(s)), || "ECOD's skewness signs are not -1, 0 or 1".into())?;
+        Ok(Self { width, rows, sorted, skew_sign, ln: std::sync::OnceLock::new(), training_tails: Vec::new() })
     }
 
     pub fn explain(&self, row: &[f32], self_index: Option<usize>) -> Vec<Contribution> {

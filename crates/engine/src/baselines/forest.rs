@@ -8,11 +8,17 @@
 
 use serde::{Deserialize, Serialize};
 
+use serde_json::{json, Value};
+
+use super::saved::{check, count, TensorReader, TensorWriter};
 use super::{BaselineError, Contribution, Rows};
 use crate::rng::SeededRng;
 
 /// A node of a tree: a cut, or a leaf with its path length, depth + c(training rows it held), worked
 /// out once when the tree is grown (a logarithm per row and tree would be most of the scoring time).
+/// How a saved forest marks a leaf in its `feature` tensor.
+const LEAF: u32 = u32::MAX;
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 enum Node {
     Cut { feature: u32, threshold: f32, left: u32, right: u32 },
@@ -77,6 +83,63 @@ impl IsolationForest {
         for (i, score) in out.iter_mut().enumerate() {
             *score = (2f64).powf(-self.mean_path_length(rows.row(i)) / norm) as f32;
         }
+    }
+
+    /// The trees' nodes one after another: `feature` (`u32::MAX` for a leaf), `value` (the threshold of a
+    /// cut, the path length of a leaf), the children's indices within their tree, and where each tree starts.
+    pub(super) fn save(&self, prefix: &str, out: &mut TensorWriter) -> Value {
+        let (mut feature, mut value, mut left, mut right, mut starts) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), vec![0u32]);
+        for tree in &self.trees {
+            for node in &tree.nodes {
+                let (f, v, l, r) = match *node {
+                    Node::Cut { feature, threshold, left, right } => (feature, threshold, left, right),
+                    Node::Leaf { path_length } => (LEAF, path_length, 0, 0),
+                };
+                feature.push(f);
+                value.push(v);
+                left.push(l);
+                right.push(r);
+            }
+            starts.push(feature.len() as u32);
+        }
+        let nodes = feature.len();
+        out.u32s(format!("{prefix}feature"), &[nodes], &feature);
+        out.f32s(format!("{prefix}value"), &[nodes], &value);
+        out.u32s(format!("{prefix}left"), &[nodes], &left);
+        out.u32s(format!("{prefix}right"), &[nodes], &right);
+        out.u32s(format!("{prefix}tree_start"), &[self.trees.len() + 1], &starts);
+        json!({ "subsample": self.subsample, "trees": self.trees.len(), "nodes": nodes })
+    }
+
+    pub(super) fn load(meta: &Value, prefix: &str, tensors: &TensorReader, width: usize) -> Result<Self, String> {
+        let (subsample, trees, nodes) = (count(meta, "subsample")?, count(meta, "trees")?, count(meta, "nodes")?);
+        check(subsample >= 2 && trees >= 1, || format!("the forest has {trees} trees of {subsample} rows"))?;
+        let feature = tensors.u32s(&format!("{prefix}feature"), &[nodes])?;
+        let value = tensors.f32s(&format!("{prefix}value"), &[nodes])?;
+        let left = tensors.u32s(&format!("{prefix}left"), &[nodes])?;
+        let right = tensors.u32s(&format!("{prefix}right"), &[nodes])?;
+        let starts = tensors.u32s(&format!("{prefix}tree_start"), &[trees + 1])?;
+        check(starts[0] == 0 && starts[trees] as usize == nodes && starts.windows(2).all(|w| w[0] < w[1]), || "the forest's trees do not split its nodes".into())?;
+        let mut grown = Vec::with_capacity(trees);
+        for bounds in starts.windows(2) {
+            let (start, end) = (bounds[0] as usize, bounds[1] as usize);
+            let size = (end - start) as u32;
+            let nodes = (start..end)
+                .map(|i| {
+                    let at = (i - start) as u32;
+                    if feature[i] == LEAF {
+                        return Ok(Node::Leaf { path_length: value[i] });
+                    }
+                    // Children come after their parent, so every path ends at a leaf.
+                    check((feature[i] as usize) < width && left[i] > at && right[i] > at && left[i] < size && right[i] < size, || {
+                        format!("the forest's node {i} cuts on a feature or leads to a node that does not exist")
+                    })?;
+                    Ok(Node::Cut { feature: feature[i], threshold: value[i], left: left[i], right: right[i] })
+                })
+                .collect::<Result<Vec<_>, String>>()?;
+            grown.push(Tree { nodes });
+        }
+        Ok(Self { width, subsample, trees: grown })
     }
 
     /// The features cut on along the row's paths in the tenth of the trees (at least one) that isolate

@@ -6,7 +6,10 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
+use serde_json::{json, Value};
+
 use super::neighbours::NeighbourIndex;
+use super::saved::{check, check_kept, count, TensorReader, TensorWriter};
 use super::{BaselineError, Contribution, Rows, SelfIndex};
 
 /// kNN and LOF compare with every training row up to this many; beyond it, with a seeded sample of this
@@ -68,6 +71,22 @@ impl Knn {
         self.index().search(rows, k, &|i| self.kept_position(self_index(i)), |i, found| out[i] = found[k - 1].0.sqrt());
     }
 
+    pub(super) fn save(&self, prefix: &str, out: &mut TensorWriter) -> Value {
+        let n = self.kept.len();
+        out.f32s(format!("{prefix}train"), &[n, self.width], &self.train);
+        out.u32s(format!("{prefix}kept"), &[n], &self.kept);
+        json!({ "k": self.k, "rows": n, "rows_given": self.rows_given })
+    }
+
+    pub(super) fn load(meta: &Value, prefix: &str, tensors: &TensorReader, width: usize) -> Result<Self, String> {
+        let (k, n, rows_given) = (count(meta, "k")?, count(meta, "rows")?, count(meta, "rows_given")?);
+        check(n >= 2 && k >= 1 && k < n, || format!("kNN keeps {n} rows for k = {k}"))?;
+        let kept = tensors.u32s(&format!("{prefix}kept"), &[n])?;
+        check_kept("kNN", &kept, rows_given)?;
+        let train = tensors.f32s(&format!("{prefix}train"), &[n, width])?;
+        Ok(Self { width, k, train, kept, rows_given, index: OnceLock::new() })
+    }
+
     /// Each feature's (row − neighbour)² / distance for the k-th nearest neighbour: the parts add up to
     /// the distance.
     pub fn explain(&self, row: &[f32], self_index: Option<usize>) -> Vec<Contribution> {
@@ -110,6 +129,8 @@ mod tests {
         assert_eq!(scores, [2.0, 1.0, 1.0, 2.0, 8.0]);
         // A new row counts every training row.
         assert_eq!(knn.score(Rows::new(&[1.0], 1)), vec![1.0]);
+        // A row so far out that its squared distances overflow still finds its k neighbours.
+        assert_eq!(knn.score(Rows::new(&[3.0e38], 1)), vec![f32::INFINITY]);
     }
 
     #[test]

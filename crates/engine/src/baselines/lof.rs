@@ -9,7 +9,10 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
+use serde_json::{json, Value};
+
 use super::knn::keep_rows;
+use super::saved::{check, check_kept, count, TensorReader, TensorWriter};
 use super::neighbours::NeighbourIndex;
 use super::{BaselineError, Rows, SelfIndex};
 
@@ -148,6 +151,39 @@ impl Lof {
         index.search(Rows::new(&block, self.width), self.k, &|j| kept_position(searched[j]), |j, found| {
             out[searched[j]] = self.factor(found.iter().map(|&(d2, o)| (d2.sqrt(), o)));
         });
+    }
+
+    /// The kept rows with their k-distances and densities; the fit's neighbourhoods are not saved (a
+    /// training row's search gives the same ones, as a test checks).
+    pub(super) fn save(&self, prefix: &str, out: &mut TensorWriter) -> Value {
+        let n = self.kept.len();
+        out.f32s(format!("{prefix}train"), &[n, self.width], &self.train);
+        out.u32s(format!("{prefix}kept"), &[n], &self.kept);
+        out.f32s(format!("{prefix}k_distance"), &[n], &self.k_distance);
+        out.f32s(format!("{prefix}density"), &[n], &self.density);
+        json!({ "k": self.k, "rows": n, "rows_given": self.rows_given })
+    }
+
+    pub(super) fn load(meta: &Value, prefix: &str, tensors: &TensorReader, width: usize) -> Result<Self, String> {
+        let (k, n, rows_given) = (count(meta, "k")?, count(meta, "rows")?, count(meta, "rows_given")?);
+        check(n >= 2 && k >= 1 && k < n, || format!("LOF keeps {n} rows for k = {k}"))?;
+        let kept = tensors.u32s(&format!("{prefix}kept"), &[n])?;
+        check_kept("LOF", &kept, rows_given)?;
+        let k_distance = tensors.f32s(&format!("{prefix}k_distance"), &[n])?;
+        let density = tensors.f32s(&format!("{prefix}density"), &[n])?;
+        check(k_distance.iter().all(|&d| d >= 0.0) && density.iter().all(|&d| d > 0.0), || "LOF's distances or densities are negative".into())?;
+        Ok(Self {
+            width,
+            k,
+            train: tensors.f32s(&format!("{prefix}train"), &[n, width])?,
+            kept,
+            k_distance,
+            density,
+            rows_given,
+            index: OnceLock::new(),
+            fitted_neighbours: Vec::new(),
+            fitted_distances: Vec::new(),
+        })
     }
 
     /// The LOF of a row from its neighbours (distance, index among the kept rows).

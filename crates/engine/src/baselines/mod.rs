@@ -15,6 +15,7 @@ pub mod lof;
 mod neighbours;
 pub mod pca;
 mod ranges;
+pub mod saved;
 
 use serde::{Deserialize, Serialize};
 
@@ -84,6 +85,11 @@ impl BaselineKind {
             BaselineKind::Ecod => "ecod",
             BaselineKind::Lof => "lof",
         }
+    }
+
+    /// Whether the method says which features made a row's score (all but LOF).
+    pub fn explains(self) -> bool {
+        self != BaselineKind::Lof
     }
 
     pub fn from_key(key: &str) -> Option<Self> {

@@ -186,7 +186,8 @@ impl KdTree {
                     }
                     let worst = if found.len() == k { found[k - 1].0 } else { f32::INFINITY };
                     let d = squared_distance(&self.points[at * self.width..][..self.width], query, worst);
-                    if d < worst {
+                    // Until k are found every row counts, even one whose distance overflows to infinity.
+                    if found.len() < k || d < worst {
                         if found.len() == k {
                             found.pop();
                         }
@@ -199,7 +200,7 @@ impl KdTree {
                 let (near, far) = if gap <= 0.0 { (below, above) } else { (above, below) };
                 self.visit(near as usize, query, k, skip, found);
                 let worst = if found.len() == k { found[k - 1].0 } else { f32::INFINITY };
-                if gap * gap < worst {
+                if found.len() < k || gap * gap < worst {
                     self.visit(far as usize, query, k, skip, found);
                 }
             }

@@ -5,7 +5,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use serde_json::{json, Value};
+
 use super::eigen::symmetric_eigen;
+use super::saved::{check, count, TensorReader, TensorWriter};
 use super::{BaselineError, Contribution, Rows};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -101,6 +104,25 @@ impl Pca {
             self.squared_residuals(rows.row(i), &mut squares);
             *score = squares.iter().sum::<f64>() as f32;
         }
+    }
+
+    pub(super) fn save(&self, prefix: &str, out: &mut TensorWriter) -> Value {
+        let kept = self.kept_components();
+        out.f64s(format!("{prefix}mean"), &[self.width], &self.mean);
+        out.f64s(format!("{prefix}components"), &[kept, self.width], &self.components);
+        out.f64s(format!("{prefix}explained_variance_ratio"), &[self.width], &self.explained_variance_ratio);
+        json!({ "components": kept })
+    }
+
+    pub(super) fn load(meta: &Value, prefix: &str, tensors: &TensorReader, width: usize) -> Result<Self, String> {
+        let kept = count(meta, "components")?;
+        check(kept >= 1 && kept <= width, || format!("PCA keeps {kept} components of {width} features"))?;
+        Ok(Self {
+            width,
+            mean: tensors.f64s(&format!("{prefix}mean"), &[width])?,
+            components: tensors.f64s(&format!("{prefix}components"), &[kept, width])?,
+            explained_variance_ratio: tensors.f64s(&format!("{prefix}explained_variance_ratio"), &[width])?,
+        })
     }
 
     /// Each feature's squared residual: the parts add up to the score.

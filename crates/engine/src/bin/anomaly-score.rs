@@ -3,7 +3,9 @@
 //!     cargo run --release -p anomaly-engine --bin anomaly-score -- model.safetensors events.csv > scored.csv
 //!
 //! The output is what the page's "Download the scored file" gives for the same model and file: every line
-//! unchanged, with `anomaly_score` and `rank` appended. The file streams through in bounded memory.
+//! unchanged, with `anomaly_score` and `rank` appended, and, when the model file carries classical
+//! methods from the page's comparison, each one's score and top features. The file streams through in
+//! bounded memory.
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
@@ -37,9 +39,18 @@ fn run(model_path: &str, csv_path: &str) -> Result<String, String> {
     let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
     let summary = score_csv(&model, &mut input, &mut out).map_err(|e| format!("{csv_path}: {e}"))?;
     out.flush().map_err(|e| format!("writing the output failed: {e}"))?;
-    Ok(format!(
+    let mut message = format!(
         "scored {} rows of {csv_path}{}",
         summary.rows,
         if summary.unscored > 0 { format!(" ({} left unscored: a feature is missing)", summary.unscored) } else { String::new() }
-    ))
+    );
+    if !summary.baselines.is_empty() {
+        message += &format!(" with the autoencoder and {}", summary.baselines.join(", "));
+        message += match summary.training_file {
+            Some(true) => "; the rows those methods were fitted on are scored as their training rows, as on the page",
+            Some(false) => "; this is not the file those methods were fitted on (or it has changed), so every row is scored as a new row and kNN, LOF and ECOD may differ slightly from the page's scores of that file",
+            None => "",
+        };
+    }
+    Ok(message)
 }

@@ -11,8 +11,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::column::NO_LABEL;
+use super::export::ExtraCell;
 use super::prepare::{Preprocessing, TableSetup};
 use super::run::{training_rows, TrainingRows};
+use super::saved_baselines::{fingerprint, SavedBaselines, TrainingRowsRecord};
 use super::Table;
 use crate::baselines::lof::LofFitting;
 use crate::baselines::{Baseline, BaselineKind, BaselineSettings, Contribution, FeatureRanges, Rows};
@@ -88,6 +90,8 @@ pub struct Comparison {
     train: Vec<f32>,
     /// For each table row, its place among the training rows, or `u32::MAX`.
     training_place: Vec<u32>,
+    /// Each training row's table row, when they are rows of this table (not of a background file).
+    training_table_rows: Option<Vec<u32>>,
     ranges: FeatureRanges,
     rows: usize,
     pub runs: Vec<MethodRun>,
@@ -112,6 +116,7 @@ impl Comparison {
                 training_place[row] = place as u32;
             }
         }
+        let training_table_rows = from_scored_table.then(|| selection.train.iter().map(|&r| r as u32).collect());
         // The typical range in the table's own units: percentiles survive the monotone way back.
         let mut ranges = FeatureRanges::of(Rows::new(&train, width), choice.settings.seed);
         for (f, transform) in preprocessing.features.iter().enumerate() {
@@ -119,8 +124,12 @@ impl Comparison {
                 *v = transform.unapply(*v);
             }
         }
-        let mut methods = choice.methods.clone();
-        methods.dedup();
+        let mut methods: Vec<BaselineKind> = Vec::new();
+        for kind in &choice.methods {
+            if !methods.contains(kind) {
+                methods.push(*kind);
+            }
+        }
         Ok(Self {
             choice: ComparisonChoice { methods, settings: choice.settings },
             columns: setup.feature_columns(),
@@ -128,6 +137,7 @@ impl Comparison {
             labels,
             train,
             training_place,
+            training_table_rows,
             ranges,
             rows: table.rows(),
             runs: Vec::new(),
@@ -360,8 +370,7 @@ impl Comparison {
                 let mut order: Vec<usize> = (0..run.scores.len()).filter(|&r| run.scores[r].is_finite()).collect();
                 order.sort_by(|&a, &b| run.scores[b].total_cmp(&run.scores[a]).then(a.cmp(&b)));
                 order.truncate(EXPLAINED_ROWS);
-                let explained = run.kind != BaselineKind::Lof;
-                let top_features = explained.then(|| order.into_iter().map(|row| (row, self.top_features(table, run.kind, row))).collect());
+                let top_features = run.kind.explains().then(|| order.into_iter().map(|row| (row, self.top_features(table, run.kind, row))).collect());
                 DownloadColumns { key: run.kind.key(), scores: run.scores.clone(), top_features }
             })
             .collect()
@@ -369,17 +378,58 @@ impl Comparison {
 
     /// The `top_features` of a row for the download: "name:part" of its largest parts, `;`-separated.
     pub fn top_features(&self, table: &Table, kind: BaselineKind, row: usize) -> String {
-        let Some(run) = self.runs.iter().find(|r| r.kind == kind) else { return String::new() };
-        let explainer = run.model.as_ref().map_or(Explainer::Nothing, Explainer::Baseline);
-        let explained = self.explain(table, &explainer, row, run.scores[row]);
-        explained
-            .features
-            .iter()
-            .filter(|f| f.part > 0.0)
-            .map(|f| format!("{}:{:.3}", table.columns[self.columns[f.feature]].name(), f.part))
-            .collect::<Vec<_>>()
-            .join(";")
+        let Some(model) = self.runs.iter().find(|r| r.kind == kind).and_then(|r| r.model.as_ref()) else { return String::new() };
+        let mut prepared = vec![0f32; self.width()];
+        self.preprocessing.transform_row(table, &self.columns, row, &mut prepared);
+        let place = self.training_place[row];
+        let names: Vec<&str> = self.columns.iter().map(|&k| table.columns[k].name()).collect();
+        top_features_text(model, &prepared, (place != u32::MAX).then_some(place as usize), &names)
     }
+
+    /// The fitted methods, for a model file: the native scorer scores with them exactly as this did.
+    pub fn saved_baselines(&self) -> Option<SavedBaselines> {
+        let methods: Vec<Baseline> = self.runs.iter().filter_map(|r| r.model.clone()).collect();
+        if methods.is_empty() || !self.is_finished() {
+            return None;
+        }
+        let width = self.width();
+        let training_rows = self.training_table_rows.as_ref().map(|rows| TrainingRowsRecord {
+            rows: rows.clone(),
+            fingerprint: fingerprint(self.train.chunks_exact(width)),
+        });
+        Some(SavedBaselines { methods, settings: self.choice.settings.clone(), preprocessing: self.preprocessing.clone(), training_rows })
+    }
+}
+
+/// "name:part;…" of the largest parts of a row's score (at most [`FEATURES_SHOWN`], positive ones only),
+/// from the row's standardised values; empty for a method without explanations. The page's download and
+/// the native scorer both write it with this.
+pub fn top_features_text(model: &Baseline, prepared: &[f32], self_index: Option<usize>, names: &[&str]) -> String {
+    let parts = model.explain(prepared, self_index).unwrap_or_default();
+    parts
+        .iter()
+        .take(FEATURES_SHOWN)
+        .filter(|c| c.value > 0.0)
+        .map(|c| format!("{}:{:.3}", names[c.feature], c.value))
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// The download's extra column names for `columns`: `<key>_score`, and `<key>_top_features` where the
+/// method explains its rows.
+pub fn download_column_names(columns: &[DownloadColumns]) -> Vec<String> {
+    columns
+        .iter()
+        .flat_map(|c| std::iter::once(format!("{}_score", c.key)).chain(c.top_features.as_ref().map(|_| format!("{}_top_features", c.key))))
+        .collect()
+}
+
+/// Row `r`'s extra cells, in the order of [`download_column_names`].
+pub fn download_cells(columns: &[DownloadColumns], r: usize) -> impl Iterator<Item = Option<ExtraCell<'_>>> {
+    columns.iter().flat_map(move |c| {
+        let text = c.top_features.as_ref().map(|top| top.get(&r).map(|t| ExtraCell::Text(t.as_str())));
+        std::iter::once(Some(ExtraCell::Score(c.scores[r]))).chain(text)
+    })
 }
 
 /// What the page should say about a fitted model's choices (PCA's components, a sampled neighbourhood).

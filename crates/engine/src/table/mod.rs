@@ -15,6 +15,7 @@ pub mod parse;
 pub mod prepare;
 pub mod resonant;
 pub mod run;
+pub mod saved_baselines;
 pub mod score_file;
 mod sniff;
 

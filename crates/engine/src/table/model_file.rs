@@ -2,6 +2,11 @@
 //! everything needed to score a row exactly as the page does (feature names, the log and standardisation
 //! of each feature, the missing-value policy, the likelihood, whether the KL term is added) plus the
 //! training settings, for the record. Python reads it with `safetensors` and numpy (README).
+//!
+//! A file may also carry the classical methods of a finished comparison (`saved_baselines`): their
+//! arrays as tensors named `baselines.<method>.…`, their numbers under the `baselines` metadata key.
+//! Such a file is format version 2, so that a build that reads only version 1 refuses it rather than
+//! scoring without them.
 
 use std::collections::HashMap;
 
@@ -9,12 +14,16 @@ use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
 
 use super::prepare::Preprocessing;
+use super::saved_baselines::{self, SavedBaselines};
+use crate::baselines::saved::{TensorReader, TensorWriter};
 use crate::models::{DenseWeights, Likelihood, ScoringModel, VaeWeights};
 use crate::settings::ModelSettings;
 
 /// The value of the `format` metadata key; files without it are not ours.
 pub const FORMAT: &str = "anomaly-playground-vae";
-pub const FORMAT_VERSION: u32 = 1;
+/// Files with the classical methods are version 2; files with the autoencoder alone stay version 1.
+pub const FORMAT_VERSION: u32 = 2;
+const AUTOENCODER_ONLY_VERSION: u32 = 1;
 /// The value of the `method` metadata key: which method's weights the file holds. Files written before the
 /// key existed hold a VAE, so a file without it is read as one.
 pub const METHOD: &str = "vae";
@@ -36,6 +45,8 @@ pub struct ModelFile {
     pub score_with_kl: bool,
     pub preprocessing: Preprocessing,
     pub settings: ModelSettings,
+    /// The classical methods of a comparison on the same file, if one had finished.
+    pub baselines: Option<SavedBaselines>,
 }
 
 /// What the metadata's `architecture` value holds.
@@ -54,7 +65,7 @@ pub enum ModelFileError {
     NotSafetensors(String),
     #[error("this safetensors file is not an Anomaly Playground model (its metadata has no format \"{FORMAT}\")")]
     NotOurs,
-    #[error("this model file has format version {}, but this build reads version {FORMAT_VERSION}; use the build that wrote it", short(.0))]
+    #[error("this model file has format version {}, but this build reads versions {AUTOENCODER_ONLY_VERSION} and {FORMAT_VERSION}; use the build that wrote it", short(.0))]
     Version(String),
     #[error("the model file is damaged: {}", short(.0))]
     Damaged(String),
@@ -66,20 +77,12 @@ pub enum ModelFileError {
 
 impl ModelFile {
     pub fn to_bytes(&self) -> Vec<u8> {
-        let layers = self.layers();
-        let data: Vec<(String, Vec<u8>, Vec<usize>)> = LAYERS
-            .iter()
-            .zip(layers)
-            .flat_map(|(name, layer)| {
-                [
-                    (format!("{name}.weight"), to_le_bytes(&layer.weight), vec![layer.outputs, layer.inputs]),
-                    (format!("{name}.bias"), to_le_bytes(&layer.bias), vec![layer.outputs]),
-                ]
-            })
-            .collect();
-        let views = data.iter().map(|(name, bytes, shape)| {
-            (name.clone(), TensorView::new(Dtype::F32, shape.clone(), bytes).expect("the shape matches the data"))
-        });
+        let mut tensors = TensorWriter::default();
+        for (name, layer) in LAYERS.iter().zip(self.layers()) {
+            tensors.f32s(format!("{name}.weight"), &[layer.outputs, layer.inputs], &layer.weight);
+            tensors.f32s(format!("{name}.bias"), &[layer.outputs], &layer.bias);
+        }
+        let baselines = self.baselines.as_ref().map(|b| b.save(&mut tensors));
         let architecture = Architecture {
             inputs: self.weights.inputs(),
             hidden: self.weights.hidden(),
@@ -87,9 +90,10 @@ impl ModelFile {
             activation: "relu".into(),
             likelihood: self.likelihood,
         };
-        let metadata = HashMap::from([
+        let version = if baselines.is_some() { FORMAT_VERSION } else { AUTOENCODER_ONLY_VERSION };
+        let mut metadata = HashMap::from([
             ("format".to_string(), FORMAT.to_string()),
-            ("format_version".to_string(), FORMAT_VERSION.to_string()),
+            ("format_version".to_string(), version.to_string()),
             ("method".to_string(), METHOD.to_string()),
             ("architecture".to_string(), json(&architecture)),
             ("feature_names".to_string(), json(&self.preprocessing.features.iter().map(|f| f.name.clone()).collect::<Vec<_>>())),
@@ -98,7 +102,13 @@ impl ModelFile {
             ("score".to_string(), SCORE_DEFINITION.to_string()),
             ("training".to_string(), json(&self.settings)),
         ]);
-        safetensors::serialize(views, Some(metadata)).expect("serialising f32 tensors cannot fail")
+        if let Some(baselines) = baselines {
+            metadata.insert(saved_baselines::METADATA_KEY.to_string(), baselines);
+        }
+        let views = tensors.tensors.iter().map(|t| {
+            (t.name.clone(), TensorView::new(t.dtype, t.shape.clone(), &t.bytes).expect("the shape matches the data"))
+        });
+        safetensors::serialize(views, Some(metadata)).expect("serialising tensors of matching shapes cannot fail")
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, ModelFileError> {
@@ -110,11 +120,12 @@ impl ModelFile {
         if metadata.get("format").map(String::as_str) != Some(FORMAT) {
             return Err(ModelFileError::NotOurs);
         }
-        match metadata.get("format_version") {
-            Some(v) if v == &FORMAT_VERSION.to_string() => {}
+        let version = match metadata.get("format_version") {
+            Some(v) if v == &AUTOENCODER_ONLY_VERSION.to_string() => AUTOENCODER_ONLY_VERSION,
+            Some(v) if v == &FORMAT_VERSION.to_string() => FORMAT_VERSION,
             Some(v) => return Err(ModelFileError::Version(v.clone())),
             None => return Err(ModelFileError::Version("(none)".into())),
-        }
+        };
         match metadata.get("method") {
             None => {}
             Some(method) if method == METHOD => {}
@@ -181,7 +192,15 @@ impl ModelFile {
             decoder_hidden: next(),
             decoder_output: next(),
         };
-        Ok(Self { weights, likelihood: architecture.likelihood, score_with_kl, preprocessing, settings })
+        let baselines = match (version, metadata.get(saved_baselines::METADATA_KEY)) {
+            (FORMAT_VERSION, Some(text)) => Some(
+                SavedBaselines::load(text, &TensorReader { tensors: &tensors })
+                    .map_err(|e| ModelFileError::Damaged(format!("its classical methods cannot be read: {e}")))?,
+            ),
+            (FORMAT_VERSION, None) => return Err(ModelFileError::Damaged("a version 2 file has no \"baselines\" entry".into())),
+            _ => None,
+        };
+        Ok(Self { weights, likelihood: architecture.likelihood, score_with_kl, preprocessing, settings, baselines })
     }
 
     fn layers(&self) -> [&DenseWeights; 5] {
@@ -198,10 +217,6 @@ impl ModelFile {
     pub fn feature_names(&self) -> Vec<&str> {
         self.preprocessing.features.iter().map(|f| f.name.as_str()).collect()
     }
-}
-
-fn to_le_bytes(values: &[f32]) -> Vec<u8> {
-    values.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
 
 fn json<T: Serialize>(value: &T) -> String {

@@ -333,7 +333,8 @@ impl TableRun {
         self.scored_upto += scores.len();
     }
 
-    /// The trained model as a file that scores rows exactly as this run does (see `model_file`).
+    /// The trained model as a file that scores rows exactly as this run does (see `model_file`); the
+    /// caller adds a finished comparison's methods (`Comparison::saved_baselines`).
     pub fn model_file(&self) -> Result<ModelFile, TrainError> {
         Ok(ModelFile {
             weights: self.autoencoder()?.model().weights()?,
@@ -341,6 +342,7 @@ impl TableRun {
             score_with_kl: self.setup.model.vae.score_with_kl,
             preprocessing: self.preprocessing.clone(),
             settings: self.setup.model.clone(),
+            baselines: None,
         })
     }
 
