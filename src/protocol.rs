@@ -10,6 +10,7 @@ use anomaly_engine::resonance::panels::{AfterCut, FeatureClosure, JetMasses, Mas
 use anomaly_engine::awareness::{AwarenessSettings, FamilyAuc, FamilyDetail};
 use anomaly_engine::data::anomalies::AnomalyFamily;
 use anomaly_engine::models::VaeWeights;
+use anomaly_engine::table::awareness::{AwarenessSummary, TableAwarenessSettings};
 use anomaly_engine::table::compare::{ComparisonChoice, ComparisonSummary};
 use anomaly_engine::table::prepare::TableSetup;
 use anomaly_engine::table::run::{TableResults, ThresholdCounts, TrainingSummary};
@@ -138,7 +139,8 @@ impl FilePurpose {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum TableCommand {
     /// Generate the toy collider events and load them as if they were a file.
-    Simulate { rows: usize, signal_fraction: f64, seed: u64 },
+    /// The toy events: the dijet toy, or with `several_signals` the toy with four kinds of signal.
+    Simulate { rows: usize, signal_fraction: f64, seed: u64, several_signals: bool },
     /// Stop loading a file; whatever was loaded before stays.
     CancelLoad,
     /// Train on the loaded table with these choices (or resume a paused run with the same choices), then
@@ -165,6 +167,12 @@ pub enum TableCommand {
     Compare { setup: TableSetup, choice: ComparisonChoice },
     /// Stop the comparison; the last finished one stays.
     CancelCompare,
+    /// The anomaly kinds `column` names among the anomalous rows (answered with `AwarenessKinds`).
+    AwarenessKinds { setup: TableSetup, column: usize },
+    /// Anomaly Awareness on the trained autoencoder: the control run, then the fine-tuning it keeps.
+    FineTune { settings: TableAwarenessSettings },
+    /// Stop the fine-tuning; the model trained before it is put back.
+    CancelFineTune,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -297,6 +305,13 @@ pub enum TableEvent {
     CompareCancelled,
     /// The comparison could not start or stopped; whatever was compared before stays.
     CompareFailed { message: String },
+    AwarenessKinds { column: usize, kinds: Vec<String> },
+    /// `stage` says which run is working; `fraction` of both runs' steps are done.
+    FineTuneProgress { stage: String, fraction: f64 },
+    /// Both runs are done; the fine-tuned model is kept and the rows are being scored again.
+    FineTuned { summary: Box<AwarenessSummary> },
+    /// The fine-tuning could not start, stopped or was cancelled; the model trained before it is back.
+    FineTuneFailed { message: String },
 }
 
 /// Which view's run a [`RunEvent`] belongs to.

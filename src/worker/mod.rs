@@ -13,6 +13,7 @@ mod run_loop;
 mod sequence;
 mod session;
 mod source;
+mod table_awareness;
 mod tables;
 #[cfg(test)]
 mod test_host;

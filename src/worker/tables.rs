@@ -15,7 +15,7 @@ use anomaly_engine::table::model_file::ModelFile;
 use anomaly_engine::table::parse::{split_record, trim_line_ends};
 use anomaly_engine::table::prepare::{TableSetup, TrainOn};
 use anomaly_engine::table::run::{TableRun, NO_MODEL_FILE};
-use anomaly_engine::table::{check_size, dijet, Table, TableParser};
+use anomaly_engine::table::{check_size, dijet, signals, Table, TableParser};
 use wasm_bindgen::prelude::*;
 
 use super::backend::ModelScorer;
@@ -68,6 +68,8 @@ pub struct Tables {
     run_generation: u64,
     /// The classical methods beside the autoencoder (`compare.rs`).
     pub(super) compare: super::compare::CompareState,
+    /// Anomaly Awareness on the trained autoencoder (`table_awareness.rs`).
+    pub(super) awareness: super::table_awareness::AwarenessState,
 }
 
 pub type Shared = Rc<RefCell<Tables>>;
@@ -82,11 +84,14 @@ fn failed(message: impl Into<String>) {
 
 pub fn handle(state: &Shared, command: TableCommand) {
     match command {
-        TableCommand::Simulate { rows, signal_fraction, seed } => {
-            let events = dijet::generate(rows.clamp(100, dijet::MAX_ROWS), signal_fraction, seed);
-            let bytes = Rc::new(dijet::to_csv(&events));
-            let name = format!("toy-dijet-{}-events.csv", events.len());
-            start_load(state, FilePurpose::Events, Source::Bytes(bytes), name);
+        TableCommand::Simulate { rows, signal_fraction, seed, several_signals } => {
+            let rows = rows.clamp(dijet::MIN_ROWS, dijet::MAX_ROWS);
+            let (bytes, name) = if several_signals {
+                (signals::to_csv(&signals::generate(rows, signal_fraction, seed)), format!("toy-signals-{rows}-events.csv"))
+            } else {
+                (dijet::to_csv(&dijet::generate(rows, signal_fraction, seed)), format!("toy-dijet-{rows}-events.csv"))
+            };
+            start_load(state, FilePurpose::Events, Source::Bytes(Rc::new(bytes)), name);
         }
         TableCommand::CancelLoad => state.borrow_mut().load_generation += 1,
         TableCommand::Train { setup } => train(state, setup),
@@ -129,6 +134,9 @@ pub fn handle(state: &Shared, command: TableCommand) {
         }
         TableCommand::Compare { setup, choice } => super::compare::start(state, setup, choice),
         TableCommand::CancelCompare => super::compare::cancel(state),
+        TableCommand::AwarenessKinds { setup, column } => super::table_awareness::kinds(state, &setup, column),
+        TableCommand::FineTune { settings } => super::table_awareness::start(state, settings),
+        TableCommand::CancelFineTune => super::table_awareness::cancel(state),
         TableCommand::DownloadSample => {
             let st = state.borrow();
             match st.events.as_ref().map(|l| (&l.source, &l.name)) {
@@ -201,6 +209,7 @@ async fn load(state: Shared, purpose: FilePurpose, source: Source, name: String,
     st.run = None;
     st.run_generation += 1;
     st.compare.forget();
+    st.awareness.forget();
     drop(st);
     say(TableEvent::Loaded(info));
 }
@@ -308,7 +317,7 @@ fn score_with_model(state: &Shared, setup: TableSetup) {
 }
 
 /// Scores every row again with the trained weights, on whichever backend is chosen now.
-fn rescore(state: &Shared) {
+pub(super) fn rescore(state: &Shared) {
     let mut st = state.borrow_mut();
     let Some(run) = st.run.as_mut().filter(|r| r.phase == RunPhase::Done) else {
         return failed("Train and score first; then the rows can be scored again.");
@@ -424,6 +433,30 @@ impl Tables {
             && run.run.setup.train_on == setup.train_on
             && !run.run.setup.method.is_resonant();
         same_rows.then(|| run.run.scores.clone())
+    }
+
+    pub(super) fn run_generation(&self) -> u64 {
+        self.run_generation
+    }
+
+    /// The trained and scored autoencoder's run, if there is one.
+    pub(super) fn finished_run(&self) -> Option<&TableRun> {
+        self.run.as_ref().filter(|r| r.phase == RunPhase::Done && r.run.trainer().is_some()).map(|r| &r.run)
+    }
+
+    /// The separate background file, when `setup` trains on one.
+    pub(super) fn background_for(&self, setup: &TableSetup) -> Option<Rc<Table>> {
+        match (setup.train_on, self.background.as_ref()) {
+            (TrainOn::OtherFile, Some(b)) => Some(b.table.clone()),
+            _ => None,
+        }
+    }
+
+    /// Records that the run's model was fine-tuned with `settings` (the model file says so).
+    pub(super) fn fine_tuned(&mut self, settings: anomaly_engine::table::awareness::TableAwarenessSettings) {
+        if let Some(run) = self.run.as_mut() {
+            run.run.fine_tuned.push(settings);
+        }
     }
 
     /// The finished autoencoder's per-feature parts of a row's score.
@@ -696,7 +729,7 @@ mod tests {
 
     /// The toy events, `rows` of them (2,000 are about 180 kB: a dozen slices).
     fn simulate(state: &Shared, rows: usize, seed: u64) {
-        handle(state, TableCommand::Simulate { rows, signal_fraction: 0.1, seed });
+        handle(state, TableCommand::Simulate { rows, signal_fraction: 0.1, seed, several_signals: false });
     }
 
     /// The setup the page suggests for the loaded events, with a small, quick model.

@@ -235,27 +235,30 @@ pub struct FineTuneReport {
 }
 
 /// The fine-tuning loss (see the module documentation) over the stage-1 VAE, whose weights it shares: a
-/// batch of normal digits from the loop, plus labelled anomalies it draws itself.
-struct AnomalyAwareLoss {
-    vae: Vae,
+/// batch of normal rows from the loop, plus labelled anomalies it draws itself. Digits and table rows
+/// (`table::awareness`) fine-tune with the same loss.
+pub(crate) struct AnomalyAwareLoss {
+    pub(crate) vae: Vae,
+    /// Values per row.
+    pub(crate) features: usize,
     /// The labelled anomalies, row-major.
-    labelled: Vec<f32>,
-    margin: f32,
-    lambda_max: f32,
-    ramp_fraction: f32,
+    pub(crate) labelled: Vec<f32>,
+    pub(crate) margin: f32,
+    pub(crate) lambda_max: f32,
+    pub(crate) ramp_fraction: f32,
     /// Each step adds a quarter of this many labelled anomalies to the batch.
-    batch_size: usize,
+    pub(crate) batch_size: usize,
     /// The control run: the labelled anomalies are left out of every step (see [`AwarenessRun::without_anomalies`]).
-    control: bool,
+    pub(crate) control: bool,
 }
 
 impl AnomalyAwareLoss {
-    fn labelled_count(&self) -> usize {
-        self.labelled.len() / IMAGE_PIXELS
+    pub(crate) fn labelled_count(&self) -> usize {
+        self.labelled.len() / self.features
     }
 
     /// λ at `step` of `total_steps`: a linear ramp from 0 to λ_max over the first `ramp_fraction` of the run.
-    fn lambda(&self, step: usize, total_steps: usize) -> f32 {
+    pub(crate) fn lambda(&self, step: usize, total_steps: usize) -> f32 {
         let ramp_steps = (self.ramp_fraction * total_steps as f32).max(1.0);
         self.lambda_max * (step as f32 / ramp_steps).min(1.0)
     }
@@ -266,10 +269,11 @@ impl TrainStep for AnomalyAwareLoss {
     fn loss(&self, normal: &Tensor, context: &mut StepContext) -> candle_core::Result<Tensor> {
         let n_normal = normal.dims()[0];
         let anomaly_rows = (self.batch_size / 4).clamp(1, self.labelled_count());
-        let mut anomalies = Vec::with_capacity(anomaly_rows * IMAGE_PIXELS);
+        let width = self.features;
+        let mut anomalies = Vec::with_capacity(anomaly_rows * width);
         for _ in 0..anomaly_rows {
             let r = context.batches.below(self.labelled_count());
-            anomalies.extend_from_slice(&self.labelled[r * IMAGE_PIXELS..(r + 1) * IMAGE_PIXELS]);
+            anomalies.extend_from_slice(&self.labelled[r * width..(r + 1) * width]);
         }
         let lambda = self.lambda(context.step, context.total_steps);
         let latent = self.vae.shape().latent;
@@ -282,7 +286,7 @@ impl TrainStep for AnomalyAwareLoss {
         }
         let x = match anomalies.is_empty() {
             true => normal.clone(),
-            false => Tensor::cat(&[normal, &Tensor::from_vec(anomalies, (anomaly_rows, IMAGE_PIXELS), &Device::Cpu)?], 0)?,
+            false => Tensor::cat(&[normal, &Tensor::from_vec(anomalies, (anomaly_rows, width), &Device::Cpu)?], 0)?,
         };
         let rows = x.dims()[0];
         let out = self.vae.forward_sampled(&x, &Tensor::from_vec(noise, (rows, latent), &Device::Cpu)?)?;
@@ -383,6 +387,7 @@ impl AwarenessRun {
         let normal_error = mean(&score_rows(trainer.model(), &normal_train[..normal_train.len().min(512 * IMAGE_PIXELS)], false)?.scores);
         let loss = AnomalyAwareLoss {
             vae: trainer.model().clone(),
+            features: IMAGE_PIXELS,
             labelled,
             margin: settings.margin_factor * normal_error,
             lambda_max: settings.lambda_max,
@@ -837,6 +842,7 @@ mod tests {
         // Inverted digits reconstruct far above the margin; λ is at its maximum from the first step.
         let loss = AnomalyAwareLoss {
             vae: model.clone(),
+            features: IMAGE_PIXELS,
             labelled: AnomalyFamily::Inverted.synthesise(&digits.gather_f32(&[0, 1, 2, 3]), 8, 1),
             margin: run.margin(),
             lambda_max: lambda,

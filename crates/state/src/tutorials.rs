@@ -246,6 +246,20 @@ pub static TUTORIALS: [Tutorial; 7] = [
                     the shown 7, gains far more with the anomalies; blurred digits gain as much without them.",
                 show: ("fine-tune-control", "the control button"),
             },
+            Step {
+                title: "Does it work on collider events?",
+                explain: "The paper's point for physicists: a few simulated signals of kinds you can imagine should make the \
+                    detector more sensitive to kinds you did not simulate. This toy has four (labelled as a toy): A, a W′ to two \
+                    two-pronged jets; B, two equal-mass two-pronged jets; C, two three-pronged jets; D, one unusual jet and one \
+                    ordinary one. Only A's rows are shown to the fine-tuning; B, C and D stay unseen.",
+                setup: "view=table&sim.rows=20000&sim.signal=0.04&sim.toy=signals",
+                try_this: "Press \"Try with simulated collider events\", then \"Train and score\", then, under \"Show it a few \
+                    anomalies\", keep A ticked and press \"Fine-tune with these anomalies\".",
+                expect: "A table of the four kinds before, after and in the control, and a sentence with the labelled rows' own \
+                    share of the gain on B, C and D. In our benchmark (five seeds, 40 labelled rows) that share averaged +0.021 AUC, \
+                    but ranged from 0.000 to +0.048 between seeds: one run can show little, which is itself a finding.",
+                show: ("aa-table-run", "the Fine-tune button"),
+            },
         ],
     },
     Tutorial {

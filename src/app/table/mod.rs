@@ -2,6 +2,7 @@
 //! train on it, and score every row. The worker does the work; these components render
 //! [`state::TableState`] and send the visitor's choices.
 
+mod awareness;
 mod compare;
 mod overview;
 mod results;
@@ -28,6 +29,7 @@ pub fn TableSection() -> impl IntoView {
                 <h2 id="table-results-title">"The table and its scores"</h2>
                 <overview::FileOverview/>
                 <results::TableResultsPanels/>
+                <awareness::AwarenessPanel/>
                 <compare::ComparePanel/>
             </section>
         </div>

@@ -39,9 +39,9 @@ pub fn DataSource() -> impl IntoView {
         }
     };
     let simulate = move |_| {
-        let Simulation { rows, signal_fraction, seed } = table.simulation.get_untracked();
+        let Simulation { rows, signal_fraction, seed, several_signals } = table.simulation.get_untracked();
         table.loading.set(Some((FilePurpose::Events, 0, 0)));
-        send(state, &Command::Table(TableCommand::Simulate { rows, signal_fraction, seed }));
+        send(state, &Command::Table(TableCommand::Simulate { rows, signal_fraction, seed, several_signals }));
     };
     let simulation_valid = move || table.simulation.with(|s| s.problems().is_empty())
         && !state.unreadable.with(|u| u.iter().any(|p| p.field.starts_with("table_sim_")));
@@ -83,6 +83,11 @@ pub fn DataSource() -> impl IntoView {
                     get=|s| s.signal_fraction.to_string() set=|s, v| { s.signal_fraction = v.parse().map_err(|_| ())?; Ok(()) }/>
                 <NumberField target=table.simulation field="table_sim_seed" label="Seed" range="0–4294967295".to_string()
                     get=|s| s.seed.to_string() set=|s, v| { s.seed = v.parse().map_err(|_| ())?; Ok(()) }/>
+                <label class="check" for="table_sim_signals">
+                    <input type="checkbox" id="table_sim_signals" prop:checked=move || table.simulation.with(|s| s.several_signals)
+                        on:change=move |ev| table.simulation.update(|s| s.several_signals = event_target_checked(&ev))/>
+                    "Four kinds of signal (A–D, with a signal_type column), to try Anomaly Awareness: show some kinds and see whether the others are found better"
+                </label>
                 {move || (!simulation_valid()).then(|| view! {
                     <p class="field-error" id="simulate-problem">{format!("Events must be {MIN_ROWS} to {} and the signal share 0 to {MAX_SIGNAL_FRACTION}.", thousands(MAX_ROWS))}</p>
                 })}

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use crate::app::run_view::{apply_run_event, Request, RunCurves, RunView};
 use crate::protocol::{Backend, FilePurpose, ModelInfo, RunEvent, TableEvent, TableInfo, TopRow};
 use anomaly_engine::table::dijet::Simulation;
+use anomaly_engine::table::awareness::{AwarenessSummary, TableAwarenessSettings};
 use anomaly_engine::table::compare::{ComparisonChoice, ComparisonSummary};
 use anomaly_engine::table::prepare::TableSetup;
 use anomaly_state::link::table::{header_fingerprint, SharedTable};
@@ -61,6 +62,67 @@ pub struct TableState {
     pub link_note: RwSignal<Option<String>>,
     /// The classical methods beside the autoencoder (`compare.rs`).
     pub compare: CompareView,
+    /// Anomaly Awareness on the trained autoencoder (`awareness.rs`).
+    pub awareness: AwarenessView,
+}
+
+/// Stage 2 on the table: the visitor's choices, progress, and the last results.
+#[derive(Clone, Copy)]
+pub struct AwarenessView {
+    /// The column whose values name the kinds.
+    pub column: RwSignal<Option<usize>>,
+    /// The kinds that column names among the anomalous rows (for that column).
+    pub kinds: RwSignal<Option<Vec<String>>>,
+    pub shown: RwSignal<Vec<String>>,
+    pub labelled_rows: RwSignal<usize>,
+    pub epochs: RwSignal<usize>,
+    pub lambda_max: RwSignal<f32>,
+    pub progress: RwSignal<Option<(String, f64)>>,
+    pub summary: RwSignal<Option<AwarenessSummary>>,
+    pub problem: RwSignal<Option<String>>,
+}
+
+impl AwarenessView {
+    fn new() -> Self {
+        let defaults = TableAwarenessSettings::new(0, Vec::new());
+        Self {
+            column: RwSignal::new(None),
+            kinds: RwSignal::new(None),
+            shown: RwSignal::new(Vec::new()),
+            labelled_rows: RwSignal::new(defaults.labelled_rows),
+            epochs: RwSignal::new(defaults.epochs),
+            lambda_max: RwSignal::new(defaults.lambda_max),
+            progress: RwSignal::new(None),
+            summary: RwSignal::new(None),
+            problem: RwSignal::new(None),
+        }
+    }
+
+    /// A new file: its kinds, results and problems belong to the file before.
+    fn clear(&self) {
+        self.column.set(None);
+        self.kinds.set(None);
+        self.shown.set(Vec::new());
+        self.progress.set(None);
+        self.summary.set(None);
+        self.problem.set(None);
+    }
+
+    /// The settings to fine-tune with, once a column is chosen.
+    pub fn settings(&self) -> Option<TableAwarenessSettings> {
+        let column = self.column.get_untracked()?;
+        Some(TableAwarenessSettings {
+            labelled_rows: self.labelled_rows.get_untracked(),
+            epochs: self.epochs.get_untracked(),
+            lambda_max: self.lambda_max.get_untracked(),
+            ..TableAwarenessSettings::new(column, self.shown.get_untracked())
+        })
+    }
+
+    pub fn requested(&self) {
+        self.problem.set(None);
+        self.progress.set(Some((String::new(), 0.0)));
+    }
 }
 
 /// The comparison with the classical methods: what is ticked, how far it got, what it found.
@@ -133,6 +195,7 @@ impl TableState {
             linked: RwSignal::new(None),
             link_note: RwSignal::new(None),
             compare: CompareView::new(),
+            awareness: AwarenessView::new(),
         }
     }
 
@@ -203,6 +266,7 @@ impl TableState {
                             }
                         };
                         self.compare.clear(); // it compared the rows of the file before
+                        self.awareness.clear();
                         self.linked.set(None); // from now on the loaded file's choices are the link's
                         self.model.set(setup.model.clone());
                         self.setup.set(Some(setup));
@@ -261,6 +325,25 @@ impl TableState {
             TableEvent::CompareFailed { message } => {
                 self.compare.progress.set(None);
                 self.compare.problem.set(Some(message));
+            }
+            TableEvent::AwarenessKinds { column, kinds } => {
+                if self.awareness.column.get_untracked() == Some(column) {
+                    // The first kind is shown by default, the others stay unseen.
+                    if self.awareness.shown.with_untracked(|s| s.iter().all(|k| !kinds.contains(k))) {
+                        self.awareness.shown.set(kinds.first().cloned().into_iter().collect());
+                    }
+                    self.awareness.kinds.set(Some(kinds));
+                }
+            }
+            TableEvent::FineTuneProgress { stage, fraction } => self.awareness.progress.set(Some((stage, fraction))),
+            TableEvent::FineTuned { summary } => {
+                self.awareness.progress.set(None);
+                self.awareness.problem.set(None);
+                self.awareness.summary.set(Some(*summary));
+            }
+            TableEvent::FineTuneFailed { message } => {
+                self.awareness.progress.set(None);
+                self.awareness.problem.set(Some(message));
             }
         }
     }

@@ -20,11 +20,14 @@ pub struct Simulation {
     pub rows: usize,
     pub signal_fraction: f64,
     pub seed: u64,
+    /// The toy with four kinds of signal (`table::signals`) instead of this one's single W′.
+    #[serde(default)]
+    pub several_signals: bool,
 }
 
 impl Default for Simulation {
     fn default() -> Self {
-        Self { rows: 50_000, signal_fraction: 0.01, seed: 1 }
+        Self { rows: 50_000, signal_fraction: 0.01, seed: 1, several_signals: false }
     }
 }
 
@@ -48,7 +51,7 @@ impl Simulation {
 /// LHC collision energy, TeV: the dijet spectrum is written in x = m_jj / √s.
 const SQRT_S: f64 = 13.0;
 /// The trigger threshold of the R&D sample: no dijet masses below this.
-const MJJ_MIN: f64 = 2.6;
+pub(crate) const MJJ_MIN: f64 = 2.6;
 const MJJ_MAX: f64 = 8.0;
 /// The falling spectrum f(x) ∝ (1 − x)^P1 / x^P2 (the standard dijet fit function).
 const P1: f64 = 10.0;
@@ -91,7 +94,7 @@ pub fn to_csv(events: &[DijetEvent]) -> Vec<u8> {
     out
 }
 
-fn gaussian(rng: &mut SeededRng, mean: f64, sigma: f64) -> f64 {
+pub(crate) fn gaussian(rng: &mut SeededRng, mean: f64, sigma: f64) -> f64 {
     mean + sigma * rng.normal() as f64
 }
 
@@ -102,7 +105,7 @@ fn uniform(rng: &mut SeededRng) -> f64 {
 
 /// m_jj from the falling spectrum: draw x from x^−P2 by inverting its integral, then keep it with
 /// probability ((1 − x) / (1 − x_min))^P1 (rejection sampling).
-fn background_mjj(rng: &mut SeededRng) -> f64 {
+pub(crate) fn background_mjj(rng: &mut SeededRng) -> f64 {
     let (lo, hi) = (MJJ_MIN / SQRT_S, MJJ_MAX / SQRT_S);
     let power = 1.0 - P2;
     loop {

@@ -4,6 +4,7 @@
 //!
 //! Nothing here knows about the browser: the worker feeds bytes in and reads results out.
 
+pub mod awareness;
 pub mod column;
 pub mod compare;
 pub mod dijet;
@@ -16,6 +17,7 @@ pub mod prepare;
 pub mod resonant;
 pub mod run;
 pub mod saved_baselines;
+pub mod signals;
 pub mod score_file;
 mod sniff;
 

@@ -14,6 +14,7 @@ use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
 
 use super::prepare::Preprocessing;
+use super::awareness::TableAwarenessSettings;
 use super::saved_baselines::{self, SavedBaselines};
 use crate::baselines::saved::{TensorReader, TensorWriter};
 use crate::models::{DenseWeights, Likelihood, ScoringModel, VaeWeights};
@@ -47,6 +48,9 @@ pub struct ModelFile {
     pub settings: ModelSettings,
     /// The classical methods of a comparison on the same file, if one had finished.
     pub baselines: Option<SavedBaselines>,
+    /// The Anomaly Awareness fine-tunings the autoencoder had after training, in order (the
+    /// `fine_tuned` metadata key, written when there was one).
+    pub fine_tuned: Vec<TableAwarenessSettings>,
 }
 
 /// What the metadata's `architecture` value holds.
@@ -102,6 +106,9 @@ impl ModelFile {
             ("score".to_string(), SCORE_DEFINITION.to_string()),
             ("training".to_string(), json(&self.settings)),
         ]);
+        if !self.fine_tuned.is_empty() {
+            metadata.insert("fine_tuned".to_string(), json(&self.fine_tuned));
+        }
         if let Some(baselines) = baselines {
             metadata.insert(saved_baselines::METADATA_KEY.to_string(), baselines);
         }
@@ -200,7 +207,11 @@ impl ModelFile {
             (FORMAT_VERSION, None) => return Err(ModelFileError::Damaged("a version 2 file has no \"baselines\" entry".into())),
             _ => None,
         };
-        Ok(Self { weights, likelihood: architecture.likelihood, score_with_kl, preprocessing, settings, baselines })
+        let fine_tuned = match metadata.get("fine_tuned") {
+            Some(text) => serde_json::from_str(text).map_err(|e| ModelFileError::Damaged(format!("\"fine_tuned\": {e}")))?,
+            None => Vec::new(),
+        };
+        Ok(Self { weights, likelihood: architecture.likelihood, score_with_kl, preprocessing, settings, baselines, fine_tuned })
     }
 
     fn layers(&self) -> [&DenseWeights; 5] {

@@ -105,6 +105,8 @@ pub struct TableRun {
     scored_upto: usize,
     /// Scores sorted descending, with their labels, for threshold counts.
     sorted: Vec<(f32, u8)>,
+    /// Each Anomaly Awareness fine-tuning the model has had since training, in order (`awareness`).
+    pub fine_tuned: Vec<super::awareness::TableAwarenessSettings>,
 }
 
 /// A signal/background count above a threshold.
@@ -160,6 +162,7 @@ impl TableRun {
             scorer: None,
             scored_upto: 0,
             sorted: Vec::new(),
+            fine_tuned: Vec::new(),
         }
     }
 
@@ -226,7 +229,9 @@ impl TableRun {
             resonance: None,
         };
         let labels = setup.labels(table);
-        Ok(Self::unscored(table.rows(), setup, Learner::Autoencoder(trainer), preprocessing, columns, labels, summary))
+        let mut run = Self::unscored(table.rows(), setup, Learner::Autoencoder(trainer), preprocessing, columns, labels, summary);
+        run.fine_tuned = model.fine_tuned.clone();
+        Ok(run)
     }
 
     pub fn step(&mut self) -> Result<crate::StepReport, TrainError> {
@@ -253,6 +258,14 @@ impl TableRun {
         match &mut self.learner {
             Learner::Resonant(search) => Some(search),
             Learner::Autoencoder(_) => None,
+        }
+    }
+
+    /// The autoencoder's trainer, None for a resonance search.
+    pub fn trainer(&self) -> Option<&Trainer> {
+        match &self.learner {
+            Learner::Autoencoder(trainer) => Some(trainer),
+            Learner::Resonant(_) => None,
         }
     }
 
@@ -343,6 +356,7 @@ impl TableRun {
             preprocessing: self.preprocessing.clone(),
             settings: self.setup.model.clone(),
             baselines: None,
+            fine_tuned: self.fine_tuned.clone(),
         })
     }
 

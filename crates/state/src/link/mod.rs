@@ -171,6 +171,10 @@ pub fn encode(setup: &SharedSetup) -> String {
         ("sim.signal".into(), setup.simulation.signal_fraction.to_string()),
         ("sim.seed".into(), setup.simulation.seed.to_string()),
     ]);
+    // The several-signals toy only when chosen, so every other link reads as before.
+    if setup.simulation.several_signals {
+        pairs.push(("sim.toy".into(), "signals".into()));
+    }
     // The hunt's pairs only when it is on screen or changed, so every other link reads as before.
     if setup.view == LinkView::Hunt || setup.hunt != HuntChoice::default() {
         pairs.push(("hunt.signal".into(), setup.hunt.signal_events.to_string()));
@@ -271,6 +275,17 @@ pub fn decode(fragment: &str) -> DecodedLink {
             "sim.rows" => value.parse().map(|v| setup.simulation.rows = v).is_ok(),
             "sim.signal" => value.parse().map(|v| setup.simulation.signal_fraction = v).is_ok(),
             "sim.seed" => value.parse().map(|v| setup.simulation.seed = v).is_ok(),
+            "sim.toy" => match value {
+                "signals" => {
+                    setup.simulation.several_signals = true;
+                    true
+                }
+                "dijet" => {
+                    setup.simulation.several_signals = false;
+                    true
+                }
+                _ => false,
+            },
             "hunt.signal" => value.parse().map(|v| setup.hunt.signal_events = v).is_ok(),
             "hunt.seed" => value.parse().map(|v| setup.hunt.seed = v).is_ok(),
             _ if key.starts_with("jets.") && setup.jets.pairs().iter().any(|(k, _)| *k == key) => setup.jets.read(key, value),
@@ -427,6 +442,7 @@ mod tests {
                 rows: 100 + rng.below(999_901),
                 signal_fraction: rng.below(501) as f64 / 1000.0,
                 seed: rng.next_u64() >> 32,
+                several_signals: rng.uniform() < 0.5,
             },
             // A link never both opens and hides a view (decoding says so and opens the digits).
             hidden: PagePart::ALL.into_iter().filter(|&p| rng.uniform() < 0.3 && view.hidden_by() != Some(p)).collect(),
@@ -587,7 +603,7 @@ mod tests {
             ("sim.rows=5", "simulated events must be between 100 and 1000000"),
             ("sim.signal=0.9", "signal share must be between 0 and 0.5"),
             ("sim.signal=-inf", "signal share must be between"),
-            ("tut=vae.99", "tut=\"vae.99\" is not a tutorial step (there are anomaly.1–5, vae.1–5, awareness.1–5, physics.1–4, resonance.1–5, jets.1–5, baselines.1–5)"),
+            ("tut=vae.99", "tut=\"vae.99\" is not a tutorial step (there are anomaly.1–5, vae.1–5, awareness.1–6, physics.1–4, resonance.1–5, jets.1–5, baselines.1–5)"),
             ("tut=<img src=x>", "tut=\"<img src=x>\" is not a tutorial step"),
             ("table.header=0123456789abcdef&table.roles=ff&table.epochs=0", "in the table's settings, epochs must be between"),
             ("view=table&hide=table", "view=table asks for a view this link also hides"),
