@@ -132,12 +132,13 @@ fn AwarenessResults(summary: AwarenessSummary) -> impl IntoView {
     view! {
         <div id="aa-table-results">
             <p id="aa-table-sentence" class="verdict">{summary.sentence.clone()}</p>
+            <p class="hint" id="aa-table-note">{format!(
+                "Each kind is judged against background rows the autoencoder did not train on; the {} labelled rows of the shown kinds are left out of their judging. The margin, {:.3}, is {} × the training rows' mean reconstruction error after training: a labelled row's error counts up to it and no further.",
+                summary.labelled_rows, summary.margin, summary.settings.margin_factor
+            )}</p>
             <div class="table-scroll">
             <table id="aa-table-kinds" class="figures-table">
-                <caption>{format!(
-                    "Each kind against background rows the autoencoder did not train on; the {} labelled rows of the shown kinds are left out of their judging. The margin, {:.3}, is {} × the training rows' mean reconstruction error after training: a labelled row's error counts up to it and no further.",
-                    summary.labelled_rows, summary.margin, summary.settings.margin_factor
-                )}</caption>
+                <caption>"Each kind before and after fine-tuning, and in the control run"</caption>
                 <thead><tr>
                     <th scope="col">"Kind"</th><th scope="col">"Rows"</th>
                     <th scope="col">"AUC before"</th><th scope="col">"after"</th><th scope="col">"control"</th>
