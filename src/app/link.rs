@@ -57,6 +57,9 @@ pub fn apply_setup(state: Playground, setup: &SharedSetup) {
         state.table.linked.set(Some(table.clone()));
         // The methods to compare do not depend on the file: they apply at once.
         state.table.compare.choice.set(table.compare.clone());
+        if let Some(aware) = &table.awareness {
+            state.table.awareness.apply_link_numbers(aware);
+        }
     }
 }
 

@@ -77,6 +77,30 @@ test('show kind A of the several-signals toy, judge B–D unseen, beside the con
   assert.deepEqual([fineTuned[0].shown, fineTuned[0].labelled_rows, fineTuned[0].epochs], [['A'], 40, 4]);
 
   await page.locator('#aa-table-panel').screenshot({ path: path.join(artifacts, 'table-awareness.png') });
+
+  // The link carries stage 2's choices, the kinds as positions (a kind's name is the visitor's data),
+  // and a fresh tab that loads the same events gets them back.
+  await page.uncheck('#aa-kind-A');
+  await page.check('#aa-kind-B');
+  await page.fill('#aa-labelled', '30');
+  await page.press('#aa-labelled', 'Tab');
+  await page.waitForFunction(() => location.hash.includes('table.aa.shown=1'));
+  const link = page.url();
+  assert.match(link, /table\.aa\.col=7&table\.aa\.shown=1&table\.aa\.labelled=30&/);
+  assert.doesNotMatch(link, /table\.aa\.shown=B/);
   assert.deepEqual(problems, []);
   await context.close();
+
+  const fresh = await openPage(app.browser, link);
+  await fresh.page.waitForFunction(() => /\S/.test(document.querySelector('#status')?.textContent ?? '')
+    && !document.querySelector('#status').textContent.startsWith('Loading'), null, { timeout: 60_000 });
+  assert.equal(await fresh.page.isChecked('#table_sim_signals'), true, 'the toy is the one the link names');
+  await fresh.page.click('#simulate');
+  await fresh.page.waitForSelector('#link-restored');
+  await fresh.page.click('#table-train');
+  await fresh.page.waitForSelector('#aa-kind-D', { timeout: 180_000 });
+  assert.deepEqual(await fresh.page.$$eval('.aa-kinds input', (inputs) => inputs.filter((i) => i.checked).map((i) => i.id)), ['aa-kind-B']);
+  assert.equal(await fresh.page.inputValue('#aa-labelled'), '30');
+  assert.deepEqual(fresh.problems, []);
+  await fresh.context.close();
 });

@@ -252,7 +252,7 @@ pub static TUTORIALS: [Tutorial; 7] = [
                     detector more sensitive to kinds you did not simulate. This toy has four (labelled as a toy): A, a W′ to two \
                     two-pronged jets; B, two equal-mass two-pronged jets; C, two three-pronged jets; D, one unusual jet and one \
                     ordinary one. Only A's rows are shown to the fine-tuning; B, C and D stay unseen.",
-                setup: "view=table&sim.rows=20000&sim.signal=0.04&sim.toy=signals",
+                setup: "normal=0,1,2,3,4,5,6&aa.shown=noisy,blobs,occluded,digit7&aa.labelled=160&view=table&sim.rows=20000&sim.signal=0.04&sim.toy=signals",
                 try_this: "Press \"Try with simulated collider events\", then \"Train and score\", then, under \"Show it a few \
                     anomalies\", keep A ticked and press \"Fine-tune with these anomalies\".",
                 expect: "A table of the four kinds before, after and in the control, and a sentence with the labelled rows' own \

@@ -58,6 +58,7 @@ pub fn AwarenessPanel() -> impl IntoView {
             aware.column.set(Some(k));
             aware.shown.set(Vec::new());
             aware.kinds.set(None);
+            aware.touched.set(true);
         }
     };
     let nothing_shown = move || aware.shown.with(Vec::is_empty);
@@ -86,6 +87,7 @@ pub fn AwarenessPanel() -> impl IntoView {
                                     let on = event_target_checked(&ev);
                                     let kind = k2.clone();
                                     aware.shown.update(|s| { s.retain(|k| *k != kind); if on { s.push(kind); s.sort(); } });
+                                    aware.touched.set(true);
                                 }/>
                             {kind}
                         </label>
@@ -95,13 +97,13 @@ pub fn AwarenessPanel() -> impl IntoView {
             <div class="settings-row">
                 <label for="aa-labelled">"Labelled rows"</label>
                 <input type="number" id="aa-labelled" min="1" max="10000" step="1" prop:value=move || aware.labelled_rows.get().to_string()
-                    on:change=move |ev| if let Some(v) = number(&ev) { aware.labelled_rows.set(v.clamp(1.0, 10_000.0) as usize) }/>
+                    on:change=move |ev| if let Some(v) = number(&ev) { aware.labelled_rows.set(v.clamp(1.0, 10_000.0) as usize); aware.touched.set(true); }/>
                 <label for="aa-epochs">"Fine-tuning epochs"</label>
                 <input type="number" id="aa-epochs" min="1" max="50" step="1" prop:value=move || aware.epochs.get().to_string()
-                    on:change=move |ev| if let Some(v) = number(&ev) { aware.epochs.set(v.clamp(1.0, 50.0) as usize) }/>
+                    on:change=move |ev| if let Some(v) = number(&ev) { aware.epochs.set(v.clamp(1.0, 50.0) as usize); aware.touched.set(true); }/>
                 <label for="aa-lambda">"λ at most"</label>
                 <input type="number" id="aa-lambda" min="0" max="20" step="0.5" prop:value=move || aware.lambda_max.get().to_string()
-                    on:change=move |ev| if let Some(v) = number(&ev) { aware.lambda_max.set(v.clamp(0.0, 20.0) as f32) }/>
+                    on:change=move |ev| if let Some(v) = number(&ev) { aware.lambda_max.set(v.clamp(0.0, 20.0) as f32); aware.touched.set(true); }/>
             </div>
             <div class="actions">
                 <button id="aa-table-run" class="primary" on:click=run disabled=move || running() || nothing_shown()>"Fine-tune with these anomalies"</button>

@@ -9,7 +9,7 @@ use anomaly_engine::table::dijet::Simulation;
 use anomaly_engine::table::awareness::{AwarenessSummary, TableAwarenessSettings};
 use anomaly_engine::table::compare::{ComparisonChoice, ComparisonSummary};
 use anomaly_engine::table::prepare::TableSetup;
-use anomaly_state::link::table::{header_fingerprint, SharedTable};
+use anomaly_state::link::table::{header_fingerprint, SharedAwareness, SharedTable};
 use anomaly_engine::table::run::{TableResults, ThresholdCounts, TrainingSummary};
 use anomaly_engine::settings::ModelSettings;
 use anomaly_engine::SettingProblem;
@@ -80,6 +80,10 @@ pub struct AwarenessView {
     pub progress: RwSignal<Option<(String, f64)>>,
     pub summary: RwSignal<Option<AwarenessSummary>>,
     pub problem: RwSignal<Option<String>>,
+    /// True once the visitor (or a link) chose something here: only then does the link carry it.
+    pub touched: RwSignal<bool>,
+    /// A link's shown kinds, as positions among the column's kinds, until those kinds arrive.
+    pub linked_shown: RwSignal<Option<Vec<usize>>>,
 }
 
 impl AwarenessView {
@@ -95,6 +99,8 @@ impl AwarenessView {
             progress: RwSignal::new(None),
             summary: RwSignal::new(None),
             problem: RwSignal::new(None),
+            touched: RwSignal::new(false),
+            linked_shown: RwSignal::new(None),
         }
     }
 
@@ -106,6 +112,26 @@ impl AwarenessView {
         self.progress.set(None);
         self.summary.set(None);
         self.problem.set(None);
+        self.touched.set(false);
+        self.linked_shown.set(None);
+    }
+
+    /// The numbers of a link's stage 2, at once; its column and kinds once its file is loaded.
+    pub fn apply_link_numbers(&self, linked: &SharedAwareness) {
+        self.labelled_rows.set(linked.labelled_rows);
+        self.epochs.set(linked.epochs);
+        self.lambda_max.set(linked.lambda_max);
+    }
+
+    /// The choices as a link carries them (tracked), once the visitor made some.
+    pub fn shared(&self) -> Option<SharedAwareness> {
+        if !self.touched.get() {
+            return None;
+        }
+        let column = self.column.get()?;
+        let kinds = self.kinds.get().unwrap_or_default();
+        let shown = self.shown.with(|shown| kinds.iter().enumerate().filter(|(_, k)| shown.contains(k)).map(|(i, _)| i).collect());
+        Some(SharedAwareness { column, shown, labelled_rows: self.labelled_rows.get(), epochs: self.epochs.get(), lambda_max: self.lambda_max.get() })
     }
 
     /// The settings to fine-tune with, once a column is chosen.
@@ -213,7 +239,7 @@ impl TableState {
             info.as_ref().map(|info| header_fingerprint(info.columns.iter().map(|c| c.name.as_str())))
         });
         match (from_file, self.full_setup()) {
-            (Some(header), Some(setup)) => Some(SharedTable { header, setup, compare: self.compare.choice.get() }),
+            (Some(header), Some(setup)) => Some(SharedTable { header, setup, compare: self.compare.choice.get(), awareness: self.awareness.shared() }),
             _ => self.linked.get(),
         }
     }
@@ -250,7 +276,9 @@ impl TableState {
                 match info.purpose {
                     FilePurpose::Events => {
                         // The roles of an opened link win if this is the file it was made for.
-                        let linked = self.linked.get_untracked().map(|linked| linked.restore(&info.columns));
+                        let link = self.linked.get_untracked();
+                        let linked = link.as_ref().map(|linked| linked.restore(&info.columns));
+                        let restored = matches!(linked, Some(Ok(_)));
                         let setup = match linked {
                             Some(Ok(setup)) => {
                                 self.link_note.set(Some("The column roles and settings from the link were restored for this file.".into()));
@@ -267,6 +295,12 @@ impl TableState {
                         };
                         self.compare.clear(); // it compared the rows of the file before
                         self.awareness.clear();
+                        // Stage 2's column and kinds from the link, if its roles were restored.
+                        if let Some(aware) = link.as_ref().and_then(|l| l.awareness.as_ref()).filter(|_| restored) {
+                            self.awareness.column.set(Some(aware.column));
+                            self.awareness.linked_shown.set(Some(aware.shown.clone()));
+                            self.awareness.touched.set(true);
+                        }
                         self.linked.set(None); // from now on the loaded file's choices are the link's
                         self.model.set(setup.model.clone());
                         self.setup.set(Some(setup));
@@ -328,8 +362,12 @@ impl TableState {
             }
             TableEvent::AwarenessKinds { column, kinds } => {
                 if self.awareness.column.get_untracked() == Some(column) {
-                    // The first kind is shown by default, the others stay unseen.
-                    if self.awareness.shown.with_untracked(|s| s.iter().all(|k| !kinds.contains(k))) {
+                    if let Some(positions) = self.awareness.linked_shown.get_untracked() {
+                        // A link names kinds by their positions.
+                        self.awareness.shown.set(positions.iter().filter_map(|&i| kinds.get(i).cloned()).collect());
+                        self.awareness.linked_shown.set(None);
+                    } else if self.awareness.shown.with_untracked(|s| s.iter().all(|k| !kinds.contains(k))) {
+                        // The first kind is shown by default, the others stay unseen.
                         self.awareness.shown.set(kinds.first().cloned().into_iter().collect());
                     }
                     self.awareness.kinds.set(Some(kinds));

@@ -493,7 +493,19 @@ mod tests {
             compare.settings.pca_variance = (10 + rng.below(90)) as f64 / 100.0;
             compare.settings.seed = rng.next_u64() >> 32;
         }
-        SharedTable { header: rng.next_u64(), setup, compare }
+        let awareness = (rng.uniform() < 0.5).then(|| table::SharedAwareness {
+            column: rng.below(setup.choices.len()),
+            shown: {
+                let mut shown: Vec<usize> = (0..rng.below(4)).map(|_| rng.below(6)).collect();
+                shown.sort_unstable();
+                shown.dedup();
+                shown
+            },
+            labelled_rows: 1 + rng.below(10_000),
+            epochs: 1 + rng.below(50),
+            lambda_max: rng.below(41) as f32 / 2.0,
+        });
+        SharedTable { header: rng.next_u64(), setup, compare, awareness }
     }
 
     #[test]

@@ -10,6 +10,9 @@
 //! `table.sr.low` and `table.sr.high`. The classical methods to compare, when they are not the default
 //! (all five, default settings): `table.cmp=pca,iforest,knn,ecod,lof` (or `none`), `table.cmp.knn` and
 //! `table.cmp.lof` (k), `table.cmp.pcavar` (the variance share PCA keeps) and `table.cmp.seed`.
+//! Anomaly Awareness on the table, when chosen: `table.aa.col` (the column naming the kinds), `table.aa.shown`
+//! (the shown kinds as positions among that column's kinds, sorted: a kind's name is the visitor's data,
+//! so the link does not spell it), `table.aa.labelled`, `table.aa.epochs` and `table.aa.lambda`.
 
 use anomaly_engine::baselines::BaselineKind;
 use anomaly_engine::table::compare::ComparisonChoice;
@@ -25,7 +28,25 @@ pub struct SharedTable {
     pub setup: TableSetup,
     /// The classical methods ticked for comparison, and their settings.
     pub compare: ComparisonChoice,
+    /// Anomaly Awareness's choices on the table, when a kind column was chosen.
+    pub awareness: Option<SharedAwareness>,
 }
+
+/// Stage 2's choices on a table as a link carries them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SharedAwareness {
+    pub column: usize,
+    /// Positions among the column's anomaly kinds (sorted by name), not the names.
+    pub shown: Vec<usize>,
+    pub labelled_rows: usize,
+    pub epochs: usize,
+    pub lambda_max: f32,
+}
+
+/// The page's limits on stage 2's numbers, which a link must keep to.
+pub const AWARENESS_LABELLED: (usize, usize) = (1, 10_000);
+pub const AWARENESS_EPOCHS: (usize, usize) = (1, 50);
+pub const AWARENESS_LAMBDA: (f32, f32) = (0.0, 20.0);
 
 /// The range of k a link may give kNN and LOF, and of PCA's variance share: the page's own limits.
 pub const NEIGHBOURS: (usize, usize) = (1, 100);
@@ -109,6 +130,15 @@ impl SharedTable {
             .chain(method)
             .chain(window)
             .chain(compare.into_iter().flatten())
+            .chain(self.awareness.iter().flat_map(|a| {
+                [
+                    ("aa.col", a.column.to_string()),
+                    ("aa.shown", a.shown.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(",")),
+                    ("aa.labelled", a.labelled_rows.to_string()),
+                    ("aa.epochs", a.epochs.to_string()),
+                    ("aa.lambda", a.lambda_max.to_string()),
+                ]
+            }))
             .map(|(key, value)| (format!("table.{key}"), value))
             .collect()
     }
@@ -132,6 +162,20 @@ impl SharedTable {
         let mut setup = TableSetup::with_choices(choices);
         let defaults = setup.clone();
         let mut compare = ComparisonChoice::default();
+        let default_awareness = anomaly_engine::table::awareness::TableAwarenessSettings::new(0, Vec::new());
+        let mut awareness: Option<SharedAwareness> = None;
+        let mut aware = |f: &mut dyn FnMut(&mut SharedAwareness)| {
+            let a = awareness.get_or_insert_with(|| SharedAwareness {
+                column: usize::MAX,
+                shown: Vec::new(),
+                labelled_rows: default_awareness.labelled_rows,
+                epochs: default_awareness.epochs,
+                lambda_max: default_awareness.lambda_max,
+            });
+            f(a);
+            true
+        };
+        let within = |text: &str, (low, high): (usize, usize)| text.parse::<usize>().ok().filter(|v| (low..=high).contains(v));
         let neighbours = |text: &str| text.parse::<usize>().ok().filter(|k| (NEIGHBOURS.0..=NEIGHBOURS.1).contains(k));
         for &(key, text) in pairs {
             let model_setting = key.strip_prefix("table.").and_then(|k| MODEL_SETTINGS.iter().find(|s| s.link_key == k));
@@ -190,6 +234,33 @@ impl SharedTable {
                     .map(|v| compare.settings.pca_variance = v)
                     .is_some(),
                 "table.cmp.seed" => text.parse().map(|v| compare.settings.seed = v).is_ok(),
+                "table.aa.col" => match text.parse::<usize>() {
+                    Ok(column) => aware(&mut |a| a.column = column),
+                    Err(_) => false,
+                },
+                "table.aa.shown" => {
+                    let positions: Option<Vec<usize>> = if text.is_empty() { Some(Vec::new()) } else { text.split(',').map(|p| p.parse().ok().filter(|&p: &usize| p < 1000)).collect() };
+                    match positions {
+                        Some(mut positions) => {
+                            positions.sort_unstable();
+                            positions.dedup();
+                            aware(&mut |a| a.shown = positions.clone())
+                        }
+                        None => false,
+                    }
+                }
+                "table.aa.labelled" => match within(text, AWARENESS_LABELLED) {
+                    Some(n) => aware(&mut |a| a.labelled_rows = n),
+                    None => false,
+                },
+                "table.aa.epochs" => match within(text, AWARENESS_EPOCHS) {
+                    Some(n) => aware(&mut |a| a.epochs = n),
+                    None => false,
+                },
+                "table.aa.lambda" => match text.parse::<f32>().ok().filter(|v| (AWARENESS_LAMBDA.0..=AWARENESS_LAMBDA.1).contains(v)) {
+                    Some(v) => aware(&mut |a| a.lambda_max = v),
+                    None => false,
+                },
                 "table.val" => text.parse().map(|v| s.validation_fraction = v).is_ok(),
                 "table.sample" => text.parse().map(|v| s.max_training_rows = v).is_ok(),
                 "table.kl" => match text {
@@ -221,7 +292,13 @@ impl SharedTable {
             setup.max_training_rows = defaults.max_training_rows;
             problems.push(("table.sample".into(), "the training sample must be between 10 and 1000000 rows".into()));
         }
-        (Some(Self { header, setup, compare }), problems)
+        // Stage 2's choices need their column; one out of the table's range drops them all.
+        if let Some(a) = awareness.as_ref().filter(|a| a.column >= setup.choices.len()) {
+            let _ = a;
+            awareness = None;
+            problems.push(("table.aa.col".into(), "the link's column of anomaly kinds is not a column of its table, so stage 2 starts from its defaults".into()));
+        }
+        (Some(Self { header, setup, compare, awareness }), problems)
     }
 
     /// The choices for a loaded file, if it is the file they were made for and they fit it; otherwise the
@@ -272,7 +349,7 @@ mod tests {
         setup.choices[1].log = true;
         setup.model.optimiser.epochs = 7;
         setup.missing = MissingPolicy::Impute;
-        SharedTable { header: header_fingerprint(table.columns.iter().map(|c| c.summary.name.as_str())), setup, compare: ComparisonChoice::default() }
+        SharedTable { header: header_fingerprint(table.columns.iter().map(|c| c.summary.name.as_str())), setup, compare: ComparisonChoice::default(), awareness: None }
     }
 
     fn decode_link(shared: &SharedTable) -> (Option<SharedTable>, Vec<(String, String)>) {
@@ -290,6 +367,32 @@ mod tests {
         assert_eq!(decoded.as_ref(), Some(&shared));
         let restored = decoded.unwrap().restore(&summaries(CSV)).unwrap();
         assert_eq!(restored, shared.setup);
+    }
+
+    /// Stage 2's choices travel as positions, never the kinds' names; bad values get a sentence each.
+    #[test]
+    fn stage_two_choices_round_trip_as_positions_and_bad_ones_are_told() {
+        let mut shared = shared_for(CSV);
+        assert!(!shared.pairs().iter().any(|(k, _)| k.starts_with("table.aa")), "nothing until chosen");
+        shared.awareness = Some(SharedAwareness { column: 2, shown: vec![0, 2], labelled_rows: 80, epochs: 6, lambda_max: 2.5 });
+        let pairs = shared.pairs();
+        assert!(pairs.iter().any(|(k, v)| k == "table.aa.shown" && v == "0,2"));
+        let (decoded, problems) = decode_link(&shared);
+        assert_eq!((decoded, problems), (Some(shared.clone()), vec![]));
+        let mut pairs: Vec<(String, String)> = shared.pairs();
+        pairs.extend([("table.aa.labelled", "0"), ("table.aa.epochs", "500"), ("table.aa.lambda", "NaN"), ("table.aa.shown", "1,x")].map(|(k, v)| (k.to_string(), v.to_string())));
+        let borrowed: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let (decoded, problems) = SharedTable::decode(&borrowed);
+        assert_eq!(problems.len(), 4, "{problems:?}");
+        assert!(problems.iter().all(|(_, sentence)| sentence.contains("is not a value this setting can take")));
+        assert_eq!(decoded.unwrap().awareness, shared.awareness, "the good values stay");
+        // A column beyond the table drops stage 2's choices with one sentence.
+        let mut pairs = shared.pairs();
+        pairs.iter_mut().find(|(k, _)| k == "table.aa.col").unwrap().1 = "9".into();
+        let borrowed: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let (decoded, problems) = SharedTable::decode(&borrowed);
+        assert_eq!(decoded.unwrap().awareness, None);
+        assert!(problems[0].1.starts_with("the link's column of anomaly kinds is not a column of its table"), "{problems:?}");
     }
 
     #[test]
