@@ -23,7 +23,7 @@ export CARGO_TERM_COLOR := never
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 .PHONY: help serve test bench bench-peers bench-science fuzz fuzz-smoke setup tools wasm-target trunk wasm-bindgen cargo-fuzz apt-packages \
-        node-packages data build test-engine test-gpu-browser test-browser native-scorer clean science-peers
+        node-packages data build test-engine test-gpu-browser test-browser native-scorer onnx-env clean science-peers
 
 help:
 	@echo "make serve          install what is missing, then serve the app on http://127.0.0.1:8080"
@@ -135,8 +135,9 @@ test-gpu-browser:
 native-scorer:
 	cargo build --quiet --release -p anomaly-engine --bin anomaly-score
 
-# The browser tests drive the built app in headless Chromium (tests/e2e).
-test-browser: native-scorer
+# The browser tests drive the built app in headless Chromium (tests/e2e); one checks the page's ONNX export
+# with onnx and ONNX Runtime, from PyPI into their own cached virtual environment.
+test-browser: native-scorer onnx-env
 	node --test --test-concurrency=1 tests/e2e/
 
 BASELINE_CASES := .cache/baseline-cases
@@ -147,6 +148,14 @@ bench: build bench-peers
 	node benches/baselines-browser.mjs $(BASELINE_CASES) benches/artifacts/baselines.json
 
 # The classical baselines' references (scikit-learn, PyOD), in their own cached virtual environment.
+ONNX_VENV  := .cache/venv-onnx
+ONNX_PEERS := onnx==1.23.2 onnxruntime==1.32.0 numpy==2.4.6
+onnx-env: $(ONNX_VENV)/.installed
+$(ONNX_VENV)/.installed:
+	python3 -m venv $(ONNX_VENV)
+	$(ONNX_VENV)/bin/pip install --quiet $(ONNX_PEERS)
+	touch $@
+
 BENCH_VENV  := .cache/venv-bench
 BENCH_PEERS := scikit-learn==1.9.1 pyod==3.6.7 numpy==2.4.6
 bench-peers: $(BENCH_VENV)/.installed

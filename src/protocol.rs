@@ -157,6 +157,8 @@ pub enum TableCommand {
     DownloadSample,
     /// Hand the trained model to the page as a safetensors file (weights, preprocessing, settings).
     DownloadModel,
+    /// Hand the trained autoencoder to the page as an ONNX graph (`anomaly_engine::table::onnx`).
+    DownloadOnnx,
     /// Score every row with the model file loaded earlier instead of training; the label (if any) is
     /// the one `setup` chooses.
     ScoreWithModel { setup: TableSetup },

@@ -79,6 +79,8 @@ pub fn kinds(state: &Shared, setup: &TableSetup, column: usize) {
 
 pub fn start(state: &Shared, settings: TableAwarenessSettings) {
     let mut st = state.borrow_mut();
+    // One at a time: an earlier fine-tuning puts stage 1 back first, so the new one starts from it.
+    st.awareness.stop();
     let run_generation = st.run_generation();
     let prepared = {
         let Some(events) = st.events.as_ref() else {
@@ -93,7 +95,6 @@ pub fn start(state: &Shared, settings: TableAwarenessSettings) {
     };
     match prepared {
         Ok((control, aware)) => {
-            st.awareness.stop();
             st.awareness.generation += 1;
             let generation = st.awareness.generation;
             let stage = Stage::Control { control: Box::new(control), aware: Box::new(aware) };

@@ -15,7 +15,7 @@ use anomaly_engine::table::model_file::ModelFile;
 use anomaly_engine::table::parse::{split_record, trim_line_ends};
 use anomaly_engine::table::prepare::{TableSetup, TrainOn};
 use anomaly_engine::table::run::{TableRun, NO_MODEL_FILE};
-use anomaly_engine::table::{check_size, dijet, signals, Table, TableParser};
+use anomaly_engine::table::{check_size, dijet, onnx, signals, Table, TableParser};
 use wasm_bindgen::prelude::*;
 
 use super::backend::ModelScorer;
@@ -129,6 +129,19 @@ pub fn handle(state: &Shared, command: TableCommand) {
                     model.baselines = st.compare.finished.as_ref().and_then(|c| c.saved_baselines());
                     hand_over_as(&[model.to_bytes().as_slice()], &format!("{}-model.safetensors", stem(&events.name)), "application/octet-stream")
                 }
+                Err(err) => failed(format!("The model could not be saved: {err}.")),
+            }
+        }
+        TableCommand::DownloadOnnx => {
+            let st = state.borrow();
+            let (Some(events), Some(run)) = (st.events.as_ref(), st.run.as_ref().filter(|r| r.phase == RunPhase::Done)) else {
+                return failed("Train and score first; then the model can be saved.");
+            };
+            if run.run.setup.method.is_resonant() {
+                return failed(format!("{NO_MODEL_FILE}."));
+            }
+            match run.run.model_file() {
+                Ok(model) => hand_over_as(&[onnx::export(&model).as_slice()], &format!("{}-model.onnx", stem(&events.name)), "application/octet-stream"),
                 Err(err) => failed(format!("The model could not be saved: {err}.")),
             }
         }

@@ -111,6 +111,14 @@ test('upload, train, read AUC and max SIC, download the same lines with scores, 
   const native = execFileSync(path.join(repoRoot, 'target/release/anomaly-score'), [modelPath, inputPath], { maxBuffer: 64 << 20 });
   assert.ok(native.equals(output), 'anomaly-score writes exactly what the page downloaded');
 
+  // The same model as ONNX: onnx.checker accepts it and ONNX Runtime scores every row as the page did.
+  const [onnxDownload] = await Promise.all([page.waitForEvent('download'), page.click('#download-onnx')]);
+  assert.equal(onnxDownload.suggestedFilename(), 'events-model.onnx');
+  const onnxPath = path.join(artifacts, 'events-model.onnx');
+  await onnxDownload.saveAs(onnxPath);
+  const checked = execFileSync(path.join(repoRoot, '.cache/venv-onnx/bin/python'), [path.join(repoRoot, 'tests/onnx/check_onnx.py'), onnxPath, inputPath, saved]);
+  assert.match(checked.toString(), /4000 rows \(0 unscored\) as the page scores them/);
+
   // Chromium fetches the page's icon again when the address changes (the link now records the column
   // roles); that GET carries no data, since a fragment is never sent. Anything else would be a leak.
   const after = app.server.requests.slice(requestsAtLoad).filter((r) => !(r.method === 'GET' && r.path === '/favicon.svg'));

@@ -53,8 +53,19 @@ fn stage2(table: &Table, run: &TableRun, settings: &TableAwarenessSettings, prot
     Ok((results?, aware.labelled_rows()))
 }
 
+/// One number of labelled rows over the seeds: each seed's unseen-kind and control changes, how many
+/// shown kinds lost AUC, and each run's kinds.
+struct CountRuns {
+    labelled: usize,
+    unseen: Vec<f64>,
+    control: Vec<f64>,
+    losses: usize,
+    detail: Vec<Value>,
+}
+
 fn toy(seeds: u64, labelled: &[usize]) -> Value {
-    let mut by_count: Vec<(usize, Vec<f64>, Vec<f64>, usize, Vec<Value>)> = labelled.iter().map(|&n| (n, Vec::new(), Vec::new(), 0, Vec::new())).collect();
+    let mut by_count: Vec<CountRuns> =
+        labelled.iter().map(|&labelled| CountRuns { labelled, unseen: Vec::new(), control: Vec::new(), losses: 0, detail: Vec::new() }).collect();
     for seed in 1..=seeds {
         let table = parse_bytes(&signals::to_csv(&signals::generate(TOY_ROWS, TOY_SIGNAL_FRACTION, seed)), 1 << 20).expect("the toy parses");
         let mut setup = TableSetup::suggested(&table);
@@ -62,7 +73,7 @@ fn toy(seeds: u64, labelled: &[usize]) -> Value {
         setup.model.optimiser.seed = seed;
         let run = train(&table, &setup).expect("stage 1 trains");
         let kind_column = table.column_names().iter().position(|n| n == "signal_type").expect("the toy names its kinds");
-        for (n, unseen, control, losses, detail) in by_count.iter_mut() {
+        for CountRuns { labelled: n, unseen, control, losses, detail } in by_count.iter_mut() {
             let settings = TableAwarenessSettings { labelled_rows: *n, ..TableAwarenessSettings::new(kind_column, vec!["A".into()]) };
             let (with, _) = stage2(&table, &run, &settings, Protocol::UnseenKinds, false).expect("stage 2 runs");
             let (without, _) = stage2(&table, &run, &settings, Protocol::UnseenKinds, true).expect("the control runs");
@@ -97,7 +108,7 @@ fn toy(seeds: u64, labelled: &[usize]) -> Value {
     }
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
     let mut out = serde_json::Map::new();
-    for (n, unseen, control, losses, detail) in by_count {
+    for CountRuns { labelled: n, unseen, control, losses, detail } in by_count {
         let shares: Vec<f64> = unseen.iter().zip(&control).map(|(u, c)| u - c).collect();
         println!("toy labelled {n:>3}: mean unseen change {:+.4}, control {:+.4}, own share {:+.4}; shown kinds losing AUC {losses}", mean(&unseen), mean(&control), mean(&shares));
         out.insert(

@@ -317,6 +317,9 @@ fn Download() -> impl IntoView {
                " writes the same file as the download above (scored on the CPU; WebGPU's scores agree to about one part in a million). It also reads in Python with numpy (see the README)."</p>
             <button type="button" id="download-model" disabled=busy
                 on:click=move |_| send(state, &Command::Table(TableCommand::DownloadModel))>"Download the model"</button>
+            <p>"Or as " <code>"ONNX"</code> " (opset 13): one graph from the raw feature columns, in the order its metadata names them, to the anomaly score, with the log, the standardisation and the missing-value policy inside, for ONNX Runtime, ROOT's TMVA SOFIE or any other runtime. It holds the autoencoder only."</p>
+            <button type="button" id="download-onnx" disabled=busy
+                on:click=move |_| send(state, &Command::Table(TableCommand::DownloadOnnx))>"Download as ONNX"</button>
             </div>
         </section>
     }

@@ -113,6 +113,12 @@ pub fn TrainingChoices() -> impl IntoView {
                     <p class="explain" id="flow-settings-help">"The flows use the epochs (each fit trains this many), the batch size and the seed below, with their own learning rates (10⁻³, R-ANODE's 3·10⁻³); the VAE's other settings do not apply."</p>
                 })}
                 <ModelFields target=table.model prefix=TABLE_FIELD/>
+                <label class="check" hidden=move || resonant.get()>
+                    <input type="checkbox" id="table_score_with_kl"
+                        prop:checked=move || table.model.with(|m| m.vae.score_with_kl)
+                        on:change=move |ev| table.model.update(|m| m.vae.score_with_kl = event_target_checked(&ev))/>
+                    "Add the KL term to the anomaly score"
+                </label>
             </fieldset>
         </form>
         <TrainButtons/>

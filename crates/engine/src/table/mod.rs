@@ -12,6 +12,7 @@ pub mod error;
 pub mod export;
 mod label_names;
 pub mod model_file;
+pub mod onnx;
 pub mod parse;
 pub mod prepare;
 pub mod resonant;
