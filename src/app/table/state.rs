@@ -84,6 +84,9 @@ pub struct AwarenessView {
     pub touched: RwSignal<bool>,
     /// A link's shown kinds, as positions among the column's kinds, until those kinds arrive.
     pub linked_shown: RwSignal<Option<Vec<usize>>>,
+    /// The column whose first kind was ticked by default: once per column, so a visitor who unticks
+    /// every kind is not overruled when the kinds are sent again.
+    pub defaulted: RwSignal<Option<usize>>,
 }
 
 impl AwarenessView {
@@ -101,6 +104,7 @@ impl AwarenessView {
             problem: RwSignal::new(None),
             touched: RwSignal::new(false),
             linked_shown: RwSignal::new(None),
+            defaulted: RwSignal::new(None),
         }
     }
 
@@ -114,6 +118,7 @@ impl AwarenessView {
         self.problem.set(None);
         self.touched.set(false);
         self.linked_shown.set(None);
+        self.defaulted.set(None);
     }
 
     /// The numbers of a link's stage 2, at once; its column and kinds once its file is loaded.
@@ -366,9 +371,12 @@ impl TableState {
                         // A link names kinds by their positions.
                         self.awareness.shown.set(positions.iter().filter_map(|&i| kinds.get(i).cloned()).collect());
                         self.awareness.linked_shown.set(None);
-                    } else if self.awareness.shown.with_untracked(|s| s.iter().all(|k| !kinds.contains(k))) {
+                    } else if self.awareness.defaulted.get_untracked() != Some(column) {
                         // The first kind is shown by default, the others stay unseen.
-                        self.awareness.shown.set(kinds.first().cloned().into_iter().collect());
+                        if self.awareness.shown.with_untracked(|s| s.iter().all(|k| !kinds.contains(k))) {
+                            self.awareness.shown.set(kinds.first().cloned().into_iter().collect());
+                        }
+                        self.awareness.defaulted.set(Some(column));
                     }
                     self.awareness.kinds.set(Some(kinds));
                 }
