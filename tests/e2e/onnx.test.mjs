@@ -51,6 +51,10 @@ test('ONNX Runtime scores every row as the page does, with and without the KL te
     const onnx = await save('#download-onnx', `onnx-model-${missing}.onnx`);
     const out = execFileSync(path.join(repoRoot, '.cache/venv-onnx/bin/python'), [path.join(repoRoot, 'tests/onnx/check_onnx.py'), onnx, inputPath, scored]).toString();
     assert.match(out, new RegExp(`400 rows \\(${unscored} unscored\\) as the page scores them`), `KL ${kl}, ${missing}: ${out}`);
+    // The native program writes the same ONNX file from the saved model, byte for byte.
+    const model = await save('#download-model', `onnx-model-${missing}.safetensors`);
+    const native = execFileSync(path.join(repoRoot, 'target/release/anomaly-score'), ['--onnx', model], { stdio: ['ignore', 'pipe', 'pipe'] });
+    assert.ok(native.equals(fs.readFileSync(onnx)), 'anomaly-score --onnx writes the page\'s ONNX file');
   }
   assert.deepEqual(problems, []);
   await context.close();

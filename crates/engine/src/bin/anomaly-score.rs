@@ -6,6 +6,10 @@
 //! unchanged, with `anomaly_score` and `rank` appended, and, when the model file carries classical
 //! methods from the page's comparison, each one's score and top features. The file streams through in
 //! bounded memory.
+//!
+//!     cargo run --release -p anomaly-engine --bin anomaly-score -- --onnx model.safetensors > model.onnx
+//!
+//! writes the model's autoencoder as the ONNX graph the page's "Download as ONNX" gives (`table::onnx`).
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
@@ -15,11 +19,15 @@ use anomaly_engine::table::score_file::score_csv;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [model_path, csv_path] = args.as_slice() else {
-        eprintln!("usage: anomaly-score MODEL.safetensors EVENTS.csv > SCORED.csv");
-        return ExitCode::from(2);
+    let outcome = match args.as_slice() {
+        [flag, model_path] if flag == "--onnx" => to_onnx(model_path),
+        [model_path, csv_path] => run(model_path, csv_path),
+        _ => {
+            eprintln!("usage: anomaly-score MODEL.safetensors EVENTS.csv > SCORED.csv\n       anomaly-score --onnx MODEL.safetensors > MODEL.onnx");
+            return ExitCode::from(2);
+        }
     };
-    match run(model_path, csv_path) {
+    match outcome {
         Ok(message) => {
             eprintln!("{message}");
             ExitCode::SUCCESS
@@ -29,6 +37,15 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The model file's autoencoder as ONNX, on standard output.
+fn to_onnx(model_path: &str) -> Result<String, String> {
+    let bytes = std::fs::read(model_path).map_err(|e| format!("{model_path} could not be read: {e}"))?;
+    let model = ModelFile::from_bytes(&bytes).map_err(|e| format!("{model_path}: {e}"))?;
+    let onnx = anomaly_engine::table::onnx::export(&model);
+    std::io::stdout().lock().write_all(&onnx).map_err(|e| format!("writing the output failed: {e}"))?;
+    Ok(format!("wrote {model_path}'s autoencoder as ONNX ({} bytes)", onnx.len()))
 }
 
 fn run(model_path: &str, csv_path: &str) -> Result<String, String> {
