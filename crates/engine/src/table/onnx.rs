@@ -2,11 +2,11 @@
 //! rows as the page does: the raw feature columns in (in the order the model file names them), the
 //! anomaly score out. The graph holds the preparation (the log where a feature takes one, the
 //! standardisation, the missing-value policy), the autoencoder, and the score: ½ Σ (x − x̂)², plus the
-//! KL term when the model adds it. Opset 13 and plain operators only (Gemm, Relu, Sub, Mul, Div, Log,
-//! Exp, Max, Greater, IsNaN, IsInf, Or, And, Not, Where, ReduceSum, ReduceMax, Cast).
+//! KL term when the model adds it. Opset 13 and plain operators only (Gemm, Relu, Add, Sub, Mul, Div,
+//! Log, Exp, Max, Greater, IsNaN, IsInf, Or, And, Not, Where, ReduceSum, ReduceMax, Cast, Identity).
 //!
 //! The protobuf is written here by hand, from onnx.proto's field numbers: the file needs a handful of
-//! message kinds, and no crate that writes them is small enough for the page.
+//! message kinds, which take less code to write than a protobuf dependency would add to the page.
 
 use super::model_file::ModelFile;
 use super::prepare::MissingPolicy;
