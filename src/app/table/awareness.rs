@@ -27,7 +27,7 @@ pub fn AwarenessPanel() -> impl IntoView {
         let names: Vec<String> = table.info.with(|i| i.as_ref().map(|i| i.columns.iter().map(|c| c.name.clone()).collect()).unwrap_or_default());
         table.setup.with(|s| {
             s.as_ref().map_or_else(Vec::new, |s| {
-                s.choices.iter().enumerate().filter(|(_, c)| matches!(c.role, Role::Label | Role::Ignored)).map(|(k, _)| (k, names[k].clone())).collect()
+                s.choices.iter().enumerate().filter(|(_, c)| matches!(c.role, Role::Label | Role::Ignored)).map(|(k, _)| (k, names.get(k).cloned().unwrap_or_default())).collect()
             })
         })
     };
