@@ -114,37 +114,14 @@ pub fn handle(state: &Shared, command: TableCommand) {
         }
         TableCommand::Download => spawn(download(state.clone())),
         TableCommand::BenchmarkScoring { backend } => spawn(benchmark_scoring(state.clone(), backend)),
-        TableCommand::DownloadModel => {
-            let st = state.borrow();
-            let (Some(events), Some(run)) = (st.events.as_ref(), st.run.as_ref().filter(|r| r.phase == RunPhase::Done)) else {
-                return failed("Train and score first; then the model can be saved.");
-            };
-            if run.run.setup.method.is_resonant() {
-                return failed(format!("{NO_MODEL_FILE}."));
-            }
-            match run.run.model_file() {
-                Ok(mut model) => {
-                    // A finished comparison of this file travels with the autoencoder, so the native
-                    // scorer writes its columns too (`CompareState::forget` drops it with the file).
-                    model.baselines = st.compare.finished.as_ref().and_then(|c| c.saved_baselines());
-                    hand_over_as(&[model.to_bytes().as_slice()], &format!("{}-model.safetensors", stem(&events.name)), "application/octet-stream")
-                }
-                Err(err) => failed(format!("The model could not be saved: {err}.")),
-            }
-        }
-        TableCommand::DownloadOnnx => {
-            let st = state.borrow();
-            let (Some(events), Some(run)) = (st.events.as_ref(), st.run.as_ref().filter(|r| r.phase == RunPhase::Done)) else {
-                return failed("Train and score first; then the model can be saved.");
-            };
-            if run.run.setup.method.is_resonant() {
-                return failed(format!("{NO_MODEL_FILE}."));
-            }
-            match run.run.model_file() {
-                Ok(model) => hand_over_as(&[onnx::export(&model).as_slice()], &format!("{}-model.onnx", stem(&events.name)), "application/octet-stream"),
-                Err(err) => failed(format!("The model could not be saved: {err}.")),
-            }
-        }
+        TableCommand::DownloadModel => match state.borrow().saved_model() {
+            Ok((stem, model)) => hand_over_as(&[model.to_bytes().as_slice()], &format!("{stem}-model.safetensors"), "application/octet-stream"),
+            Err(message) => failed(message),
+        },
+        TableCommand::DownloadOnnx => match state.borrow().saved_model() {
+            Ok((stem, model)) => hand_over_as(&[onnx::export(&model).as_slice()], &format!("{stem}-model.onnx"), "application/octet-stream"),
+            Err(message) => failed(message),
+        },
         TableCommand::Compare { setup, choice } => super::compare::start(state, setup, choice),
         TableCommand::CancelCompare => super::compare::cancel(state),
         TableCommand::AwarenessKinds { setup, column } => super::table_awareness::kinds(state, &setup, column),
@@ -446,6 +423,21 @@ impl Tables {
             && run.run.setup.train_on == setup.train_on
             && !run.run.setup.method.is_resonant();
         same_rows.then(|| run.run.scores.clone())
+    }
+
+    /// The trained model as a model file, with the events file's name stem; or why it cannot be saved.
+    fn saved_model(&self) -> Result<(String, ModelFile), String> {
+        let (Some(events), Some(run)) = (self.events.as_ref(), self.run.as_ref().filter(|r| r.phase == RunPhase::Done)) else {
+            return Err("Train and score first; then the model can be saved.".into());
+        };
+        if run.run.setup.method.is_resonant() {
+            return Err(format!("{NO_MODEL_FILE}."));
+        }
+        let mut model = run.run.model_file().map_err(|err| format!("The model could not be saved: {err}."))?;
+        // A finished comparison of this file travels with the autoencoder, so the native scorer writes
+        // its columns too (`CompareState::forget` drops it with the file); the ONNX graph leaves it out.
+        model.baselines = self.compare.finished.as_ref().and_then(|c| c.saved_baselines());
+        Ok((stem(&events.name).to_string(), model))
     }
 
     pub(super) fn run_generation(&self) -> u64 {

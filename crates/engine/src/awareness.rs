@@ -24,7 +24,7 @@ use crate::models::{Likelihood, Vae};
 use crate::rng::SeededRng;
 use crate::score::{reconstruct, score_rows};
 use crate::settings::{parse_into, NumberSetting, SettingProblem, TrainSettings};
-use crate::train::{Rollback, Schedule, TrainData, TrainError, TrainLoop, Training};
+use crate::train::{Rollback, Schedule, TrainData, TrainError, TrainLoop, Trainer, Training};
 
 /// Examples of each family shown redrawn before and after fine-tuning.
 const EXAMPLES_PER_FAMILY: usize = 4;
@@ -300,6 +300,45 @@ impl TrainStep for AnomalyAwareLoss {
     }
 }
 
+/// Stage 2's schedule, whatever the rows (digits or a table's).
+pub(crate) struct FineTuning {
+    pub lambda_max: f32,
+    /// The margin as a multiple of `normal_error` (see [`fine_tuning_loop`]).
+    pub margin_factor: f32,
+    pub ramp_fraction: f32,
+    pub epochs: usize,
+    pub learning_rate: f64,
+    pub batch_size: usize,
+    pub seed: u64,
+    /// The random streams' names, apart from stage 1's.
+    pub streams: (&'static str, &'static str),
+}
+
+/// The fine-tuning run over `trainer`'s weights (shared, kept for [`Rollback::Start`]): batches of the
+/// normal rows in `data`, plus labelled anomalies the loss draws itself, with the margin at
+/// `margin_factor` × `normal_error` (the normal training rows' mean error after stage 1).
+pub(crate) fn fine_tuning_loop(trainer: &Trainer, data: TrainData, labelled: Vec<f32>, normal_error: f32, fine: FineTuning) -> Result<TrainLoop<AnomalyAwareLoss>, TrainError> {
+    let loss = AnomalyAwareLoss {
+        vae: trainer.model().clone(),
+        features: data.features,
+        labelled,
+        margin: fine.margin_factor * normal_error,
+        lambda_max: fine.lambda_max,
+        ramp_fraction: fine.ramp_fraction,
+        batch_size: fine.batch_size,
+        control: false,
+    };
+    let schedule = Schedule {
+        batch_size: fine.batch_size,
+        epochs: fine.epochs,
+        learning_rate: fine.learning_rate,
+        seed: fine.seed,
+        streams: fine.streams,
+        ..Schedule::default()
+    };
+    TrainLoop::new(loss, trainer.vars(), data, schedule, Rollback::Start)
+}
+
 /// A stage-2 run on top of a trained stage-1 model.
 pub struct AwarenessRun {
     settings: AwarenessSettings,
@@ -385,28 +424,20 @@ impl AwarenessRun {
             .collect();
 
         let normal_error = mean(&score_rows(trainer.model(), &normal_train[..normal_train.len().min(512 * IMAGE_PIXELS)], false)?.scores);
-        let loss = AnomalyAwareLoss {
-            vae: trainer.model().clone(),
-            features: IMAGE_PIXELS,
-            labelled,
-            margin: settings.margin_factor * normal_error,
+        let fine = FineTuning {
             lambda_max: settings.lambda_max,
+            margin_factor: settings.margin_factor,
             ramp_fraction: settings.ramp_fraction,
-            batch_size,
-            control: false,
-        };
-        let schedule = Schedule {
-            batch_size,
             epochs: settings.epochs,
             learning_rate: settings.learning_rate,
+            batch_size,
             seed,
             streams: ("fine-tuning", "fine-tuning-noise"),
-            ..Schedule::default()
         };
         let data = TrainData { features: IMAGE_PIXELS, likelihood: Likelihood::Bernoulli, train: normal_train, validation: Vec::new() };
         Ok(Self {
             settings: settings.clone(),
-            run: TrainLoop::new(loss, trainer.vars(), data, schedule, Rollback::Start)?,
+            run: fine_tuning_loop(trainer, data, labelled, normal_error, fine)?,
             normal_test,
             families,
             before: Vec::new(),

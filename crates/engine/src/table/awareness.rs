@@ -14,13 +14,13 @@ use super::column::format_number;
 use super::prepare::TableSetup;
 use super::run::{training_rows, TableRun, TrainingRows};
 use super::{ColumnData, Table};
-use crate::awareness::AnomalyAwareLoss;
+use crate::awareness::{fine_tuning_loop, AnomalyAwareLoss, FineTuning};
 use crate::inference::CpuScorer;
 use crate::metrics::roc_of;
 use crate::models::{Likelihood, Vae};
 use crate::rng::SeededRng;
 use crate::sic::sic_figures;
-use crate::train::{Rollback, Schedule, TrainData, TrainError, TrainLoop, Training};
+use crate::train::{TrainData, TrainError, TrainLoop, Training};
 
 /// Background rows judged against, at most (a seeded sample beyond).
 const MAX_BACKGROUND_ROWS: usize = 50_000;
@@ -210,27 +210,18 @@ impl TableAwareness {
 
         let model = trainer.model();
         let normal_error = mean(&score(model, &train[..train.len().min(512 * width)], width, false).map_err(|e| e.to_string())?);
-        let batch_size = setup.model.optimiser.batch_size;
-        let loss = AnomalyAwareLoss {
-            vae: model.clone(),
-            features: width,
-            labelled,
-            margin: settings.margin_factor * normal_error,
+        let fine = FineTuning {
             lambda_max: settings.lambda_max,
+            margin_factor: settings.margin_factor,
             ramp_fraction: settings.ramp_fraction,
-            batch_size,
-            control: false,
-        };
-        let schedule = Schedule {
-            batch_size,
             epochs: settings.epochs,
             learning_rate: settings.learning_rate,
+            batch_size: setup.model.optimiser.batch_size,
             seed,
             streams: ("table-fine-tuning", "table-fine-tuning-noise"),
-            ..Schedule::default()
         };
         let data = TrainData { features: width, likelihood: Likelihood::Gaussian, train, validation: Vec::new() };
-        let training = TrainLoop::new(loss, trainer.vars(), data, schedule, Rollback::Start).map_err(|e| e.to_string())?;
+        let training = fine_tuning_loop(trainer, data, labelled, normal_error, fine).map_err(|e| e.to_string())?;
         let mut stage2 = Self {
             settings: settings.clone(),
             run: training,
