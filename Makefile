@@ -22,12 +22,13 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 export CARGO_TERM_COLOR := never
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: help serve test bench bench-peers bench-science fuzz fuzz-smoke setup tools wasm-target trunk wasm-bindgen cargo-fuzz apt-packages \
+.PHONY: help serve test dist bench bench-peers bench-science fuzz fuzz-smoke setup tools wasm-target trunk wasm-bindgen cargo-fuzz apt-packages \
         node-packages data build test-engine test-gpu-browser test-browser native-scorer onnx-env clean science-peers
 
 help:
 	@echo "make serve          install what is missing, then serve the app on http://127.0.0.1:8080"
 	@echo "make test           install what is missing, then run every test"
+	@echo "make dist           build the site into dist/, to copy to any static host at any path"
 	@echo "make bench          speed and size against TensorFlow.js (benches/artifacts/bench.json); the classical baselines against scikit-learn and PyOD on 33 ADBench tables (benches/artifacts/baselines.json)"
 	@echo "make bench-science  the native science tables: the Anomaly Awareness preset and on tables, the resonance hunt, jet images (benches/artifacts/{awareness,awareness-fashion,awareness_tables,ranode,jets}.json)"
 	@echo "make fuzz           every door that takes outside input under libFuzzer, FUZZ_SECONDS (600) each"
@@ -87,6 +88,11 @@ $(FASHION): | apt-packages
 
 build: setup
 	trunk build --release --offline
+
+# The site, ready for any static host: dist/ works at the root of a domain or under any sub-path
+# (relative URLs; the service worker's scope is its own folder). README, "Put it on the web".
+dist: build
+	@echo "dist/ is the whole site ($$(du -sh dist | cut -f1)): copy it to any static host, at any path."
 
 serve: setup
 	trunk serve --release --offline --address 127.0.0.1

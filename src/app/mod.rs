@@ -10,6 +10,7 @@ mod jets;
 mod latent;
 pub(crate) mod link;
 mod loss;
+mod offline;
 mod reconstructions;
 mod run_view;
 mod score_figures;
@@ -37,8 +38,10 @@ fn App() -> impl IntoView {
     link::sync_with_address_bar(state);
     worker_link::start_worker(state);
     watch_window_size(state);
+    provide_context(offline::Offline::start(state));
     view! {
         <a class="skip-link" href="#results">"Skip to the results"</a>
+        <offline::UpdateNotice/>
         <header class="site-header">
             <h1>"Anomaly Playground"</h1>
             <p class="tagline">
@@ -84,6 +87,7 @@ fn App() -> impl IntoView {
                 "The model is a variational autoencoder (VAE); its anomaly score is how badly it redraws a digit. "
                 "Method: Khosa & Sanz, \"Anomaly Awareness\", arXiv:2007.14462; Banda, Khosa & Sanz, \"Strengthening Anomaly Awareness\", arXiv:2504.11520."
             </p>
+            <offline::OfflineNote/>
         </footer>
     }
 }

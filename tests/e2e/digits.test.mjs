@@ -156,7 +156,8 @@ test('if the worker dies, the page says so and starts a new one without a reload
     override: (p) => (p.endsWith('/worker_loader.js') && ++workerStarts === 1
       ? { status: 200, body: 'throw new Error("simulated worker crash");' } : null),
   });
-  const { page, context } = await openPage(app.browser, flaky.url);
+  // Without the service worker, whose offline copy would fetch the loader too.
+  const { page, context } = await openPage(app.browser, flaky.url, undefined, { serviceWorkers: 'block' });
   await page.waitForFunction(() => document.querySelector('#status')?.textContent.includes('stopped unexpectedly'), null, { timeout: 30_000 });
   assert.match(await page.textContent('#status'), /simulated worker crash/);
   assert.equal(await page.isEnabled('#train'), false);

@@ -13,26 +13,29 @@ fs.mkdirSync(artifacts, { recursive: true });
 const types = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript',
   '.wasm': 'application/wasm', '.css': 'text/css', '.bin': 'application/octet-stream',
-  '.json': 'application/json', '.png': 'image/png',
+  '.json': 'application/json', '.png': 'image/png', '.svg': 'image/svg+xml',
+  '.webmanifest': 'application/manifest+json',
 };
 
 /**
- * Serves `root` on 127.0.0.1 at a free port. Every request is logged in `requests`.
+ * Serves `root` on 127.0.0.1 at a free port, under the path `base` (as a host serving the app from a
+ * sub-path; anything outside it is not found). Every request is logged in `requests`.
  * `override(urlPath)` may return {status, body} to simulate a broken deployment.
  */
-export async function serve(root, { override } = {}) {
+export async function serve(root, { override, base = '/' } = {}) {
   const requests = [];
   const server = http.createServer((req, res) => {
-    const urlPath = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-    requests.push({ method: req.method, path: urlPath, at: Date.now() });
-    const special = override?.(urlPath);
+    const fullPath = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    requests.push({ method: req.method, path: fullPath, at: Date.now() });
+    const urlPath = fullPath.startsWith(base) ? `/${fullPath.slice(base.length)}` : null;
+    const special = urlPath && override?.(urlPath);
     if (special) {
       res.writeHead(special.status, { 'content-type': 'application/octet-stream' });
       res.end(special.body ?? '');
       return;
     }
-    const file = path.join(root, urlPath.endsWith('/') ? urlPath + 'index.html' : urlPath);
-    if (!file.startsWith(root) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
+    const file = urlPath && path.join(root, urlPath.endsWith('/') ? urlPath + 'index.html' : urlPath);
+    if (!file || !file.startsWith(root) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
       res.writeHead(404, { 'content-type': 'text/plain' });
       res.end('not found');
       return;
@@ -42,7 +45,8 @@ export async function serve(root, { override } = {}) {
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address();
-  return { url: `http://127.0.0.1:${port}/`, requests, close: () => new Promise((r) => server.close(r)) };
+  const close = () => new Promise((r) => { server.close(r); server.closeAllConnections(); });
+  return { url: `http://127.0.0.1:${port}${base}`, requests, close };
 }
 
 /**
@@ -51,7 +55,19 @@ export async function serve(root, { override } = {}) {
  * as on most Linux desktops today.
  */
 export async function launch({ webgpu = true } = {}) {
-  return chromium.launch({
+  return chromium.launch(launchOptions(webgpu));
+}
+
+/**
+ * The same Chromium with a profile on disk (`dir`), as a visitor's browser: Chromium never offers to install
+ * a page in an incognito-like context, which is what `launch` gives each test.
+ */
+export async function launchWithProfile(dir, viewport = { width: 1280, height: 900 }) {
+  return chromium.launchPersistentContext(dir, { ...launchOptions(true), viewport, deviceScaleFactor: 1 });
+}
+
+function launchOptions(webgpu) {
+  return {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
     // Playwright hides scrollbars in headless mode; a visitor sees them, and the layout test checks them.
@@ -60,12 +76,16 @@ export async function launch({ webgpu = true } = {}) {
       '--no-sandbox', ...(webgpu ? ['--enable-unsafe-webgpu'] : []), '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
     ],
-  });
+  };
 }
 
-/** A page that records console errors and uncaught exceptions, for tests to assert there were none. */
-export async function openPage(browser, url, viewport = { width: 1280, height: 900 }) {
-  const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
+/**
+ * A page that records console errors and uncaught exceptions, for tests to assert there were none.
+ * `contextOptions` go to Playwright's newContext (`serviceWorkers: 'block'` for a test that counts the
+ * server's requests for a file the service worker also copies).
+ */
+export async function openPage(browser, url, viewport = { width: 1280, height: 900 }, contextOptions = {}) {
+  const context = await browser.newContext({ viewport, deviceScaleFactor: 1, ...contextOptions });
   const page = await context.newPage();
   const problems = [];
   page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console: ${msg.text()}`); });
@@ -96,6 +116,15 @@ export function withServedApp() {
 /** Waits until the worker has loaded the digits and the page invites training. */
 export async function ready(page) {
   await page.waitForFunction(() => document.querySelector('#status')?.textContent.includes('digits loaded'), null, { timeout: 60_000 });
+}
+
+/**
+ * Waits until the service worker keeps this build for offline use and answers the page's requests (the
+ * footer says so); from then on, what the page fetches is answered from that copy.
+ */
+export async function offlineCopyKept(page) {
+  await page.waitForSelector('#offline-note', { state: 'visible', timeout: 60_000 });
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 30_000 });
 }
 
 /** Opens the table view and loads the seeded toy collider events (`rows` of them). */

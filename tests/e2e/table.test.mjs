@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { openPage, withServedApp, ready, artifacts, repoRoot } from './support.mjs';
+import { openPage, withServedApp, ready, artifacts, repoRoot, offlineCopyKept } from './support.mjs';
 
 const app = withServedApp();
 
@@ -51,6 +51,8 @@ async function upload(page, name, buffer) {
 test('upload, train, read AUC and max SIC, download the same lines with scores, and no request after load', async () => {
   const { page, context, problems } = await openPage(app.browser, app.server.url);
   await openTableView(page);
+  // Loading ends once the offline copy is kept (the service worker fetches the app's own files for it).
+  await offlineCopyKept(page);
   const requestsAtLoad = app.server.requests.length;
 
   const input = labelledEvents();
