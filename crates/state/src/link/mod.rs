@@ -4,7 +4,8 @@
 //! `#v=1&normal=0&hidden=256&latent=16&beta=1&lr=0.001&batch=64&epochs=5&seed=1&kl=0&aa.shown=noisy,blobs`
 //!
 //! Classroom links add `&hide=settings,awareness` (see [`PagePart`]): those parts of the page are hidden for
-//! whoever opens the link; the Share panel offers them as check boxes. A link to a tutorial step adds
+//! whoever opens the link; the Share panel offers them as check boxes. `&embed=1` asks for the compact page
+//! of an iframe in a course page or slide: the chosen view only, with a link to the full playground. A link to a tutorial step adds
 //! `&tut=vae.2` (the tutorial's key and the step counted from one; see [`crate::tutorials`]). A loaded
 //! table's choices travel as `table.*` pairs ([`table`]).
 //!
@@ -62,6 +63,8 @@ pub struct SharedSetup {
     pub hunt: HuntChoice,
     /// The jet-image study's model, κ, training jets and seed.
     pub jets: JetChoice,
+    /// Embed mode: the compact page for an iframe (no page header, the chosen view only).
+    pub embed: bool,
 }
 
 /// One part of a link that was not used, said so a visitor knows what happened.
@@ -196,6 +199,10 @@ pub fn encode(setup: &SharedSetup) -> String {
     if let Some(step) = setup.tutorial {
         link += &format!("&tut={}", step.key());
     }
+    // Only embedded pages say so, so every other link reads as before.
+    if setup.embed {
+        link += "&embed=1";
+    }
     link
 }
 
@@ -272,6 +279,13 @@ pub fn decode(fragment: &str) -> DecodedLink {
                 .map(|v| a.shown = v)
                 .is_some(),
             "view" => LinkView::from_key(value).map(|v| setup.view = v).is_some(),
+            "embed" => match value {
+                "0" | "1" => {
+                    setup.embed = value == "1";
+                    true
+                }
+                _ => false,
+            },
             "sim.rows" => value.parse().map(|v| setup.simulation.rows = v).is_ok(),
             "sim.signal" => value.parse().map(|v| setup.simulation.signal_fraction = v).is_ok(),
             "sim.seed" => value.parse().map(|v| setup.simulation.seed = v).is_ok(),
@@ -454,6 +468,7 @@ mod tests {
                 seed: 1 + rng.below(1_000_000) as u64,
             },
             table: (rng.uniform() < 0.5).then(|| random_table(rng)),
+            embed: rng.uniform() < 0.3,
             tutorial: if rng.uniform() < 0.5 {
                 let tutorial = rng.below(TUTORIALS.len());
                 Some(TutorialStep { tutorial, step: rng.below(TUTORIALS[tutorial].steps.len()) })
@@ -520,6 +535,19 @@ mod tests {
             assert_eq!(decoded.setup, setup, "{link}");
             assert_eq!(decode(&format!("#{link}")).setup, setup, "a leading # is accepted");
         }
+    }
+
+    #[test]
+    fn embed_mode_travels_only_when_asked_for_and_keeps_the_classroom_hiding() {
+        let decoded = decode("v=1&view=table&hide=awareness&embed=1");
+        assert!(decoded.setup.embed && decoded.problems.is_empty());
+        assert_eq!((decoded.setup.view, decoded.setup.hidden.clone()), (LinkView::Table, vec![PagePart::Awareness]));
+        assert!(encode(&decoded.setup).ends_with("&hide=awareness&embed=1"));
+        assert!(!encode(&SharedSetup::default()).contains("embed"), "ordinary links do not mention it");
+        let bad = decode("embed=yes");
+        assert!(!bad.setup.embed);
+        assert_eq!(bad.problems[0].key, "embed");
+        assert!(!decode("embed=0").setup.embed && decode("embed=0").problems.is_empty());
     }
 
     #[test]

@@ -1,0 +1,12 @@
+import { launch, openPage, serve, distDir, ready, artifacts } from './support.mjs';
+import path from 'node:path';
+const browser = await launch();
+const server = await serve(distDir);
+const { page, context } = await openPage(browser, `${server.url}#normal=0&epochs=1&embed=1`, { width: 600, height: 400 });
+await ready(page);
+await page.screenshot({ path: path.join(artifacts, '_embed-top.png') });
+await page.keyboard.press('Tab'); await page.keyboard.press('Tab');
+await page.screenshot({ path: path.join(artifacts, '_embed-tab2.png') });
+await page.mouse.wheel(0, 600); await page.waitForTimeout(300);
+await page.screenshot({ path: path.join(artifacts, '_embed-scrolled.png') });
+await browser.close(); await server.close();
