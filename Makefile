@@ -22,14 +22,14 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 export CARGO_TERM_COLOR := never
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: help serve test dist bench bench-peers bench-science fuzz fuzz-smoke setup tools wasm-target trunk wasm-bindgen cargo-fuzz apt-packages \
+.PHONY: help serve test dist bench bench-scale bench-peers bench-science fuzz fuzz-smoke setup tools wasm-target trunk wasm-bindgen cargo-fuzz apt-packages \
         node-packages data build test-engine test-gpu-browser test-browser native-scorer onnx-env clean science-peers
 
 help:
 	@echo "make serve          install what is missing, then serve the app on http://127.0.0.1:8080"
 	@echo "make test           install what is missing, then run every test"
 	@echo "make dist           build the site into dist/, to copy to any static host at any path"
-	@echo "make bench          speed and size against TensorFlow.js (benches/artifacts/bench.json); the classical baselines against scikit-learn and PyOD on 33 ADBench tables (benches/artifacts/baselines.json)"
+	@echo "make bench          speed and size against TensorFlow.js (benches/artifacts/bench.json); the classical baselines against scikit-learn and PyOD on 33 ADBench tables (benches/artifacts/baselines.json); scoring at scale, native against Dask + ONNX Runtime (benches/artifacts/dask.json)"
 	@echo "make bench-science  the native science tables: the Anomaly Awareness preset and on tables, the resonance hunt, jet images (benches/artifacts/{awareness,awareness-fashion,awareness_tables,ranode,jets}.json)"
 	@echo "make fuzz           every door that takes outside input under libFuzzer, FUZZ_SECONDS (600) each"
 
@@ -152,16 +152,27 @@ bench: build bench-peers
 	BASELINES_CASES=$(BASELINE_CASES) cargo run --quiet --release -p anomaly-engine --example baselines_bench -- \
 		../shared/datasets/adbench $(BENCH_VENV)/bin/python benches/peers/baselines_reference.py benches/artifacts/baselines.json 5
 	node benches/baselines-browser.mjs $(BASELINE_CASES) benches/artifacts/baselines.json
+	$(MAKE) --no-print-directory bench-scale
+
+# Scoring at scale: the native scorer against the Dask example (ONNX Runtime, a local cluster of one process
+# per core) on a million toy events (benches/artifacts/dask.json).
+SCALE := .cache/scale
+bench-scale: native-scorer onnx-env
+	@mkdir -p benches/artifacts $(SCALE)
+	cargo run --quiet --release -p anomaly-engine --example table_model -- 1000000 $(SCALE)
+	target/release/anomaly-score --onnx $(SCALE)/model.safetensors > $(SCALE)/model.onnx
+	$(ONNX_VENV)/bin/python benches/dask_throughput.py $(SCALE)/events.csv $(SCALE)/model.safetensors $(SCALE)/model.onnx \
+		target/release/anomaly-score benches/artifacts/dask.json
+
+# The ONNX export's check and the Dask example (examples/dask) use onnx, ONNX Runtime and Dask from PyPI,
+# in their own cached virtual environment; the stamp holds the package list, so a changed list reinstalls.
+ONNX_VENV  := .cache/venv-onnx
+ONNX_PEERS := onnx==1.23.2 onnxruntime==1.32.0 numpy==2.4.6 dask[distributed]==2026.8.0
+onnx-env:
+	@[ "$$(cat $(ONNX_VENV)/.installed 2>/dev/null)" = "$(ONNX_PEERS)" ] || { \
+		python3 -m venv $(ONNX_VENV) && $(ONNX_VENV)/bin/pip install --quiet $(ONNX_PEERS) && echo "$(ONNX_PEERS)" > $(ONNX_VENV)/.installed; }
 
 # The classical baselines' references (scikit-learn, PyOD), in their own cached virtual environment.
-ONNX_VENV  := .cache/venv-onnx
-ONNX_PEERS := onnx==1.23.2 onnxruntime==1.32.0 numpy==2.4.6
-onnx-env: $(ONNX_VENV)/.installed
-$(ONNX_VENV)/.installed:
-	python3 -m venv $(ONNX_VENV)
-	$(ONNX_VENV)/bin/pip install --quiet $(ONNX_PEERS)
-	touch $@
-
 BENCH_VENV  := .cache/venv-bench
 BENCH_PEERS := scikit-learn==1.9.1 pyod==3.6.7 numpy==2.4.6
 bench-peers: $(BENCH_VENV)/.installed

@@ -1,6 +1,7 @@
 // The page's ONNX export under each scoring choice: the KL term added or not, a missing value dropped
 // (the row stays unscored) or imputed. onnx.checker accepts each file and ONNX Runtime scores every row
-// as the page's download does (tests/onnx/check_onnx.py, in the Makefile's own virtual environment).
+// as the page's download does (tests/onnx/check_onnx.py, in the Makefile's own virtual environment); the
+// Dask example scores the same rows in 8 partitions as the native scorer does (tests/onnx/check_dask.py).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -55,6 +56,10 @@ test('ONNX Runtime scores every row as the page does, with and without the KL te
     const model = await save('#download-model', `onnx-model-${missing}.safetensors`);
     const native = execFileSync(path.join(repoRoot, 'target/release/anomaly-score'), ['--onnx', model], { stdio: ['ignore', 'pipe', 'pipe'] });
     assert.ok(native.equals(fs.readFileSync(onnx)), 'anomaly-score --onnx writes the page\'s ONNX file');
+    // Scoring at scale: the Dask example on 8 partitions gives every row the native scorer's score.
+    const dask = execFileSync(path.join(repoRoot, '.cache/venv-onnx/bin/python'), [path.join(repoRoot, 'tests/onnx/check_dask.py'), onnx, model, inputPath,
+      path.join(artifacts, `dask-${missing}`), path.join(repoRoot, 'target/release/anomaly-score')]).toString();
+    assert.match(dask, new RegExp(`400 rows in 8 partitions on 2 worker processes as anomaly-score scores them \\(${unscored} unscored\\)`), dask);
   }
   assert.deepEqual(problems, []);
   await context.close();
