@@ -37,6 +37,10 @@ pub enum Command {
     },
     /// Forget the model and its history.
     Reset,
+    /// Hand the finished digits session (settings, weights, losses, Anomaly Awareness) to the page as a
+    /// file (`anomaly_engine::digit_session`). Opening one travels as a file message with purpose
+    /// [`FilePurpose::Session`].
+    SaveSession,
     /// Train `steps` mini-batches of the benchmark model and report the time per step (used by `make bench`).
     Benchmark { steps: usize },
     /// The visitor's own table (a file itself travels beside a message, see [`FILE_MESSAGE_KEY`]).
@@ -124,6 +128,8 @@ pub enum FilePurpose {
     Background,
     /// A model saved earlier (`.safetensors`), to score with instead of training.
     Model,
+    /// A digits session saved earlier (`.safetensors`), to restore without training.
+    Session,
 }
 
 impl FilePurpose {
@@ -132,6 +138,7 @@ impl FilePurpose {
             FilePurpose::Events => "events",
             FilePurpose::Background => "background",
             FilePurpose::Model => "model",
+            FilePurpose::Session => "session",
         }
     }
 }
@@ -198,6 +205,9 @@ pub enum Event {
     FashionReady { images: usize, thumbnail: FamilyThumbnail },
     /// Fashion-MNIST could not be loaded (missing or corrupt); the rest of the page works without it.
     FashionMissing { message: String },
+    /// A saved session was read: the page takes its settings (its run follows as RunStarted, the epochs'
+    /// losses, the fine-tuning's results, its evaluation and Finished, without training).
+    SessionOpened { file_name: String, settings: TrainSettings, awareness: Option<AwarenessSettings> },
     /// A run started from scratch with these settings (history on the page should be cleared).
     RunStarted { settings: TrainSettings, train_rows: usize, steps_per_epoch: usize },
     /// What a run says as it trains: the same for the digit run and the table run.

@@ -6,8 +6,8 @@ use leptos::prelude::*;
 use anomaly_state::page::PagePart;
 
 use super::state::{Phase, Playground};
-use super::worker_link::{send, start_worker};
-use crate::protocol::{Command, StepUnit};
+use super::worker_link::{send, send_file, start_worker};
+use crate::protocol::{Command, FilePurpose, StepUnit};
 use anomaly_engine::settings::{NumberSetting, MODEL_SETTINGS};
 use anomaly_engine::settings::ModelSettings;
 use anomaly_engine::SettingProblem;
@@ -168,11 +168,13 @@ pub fn RunButtons() -> impl IntoView {
     };
     let train = move |_| {
         state.notice.set(None);
+        state.opened_session.set(None);
         state.request.begin(state.phase, Phase::Training);
         send(state, &Command::Train { settings: state.train_settings_untracked() });
     };
     let step = move |unit| {
         state.notice.set(None);
+        state.opened_session.set(None);
         state.request.begin(state.phase, Phase::Training);
         send(state, &Command::Step { settings: state.train_settings_untracked(), unit });
     };
@@ -199,6 +201,40 @@ pub fn RunButtons() -> impl IntoView {
                     "Start a new worker"
                 </button>
             })}
+        </div>
+    }
+}
+
+/// Saving the whole session (settings, trained network, Anomaly Awareness) in one file, and opening one:
+/// a teacher prepares a trained network, and the class opens it without training.
+#[component]
+pub fn SessionFiles() -> impl IntoView {
+    let state = expect_context::<Playground>();
+    let phase = move || state.phase.get();
+    let can_save = move || phase() == Phase::Finished && state.run.with(Option::is_some);
+    let can_open = move || matches!(phase(), Phase::Ready | Phase::Paused | Phase::Finished | Phase::Diverged(_));
+    let open = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        if let Some(file) = input.files().and_then(|f| f.get(0)) {
+            state.notice.set(None);
+            send_file(state, FilePurpose::Session, &file);
+        }
+        input.set_value("");
+    };
+    view! {
+        <div class="session-files" role="group" aria-labelledby="session-files-title">
+            <p class="group-title" id="session-files-title">"Session file"</p>
+            <div class="run-buttons">
+                <button type="button" id="save-session" disabled=move || !can_save() on:click=move |_| send(state, &Command::SaveSession)>
+                    "Save this session"
+                </button>
+                <label class="file-button">
+                    <input type="file" id="open-session" accept=".safetensors" disabled=move || !can_open() on:change=open/>
+                    <span>"Open a session"</span>
+                </label>
+            </div>
+            <p class="hint">"One file with the settings and the trained network, Anomaly Awareness included when it ran: opening it shows the same results without training."</p>
+            {move || state.opened_session.get().map(|note| view! { <p class="hint" id="session-opened" role="status">{note}</p> })}
         </div>
     }
 }

@@ -63,6 +63,7 @@ fn App() -> impl IntoView {
                 <controls::SettingsForm/>
                 <controls::RunButtons/>
                 <status::StatusPanel/>
+                <controls::SessionFiles/>
                 <link::SharePanel/>
             </section>
             <section class="results" id="results" aria-labelledby="results-title" tabindex="-1">

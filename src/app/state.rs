@@ -100,6 +100,8 @@ pub struct Playground {
     pub hidden: RwSignal<Vec<PagePart>>,
     /// Embed mode (`embed=1`): the compact page of an iframe.
     pub embedded: RwSignal<bool>,
+    /// What the last opened session file was, said under its button.
+    pub opened_session: RwSignal<Option<String>>,
     /// The tutorial step on screen, if a tutorial is open.
     pub tutorial: RwSignal<Option<TutorialStep>>,
 }
@@ -158,6 +160,7 @@ impl Playground {
             evaluated_on: RwSignal::new(None),
             hidden: RwSignal::new(Vec::new()),
             embedded: RwSignal::new(false),
+            opened_session: RwSignal::new(None),
             tutorial: RwSignal::new(None),
         }
     }
@@ -237,6 +240,18 @@ impl Playground {
                 self.phase.set(Phase::Ready);
             }
             Event::DataFailed { message } => self.phase.set(Phase::DataFailed(message)),
+            Event::SessionOpened { file_name, settings, awareness } => {
+                // The form shows what the session ran with; its run follows as the events of a run.
+                let stage2 = if awareness.is_some() { ", with its Anomaly Awareness fine-tuning" } else { "" };
+                self.set_train_settings(settings);
+                if let Some(awareness) = awareness {
+                    self.awareness.set(awareness);
+                }
+                self.fine_tune.set(None);
+                self.control_run.set(None);
+                self.notice.set(None);
+                self.opened_session.set(Some(format!("Opened \"{file_name}\": the trained network{stage2}, as it was saved; nothing was trained here.")));
+            }
             Event::RunStarted { settings, train_rows, steps_per_epoch } => {
                 self.request.accepted();
                 self.clear_run();
@@ -259,6 +274,7 @@ impl Playground {
             Event::Crashed { message } => self.phase.set(Phase::WorkerDied(message)),
             Event::ResetDone => {
                 self.clear_run();
+                self.opened_session.set(None);
                 self.phase.set(Phase::Ready);
             }
             Event::FamilyThumbnails(thumbnails) => self.thumbnails.update(|t| {

@@ -30,6 +30,7 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use crate::protocol::{Command, Event, FilePurpose, RunEvent, FILE_MESSAGE_KEY};
 use anomaly_engine::data::DigitSet;
+use anomaly_engine::digit_session::DigitSession;
 use session::{Session, WorkerState};
 
 /// Where the page's build puts the digit file, relative to the worker script.
@@ -112,6 +113,9 @@ pub fn start() {
     let handler_state = state.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         if let Some((purpose, file)) = file_message(&event.data()) {
+            if purpose == FilePurpose::Session {
+                return open_session_file(&handler_state, file);
+            }
             return tables::load_file(&tables, purpose, file);
         }
         match serde_wasm_bindgen::from_value::<Command>(event.data()) {
@@ -134,11 +138,44 @@ pub fn start() {
 fn file_message(data: &JsValue) -> Option<(FilePurpose, web_sys::File)> {
     let file = js_sys::Reflect::get(data, &FILE_MESSAGE_KEY.into()).ok()?.dyn_into::<web_sys::File>().ok()?;
     let purpose = js_sys::Reflect::get(data, &"purpose".into()).ok()?.as_string();
-    let purpose = [FilePurpose::Background, FilePurpose::Model]
+    let purpose = [FilePurpose::Background, FilePurpose::Model, FilePurpose::Session]
         .into_iter()
         .find(|p| purpose.as_deref() == Some(p.as_str()))
         .unwrap_or(FilePurpose::Events);
     Some((purpose, file))
+}
+
+/// A session file is a few MB; a larger one is refused before it is read.
+const MAX_SESSION_BYTES: f64 = 64.0 * 1024.0 * 1024.0;
+
+/// Reads a saved digits session and puts it on the page without training. A file that cannot be used
+/// gets one sentence, and the page keeps what it had.
+fn open_session_file(state: &Rc<RefCell<WorkerState>>, file: web_sys::File) {
+    let name = file.name();
+    let refuse = |reason: String| post(&Event::failed(format!("\"{name}\" could not be opened, so nothing was changed: {reason}.")));
+    if file.size() > MAX_SESSION_BYTES {
+        return refuse(format!("it is {:.0} MB, far larger than any session this page saves; choose the .safetensors file \"Save this session\" gave you", file.size() / 1048576.0));
+    }
+    let source = source::Source::File(file);
+    let bytes = match source.read(0, source.len()) {
+        Ok(bytes) => bytes,
+        Err(reason) => return refuse(reason),
+    };
+    let saved = match DigitSession::from_bytes(&bytes) {
+        Ok(saved) => saved,
+        Err(err) => return refuse(err.to_string()),
+    };
+    // Fashion-MNIST first, when the saved fine-tuning showed its pictures.
+    let needs_fashion = saved.awareness.as_ref().is_some_and(|a| a.settings.shown.iter().any(|f| f.needs_fashion()));
+    let state = state.clone();
+    spawn(async move {
+        if needs_fashion && state.borrow().fashion.is_none() {
+            load_fashion(state.clone()).await;
+        }
+        if state.borrow_mut().open_session(name, saved) {
+            session::evaluate_pending(&state).await;
+        }
+    });
 }
 
 async fn load_digits(state: Rc<RefCell<WorkerState>>) {
@@ -245,6 +282,15 @@ fn handle(state: &Rc<RefCell<WorkerState>>, command: Command) {
             st.generation += 1;
             post(&Event::ResetDone);
         }
+        Command::SaveSession => match st.session.as_mut().map(Session::saved) {
+            Some(Ok(saved)) => {
+                let normal: Vec<String> = saved.settings.normal_digits.iter().map(u8::to_string).collect();
+                let name = format!("digits-normal-{}-session.safetensors", normal.join(""));
+                tables::hand_over_as(&[saved.to_bytes().as_slice()], &name, "application/octet-stream");
+            }
+            Some(Err(message)) => post(&Event::failed(message)),
+            None => post(&Event::failed("Train a model first; then the session can be saved.")),
+        },
         Command::LoadFashion => {
             drop(st);
             spawn(load_fashion(state.clone()));

@@ -6,6 +6,8 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use anomaly_engine::awareness::{AwarenessRun, AwarenessSettings};
+use anomaly_engine::digit_session::{DigitSession, EpochLoss, SavedAwareness};
+use anomaly_engine::models::VaeWeights;
 use anomaly_engine::data::anomalies::SYNTHETIC;
 use anomaly_engine::data::DigitSet;
 use anomaly_engine::evaluate::DigitExperiment;
@@ -74,6 +76,25 @@ pub struct Session {
     deferred: Vec<Event>,
     /// Tells sessions apart, so that an evaluation finishing after a reset is dropped.
     serial: u64,
+    /// Stage 1's loss of every epoch, for a saved session.
+    losses: Vec<EpochLoss>,
+    /// The weights each finished stage-2 run left (the anomaly-aware run's and the control's, with the
+    /// same settings), for a saved session.
+    finished_awareness: Option<SavedAwareness>,
+    /// Stage-2 runs of an opened session still to be shown, each as a run that had finished.
+    restoring: Option<Restore>,
+}
+
+/// An opened session's stage-2 runs, put back one after the other: each is prepared from the stage-1
+/// weights and scored before, then given its saved weights, counted as finished and scored after.
+struct Restore {
+    digits: Rc<DigitSet>,
+    fashion: Option<Rc<DigitSet>>,
+    settings: AwarenessSettings,
+    /// (control, weights), in the order to show them.
+    queue: Vec<(bool, VaeWeights)>,
+    /// The weights of the run being shown, once its "before" scores are in.
+    current: Option<VaeWeights>,
 }
 
 /// What [`evaluate_pending`] scores while the session is not borrowed.
@@ -149,6 +170,56 @@ impl WorkerState {
     }
 }
 
+impl WorkerState {
+    /// Puts an opened session on the page as if it had just run: its run with the saved stage-1 weights,
+    /// the losses of its epochs, each finished stage-2 run with its saved weights, the evaluation and
+    /// "finished". Returns whether scoring is due (the caller runs [`evaluate_pending`]).
+    pub fn open_session(&mut self, file_name: String, saved: DigitSession) -> bool {
+        let Some(digits) = self.digits.clone() else {
+            post(&Event::failed("The digits are still loading; open the session in a moment."));
+            return false;
+        };
+        let mut experiment = match DigitExperiment::new(&digits, &saved.settings) {
+            Ok(experiment) => experiment,
+            Err(err) => {
+                post(&Event::failed(format!("The session could not be opened: {err}.")));
+                return false;
+            }
+        };
+        if let Err(err) = experiment.trainer.load_trained(&saved.stage1) {
+            post(&Event::failed(format!("The session could not be opened: {err}.")));
+            return false;
+        }
+        self.generation += 1; // any run in progress stops
+        post(&Event::SessionOpened { file_name, settings: saved.settings.clone(), awareness: saved.awareness.as_ref().map(|a| a.settings.clone()) });
+        post(&Event::RunStarted {
+            settings: saved.settings.clone(),
+            train_rows: experiment.trainer.train_rows(),
+            steps_per_epoch: experiment.trainer.steps_per_epoch(),
+        });
+        let mut session = Session::new(experiment);
+        session.ended = true;
+        for loss in &saved.losses {
+            post(&Event::digits(RunEvent::EpochEnded { epoch: loss.epoch, train_loss: loss.train_loss, validation_loss: loss.validation_loss }));
+        }
+        session.losses = saved.losses;
+        let queue: Vec<(bool, VaeWeights)> = saved
+            .awareness
+            .as_ref()
+            .map(|a| [(false, a.aware.clone()), (true, a.control.clone())].into_iter().filter_map(|(control, w)| w.map(|w| (control, w))).collect())
+            .unwrap_or_default();
+        if let (Some(awareness), false) = (&saved.awareness, queue.is_empty()) {
+            session.restoring = Some(Restore { digits, fashion: self.fashion.clone(), settings: awareness.settings.clone(), queue, current: None });
+            session.restore_next();
+        } else {
+            session.post_evaluation();
+            session.say(Event::Finished);
+        }
+        self.session = Some(session);
+        true
+    }
+}
+
 impl Session {
     fn new(experiment: DigitExperiment) -> Self {
         Self {
@@ -166,6 +237,9 @@ impl Session {
             scoring: false,
             deferred: Vec::new(),
             serial: NEXT_SERIAL.with(|next| next.replace(next.get() + 1)),
+            losses: Vec::new(),
+            finished_awareness: None,
+            restoring: None,
         }
     }
 
@@ -240,6 +314,7 @@ impl Session {
             }
         };
         self.post_progress();
+        self.losses.push(EpochLoss { epoch: losses.epoch, train_loss: losses.train_loss, validation_loss });
         self.say(Event::digits(RunEvent::EpochEnded { epoch: losses.epoch, train_loss: losses.train_loss, validation_loss }));
         let due = now_ms() - self.last_evaluation_ms >= EVALUATION_INTERVAL_MS;
         if due {
@@ -356,15 +431,28 @@ impl Session {
         match (run, after) {
             (None, _) => {} // a run left behind
             (Some(run), false) => match run.set_before(model, scores).and_then(|()| run.results_from(None)) {
-                Ok(before) => post(&Event::FineTuneStarted {
-                    before,
-                    margin: run.margin(),
-                    labelled: run.labelled_count(),
-                    total_steps: run.total_steps(),
-                    backend,
-                    settings: run.settings().clone(),
-                    control: run.is_control(),
-                }),
+                Ok(before) => {
+                    post(&Event::FineTuneStarted {
+                        before,
+                        margin: run.margin(),
+                        labelled: run.labelled_count(),
+                        total_steps: run.total_steps(),
+                        backend,
+                        settings: run.settings().clone(),
+                        control: run.is_control(),
+                    });
+                    // An opened session's run: its saved weights stand for the steps it took.
+                    if let Some(weights) = self.restoring.as_mut().and_then(|r| r.current.take()) {
+                        run.mark_finished();
+                        match self.experiment.trainer.load_trained(&weights) {
+                            Ok(()) => self.stage2_scores_due = Some(true),
+                            Err(err) => {
+                                post(&Event::failed(format!("The session's fine-tuned weights could not be used: {err}.")));
+                                self.restoring = None;
+                            }
+                        }
+                    }
+                }
                 Err(err) => {
                     post(&Event::failed(format!("Fine-tuning could not start: {err}.")));
                     self.running = false;
@@ -381,9 +469,81 @@ impl Session {
                     Err(err) => Event::failed(format!("The fine-tuned model could not be evaluated: {err}.")),
                 };
                 post(&finished);
+                self.keep_finished_stage2();
+                if self.restoring.is_some() {
+                    self.restore_next();
+                }
             }
         }
         self.flush_deferred();
+    }
+
+    /// Keeps the weights a stage-2 run finished with, beside those of the other kind of run with the same
+    /// settings (a run with other settings starts the record afresh).
+    fn keep_finished_stage2(&mut self) {
+        let Some(run) = self.stage2.as_ref() else { return };
+        let Ok(weights) = self.experiment.trainer.model().weights() else { return };
+        let settings = run.settings().clone();
+        let kept = self.finished_awareness.get_or_insert_with(|| SavedAwareness { settings: settings.clone(), aware: None, control: None });
+        if kept.settings != settings {
+            *kept = SavedAwareness { settings, aware: None, control: None };
+        }
+        *(if run.is_control() { &mut kept.control } else { &mut kept.aware }) = Some(weights);
+    }
+
+    /// Shows the next stage-2 run of an opened session, or, when none is left, the digit view's
+    /// evaluation of the model as the last run left it, then "finished".
+    fn restore_next(&mut self) {
+        let Some(restore) = self.restoring.as_mut() else { return };
+        let Some((control, weights)) = (!restore.queue.is_empty()).then(|| restore.queue.remove(0)) else {
+            self.restoring = None;
+            self.post_evaluation();
+            self.say(Event::Finished);
+            return;
+        };
+        let (digits, fashion, settings) = (restore.digits.clone(), restore.fashion.clone(), restore.settings.clone());
+        restore.current = Some(weights);
+        self.leave_stage2();
+        match AwarenessRun::prepare_with(&digits, fashion.as_deref(), &self.experiment, &settings) {
+            Ok(run) => {
+                self.stage2 = Some(if control { run.without_anomalies() } else { run });
+                self.stage2_serial += 1;
+                self.stage2_scores_due = Some(false);
+            }
+            Err(err) => {
+                post(&Event::failed(format!("The session's Anomaly Awareness could not be shown: {err}")));
+                self.restoring = None;
+                self.post_evaluation();
+                self.say(Event::Finished);
+            }
+        }
+    }
+
+    /// The finished session as a file: its settings, the stage-1 weights, the loss of each epoch and the
+    /// weights of each finished stage-2 run.
+    pub fn saved(&mut self) -> Result<DigitSession, String> {
+        if self.running || !self.ended || self.restoring.is_some() || self.scoring_pending() {
+            return Err("Let the training finish first; then the session can be saved.".into());
+        }
+        let model_weights = |s: &Self| s.experiment.trainer.model().weights().map_err(|e| format!("The weights could not be read: {e}."));
+        // With a stage-2 run on top, stage 1's weights are the run's starting point: read them there and
+        // put the run's weights back.
+        let stage1 = match self.stage2.as_ref() {
+            Some(run) => {
+                let now = model_weights(self)?;
+                run.restore_stage1().map_err(|e| format!("The stage-1 weights could not be read: {e}."))?;
+                let stage1 = model_weights(self)?;
+                self.experiment.trainer.load_trained(&now).map_err(|e| format!("The weights could not be put back: {e}."))?;
+                stage1
+            }
+            None => model_weights(self)?,
+        };
+        Ok(DigitSession {
+            settings: self.experiment.settings().clone(),
+            stage1,
+            losses: self.losses.clone(),
+            awareness: self.finished_awareness.clone(),
+        })
     }
 
     fn fine_tune_for(&mut self, budget_ms: f64) {
@@ -650,5 +810,66 @@ pub(super) mod tests {
                 [started.to_string(), format!("FineTuneProgress {total}/{total}"), "FineTuneFinished".into(), "Evaluated".into(), "Finished".into()]
             );
         }
+    }
+
+    /// Every event with a number the page shows, in order, as text: a restored session must tell the page
+    /// exactly what the run it saved told it.
+    fn shown_numbers(recorder: &TestHost) -> Vec<String> {
+        let shown = recorder
+            .events
+            .borrow()
+            .iter()
+            .filter_map(|e| match e {
+                Event::Run { event: RunEvent::EpochEnded { epoch, train_loss, validation_loss }, .. } => Some(format!("epoch {epoch}: {train_loss} {validation_loss:?}")),
+                Event::Evaluated { evaluation, .. } => Some(format!("AUC {}", evaluation.auc)),
+                Event::FineTuneStarted { before, control, .. } => Some(format!("before (control {control}): {before:?}")),
+                Event::FineTuneFinished { results, control, .. } => Some(format!("after (control {control}): {results:?}")),
+                _ => None,
+            })
+            .collect();
+        recorder.events.borrow_mut().clear();
+        shown
+    }
+
+    #[test]
+    fn a_saved_session_opens_without_training_and_shows_the_same_numbers() {
+        let recorder = Rc::new(TestHost::default());
+        let mut state = worker(&recorder);
+        assert!(state.start_or_resume(&settings(2), None));
+        run_to_a_stop(&mut state);
+        let digits = state.digits.clone().unwrap();
+        let awareness = AwarenessSettings { shown: vec![anomaly_engine::data::anomalies::AnomalyFamily::Blobs], labelled_anomalies: 6, epochs: 1, ..Default::default() };
+        for control in [false, true] {
+            assert!(state.session.as_mut().unwrap().start_fine_tuning(&digits, None, &awareness, control));
+            run_to_a_stop(&mut state);
+        }
+        // What the page saw, without the mid-run evaluations and the "before" columns taken before training.
+        let trained = shown_numbers(&recorder);
+        let saved = state.session.as_mut().unwrap().saved().unwrap();
+        let bytes = saved.to_bytes();
+        assert!(saved.awareness.as_ref().is_some_and(|a| a.aware.is_some() && a.control.is_some()));
+
+        let recorder = Rc::new(TestHost::default());
+        let mut opened = worker(&recorder);
+        assert!(opened.open_session("class.safetensors".into(), DigitSession::from_bytes(&bytes).unwrap()));
+        score_pending(&mut opened);
+        let trained_here = recorder.events.borrow().iter().any(|e| matches!(e, Event::FineTuneProgress { .. } | Event::Run { event: RunEvent::Progress(_), .. }));
+        assert!(!trained_here, "nothing was trained");
+        let names: Vec<String> = recorder.events.borrow().iter().map(event_name).collect();
+        assert!(names[0].starts_with("SessionOpened { file_name: \"class.safetensors\""), "{}", names[0]);
+        assert_eq!(names[1], "RunStarted");
+        assert_eq!(&names[2..], ["EpochEnded 1", "EpochEnded 2", "FineTuneStarted", "FineTuneFinished", "FineTuneStarted (control)", "FineTuneFinished", "Evaluated", "Finished"]);
+        let restored = shown_numbers(&recorder);
+        // The trained run was evaluated after its first epoch, after stage 1 and after each stage-2 run; the
+        // opened one is evaluated once, at the end, with the model the last run left: the trained run's last.
+        let last_auc = trained.iter().rev().find(|l| l.starts_with("AUC")).cloned().unwrap();
+        let mut expected: Vec<String> = trained.into_iter().filter(|l| !l.starts_with("AUC")).collect();
+        expected.push(last_auc);
+        assert_eq!(restored, expected);
+        // And it can be saved again, the same session.
+        let again = opened.session.as_mut().unwrap().saved().unwrap();
+        assert!(again.settings == saved.settings && again.losses == saved.losses, "settings and losses");
+        assert!(again.stage1 == saved.stage1, "stage 1");
+        assert!(again.awareness == saved.awareness, "awareness");
     }
 }

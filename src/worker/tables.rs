@@ -193,7 +193,7 @@ async fn load(state: Shared, purpose: FilePurpose, source: Source, name: String,
     match purpose {
         FilePurpose::Events => st.events = loaded,
         FilePurpose::Background => st.background = loaded,
-        FilePurpose::Model => {} // read by `load_model`
+        FilePurpose::Model | FilePurpose::Session => {} // read by `load_model`, and by the digit session
     }
     // A model trained for other data would score the wrong columns.
     st.run = None;
@@ -667,7 +667,7 @@ fn hand_over(chunks: &[&[u8]], name: &str) {
     hand_over_as(chunks, name, "text/csv");
 }
 
-fn hand_over_as(chunks: &[&[u8]], name: &str, mime: &str) {
+pub(crate) fn hand_over_as(chunks: &[&[u8]], name: &str, mime: &str) {
     let parts = js_sys::Array::new();
     for chunk in chunks {
         parts.push(&js_sys::Uint8Array::from(*chunk));

@@ -11,6 +11,7 @@ use anomaly_engine::baselines::Rows;
 use anomaly_engine::data::mnist::DigitSet;
 use anomaly_engine::inference::CpuScorer;
 use anomaly_engine::table::export::{is_formula, ScoredCsv};
+use anomaly_engine::digit_session::DigitSession;
 use anomaly_engine::table::model_file::ModelFile;
 use anomaly_engine::table::parse::{split_record, trim_line_ends};
 use anomaly_engine::table::parse_bytes;
@@ -122,9 +123,19 @@ pub fn check_link(bytes: &[u8]) {
     assert_eq!(again.setup, decoded.setup, "the link written from a decoded setup reads differently");
 }
 
-/// A `.safetensors` file a visitor loads: refused in a sentence, or a model that scores a row, saves to
-/// a file that reads back the same.
+/// A `.safetensors` file a visitor loads, as a table's model or as a digits session: refused in a
+/// sentence, or a model that scores a row (a session with weights of its own settings' shapes), saves to a
+/// file that reads back the same.
 pub fn check_model_file(bytes: &[u8]) {
+    match DigitSession::from_bytes(bytes) {
+        Err(err) => assert_sentence(&err.to_string()),
+        Ok(session) => {
+            let vae = &session.settings.model.vae;
+            assert!(session.stage1.hidden() == vae.hidden_units && session.stage1.encoder_mean.outputs == vae.latent_dims, "a session's network does not fit its settings");
+            let reread = DigitSession::from_bytes(&session.to_bytes()).expect("a saved session reads back");
+            assert!(reread == session, "a session changes on a save and read");
+        }
+    }
     match ModelFile::from_bytes(bytes) {
         Err(err) => assert_sentence(&err.to_string()),
         Ok(model) => {

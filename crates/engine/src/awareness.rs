@@ -518,6 +518,11 @@ impl AwarenessRun {
         self.run.is_finished()
     }
 
+    /// Counts the run as finished without training: for fine-tuned weights read from a session file.
+    pub fn mark_finished(&mut self) {
+        self.run.mark_finished();
+    }
+
     pub fn labelled_count(&self) -> usize {
         self.run.model().labelled_count()
     }

@@ -12,6 +12,7 @@
 pub mod awareness;
 pub mod baselines;
 pub mod data;
+pub mod digit_session;
 pub mod evaluate;
 pub mod flows;
 pub mod jets;

@@ -55,12 +55,12 @@ pub struct ModelFile {
 
 /// What the metadata's `architecture` value holds.
 #[derive(Serialize, Deserialize)]
-struct Architecture {
-    inputs: usize,
-    hidden: usize,
-    latent: usize,
-    activation: String,
-    likelihood: Likelihood,
+pub(crate) struct Architecture {
+    pub inputs: usize,
+    pub hidden: usize,
+    pub latent: usize,
+    pub activation: String,
+    pub likelihood: Likelihood,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -75,6 +75,8 @@ pub enum ModelFileError {
     Damaged(String),
     #[error("the model file is {0} bytes; a model file is at most {MAX_FILE_BYTES} bytes")]
     TooLarge(usize),
+    #[error("this is a saved digits session, not a model of a table: open it in \"Handwritten digits\" with \"Open a session\"")]
+    DigitSession,
     #[error("this model file holds a model of the method \"{}\", which this build cannot score; only \"{METHOD}\" models can be read here. Use the build that wrote it", short(.0))]
     Method(String),
 }
@@ -82,10 +84,7 @@ pub enum ModelFileError {
 impl ModelFile {
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut tensors = TensorWriter::default();
-        for (name, layer) in LAYERS.iter().zip(self.layers()) {
-            tensors.f32s(format!("{name}.weight"), &[layer.outputs, layer.inputs], &layer.weight);
-            tensors.f32s(format!("{name}.bias"), &[layer.outputs], &layer.bias);
-        }
+        write_vae(&mut tensors, "", &self.weights);
         let baselines = self.baselines.as_ref().map(|b| b.save(&mut tensors));
         let architecture = Architecture {
             inputs: self.weights.inputs(),
@@ -127,6 +126,9 @@ impl ModelFile {
         if metadata.get("format").map(String::as_str) != Some(FORMAT) {
             return Err(ModelFileError::NotOurs);
         }
+        if metadata.get("content").map(String::as_str) == Some(crate::digit_session::CONTENT) {
+            return Err(ModelFileError::DigitSession);
+        }
         let version = match metadata.get("format_version") {
             Some(v) if v == &AUTOENCODER_ONLY_VERSION.to_string() => AUTOENCODER_ONLY_VERSION,
             Some(v) if v == &FORMAT_VERSION.to_string() => FORMAT_VERSION,
@@ -154,33 +156,8 @@ impl ModelFile {
             other => return Err(ModelFileError::Damaged(format!("\"score_with_kl\" is {other:?}, not true or false"))),
         };
         let tensors = SafeTensors::deserialize(bytes).map_err(|e| ModelFileError::Damaged(e.to_string()))?;
-        let (inputs, hidden, latent) = (architecture.inputs, architecture.hidden, architecture.latent);
-        let shapes = [(inputs, hidden), (hidden, latent), (hidden, latent), (latent, hidden), (hidden, inputs)];
-        let mut layers = Vec::with_capacity(5);
-        for (name, (layer_inputs, outputs)) in LAYERS.iter().zip(shapes) {
-            let read = |suffix: &str, shape: Vec<usize>| -> Result<Vec<f32>, ModelFileError> {
-                let key = format!("{name}.{suffix}");
-                let view = tensors.tensor(&key).map_err(|_| ModelFileError::Damaged(format!("the tensor \"{key}\" is missing")))?;
-                if view.dtype() != Dtype::F32 || view.shape() != shape.as_slice() {
-                    return Err(ModelFileError::Damaged(format!(
-                        "the tensor \"{key}\" is {:?} {:?}; the architecture needs F32 {shape:?}",
-                        view.dtype(),
-                        view.shape()
-                    )));
-                }
-                let values: Vec<f32> = view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
-                if values.iter().any(|v| !v.is_finite()) {
-                    return Err(ModelFileError::Damaged(format!("the tensor \"{key}\" holds a value that is not a finite number")));
-                }
-                Ok(values)
-            };
-            layers.push(DenseWeights {
-                inputs: layer_inputs,
-                outputs,
-                weight: read("weight", vec![outputs, layer_inputs])?,
-                bias: read("bias", vec![outputs])?,
-            });
-        }
+        let inputs = architecture.inputs;
+        let weights = read_vae(&tensors, "", inputs, architecture.hidden, architecture.latent)?;
         if preprocessing.features.len() != inputs {
             return Err(ModelFileError::Damaged(format!(
                 "it describes {} features but the network takes {inputs}",
@@ -190,15 +167,6 @@ impl ModelFile {
         if preprocessing.features.iter().any(|f| !f.mean.is_finite() || !(f.std.is_finite() && f.std > 0.0)) {
             return Err(ModelFileError::Damaged("a feature's mean or standard deviation is not a usable number".into()));
         }
-        let mut layers = layers.into_iter();
-        let mut next = || layers.next().expect("five layers were read");
-        let weights = VaeWeights {
-            encoder_hidden: next(),
-            encoder_mean: next(),
-            encoder_log_variance: next(),
-            decoder_hidden: next(),
-            decoder_output: next(),
-        };
         let baselines = match (version, metadata.get(saved_baselines::METADATA_KEY)) {
             (FORMAT_VERSION, Some(text)) => Some(
                 SavedBaselines::load(text, &TensorReader { tensors: &tensors })
@@ -214,11 +182,6 @@ impl ModelFile {
         Ok(Self { weights, likelihood: architecture.likelihood, score_with_kl, preprocessing, settings, baselines, fine_tuned })
     }
 
-    fn layers(&self) -> [&DenseWeights; 5] {
-        let w = &self.weights;
-        [&w.encoder_hidden, &w.encoder_mean, &w.encoder_log_variance, &w.decoder_hidden, &w.decoder_output]
-    }
-
     /// The model as the scorers take it.
     pub fn scoring_model(&self) -> ScoringModel {
         ScoringModel::Vae { weights: self.weights.clone(), likelihood: self.likelihood, with_kl: self.score_with_kl }
@@ -228,6 +191,44 @@ impl ModelFile {
     pub fn feature_names(&self) -> Vec<&str> {
         self.preprocessing.features.iter().map(|f| f.name.as_str()).collect()
     }
+}
+
+/// Writes a VAE's five layers as tensors `<prefix><layer>.weight` (outputs × inputs) and `.bias`.
+pub(crate) fn write_vae(tensors: &mut TensorWriter, prefix: &str, weights: &VaeWeights) {
+    let layers = [&weights.encoder_hidden, &weights.encoder_mean, &weights.encoder_log_variance, &weights.decoder_hidden, &weights.decoder_output];
+    for (name, layer) in LAYERS.iter().zip(layers) {
+        tensors.f32s(format!("{prefix}{name}.weight"), &[layer.outputs, layer.inputs], &layer.weight);
+        tensors.f32s(format!("{prefix}{name}.bias"), &[layer.outputs], &layer.bias);
+    }
+}
+
+/// Reads the layers [`write_vae`] wrote, each checked against the architecture (F32, its shape, finite
+/// values) before its values are copied, so a file cannot make us allocate more than it holds.
+pub(crate) fn read_vae(tensors: &SafeTensors, prefix: &str, inputs: usize, hidden: usize, latent: usize) -> Result<VaeWeights, ModelFileError> {
+    let shapes = [(inputs, hidden), (hidden, latent), (hidden, latent), (latent, hidden), (hidden, inputs)];
+    let mut layers = Vec::with_capacity(5);
+    for (name, (layer_inputs, outputs)) in LAYERS.iter().zip(shapes) {
+        let read = |suffix: &str, shape: Vec<usize>| -> Result<Vec<f32>, ModelFileError> {
+            let key = format!("{prefix}{name}.{suffix}");
+            let view = tensors.tensor(&key).map_err(|_| ModelFileError::Damaged(format!("the tensor \"{key}\" is missing")))?;
+            if view.dtype() != Dtype::F32 || view.shape() != shape.as_slice() {
+                return Err(ModelFileError::Damaged(format!(
+                    "the tensor \"{key}\" is {:?} {:?}; the architecture needs F32 {shape:?}",
+                    view.dtype(),
+                    view.shape()
+                )));
+            }
+            let values: Vec<f32> = view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+            if values.iter().any(|v| !v.is_finite()) {
+                return Err(ModelFileError::Damaged(format!("the tensor \"{key}\" holds a value that is not a finite number")));
+            }
+            Ok(values)
+        };
+        layers.push(DenseWeights { inputs: layer_inputs, outputs, weight: read("weight", vec![outputs, layer_inputs])?, bias: read("bias", vec![outputs])? });
+    }
+    let mut layers = layers.into_iter();
+    let mut next = || layers.next().expect("five layers were read");
+    Ok(VaeWeights { encoder_hidden: next(), encoder_mean: next(), encoder_log_variance: next(), decoder_hidden: next(), decoder_output: next() })
 }
 
 fn json<T: Serialize>(value: &T) -> String {
