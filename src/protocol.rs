@@ -41,6 +41,9 @@ pub enum Command {
     /// file (`anomaly_engine::digit_session`). Opening one travels as a file message with purpose
     /// [`FilePurpose::Session`].
     SaveSession,
+    /// Hand the digit network as it is now (the fine-tuned one after stage 2) to the page as an ONNX graph
+    /// (`anomaly_engine::table::onnx::export_digits`).
+    DownloadDigitsOnnx,
     /// Train `steps` mini-batches of the benchmark model and report the time per step (used by `make bench`).
     Benchmark { steps: usize },
     /// The visitor's own table (a file itself travels beside a message, see [`FILE_MESSAGE_KEY`]).

@@ -232,8 +232,11 @@ pub fn SessionFiles() -> impl IntoView {
                     <input type="file" id="open-session" accept=".safetensors" disabled=move || !can_open() on:change=open/>
                     <span>"Open a session"</span>
                 </label>
+                <button type="button" id="download-digits-onnx" disabled=move || !can_save() on:click=move |_| send(state, &Command::DownloadDigitsOnnx)>
+                    "Download as ONNX"
+                </button>
             </div>
-            <p class="hint">"One file with the settings and the trained network, Anomaly Awareness included when it ran: opening it shows the same results without training."</p>
+            <p class="hint">"One file with the settings and the trained network, Anomaly Awareness included when it ran: opening it shows the same results without training. ONNX: the network as it scores now (the fine-tuned one after Anomaly Awareness), 784 pixel intensities in, the anomaly score out, for ONNX Runtime or ROOT's SOFIE."</p>
             {move || state.opened_session.get().map(|note| view! { <p class="hint" id="session-opened" role="status">{note}</p> })}
         </div>
     }

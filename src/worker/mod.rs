@@ -145,6 +145,11 @@ fn file_message(data: &JsValue) -> Option<(FilePurpose, web_sys::File)> {
     Some((purpose, file))
 }
 
+/// `digits-normal-01`: what the files of a digits run are called.
+fn file_stem(normal_digits: &[u8]) -> String {
+    format!("digits-normal-{}", normal_digits.iter().map(u8::to_string).collect::<String>())
+}
+
 /// A session file is a few MB; a larger one is refused before it is read.
 const MAX_SESSION_BYTES: f64 = 64.0 * 1024.0 * 1024.0;
 
@@ -284,12 +289,19 @@ fn handle(state: &Rc<RefCell<WorkerState>>, command: Command) {
         }
         Command::SaveSession => match st.session.as_mut().map(Session::saved) {
             Some(Ok(saved)) => {
-                let normal: Vec<String> = saved.settings.normal_digits.iter().map(u8::to_string).collect();
-                let name = format!("digits-normal-{}-session.safetensors", normal.join(""));
+                let name = format!("{}-session.safetensors", file_stem(&saved.settings.normal_digits));
                 tables::hand_over_as(&[saved.to_bytes().as_slice()], &name, "application/octet-stream");
             }
             Some(Err(message)) => post(&Event::failed(message)),
             None => post(&Event::failed("Train a model first; then the session can be saved.")),
+        },
+        Command::DownloadDigitsOnnx => match st.session.as_ref().map(Session::onnx) {
+            Some(Ok(onnx)) => {
+                let normal = st.session.as_ref().map(|s| s.settings().normal_digits.clone()).unwrap_or_default();
+                tables::hand_over_as(&[onnx.as_slice()], &format!("{}-model.onnx", file_stem(&normal)), "application/octet-stream");
+            }
+            Some(Err(message)) => post(&Event::failed(message)),
+            None => post(&Event::failed("Train a model first; then the network can be downloaded.")),
         },
         Command::LoadFashion => {
             drop(st);

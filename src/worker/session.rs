@@ -519,6 +519,19 @@ impl Session {
         }
     }
 
+    pub fn settings(&self) -> &TrainSettings {
+        self.experiment.settings()
+    }
+
+    /// The network as it scores the digit view now (the last fine-tuning's, after stage 2) as ONNX.
+    pub fn onnx(&self) -> Result<Vec<u8>, String> {
+        if self.running || !self.ended || self.restoring.is_some() || self.scoring_pending() {
+            return Err("Let the training finish first; then the network can be downloaded.".into());
+        }
+        let weights = self.experiment.trainer.model().weights().map_err(|e| format!("The weights could not be read: {e}."))?;
+        Ok(anomaly_engine::table::onnx::export_digits(&weights, self.experiment.settings().model.vae.score_with_kl))
+    }
+
     /// The finished session as a file: its settings, the stage-1 weights, the loss of each epoch and the
     /// weights of each finished stage-2 run.
     pub fn saved(&mut self) -> Result<DigitSession, String> {

@@ -1,11 +1,14 @@
 // A whole digits session in one file: trained, fine-tuned with Anomaly Awareness and its control, saved;
 // opened in a fresh page, it shows the same AUC and the same fine-tuning table without training. A file
-// that is not a session gets one sentence, and the page keeps what it showed.
+// that is not a session gets one sentence, and the page keeps what it showed. The network on screen
+// downloads as ONNX: the native program writes the same file from the session, and ONNX Runtime scores as
+// NumPy does from the session's weights (tests/onnx/check_digits_onnx.py), with and without the KL term.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { openPage, withServedApp, ready, artifacts } from './support.mjs';
+import { execFileSync } from 'node:child_process';
+import { openPage, withServedApp, ready, artifacts, repoRoot } from './support.mjs';
 
 const app = withServedApp();
 const link = '#normal=0,1&epochs=1&aa.shown=blobs&aa.labelled=20&aa.epochs=1';
@@ -69,7 +72,39 @@ test('a saved session opens in a fresh page with the same results, without train
     assert.deepEqual(await shown(fresh.page), before);
     assert.match(await fresh.page.textContent('#status'), /^Finished/);
   }
+  // The network on screen (the control's, the last fine-tuning) as ONNX.
+  const onnx = await saveDownload(fresh.page, '#download-digits-onnx', 'digits-control.onnx');
+  assert.equal(path.basename(onnx), 'digits-control.onnx');
+  checkOnnx(onnx, file, 'control');
   assert.deepEqual(fresh.problems, []);
   assert.deepEqual(problems, []);
   await fresh.context.close();
+});
+
+async function saveDownload(page, button, name) {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click(button)]);
+  const saved = path.join(artifacts, name);
+  await download.saveAs(saved);
+  return saved;
+}
+
+/** The native program writes the same ONNX file from the session, and ONNX Runtime agrees with NumPy. */
+function checkOnnx(onnx, session, network) {
+  const native = execFileSync(path.join(repoRoot, 'target/release/anomaly-score'), ['--onnx', session, network], { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+  assert.ok(native.equals(fs.readFileSync(onnx)), `anomaly-score --onnx SESSION ${network} writes the page's file`);
+  const out = execFileSync(path.join(repoRoot, '.cache/venv-onnx/bin/python'), [path.join(repoRoot, 'tests/onnx/check_digits_onnx.py'), onnx, session, network]).toString();
+  assert.match(out, new RegExp(`the ${network} network scores 2000 pictures as NumPy does`), out);
+  return out;
+}
+
+test('with the KL term in the score, the digit network downloads as ONNX that adds it too', async () => {
+  const { page, context, problems } = await openPage(app.browser, `${app.server.url}#normal=3&epochs=1&kl=1`);
+  await ready(page);
+  await page.click('#train');
+  await finished(page);
+  const session = await saveDownload(page, '#save-session', 'digits-kl-session.safetensors');
+  const onnx = await saveDownload(page, '#download-digits-onnx', 'digits-kl.onnx');
+  assert.match(checkOnnx(onnx, session, 'stage1'), /KL term added/);
+  assert.deepEqual(problems, []);
+  await context.close();
 });

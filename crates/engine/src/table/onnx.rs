@@ -5,12 +5,15 @@
 //! KL term when the model adds it. Opset 13 and plain operators only (Gemm, Relu, Add, Sub, Mul, Div,
 //! Log, Exp, Max, Greater, IsNaN, IsInf, Or, And, Not, Where, ReduceSum, ReduceMax, Cast, Identity).
 //!
+//! [`export_digits`] does the same for the digit view's autoencoder (pixels in, the binary cross-entropy
+//! score out).
+//!
 //! The protobuf is written here by hand, from onnx.proto's field numbers: the file needs a handful of
 //! message kinds, which take less code to write than a protobuf dependency would add to the page.
 
 use super::model_file::ModelFile;
 use super::prepare::MissingPolicy;
-use crate::models::DenseWeights;
+use crate::models::{DenseWeights, VaeWeights};
 
 /// ONNX's tensor element types.
 const FLOAT: u64 = 1;
@@ -23,6 +26,8 @@ const OPSET: u64 = 13;
 /// The model's feature columns in, its score out: the names of the graph's input and output.
 pub const INPUT: &str = "features";
 pub const OUTPUT: &str = "anomaly_score";
+/// The digit model's input: 784 pixel intensities a row.
+pub const DIGIT_INPUT: &str = "pixels";
 
 /// Protobuf's wire format, as far as ONNX files need it.
 #[derive(Default)]
@@ -124,6 +129,45 @@ impl Graph {
     fn row_sum(&mut self, x: &str, axes: &str) -> String {
         self.node("ReduceSum", &[x, axes], vec![int_attribute("keepdims", 0)])
     }
+
+    /// `score` plus the KL term −½ Σ (1 + log σ² − μ² − σ²), log σ² from the encoder's hidden layer `h`.
+    fn kl_added(&mut self, score: &str, h: &str, mu: &str, log_variance_layer: &DenseWeights, axes: &str) -> String {
+        let minus_half = self.constant("minus_half", &[], &[-0.5]);
+        let one = self.constant("one", &[], &[1.0]);
+        let log_variance = self.dense("encoder_log_variance", h, log_variance_layer);
+        let mu_squared = self.node("Mul", &[mu, mu], vec![]);
+        let variance = self.node("Exp", &[&log_variance], vec![]);
+        let a = self.node("Add", &[&log_variance, &one], vec![]);
+        let b = self.node("Sub", &[&a, &mu_squared], vec![]);
+        let c = self.node("Sub", &[&b, &variance], vec![]);
+        let kl_sum = self.row_sum(&c, axes);
+        let kl = self.node("Mul", &[&kl_sum, &minus_half], vec![]);
+        self.node("Add", &[score, &kl], vec![])
+    }
+
+    /// The whole ONNX file: this graph, named `name`, taking `input` (rows × `width`) and giving
+    /// [`OUTPUT`], with `metadata` as the model's metadata properties.
+    fn into_file(self, name: &str, input: &str, width: usize, metadata: &[(&str, &str)]) -> Vec<u8> {
+        let mut graph = Message::default();
+        for n in self.nodes {
+            graph.message(1, n);
+        }
+        graph.text(2, name);
+        for c in self.constants {
+            graph.message(5, c);
+        }
+        graph.message(11, value_info(input, Some(width))).message(12, value_info(OUTPUT, None));
+        let mut opset = Message::default();
+        opset.text(1, "").int(2, OPSET);
+        let mut file = Message::default();
+        file.int(1, IR_VERSION).text(2, "Anomaly Playground").text(3, env!("CARGO_PKG_VERSION")).message(7, graph).message(8, opset);
+        for (key, value) in metadata {
+            let mut entry = Message::default();
+            entry.text(1, key).text(2, value);
+            file.message(14, entry);
+        }
+        file.0
+    }
 }
 
 fn int_attribute(name: &str, value: u64) -> Message {
@@ -199,17 +243,7 @@ pub fn export(model: &ModelFile) -> Vec<u8> {
     let summed = g.row_sum(&squared, axes);
     let mut score = g.node("Mul", &[&summed, &half], vec![]);
     if model.score_with_kl {
-        let minus_half = g.constant("minus_half", &[], &[-0.5]);
-        let one = g.constant("one", &[], &[1.0]);
-        let log_variance = g.dense("encoder_log_variance", &h, &w.encoder_log_variance);
-        let mu_squared = g.node("Mul", &[&mu, &mu], vec![]);
-        let variance = g.node("Exp", &[&log_variance], vec![]);
-        let a = g.node("Add", &[&log_variance, &one], vec![]);
-        let b = g.node("Sub", &[&a, &mu_squared], vec![]);
-        let c = g.node("Sub", &[&b, &variance], vec![]);
-        let kl_sum = g.row_sum(&c, axes);
-        let kl = g.node("Mul", &[&kl_sum, &minus_half], vec![]);
-        score = g.node("Add", &[&score, &kl], vec![]);
+        score = g.kl_added(&score, &h, &mu, &w.encoder_log_variance, axes);
     }
     if model.preprocessing.missing == MissingPolicy::DropRow {
         let nan = g.constant("not_a_number", &[], &[f32::NAN]);
@@ -219,34 +253,50 @@ pub fn export(model: &ModelFile) -> Vec<u8> {
         score = g.node("Where", &[&dropped, &nan, &score], vec![]);
     }
     g.node_as(OUTPUT, "Identity", &[&score], vec![]);
-
-    let mut graph = Message::default();
-    for n in g.nodes {
-        graph.message(1, n);
-    }
-    graph.text(2, "anomaly_playground_table_vae");
-    for c in g.constants {
-        graph.message(5, c);
-    }
-    graph.message(11, value_info(INPUT, Some(width))).message(12, value_info(OUTPUT, None));
-
-    let mut opset = Message::default();
-    opset.text(1, "").int(2, OPSET);
-    let mut file = Message::default();
-    file.int(1, IR_VERSION).text(2, "Anomaly Playground").text(3, env!("CARGO_PKG_VERSION")).message(7, graph).message(8, opset);
     // A JSON array: a column's name may hold a comma.
     let names = serde_json::to_string(&features.iter().map(|f| f.name.as_str()).collect::<Vec<_>>()).expect("strings serialise");
-    for (key, value) in [
+    g.into_file("anomaly_playground_table_vae", INPUT, width, &[
         ("feature_names", names.as_str()),
         ("score", "0.5 * sum((x - x_hat)^2) of the standardised features, plus the KL term when score_with_kl"),
         ("score_with_kl", if model.score_with_kl { "true" } else { "false" }),
         ("missing", if model.preprocessing.missing == MissingPolicy::DropRow { "drop: the row's score is NaN" } else { "impute: the training mean" }),
-    ] {
-        let mut entry = Message::default();
-        entry.text(1, key).text(2, value);
-        file.message(14, entry);
+    ])
+}
+
+/// The digit view's autoencoder as ONNX: 784 pixel intensities in [0, 1] in (row by row, as MNIST's
+/// images), the anomaly score out: the binary cross-entropy of the redrawn digit summed over its pixels,
+/// max(l, 0) − x·l + ln(1 + e^(−|l|)) for each logit l, plus the KL term when `with_kl`, as the page
+/// scores a digit. Plain operators: Gemm, Relu, Abs, Neg, Exp, Add, Log, Sub, Mul, ReduceSum, Identity.
+pub fn export_digits(weights: &VaeWeights, with_kl: bool) -> Vec<u8> {
+    let mut g = Graph::default();
+    g.constants.push(tensor("feature_axis", &[1], INT64, 1i64.to_le_bytes().to_vec()));
+    let axes = "feature_axis";
+    let one = g.constant("softplus_one", &[], &[1.0]);
+    let hidden = g.dense("encoder_hidden", DIGIT_INPUT, &weights.encoder_hidden);
+    let h = g.node("Relu", &[&hidden], vec![]);
+    let mu = g.dense("encoder_mean", &h, &weights.encoder_mean);
+    let decoded = g.dense("decoder_hidden", &mu, &weights.decoder_hidden);
+    let d = g.node("Relu", &[&decoded], vec![]);
+    let logits = g.dense("decoder_output", &d, &weights.decoder_output);
+    let positive_part = g.node("Relu", &[&logits], vec![]);
+    let x_times_logits = g.node("Mul", &[DIGIT_INPUT, &logits], vec![]);
+    let magnitude = g.node("Abs", &[&logits], vec![]);
+    let negative = g.node("Neg", &[&magnitude], vec![]);
+    let exponential = g.node("Exp", &[&negative], vec![]);
+    let shifted = g.node("Add", &[&exponential, &one], vec![]);
+    let softplus_tail = g.node("Log", &[&shifted], vec![]);
+    let difference = g.node("Sub", &[&positive_part, &x_times_logits], vec![]);
+    let per_pixel = g.node("Add", &[&difference, &softplus_tail], vec![]);
+    let mut score = g.row_sum(&per_pixel, axes);
+    if with_kl {
+        score = g.kl_added(&score, &h, &mu, &weights.encoder_log_variance, axes);
     }
-    file.0
+    g.node_as(OUTPUT, "Identity", &[&score], vec![]);
+    g.into_file("anomaly_playground_digit_vae", DIGIT_INPUT, weights.inputs(), &[
+        ("input", "784 pixel intensities in [0, 1] per row, row by row, as MNIST's 28x28 images"),
+        ("score", "binary cross-entropy of the redrawn digit summed over its pixels, plus the KL term when score_with_kl"),
+        ("score_with_kl", if with_kl { "true" } else { "false" }),
+    ])
 }
 
 fn ints_attribute(name: &str, values: &[i64]) -> Message {
@@ -317,39 +367,69 @@ mod tests {
 
     /// The file parses as protobuf; the graph uses only the plain operators, every node's inputs exist
     /// before it (graph input, constant or an earlier node's output), and its output is the score.
+    const PLAIN: [&str; 22] = [
+        "Gemm", "Relu", "Sub", "Mul", "Div", "Add", "Log", "Exp", "Max", "Greater", "IsNaN", "IsInf", "Or", "And", "Not",
+        "Where", "ReduceSum", "ReduceMax", "Cast", "Identity", "Neg", "Abs",
+    ];
+
+    /// Walks an exported file: opset and IR version, plain operators only, every input made before it is
+    /// read, every name made once, the score last. Returns the operators in order.
+    fn checked_ops(bytes: &[u8], input: &str) -> Vec<String> {
+        let top = fields(bytes);
+        assert!(top.iter().any(|f| f.0 == 1 && f.2 == IR_VERSION));
+        let opset = fields(&top.iter().find(|f| f.0 == 8).unwrap().3);
+        assert!(opset.iter().any(|f| f.0 == 2 && f.2 == OPSET));
+        let graph = fields(&top.iter().find(|f| f.0 == 7).unwrap().3);
+        let mut known: Vec<String> = vec![input.to_string()];
+        let mut made = |name: String, known: &mut Vec<String>| {
+            assert!(!known.contains(&name), "{name} is made twice");
+            known.push(name);
+        };
+        for constant in graph.iter().filter(|f| f.0 == 5) {
+            made(text(&fields(&constant.3).iter().find(|f| f.0 == 8).unwrap().3), &mut known);
+        }
+        let mut ops = Vec::new();
+        for node in graph.iter().filter(|f| f.0 == 1) {
+            let node = fields(&node.3);
+            let op = text(&node.iter().find(|f| f.0 == 4).unwrap().3);
+            assert!(PLAIN.contains(&op.as_str()), "{op}");
+            for read in node.iter().filter(|f| f.0 == 1) {
+                assert!(known.contains(&text(&read.3)), "{op} reads {} before it is made", text(&read.3));
+            }
+            for output in node.iter().filter(|f| f.0 == 2) {
+                made(text(&output.3), &mut known);
+            }
+            ops.push(op);
+        }
+        assert_eq!(known.last().map(String::as_str), Some(OUTPUT));
+        let declared_input = fields(&graph.iter().find(|f| f.0 == 11).unwrap().3);
+        assert_eq!(text(&declared_input.iter().find(|f| f.0 == 1).unwrap().3), input);
+        let output = fields(&graph.iter().find(|f| f.0 == 12).unwrap().3);
+        assert_eq!(text(&output.iter().find(|f| f.0 == 1).unwrap().3), OUTPUT);
+        ops
+    }
+
     #[test]
     fn the_graph_is_well_formed_with_plain_operators_only() {
-        const PLAIN: [&str; 21] = [
-            "Gemm", "Relu", "Sub", "Mul", "Div", "Add", "Log", "Exp", "Max", "Greater", "IsNaN", "IsInf", "Or", "And", "Not",
-            "Where", "ReduceSum", "ReduceMax", "Cast", "Identity", "Neg",
-        ];
         for with_kl in [false, true] {
-            let bytes = export(&model(with_kl));
-            let top = fields(&bytes);
-            assert!(top.iter().any(|f| f.0 == 1 && f.2 == IR_VERSION));
-            let opset = fields(&top.iter().find(|f| f.0 == 8).unwrap().3);
-            assert!(opset.iter().any(|f| f.0 == 2 && f.2 == OPSET));
-            let graph = fields(&top.iter().find(|f| f.0 == 7).unwrap().3);
-            let mut known: Vec<String> = vec![INPUT.to_string()];
-            for constant in graph.iter().filter(|f| f.0 == 5) {
-                known.push(text(&fields(&constant.3).iter().find(|f| f.0 == 8).unwrap().3));
-            }
-            let mut ops = Vec::new();
-            for node in graph.iter().filter(|f| f.0 == 1) {
-                let node = fields(&node.3);
-                let op = text(&node.iter().find(|f| f.0 == 4).unwrap().3);
-                assert!(PLAIN.contains(&op.as_str()), "{op}");
-                for input in node.iter().filter(|f| f.0 == 1) {
-                    assert!(known.contains(&text(&input.3)), "{op} reads {} before it is made", text(&input.3));
-                }
-                known.extend(node.iter().filter(|f| f.0 == 2).map(|f| text(&f.3)));
-                ops.push(op);
-            }
-            assert_eq!(known.last().map(String::as_str), Some(OUTPUT));
+            let ops = checked_ops(&export(&model(with_kl)), INPUT);
             assert_eq!(ops.iter().filter(|o| *o == "Gemm").count(), if with_kl { 5 } else { 4 });
             assert_eq!(ops.contains(&"Exp".to_string()), with_kl, "the KL term only when the score adds it");
-            let output = fields(&graph.iter().find(|f| f.0 == 12).unwrap().3);
-            assert_eq!(text(&output.iter().find(|f| f.0 == 1).unwrap().3), OUTPUT);
+        }
+    }
+
+    #[test]
+    fn the_digit_graph_is_well_formed_too() {
+        let weights = model(false).weights;
+        let digit_weights = crate::models::VaeWeights {
+            encoder_hidden: DenseWeights { inputs: 784, outputs: weights.hidden(), weight: vec![0.01; 784 * weights.hidden()], bias: weights.encoder_hidden.bias.clone() },
+            decoder_output: DenseWeights { inputs: weights.hidden(), outputs: 784, weight: vec![0.02; 784 * weights.hidden()], bias: vec![0.0; 784] },
+            ..weights
+        };
+        for with_kl in [false, true] {
+            let ops = checked_ops(&export_digits(&digit_weights, with_kl), DIGIT_INPUT);
+            assert_eq!(ops.iter().filter(|o| *o == "Gemm").count(), if with_kl { 5 } else { 4 });
+            assert_eq!(ops.iter().filter(|o| *o == "Exp").count(), if with_kl { 2 } else { 1 }, "the softplus, and the KL term's variance");
         }
     }
 }
