@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openPage, withServedApp, serve, ready, artifacts } from './support.mjs';
+import { openPage, withServedApp, serve, ready, artifacts, seriousA11yViolations } from './support.mjs';
 
 const app = withServedApp();
 
@@ -57,6 +57,7 @@ test('an iframe at 600×400 shows the chosen view only, fits, and links out to t
   await page.screenshot({ path: path.join(artifacts, 'embed-table-600x400.png') });
   const after = await frameFacts(frame);
   assert.ok(after.overflow <= 0, `still nothing wider than the frame after loading events (${after.overflow} px)`);
+  assert.deepEqual(await seriousA11yViolations(frame), [], 'the embedded page passes the audit');
   assert.deepEqual(problems, []);
   await context.close();
   await course.close();

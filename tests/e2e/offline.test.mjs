@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { launch, launchWithProfile, openPage, serve, distDir, ready, offlineCopyKept, repoRoot, artifacts } from './support.mjs';
+import { launch, launchWithProfile, openPage, serve, distDir, ready, offlineCopyKept, repoRoot, artifacts, seriousA11yViolations } from './support.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -75,6 +75,7 @@ test('a new build installs beside the running one and takes over only when the v
   await page.waitForSelector('#update-notice', { state: 'visible', timeout: 30_000 });
   assert.match(await page.textContent('#update-notice'), /^A new version of the playground is ready\./);
   assert.equal(await page.locator('meta[name="build-mark"]').count(), 0, 'until then the page is the old build, whole');
+  assert.deepEqual(await seriousA11yViolations(page), [], 'the notice and its button pass the audit');
   await page.screenshot({ path: path.join(artifacts, 'offline-update-notice.png') });
 
   await Promise.all([page.waitForEvent('load'), page.click('#update-reload')]);
