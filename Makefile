@@ -30,7 +30,7 @@ help:
 	@echo "make test           install what is missing, then run every test"
 	@echo "make dist           build the site into dist/, to copy to any static host at any path"
 	@echo "make bench          speed and size against TensorFlow.js (benches/artifacts/bench.json); the classical baselines against scikit-learn and PyOD on 33 ADBench tables (benches/artifacts/baselines.json); scoring at scale, native against Dask + ONNX Runtime (benches/artifacts/dask.json)"
-	@echo "make bench-science  the native science tables: the Anomaly Awareness preset and on tables, the resonance hunt, jet images (benches/artifacts/{awareness,awareness-fashion,awareness_tables,ranode,jets}.json)"
+	@echo "make bench-science  the native science tables: the Anomaly Awareness preset and on tables, the resonance hunt, jet images (benches/artifacts/{awareness,awareness-fashion,awareness_tables,ranode,jets,anomalyclr}.json)"
 	@echo "make fuzz           every door that takes outside input under libFuzzer, FUZZ_SECONDS (600) each"
 
 ## ---- set-up (idempotent) ----
@@ -191,6 +191,7 @@ bench-science: data science-peers
 	RAYON_NUM_THREADS=1 cargo run --quiet --release -p anomaly-engine --example flow_epoch_speed -- \
 		1000000 2 $(SCIENCE_VENV)/bin/python benches/peers/flow_epoch_torch.py benches/artifacts/ranode.json
 	RAYON_NUM_THREADS=1 cargo run --quiet --release -p anomaly-engine --example jets_bench -- 5 benches/artifacts/jets.json
+	cargo run --quiet --release -p anomaly-engine --example object_events -- 20000 3 benches/artifacts/anomalyclr.json
 	cargo run --quiet --release -p anomaly-engine --example awareness_tables_bench -- \
 		../shared/datasets/adbench 5 10,40,160 benches/artifacts/awareness_tables.json 20000 benches/artifacts/baselines.json
 

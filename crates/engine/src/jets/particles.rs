@@ -11,6 +11,7 @@
 //! - Top: t(173) → b(4.8) W(80.4), W → q q̄, each decay isotropic in its rest frame, boosted to
 //!   pT = 600 GeV; each parton a prong with a Poisson mean of U(12, 22) soft particles, θ_max = 0.3.
 
+use crate::kinematics::{boost, four_vector, isotropic, log_uniform, poisson, two_body_momentum, uniform};
 use crate::rng::SeededRng;
 
 pub const JET_PT: f64 = 600.0;
@@ -167,56 +168,6 @@ fn add_prong(particles: &mut Vec<Particle>, prong: &Prong, soft_mean: f64, theta
         let azimuth = std::f64::consts::TAU * rng.uniform_f64();
         particles.push(Particle { z: soft_share * prong.z * weight / sum, eta: prong.eta + angle * azimuth.cos(), phi: prong.phi + angle * azimuth.sin() });
     }
-}
-
-fn uniform(rng: &mut SeededRng, low: f64, high: f64) -> f64 {
-    low + (high - low) * rng.uniform_f64()
-}
-
-fn log_uniform(rng: &mut SeededRng, low: f64, high: f64) -> f64 {
-    (low.ln() + (high / low).ln() * rng.uniform_f64()).exp()
-}
-
-/// Knuth's method: fine for the small means here.
-fn poisson(rng: &mut SeededRng, mean: f64) -> usize {
-    let limit = (-mean).exp();
-    let (mut count, mut product) = (0, rng.uniform_f64());
-    while product > limit {
-        count += 1;
-        product *= rng.uniform_f64();
-    }
-    count
-}
-
-/// A unit vector uniform on the sphere.
-fn isotropic(rng: &mut SeededRng) -> [f64; 3] {
-    let cos_theta = 2.0 * rng.uniform_f64() - 1.0;
-    let sin_theta = (1.0 - cos_theta * cos_theta).sqrt();
-    let azimuth = std::f64::consts::TAU * rng.uniform_f64();
-    [sin_theta * azimuth.cos(), sin_theta * azimuth.sin(), cos_theta]
-}
-
-/// The momentum of either daughter of a two-body decay at rest.
-fn two_body_momentum(parent: f64, a: f64, b: f64) -> f64 {
-    ((parent * parent - (a + b).powi(2)) * (parent * parent - (a - b).powi(2))).max(0.0).sqrt() / (2.0 * parent)
-}
-
-/// (E, px, py, pz) of a particle of `mass` moving with `momentum` along `direction`.
-fn four_vector(mass: f64, momentum: f64, direction: [f64; 3]) -> [f64; 4] {
-    [(mass * mass + momentum * momentum).sqrt(), momentum * direction[0], momentum * direction[1], momentum * direction[2]]
-}
-
-/// `p` seen from a frame moving with `-velocity` (i.e. `p` boosted by `velocity`, in units of c).
-fn boost(p: [f64; 4], velocity: [f64; 3]) -> [f64; 4] {
-    let beta2: f64 = velocity.iter().map(|v| v * v).sum();
-    if beta2 <= 0.0 {
-        return p;
-    }
-    let gamma = 1.0 / (1.0 - beta2).sqrt();
-    let along = velocity[0] * p[1] + velocity[1] * p[2] + velocity[2] * p[3];
-    let energy = gamma * (p[0] + along);
-    let factor = (gamma - 1.0) * along / beta2 + gamma * p[0];
-    [energy, p[1] + factor * velocity[0], p[2] + factor * velocity[1], p[3] + factor * velocity[2]]
 }
 
 #[cfg(test)]

@@ -381,7 +381,7 @@ mod tests {
         assert!(opset.iter().any(|f| f.0 == 2 && f.2 == OPSET));
         let graph = fields(&top.iter().find(|f| f.0 == 7).unwrap().3);
         let mut known: Vec<String> = vec![input.to_string()];
-        let mut made = |name: String, known: &mut Vec<String>| {
+        let made = |name: String, known: &mut Vec<String>| {
             assert!(!known.contains(&name), "{name} is made twice");
             known.push(name);
         };
