@@ -3,7 +3,8 @@
 //! candle-nn initialises variables from its own unseeded generator; the playground promises that a seed
 //! reproduces a run, so after a model is built its variables are overwritten here, in name order, from a
 //! [`SeededRng`]. Weights (`*.weight`, shape out × in, or out × in × kh × kw for a convolution's kernel)
-//! are uniform in ±1/√fan-in, fan-in being everything but the first dimension; biases start at zero.
+//! are uniform in ±1/√fan-in, fan-in being everything but the first dimension; a layer norm's gains
+//! (`*.gain`) start at one; biases start at zero.
 
 use candle_core::{Result, Tensor};
 use candle_nn::VarMap;
@@ -22,6 +23,8 @@ pub fn seeded_init(varmap: &VarMap, seed: u64) -> Result<()> {
         let values: Vec<f32> = if name.ends_with(".weight") && dims.len() >= 2 {
             let bound = 1.0 / (dims[1..].iter().product::<usize>() as f32).sqrt();
             (0..count).map(|_| (rng.uniform() * 2.0 - 1.0) * bound).collect()
+        } else if name.ends_with(".gain") {
+            vec![1.0; count]
         } else {
             vec![0.0; count]
         };

@@ -4,6 +4,7 @@
 //! Within a type the objects are ordered by pT. `toy` generates such events (SCIENCE.md, "Object-list
 //! events").
 
+pub mod encoder;
 pub mod toy;
 
 /// Slots: 0 the MET, 1–4 electrons, 5–8 muons, 9–18 jets.
