@@ -4,6 +4,7 @@
 //! Within a type the objects are ordered by pT. `toy` generates such events (SCIENCE.md, "Object-list
 //! events").
 
+pub mod augment;
 pub mod encoder;
 pub mod toy;
 
