@@ -192,6 +192,7 @@ bench-science: data science-peers
 		1000000 2 $(SCIENCE_VENV)/bin/python benches/peers/flow_epoch_torch.py benches/artifacts/ranode.json
 	RAYON_NUM_THREADS=1 cargo run --quiet --release -p anomaly-engine --example jets_bench -- 5 benches/artifacts/jets.json
 	cargo run --quiet --release -p anomaly-engine --example object_events -- 20000 3 benches/artifacts/anomalyclr.json
+	RAYON_NUM_THREADS=1 cargo run --quiet --release -p anomaly-engine --example anomalyclr_bench -- 20000 10 5 benches/artifacts/anomalyclr.json
 	cargo run --quiet --release -p anomaly-engine --example awareness_tables_bench -- \
 		../shared/datasets/adbench 5 10,40,160 benches/artifacts/awareness_tables.json 20000 benches/artifacts/baselines.json
 

@@ -185,13 +185,16 @@ impl Encoder {
 /// of their physically augmented copies, `anomalous` of their anomalously augmented ones, all unit
 /// vectors. For each of the 2B rows of [z; physical], the positive pair's similarity minus the similarity
 /// of the event to its anomalous copy, over the temperature, against (unless `plus`) the log of the summed
-/// exponentiated similarities to every other row but itself and its positive partner.
-pub fn anomaly_clr_loss(z: &Tensor, physical: &Tensor, anomalous: &Tensor, temperature: f64, plus: bool) -> Result<Tensor> {
+/// exponentiated similarities to every other row but itself and its positive partner. Without
+/// `anomalous`, it is the plain contrastive loss of physical augmentations only (the paper's ablation).
+pub fn anomaly_clr_loss(z: &Tensor, physical: &Tensor, anomalous: Option<&Tensor>, temperature: f64, plus: bool) -> Result<Tensor> {
     let batch = z.dim(0)?;
     let both = Tensor::cat(&[z, physical], 0)?;
-    let positive = (z * physical)?.sum(D::Minus1)?; // s(z_i, z_i′), for both halves
-    let anomalous_similarity = (z * anomalous)?.sum(D::Minus1)?; // s(z_i, z_i*)
-    let numerator = ((positive - anomalous_similarity)? / temperature)?;
+    let mut numerator = (z * physical)?.sum(D::Minus1)?; // s(z_i, z_i′), for both halves
+    if let Some(anomalous) = anomalous {
+        numerator = (numerator - (z * anomalous)?.sum(D::Minus1)?)?; // minus s(z_i, z_i*)
+    }
+    let numerator = (numerator / temperature)?;
     let numerator = Tensor::cat(&[&numerator, &numerator], 0)?; // 2B
     if plus {
         return numerator.neg()?.mean_all();
@@ -211,7 +214,7 @@ pub fn loss_of(encoder: &Encoder, events: &[Event], physical: &[Event], anomalou
     let z = encoder.forward(&ObjectBatch::of(events, &device)?)?;
     let zp = encoder.forward(&ObjectBatch::of(physical, &device)?)?;
     let za = encoder.forward(&ObjectBatch::of(anomalous, &device)?)?;
-    anomaly_clr_loss(&z, &zp, &za, temperature, plus)
+    anomaly_clr_loss(&z, &zp, Some(&za), temperature, plus)
 }
 
 #[cfg(test)]
@@ -281,10 +284,10 @@ mod tests {
             expected += others.ln() - numerator;
         }
         expected /= 4.0;
-        let got = anomaly_clr_loss(&t(z), &t(p), &t(a), tau, false).unwrap().to_scalar::<f32>().unwrap() as f64;
+        let got = anomaly_clr_loss(&t(z), &t(p), Some(&t(a)), tau, false).unwrap().to_scalar::<f32>().unwrap() as f64;
         assert!((got - expected).abs() < 1e-5, "{got} against {expected}");
         let plus: f64 = -(0..2).map(|i| (dot(z[i], p[i]) - dot(z[i], a[i])) / tau).sum::<f64>() / 2.0;
-        let got_plus = anomaly_clr_loss(&t(z), &t(p), &t(a), tau, true).unwrap().to_scalar::<f32>().unwrap() as f64;
+        let got_plus = anomaly_clr_loss(&t(z), &t(p), Some(&t(a)), tau, true).unwrap().to_scalar::<f32>().unwrap() as f64;
         assert!((got_plus - plus).abs() < 1e-5, "{got_plus} against {plus}");
     }
 

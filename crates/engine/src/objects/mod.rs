@@ -5,6 +5,7 @@
 //! events").
 
 pub mod augment;
+pub mod clr;
 pub mod encoder;
 pub mod toy;
 
