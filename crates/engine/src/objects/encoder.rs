@@ -208,15 +208,6 @@ pub fn anomaly_clr_loss(z: &Tensor, physical: &Tensor, anomalous: Option<&Tensor
     (denominator - numerator)?.mean_all()
 }
 
-/// A helper for the gradient check and the tests: the loss of a batch of events with given copies.
-pub fn loss_of(encoder: &Encoder, events: &[Event], physical: &[Event], anomalous: &[Event], temperature: f64, plus: bool) -> Result<Tensor> {
-    let device = Device::Cpu;
-    let z = encoder.forward(&ObjectBatch::of(events, &device)?)?;
-    let zp = encoder.forward(&ObjectBatch::of(physical, &device)?)?;
-    let za = encoder.forward(&ObjectBatch::of(anomalous, &device)?)?;
-    anomaly_clr_loss(&z, &zp, Some(&za), temperature, plus)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,6 +219,15 @@ mod tests {
     use crate::train::sorted_vars;
     use candle_core::{DType, Var};
     use candle_nn::VarMap;
+
+    /// The loss of a batch of events with given copies.
+    fn loss_of(encoder: &Encoder, events: &[Event], physical: &[Event], anomalous: &[Event], temperature: f64, plus: bool) -> Result<Tensor> {
+        let device = Device::Cpu;
+        let z = encoder.forward(&ObjectBatch::of(events, &device)?)?;
+        let zp = encoder.forward(&ObjectBatch::of(physical, &device)?)?;
+        let za = encoder.forward(&ObjectBatch::of(anomalous, &device)?)?;
+        anomaly_clr_loss(&z, &zp, Some(&za), temperature, plus)
+    }
 
     fn encoder(kind: EncoderKind) -> (Encoder, VarMap) {
         let varmap = VarMap::new();
