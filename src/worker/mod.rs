@@ -295,12 +295,9 @@ fn handle(state: &Rc<RefCell<WorkerState>>, command: Command) {
             Some(Err(message)) => post(&Event::failed(message)),
             None => post(&Event::failed("Train a model first; then the session can be saved.")),
         },
-        Command::DownloadDigitsOnnx => match st.session.as_ref().map(Session::onnx) {
-            Some(Ok(onnx)) => {
-                let normal = st.session.as_ref().map(|s| s.settings().normal_digits.clone()).unwrap_or_default();
-                tables::hand_over_as(&[onnx.as_slice()], &format!("{}-model.onnx", file_stem(&normal)), "application/octet-stream");
-            }
-            Some(Err(message)) => post(&Event::failed(message)),
+        Command::DownloadDigitsOnnx => match st.session.as_ref().map(|s| (s.onnx(), file_stem(&s.settings().normal_digits))) {
+            Some((Ok(onnx), stem)) => tables::hand_over_as(&[onnx.as_slice()], &format!("{stem}-model.onnx"), "application/octet-stream"),
+            Some((Err(message), _)) => post(&Event::failed(message)),
             None => post(&Event::failed("Train a model first; then the network can be downloaded.")),
         },
         Command::LoadFashion => {

@@ -523,9 +523,14 @@ impl Session {
         self.experiment.settings()
     }
 
+    /// Stage 1 has ended and nothing trains, restores or scores: the weights are what the page shows.
+    fn at_rest(&self) -> bool {
+        !self.running && self.ended && self.restoring.is_none() && !self.scoring_pending()
+    }
+
     /// The network as it scores the digit view now (the last fine-tuning's, after stage 2) as ONNX.
     pub fn onnx(&self) -> Result<Vec<u8>, String> {
-        if self.running || !self.ended || self.restoring.is_some() || self.scoring_pending() {
+        if !self.at_rest() {
             return Err("Let the training finish first; then the network can be downloaded.".into());
         }
         let weights = self.experiment.trainer.model().weights().map_err(|e| format!("The weights could not be read: {e}."))?;
@@ -535,7 +540,7 @@ impl Session {
     /// The finished session as a file: its settings, the stage-1 weights, the loss of each epoch and the
     /// weights of each finished stage-2 run.
     pub fn saved(&mut self) -> Result<DigitSession, String> {
-        if self.running || !self.ended || self.restoring.is_some() || self.scoring_pending() {
+        if !self.at_rest() {
             return Err("Let the training finish first; then the session can be saved.".into());
         }
         let model_weights = |s: &Self| s.experiment.trainer.model().weights().map_err(|e| format!("The weights could not be read: {e}."));

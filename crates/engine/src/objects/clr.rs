@@ -94,10 +94,6 @@ impl ClrTraining {
         Ok(Self { run, varmap })
     }
 
-    pub fn training(&mut self) -> &mut dyn Training {
-        &mut self.run
-    }
-
     /// Trains to the end; returns each step's loss.
     pub fn run(mut self) -> std::result::Result<(TrainedEncoder, Vec<f32>), TrainError> {
         let mut losses = Vec::new();
