@@ -5,6 +5,8 @@
 
 use anomaly_engine::jets::panels::{DirectionPanel, StudyIntro};
 use anomaly_engine::jets::study::{AucRow, StudySettings};
+use anomaly_engine::objects::panels::{Similarities, StudyIntro as ObjectStudyIntro, StudyResult};
+use anomaly_engine::objects::study::StudySettings as ObjectStudySettings;
 use anomaly_engine::resonance::hunt::{Figures, HuntSettings};
 use anomaly_engine::resonance::panels::{AfterCut, FeatureClosure, JetMasses, MassHistogram};
 use anomaly_engine::awareness::{AwarenessSettings, FamilyAuc, FamilyDetail};
@@ -60,6 +62,22 @@ pub enum Command {
     Hunt(HuntCommand),
     /// The jet-image study.
     Jets(JetCommand),
+    /// The Events view's AnomalyCLR study.
+    Events(EventsCommand),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum EventsCommand {
+    /// Generate the events and train the encoder and both scoring autoencoders from scratch.
+    Start { settings: ObjectStudySettings },
+    Pause,
+    /// Go on with a paused study.
+    Resume,
+    /// Train one batch or one epoch of the fit in progress, then pause.
+    Step { unit: StepUnit },
+    /// Time `steps` contrastive training steps (batch 256, three views) of the default transformer
+    /// (used by `make bench`).
+    Benchmark { steps: usize },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -242,6 +260,24 @@ pub enum Event {
     DigitScoringBenchmark { rows: usize, milliseconds: f64, backend: Backend, weights: VaeWeights },
     Hunt(Box<HuntEvent>),
     Jets(Box<JetEvent>),
+    Events(Box<EventsEvent>),
+}
+
+/// What the Events view's study says as it goes (its fits speak through [`RunOf::Events`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum EventsEvent {
+    /// The events are made; `phases` names the fits in the order they train.
+    Started { intro: ObjectStudyIntro, phases: Vec<String> },
+    /// Fit number `index` (from 0) starts.
+    PhaseStarted { index: usize, name: String, epochs: usize },
+    /// How similar the encoder finds events to their copies, before training (epoch 0) and after
+    /// each of its epochs.
+    Similarities(Similarities),
+    /// Every fit is done and the test events are scored.
+    Finished { result: StudyResult, seconds: f64 },
+    BenchmarkResult { steps: usize, milliseconds_per_step: f64 },
+    /// The study could not start or go on; what was shown stays.
+    Failed { message: String },
 }
 
 /// What the jet-image study says as it goes (its training runs speak through [`RunOf::Jets`]).
@@ -336,6 +372,7 @@ pub enum RunOf {
     Table,
     Hunt,
     Jets,
+    Events,
 }
 
 /// What any training run says as it goes, whatever it trains; each view reads these with the same

@@ -27,6 +27,7 @@ fn apply_fragment(state: Playground, fragment: &str) {
             LinkView::Table if state.view.get_untracked() == View::Table => state.table.notice.set(Some(said.join(" "))),
             LinkView::Hunt if state.view.get_untracked() == View::Hunt => state.hunt.notice.set(Some(said.join(" "))),
             LinkView::Jets if state.view.get_untracked() == View::Jets => state.jets.notice.set(Some(said.join(" "))),
+            LinkView::Events if state.view.get_untracked() == View::Events => state.events.notice.set(Some(said.join(" "))),
             _ => state.notice.set(Some(said.join(" "))),
         }
     }
@@ -42,11 +43,13 @@ pub fn apply_setup(state: Playground, setup: &SharedSetup) {
         LinkView::Table => View::Table,
         LinkView::Hunt => View::Hunt,
         LinkView::Jets => View::Jets,
+        LinkView::Events => View::Events,
     });
     state.table.simulation.set(setup.simulation);
     state.hunt.signal_events.set(setup.hunt.signal_events);
     state.hunt.seed.set(setup.hunt.seed);
     state.jets.choice.set(setup.jets);
+    state.events.choice.set(setup.events);
     state.hidden.set(setup.hidden.clone());
     state.embedded.set(setup.embed);
     if setup.view.hidden_by().is_some_and(|part| setup.hidden.contains(&part)) {
@@ -72,6 +75,7 @@ fn current_setup(state: Playground) -> SharedSetup {
         view: link_view(state.view.get()),
         hunt: HuntChoice { signal_events: state.hunt.signal_events.get(), seed: state.hunt.seed.get() },
         jets: state.jets.choice.get(),
+        events: state.events.choice.get(),
         simulation: state.table.simulation.get(),
         hidden: state.hidden.get(),
         tutorial: state.tutorial.get(),
@@ -86,6 +90,7 @@ fn link_view(view: View) -> LinkView {
         View::Table => LinkView::Table,
         View::Hunt => LinkView::Hunt,
         View::Jets => LinkView::Jets,
+        View::Events => LinkView::Events,
     }
 }
 

@@ -5,6 +5,7 @@ mod awareness;
 mod awareness_summary;
 mod compute;
 mod controls;
+mod events;
 mod hunt;
 mod jets;
 mod latent;
@@ -83,6 +84,7 @@ fn App() -> impl IntoView {
             <table::TableSection/>
             <hunt::HuntSection/>
             <jets::JetSection/>
+            <events::EventsSection/>
         </main>
         <footer class="site-footer" hidden=move || state.embedded.get()>
             <p>
@@ -114,7 +116,8 @@ fn EmbedBar() -> impl IntoView {
     }
 }
 
-/// The views: the digits playground, scoring a table of events, the resonance hunt and the jet images. All stay
+/// The views: the digits playground, scoring a table of events, the resonance hunt, the jet images and
+/// events as lists of objects. All stay
 /// mounted, so switching never loses a run.
 #[component]
 fn ViewTabs() -> impl IntoView {
@@ -124,6 +127,7 @@ fn ViewTabs() -> impl IntoView {
         View::Table => !state.hides(PagePart::TableView),
         View::Hunt => !state.hides(PagePart::HuntView),
         View::Jets => !state.hides(PagePart::JetsView),
+        View::Events => !state.hides(PagePart::EventsView),
     };
     let tab = move |view: View, label: &'static str| {
         let selected = move || state.view.get() == view;
@@ -155,11 +159,12 @@ fn ViewTabs() -> impl IntoView {
             {tab(View::Table, "Score your own events (CSV)")}
             {tab(View::Hunt, "Hunt a resonance")}
             {tab(View::Jets, "Jet images")}
+            {tab(View::Events, "Events as objects")}
         </div>
     }
 }
 
-const VIEWS: [View; 4] = [View::Digits, View::Table, View::Hunt, View::Jets];
+const VIEWS: [View; 5] = [View::Digits, View::Table, View::Hunt, View::Jets, View::Events];
 
 fn tab_id(view: View) -> &'static str {
     match view {
@@ -167,6 +172,7 @@ fn tab_id(view: View) -> &'static str {
         View::Table => "tab-table",
         View::Hunt => "tab-hunt",
         View::Jets => "tab-jets",
+        View::Events => "tab-events",
     }
 }
 
@@ -176,6 +182,7 @@ fn panel_id(view: View) -> &'static str {
         View::Table => "table-view",
         View::Hunt => "hunt-view",
         View::Jets => "jets-view",
+        View::Events => "events-view",
     }
 }
 

@@ -4,6 +4,7 @@ use leptos::prelude::*;
 
 use super::run_view::{apply_run_event, Request, RunCurves, RunView};
 use super::hunt::state::HuntState;
+use super::events::state::EventsState;
 use super::jets::state::JetState;
 use super::table::state::{TableState, TABLE_FIELD};
 use crate::protocol::{Backend, BackendStatus, Event, FamilyThumbnail, RunOf};
@@ -91,6 +92,8 @@ pub struct Playground {
     pub hunt: HuntState,
     /// The "jet images" view.
     pub jets: JetState,
+    /// The "events as objects" view (AnomalyCLR).
+    pub events: EventsState,
     pub view: RwSignal<View>,
     /// Where scoring runs (WebGPU or the CPU) and why, as the worker reports it.
     pub backend: RwSignal<Option<BackendStatus>>,
@@ -124,6 +127,7 @@ pub enum View {
     Table,
     Hunt,
     Jets,
+    Events,
 }
 
 impl Playground {
@@ -155,6 +159,7 @@ impl Playground {
             table: TableState::new(),
             hunt: HuntState::new(),
             jets: JetState::new(),
+            events: EventsState::new(),
             view: RwSignal::new(View::Digits),
             backend: RwSignal::new(None),
             evaluated_on: RwSignal::new(None),
@@ -263,6 +268,8 @@ impl Playground {
             Event::Hunt(event) => self.hunt.apply(*event),
             Event::Run { of: RunOf::Jets, event } => self.jets.apply_run(event),
             Event::Jets(event) => self.jets.apply(*event),
+            Event::Run { of: RunOf::Events, event } => self.events.apply_run(event),
+            Event::Events(event) => self.events.apply(*event),
             Event::Evaluated { evaluation, backend } => {
                 self.evaluation.set(Some(*evaluation));
                 self.evaluated_on.set(Some(backend));

@@ -154,6 +154,8 @@ fn StepCard(at: TutorialStep) -> impl IntoView {
             (View::Hunt, Some(PagePart::HuntView))
         } else if inside("jets-view") {
             (View::Jets, Some(PagePart::JetsView))
+        } else if inside("events-view") {
+            (View::Events, Some(PagePart::EventsView))
         } else {
             (View::Digits, None)
         };

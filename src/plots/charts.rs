@@ -89,7 +89,7 @@ where
 }
 
 /// As [`draw_axes`], for a chart of f32 values, with short tick labels ([`tick_label`]).
-fn draw_f32_axes(
+pub(super) fn draw_f32_axes(
     chart: &mut ChartContext<'_, CanvasBackend, Cartesian2d<RangedCoordf32, RangedCoordf32>>,
     size: &CanvasSize,
     x_desc: impl Into<String>,

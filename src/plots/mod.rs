@@ -6,6 +6,7 @@ pub mod canvas;
 pub mod charts;
 pub mod compare;
 pub mod digits;
+pub mod events;
 pub mod jets;
 pub mod palette;
 pub mod resonance;

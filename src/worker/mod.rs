@@ -7,6 +7,7 @@
 mod backend;
 mod compare;
 mod hunt;
+mod events;
 mod jets;
 mod meter;
 mod run_loop;
@@ -110,6 +111,7 @@ pub fn start() {
     let tables: tables::Shared = Rc::default();
     let hunts: hunt::Shared = Rc::default();
     let studies: jets::Shared = Rc::default();
+    let object_studies: events::Shared = Rc::default();
     let handler_state = state.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         if let Some((purpose, file)) = file_message(&event.data()) {
@@ -122,6 +124,7 @@ pub fn start() {
             Ok(Command::Table(command)) => tables::handle(&tables, command),
             Ok(Command::Hunt(command)) => hunt::handle(&hunts, command),
             Ok(Command::Jets(command)) => jets::handle(&studies, command),
+            Ok(Command::Events(command)) => events::handle(&object_studies, command),
             Ok(command) => handle(&handler_state, command),
             Err(err) => post(&Event::failed(format!("The worker received a message it does not understand: {err}"))),
         }
@@ -304,7 +307,7 @@ fn handle(state: &Rc<RefCell<WorkerState>>, command: Command) {
             drop(st);
             spawn(load_fashion(state.clone()));
         }
-        Command::Table(_) | Command::Hunt(_) | Command::Jets(_) => {} // routed to their workers before this match
+        Command::Table(_) | Command::Hunt(_) | Command::Jets(_) | Command::Events(_) => {} // routed to their workers before this match
         Command::UseBackend(choice) => backend::choose(choice),
         Command::BenchmarkDigitScoring { backend } => {
             let digits = st.digits.clone();

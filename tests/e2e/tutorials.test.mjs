@@ -23,7 +23,7 @@ for (const size of WIDTHS) {
     await page.emulateMedia({ reducedMotion: 'reduce' }); // "Show me" then scrolls at once, so the test reads where it landed
     await ready(page);
     const tutorials = await page.$$eval('.tutorial-start', (buttons) => buttons.map((b) => b.id.replace('tutorial-start-', '')));
-    assert.deepEqual(tutorials, ['anomaly', 'vae', 'awareness', 'physics', 'resonance', 'jets', 'baselines']);
+    assert.deepEqual(tutorials, ['anomaly', 'vae', 'awareness', 'physics', 'resonance', 'jets', 'baselines', 'events']);
     const violations = [];
     violations.push(...(await seriousA11yViolations(page)).map((v) => `list: ${v}`));
     for (const key of tutorials) {
@@ -83,7 +83,7 @@ test('a tutorial step link opens on that step with its setup; a step that does n
   const { page, context, problems } = await openPage(app.browser, `${app.server.url}#v=1&view=table&sim.rows=50000&sim.signal=0.002&tut=physics.4`);
   await ready(page);
   assert.match(await page.textContent('#tutorial-step-title'), /^Step 4 of 4: A rarer signal/);
-  assert.match(await page.textContent('#tutorials-title'), /Tutorial 4 of 7/);
+  assert.match(await page.textContent('#tutorials-title'), /Tutorial 4 of 8/);
   assert.equal(await page.isVisible('#table-view'), true);
   assert.equal(await page.inputValue('#table_sim_fraction'), '0.002');
   await press(page, 'tutorial-back');

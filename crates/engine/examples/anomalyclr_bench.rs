@@ -6,24 +6,17 @@
 //! merges into OUT.json (keeping what is there, such as `auc_supervised` from the `object_events` example).
 use std::time::Instant;
 
-use anomaly_engine::metrics::roc_curve;
 use anomaly_engine::objects::clr::{ClrSettings, ClrTraining, RowScorer, Variant};
 use anomaly_engine::objects::toy::{background, generate};
+use anomaly_engine::objects::panels::rejection;
+use anomaly_engine::objects::study::raw_rows as raw;
 use anomaly_engine::objects::{Event, Process, FEATURES_PER_SLOT, SLOTS};
 use serde_json::{json, Map, Value};
 
-fn raw(events: &[Event]) -> Vec<f32> {
-    events.iter().flat_map(|e| e.features()).collect()
-}
-
 /// AUC and 1/ε_B at ε_S = 30 % of `signal` scores against `background` scores.
 fn figures(signal: &[f32], background: &[f32]) -> (f64, f64) {
-    let mut scores = signal.to_vec();
-    scores.extend_from_slice(background);
-    let labels: Vec<bool> = (0..scores.len()).map(|i| i < signal.len()).collect();
-    let roc = roc_curve(&scores, &labels).unwrap();
-    let at = roc.true_positive_rate.iter().position(|&t| t >= 0.3).unwrap_or(roc.true_positive_rate.len() - 1);
-    (roc.auc, 1.0 / roc.false_positive_rate[at].max(1.0 / background.len() as f64))
+    let (roc, inverse) = rejection(signal, background).unwrap();
+    (roc.auc, inverse)
 }
 
 fn main() {

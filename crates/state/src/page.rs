@@ -19,10 +19,12 @@ pub enum PagePart {
     HuntView,
     /// The "jet images" tab.
     JetsView,
+    /// The "events as objects" tab (AnomalyCLR).
+    EventsView,
 }
 
 impl PagePart {
-    pub const ALL: [PagePart; 8] = [
+    pub const ALL: [PagePart; 9] = [
         PagePart::NormalDigits,
         PagePart::ModelSettings,
         PagePart::Awareness,
@@ -31,6 +33,7 @@ impl PagePart {
         PagePart::Backend,
         PagePart::HuntView,
         PagePart::JetsView,
+        PagePart::EventsView,
     ];
 
     /// Its name in a link (`hide=settings,awareness`).
@@ -44,6 +47,7 @@ impl PagePart {
             PagePart::Backend => "backend",
             PagePart::HuntView => "hunt",
             PagePart::JetsView => "jets",
+            PagePart::EventsView => "events",
         }
     }
 
@@ -58,6 +62,7 @@ impl PagePart {
             PagePart::Backend => "the WebGPU/CPU choice",
             PagePart::HuntView => "the \"hunt a resonance\" tab",
             PagePart::JetsView => "the \"jet images\" tab",
+            PagePart::EventsView => "the \"events as objects\" tab",
         }
     }
 
@@ -74,10 +79,11 @@ pub enum LinkView {
     Table,
     Hunt,
     Jets,
+    Events,
 }
 
 impl LinkView {
-    pub const ALL: [LinkView; 4] = [LinkView::Digits, LinkView::Table, LinkView::Hunt, LinkView::Jets];
+    pub const ALL: [LinkView; 5] = [LinkView::Digits, LinkView::Table, LinkView::Hunt, LinkView::Jets, LinkView::Events];
 
     pub fn key(self) -> &'static str {
         match self {
@@ -85,6 +91,7 @@ impl LinkView {
             LinkView::Table => "table",
             LinkView::Hunt => "hunt",
             LinkView::Jets => "jets",
+            LinkView::Events => "events",
         }
     }
 
@@ -95,6 +102,7 @@ impl LinkView {
             LinkView::Table => Some(PagePart::TableView),
             LinkView::Hunt => Some(PagePart::HuntView),
             LinkView::Jets => Some(PagePart::JetsView),
+            LinkView::Events => Some(PagePart::EventsView),
         }
     }
 

@@ -76,7 +76,7 @@ impl TutorialStep {
 const VAE_SOURCES: &str = "Khosa & Sanz, \"Anomaly Awareness\", arXiv:2007.14462; Finke, Krämer, Morandini, Mück & Oleksiyuk, \
 \"Autoencoders for unsupervised anomaly detection in high energy physics\", arXiv:2104.09051.";
 
-pub static TUTORIALS: [Tutorial; 7] = [
+pub static TUTORIALS: [Tutorial; 8] = [
     Tutorial {
         key: "anomaly",
         title: "What is an anomaly?",
@@ -502,6 +502,75 @@ pub static TUTORIALS: [Tutorial; 7] = [
                 expect: "The top rows lean on τ21 of both jets and the jet-mass difference, with values outside the training rows' \
                     5–95 % range: the two-prong, heavy jets of the signal.",
                 show: ("cmp-why", "the explanations"),
+            },
+        ],
+    },
+    Tutorial {
+        key: "events",
+        title: "Events as objects: learning what new physics could look like",
+        summary: "Teach a transformer which changes to an event are harmless and which look like new physics; no signal needed.",
+        learn_more: "Dillon, Feiden, Favaro, Modak & Plehn, \"Anomalies, Representations, and Self-Supervision\", arXiv:2301.04660 \
+            (SciPost Phys. Core 7, 056); Govorkova et al., \"LHC physics dataset for unsupervised New Physics detection at 40 MHz\", \
+            arXiv:2107.02157.",
+        steps: &[
+            Step {
+                title: "What an event is",
+                explain: "A detector does not see particles directly: it records objects. Electrons, muons, jets (sprays from \
+                    quarks and gluons), and the missing energy that invisible neutrinos carried away. Each has a momentum across \
+                    the beam, pT, and a direction: η along the beam, φ around it. An event is this list, up to 19 objects here. \
+                    The events are a toy built from simple formulas in the style of a public CMS data challenge.",
+                setup: "view=events&events.loss=clr&events.add=on&events.split=on&events.encoder=transformer&events.train=6000&events.seed=1",
+                try_this: "Press \"Train the encoder\" and look at the first event and the four signals below it.",
+                expect: "The ordinary event has a lepton or two, some jets and missing energy; A → 4ℓ has four leptons; the τ \
+                    signals have jets and missing energy that look much like the background.",
+                show: ("events-displays", "the event displays"),
+            },
+            Step {
+                title: "Two kinds of copy",
+                explain: "A physical copy is the same event seen differently: turned about the beam, soft objects nudged, jet \
+                    energies smeared as a detector would. An anomalous copy has extra objects added or one object split in two: \
+                    the kind of change new physics often makes. The encoder never sees a real signal, only these copies.",
+                setup: "view=events&events.loss=clr&events.add=on&events.split=on&events.encoder=transformer&events.train=6000&events.seed=1",
+                try_this: "Compare the event with its three copies side by side.",
+                expect: "The physical copy has the same objects, shifted in φ; the anomalous copies have more markers, or two \
+                    markers where there was one.",
+                show: ("events-displays", "the event and its copies"),
+            },
+            Step {
+                title: "Pulling and pushing",
+                explain: "The encoder turns each event into 32 numbers of length one. Training pulls an event's numbers towards \
+                    those of its physical copy and pushes them away from its anomalous copy (and, in AnomalyCLR, from the other \
+                    events of the batch). Their cosine similarity measures how close two events are: 1 is the same direction.",
+                setup: "view=events&events.loss=clr&events.add=on&events.split=on&events.encoder=transformer&events.train=6000&events.seed=1",
+                try_this: "Watch the histograms after each epoch.",
+                expect: "Before training, both copies are about as similar to the event as each other, near 1. After a few epochs \
+                    the physical copies stay close to 1 while the anomalous ones spread down towards 0.",
+                show: ("events-similarity", "the similarity histograms"),
+            },
+            Step {
+                title: "The representation space, and the score",
+                explain: "An autoencoder learns the background's 32-number summaries; its reconstruction error is the anomaly \
+                    score. The same autoencoder on the raw 76 numbers of each event is the comparison. Squashed to its two main \
+                    directions, the summary space shows where each signal lands.",
+                setup: "view=events&events.loss=clr&events.add=on&events.split=on&events.encoder=transformer&events.train=6000&events.seed=1",
+                try_this: "When the study is done, read the table and pick each signal's ROC curves.",
+                expect: "On this toy the summaries beat the raw objects on the τ signals (h⁰ → ττ, h± → τν), which the raw \
+                    autoencoder ranks below a blind guess, and on A → 4ℓ by AUC; not on LQ → bτ. The paper found them better on \
+                    all four.",
+                show: ("events-auc", "the comparison table"),
+            },
+            Step {
+                title: "Switch off \"add objects\"",
+                explain: "Which anomalous copies the encoder sees decides what it learns to notice. A → 4ℓ has more leptons than \
+                    the background, so the paper found that without the copies with added objects, the representation finds \
+                    A → 4ℓ worse. This link trains with split objects only, on seed 2.",
+                setup: "view=events&events.loss=clr&events.add=off&events.split=on&events.encoder=transformer&events.train=6000&events.seed=2",
+                try_this: "Train, read A → 4ℓ in the table, then switch \"Add objects\" back on and train again; then try seeds 1 \
+                    and 3 both ways.",
+                expect: "On seed 2, A → 4ℓ falls from about 0.85 to 0.76 without added objects, as in the paper. On seeds 1 and 3 \
+                    it does not fall (it even rises a little): with this small encoder and toy the effect is smaller than the \
+                    spread between seeds, so one run is not a measurement.",
+                show: ("events-add", "the \"add objects\" switch"),
             },
         ],
     },

@@ -61,9 +61,36 @@ pub fn physical(event: &Event, rng: &mut SeededRng) -> Event {
     out
 }
 
+/// Which anomalous augmentations a run draws from (the page lets a visitor switch either off).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AnomalyKinds {
+    pub add_objects: bool,
+    pub split: bool,
+}
+
+impl AnomalyKinds {
+    pub const BOTH: AnomalyKinds = AnomalyKinds { add_objects: true, split: true };
+
+    pub fn any(self) -> bool {
+        self.add_objects || self.split
+    }
+}
+
 /// An anomalously augmented copy: extra objects or collinear splits, either with equal chance.
 pub fn anomalous(event: &Event, rng: &mut SeededRng) -> Event {
-    if rng.uniform() < 0.5 { add_objects(event, rng) } else { split_objects(event, rng) }
+    anomalous_of(event, rng, AnomalyKinds::BOTH)
+}
+
+/// An anomalously augmented copy drawn from the kinds switched on (with neither, the event itself).
+pub fn anomalous_of(event: &Event, rng: &mut SeededRng, kinds: AnomalyKinds) -> Event {
+    match (kinds.add_objects, kinds.split) {
+        (true, true) => {
+            if rng.uniform() < 0.5 { add_objects(event, rng) } else { split_objects(event, rng) }
+        }
+        (true, false) => add_objects(event, rng),
+        (false, true) => split_objects(event, rng),
+        (false, false) => event.clone(),
+    }
 }
 
 /// Extra objects in free slots, the MET taking their recoil.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use candle_core::{DType, Device, Result, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 
-use super::augment::{anomalous, physical};
+use super::augment::{anomalous_of, physical, AnomalyKinds};
 use super::encoder::{anomaly_clr_loss, Encoder, EncoderConfig, ObjectBatch};
 use super::Event;
 use crate::method::{StepContext, TrainStep};
@@ -34,6 +34,8 @@ pub enum Variant {
 pub struct ClrSettings {
     pub encoder: EncoderConfig,
     pub variant: Variant,
+    /// The anomalous augmentations drawn from (unused by [`Variant::PhysicalOnly`]).
+    pub anomalies: AnomalyKinds,
     pub temperature: f64,
     pub schedule: Schedule,
 }
@@ -43,6 +45,7 @@ impl Default for ClrSettings {
         Self {
             encoder: EncoderConfig::default(),
             variant: Variant::AnomalyClr,
+            anomalies: AnomalyKinds::BOTH,
             temperature: 0.1,
             schedule: Schedule { batch_size: 256, epochs: 10, learning_rate: 1e-3, streams: ("clr-batches", "clr-augmentations"), ..Schedule::default() },
         }
@@ -54,6 +57,7 @@ pub struct ClrLoss {
     encoder: Encoder,
     events: Arc<Vec<Event>>,
     variant: Variant,
+    anomalies: AnomalyKinds,
     temperature: f64,
 }
 
@@ -68,7 +72,7 @@ impl TrainStep for ClrLoss {
         match self.variant {
             Variant::PhysicalOnly => anomaly_clr_loss(&z, &zp, None, self.temperature, false),
             variant => {
-                let anomalous: Vec<Event> = events.iter().map(|e| anomalous(e, context.noise)).collect();
+                let anomalous: Vec<Event> = events.iter().map(|e| anomalous_of(e, context.noise, self.anomalies)).collect();
                 let za = self.encoder.forward(&ObjectBatch::of(&anomalous, &device)?)?;
                 anomaly_clr_loss(&z, &zp, Some(&za), self.temperature, variant == Variant::AnomalyClrPlus)
             }
@@ -89,7 +93,7 @@ impl ClrTraining {
         seeded_init(&varmap, settings.schedule.seed)?;
         let rows = events.len();
         let data = TrainData { features: 1, likelihood: Likelihood::Gaussian, train: (0..rows).map(|i| i as f32).collect(), validation: Vec::new() };
-        let loss = ClrLoss { encoder, events: Arc::new(events), variant: settings.variant, temperature: settings.temperature };
+        let loss = ClrLoss { encoder, events: Arc::new(events), variant: settings.variant, anomalies: settings.anomalies, temperature: settings.temperature };
         let run = TrainLoop::new(loss, sorted_vars(&varmap), data, settings.schedule.clone(), Rollback::LastStep)?;
         Ok(Self { run, varmap })
     }
@@ -101,6 +105,20 @@ impl ClrTraining {
             losses.push(self.run.step()?.loss);
         }
         Ok((self.finish(), losses))
+    }
+
+    pub fn training(&mut self) -> &mut dyn Training {
+        &mut self.run
+    }
+
+    /// The encoder's trainable numbers.
+    pub fn parameters(&self) -> usize {
+        self.varmap.all_vars().iter().map(|v| v.elem_count()).sum()
+    }
+
+    /// The encoder as it is now (for the similarity panel during training).
+    pub fn encoder(&self) -> &Encoder {
+        &self.run.model().encoder
     }
 
     pub fn finish(self) -> TrainedEncoder {
@@ -116,13 +134,22 @@ pub struct TrainedEncoder {
 impl TrainedEncoder {
     /// Each event's representation (events × output, row-major), in chunks.
     pub fn represent(&self, events: &[Event]) -> Result<Vec<f32>> {
-        let mut out = Vec::with_capacity(events.len() * self.encoder.config().output);
-        for chunk in events.chunks(1024) {
-            let z = self.encoder.forward(&ObjectBatch::of(chunk, &Device::Cpu)?)?;
-            out.extend(z.flatten_all()?.to_vec1::<f32>()?);
-        }
-        Ok(out)
+        represent(&self.encoder, events)
     }
+
+    pub fn encoder(&self) -> &Encoder {
+        &self.encoder
+    }
+}
+
+/// Each event's representation by `encoder` (events × output, row-major), in chunks.
+pub fn represent(encoder: &Encoder, events: &[Event]) -> Result<Vec<f32>> {
+    let mut out = Vec::with_capacity(events.len() * encoder.config().output);
+    for chunk in events.chunks(1024) {
+        let z = encoder.forward(&ObjectBatch::of(chunk, &Device::Cpu)?)?;
+        out.extend(z.flatten_all()?.to_vec1::<f32>()?);
+    }
+    Ok(out)
 }
 
 /// The scoring autoencoder: trained on background rows (`features` values each), standardised by the
@@ -133,8 +160,11 @@ pub struct RowScorer {
     std: Vec<f32>,
 }
 
-impl RowScorer {
-    pub fn train(background: &[f32], features: usize, seed: u64, epochs: usize) -> std::result::Result<Self, TrainError> {
+/// The scoring autoencoder being trained, stepped by its caller.
+pub struct ScorerTraining(RowScorer);
+
+impl ScorerTraining {
+    pub fn begin(background: &[f32], features: usize, seed: u64, epochs: usize) -> std::result::Result<Self, TrainError> {
         let rows = background.len() / features;
         let mean: Vec<f32> = (0..features).map(|f| (0..rows).map(|r| background[r * features + f]).sum::<f32>() / rows as f32).collect();
         let std: Vec<f32> = (0..features)
@@ -145,11 +175,27 @@ impl RowScorer {
             vae: VaeSettings { hidden_units: 64, latent_dims: 4, beta: 1.0, score_with_kl: false },
             optimiser: OptimiserSettings { learning_rate: 1e-3, batch_size: 128, epochs, seed },
         };
-        let mut trainer = Trainer::new(&settings, TrainData { features, likelihood: Likelihood::Gaussian, train: standardised, validation: Vec::new() })?;
-        while !trainer.is_finished() {
-            trainer.step()?;
+        let trainer = Trainer::new(&settings, TrainData { features, likelihood: Likelihood::Gaussian, train: standardised, validation: Vec::new() })?;
+        Ok(Self(RowScorer { trainer, mean, std }))
+    }
+
+    pub fn training(&mut self) -> &mut dyn Training {
+        self.0.trainer.run_mut()
+    }
+
+    pub fn finish(self) -> RowScorer {
+        self.0
+    }
+}
+
+impl RowScorer {
+    /// Trains to the end.
+    pub fn train(background: &[f32], features: usize, seed: u64, epochs: usize) -> std::result::Result<Self, TrainError> {
+        let mut training = ScorerTraining::begin(background, features, seed, epochs)?;
+        while !training.training().is_finished() {
+            training.training().step()?;
         }
-        Ok(Self { trainer, mean, std })
+        Ok(training.finish())
     }
 
     pub fn scores(&self, rows: &[f32]) -> Result<Vec<f32>> {

@@ -7,6 +7,8 @@
 pub mod augment;
 pub mod clr;
 pub mod encoder;
+pub mod panels;
+pub mod study;
 pub mod toy;
 
 /// Slots: 0 the MET, 1–4 electrons, 5–8 muons, 9–18 jets.
@@ -16,7 +18,7 @@ pub const MUONS: std::ops::Range<usize> = 5..9;
 pub const JETS: std::ops::Range<usize> = 9..19;
 
 /// The type of the object in a slot, with the challenge's codes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ObjectType {
     Met = 1,
     Electron = 2,
@@ -75,6 +77,20 @@ impl Process {
     }
 
     /// Its name in a CSV file and in `benches/artifacts/anomalyclr.json`.
+    /// Its name on the page.
+    pub fn name(self) -> &'static str {
+        match self {
+            Process::W => "W → ℓν",
+            Process::Qcd => "QCD multijet",
+            Process::Z => "Z → ℓℓ",
+            Process::TTbar => "tt̄",
+            Process::A4l => "A → 4ℓ",
+            Process::LqBtau => "LQ → bτ",
+            Process::H0TauTau => "h⁰ → ττ",
+            Process::HpmTauNu => "h± → τν",
+        }
+    }
+
     pub fn key(self) -> &'static str {
         match self {
             Process::W => "w_lnu",

@@ -23,6 +23,7 @@ use anomaly_engine::settings::MODEL_SETTINGS;
 use anomaly_engine::TrainSettings;
 
 use crate::hunt::HuntChoice;
+use crate::events::EventChoice;
 use crate::jets::JetChoice;
 use crate::page::{LinkView, PagePart};
 use crate::tutorials::{TutorialStep, TUTORIALS};
@@ -63,6 +64,8 @@ pub struct SharedSetup {
     pub hunt: HuntChoice,
     /// The jet-image study's model, κ, training jets and seed.
     pub jets: JetChoice,
+    /// The Events view's loss, augmentations, encoder, training events and seed.
+    pub events: EventChoice,
     /// Embed mode: the compact page for an iframe (no page header, the chosen view only).
     pub embed: bool,
 }
@@ -186,6 +189,9 @@ pub fn encode(setup: &SharedSetup) -> String {
     if setup.view == LinkView::Jets || setup.jets != JetChoice::default() {
         pairs.extend(setup.jets.pairs().map(|(k, v)| (k.to_string(), v)));
     }
+    if setup.view == LinkView::Events || setup.events != EventChoice::default() {
+        pairs.extend(setup.events.pairs().map(|(k, v)| (k.to_string(), v)));
+    }
     let mut link = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
     // Only classroom links say what they hide, so every other link reads as before.
     if !setup.hidden.is_empty() {
@@ -303,6 +309,7 @@ pub fn decode(fragment: &str) -> DecodedLink {
             "hunt.signal" => value.parse().map(|v| setup.hunt.signal_events = v).is_ok(),
             "hunt.seed" => value.parse().map(|v| setup.hunt.seed = v).is_ok(),
             _ if key.starts_with("jets.") && setup.jets.pairs().iter().any(|(k, _)| *k == key) => setup.jets.read(key, value),
+            _ if key.starts_with("events.") && setup.events.pairs().iter().any(|(k, _)| *k == key) => setup.events.read(key, value),
             "tut" => match TutorialStep::from_key(value) {
                 Some(step) => {
                     setup.tutorial = Some(step);
@@ -375,6 +382,10 @@ pub fn decode(fragment: &str) -> DecodedLink {
         setup.jets.reset(key);
         problems.push(LinkProblem { key: key.into(), message });
     }
+    for (key, message) in setup.events.problems() {
+        setup.events.reset(key);
+        problems.push(LinkProblem { key: key.into(), message });
+    }
     for (field, message) in setup.simulation.problems() {
         let default = Simulation::default();
         match field {
@@ -409,6 +420,8 @@ mod tests {
     use super::*;
     use anomaly_engine::rng::SeededRng;
     use anomaly_engine::settings::{ModelSettings, OptimiserSettings, VaeSettings};
+    use anomaly_engine::objects::clr::Variant;
+    use anomaly_engine::objects::encoder::EncoderKind;
 
     fn random_valid_setup(rng: &mut SeededRng) -> SharedSetup {
         let mut normal: Vec<u8> = (0..10).filter(|_| rng.uniform() < 0.4).collect();
@@ -465,6 +478,14 @@ mod tests {
                 model: crate::jets::JetModel::ALL[rng.below(2)],
                 kappa: (1 + rng.below(40)) as f64 / 20.0,
                 train_jets: (1 + rng.below(10)) * 1_000,
+                seed: 1 + rng.below(1_000_000) as u64,
+            },
+            events: EventChoice {
+                variant: [Variant::AnomalyClr, Variant::AnomalyClrPlus, Variant::PhysicalOnly][rng.below(3)],
+                add_objects: rng.uniform() < 0.5,
+                split: true,
+                encoder: if rng.uniform() < 0.5 { EncoderKind::Transformer } else { EncoderKind::DeepSets },
+                train_events: (2 + rng.below(19)) * 1_000,
                 seed: 1 + rng.below(1_000_000) as u64,
             },
             table: (rng.uniform() < 0.5).then(|| random_table(rng)),
@@ -557,7 +578,7 @@ mod tests {
         assert_eq!(decoded.setup.digits.normal_digits, vec![3]);
         assert_eq!(
             decoded.summary().unwrap(),
-            "Parts of this link could not be used, so defaults were taken: hide= names \"teacher-notes\", \"<b>\" that the page does not have (it can hide normal, settings, awareness, latent, table, backend, hunt, jets)."
+            "Parts of this link could not be used, so defaults were taken: hide= names \"teacher-notes\", \"<b>\" that the page does not have (it can hide normal, settings, awareness, latent, table, backend, hunt, jets, events)."
         );
         assert!(!encode(&SharedSetup::default()).contains("hide="), "ordinary links do not mention hiding");
         assert!(decode("hide=").setup.hidden.is_empty() && decode("hide=").problems.is_empty());
@@ -643,7 +664,7 @@ mod tests {
             ("sim.rows=5", "simulated events must be between 100 and 1000000"),
             ("sim.signal=0.9", "signal share must be between 0 and 0.5"),
             ("sim.signal=-inf", "signal share must be between"),
-            ("tut=vae.99", "tut=\"vae.99\" is not a tutorial step (there are anomaly.1–5, vae.1–5, awareness.1–6, physics.1–4, resonance.1–5, jets.1–5, baselines.1–5)"),
+            ("tut=vae.99", "tut=\"vae.99\" is not a tutorial step (there are anomaly.1–5, vae.1–5, awareness.1–6, physics.1–4, resonance.1–5, jets.1–5, baselines.1–5, events.1–5)"),
             ("tut=<img src=x>", "tut=\"<img src=x>\" is not a tutorial step"),
             ("table.header=0123456789abcdef&table.roles=ff&table.epochs=0", "in the table's settings, epochs must be between"),
             ("view=table&hide=table", "view=table asks for a view this link also hides"),
@@ -657,6 +678,10 @@ mod tests {
             ("jets.train=99", "jets.train must be between 1000 and 10000"),
             ("jets.colour=red", "\"jets.colour\" is not a setting"),
             ("view=jets&hide=jets", "view=jets asks for a view this link also hides"),
+            ("events.train=10", "events.train must be between 2000 and 20000"),
+            ("events.loss=simclr", "events.loss=\"simclr\" is not a value"),
+            ("events.add=off&events.split=off", "events.add and events.split are both off"),
+            ("events.seed=0", "events.seed must be between 1 and 1000000"),
         ];
         for (fragment, expected) in cases {
             let decoded = decode(fragment);

@@ -1,0 +1,18 @@
+import { launch, openPage, serve, distDir, artifacts } from './support.mjs';
+import path from 'node:path';
+const browser = await launch();
+const server = await serve(distDir);
+const { page, context, problems } = await openPage(browser, `${server.url}#view=events&events.train=2000&events.seed=3`);
+await page.waitForSelector('#events-start');
+await page.waitForFunction(() => !document.querySelector('#events-start').disabled);
+await page.click('#events-start');
+await page.waitForFunction(() => document.querySelector('#events-status').textContent.startsWith('The study is done'), null, { timeout: 600_000 });
+console.log(await page.textContent('#events-status'));
+await page.screenshot({ path: path.join(artifacts, 'x-events-desktop.png'), fullPage: true });
+await page.setViewportSize({ width: 375, height: 812 });
+await page.waitForTimeout(400);
+const wide = await page.evaluate(() => [...document.querySelectorAll('#events-view *')].filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1 && e.offsetParent !== null).slice(0, 8).map((e) => `${e.tagName}#${e.id}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`));
+console.log(wide);
+await page.screenshot({ path: path.join(artifacts, 'x-events-phone.png'), fullPage: true });
+console.log(problems);
+await context.close(); await browser.close(); server.close();
