@@ -176,6 +176,11 @@ const conv = await page.evaluate(
   (steps) => window.runConvBenchmark({ steps, tfjsSteps: { webgl: 5, webgpu: 3, cpu: 3 } }),
   Math.max(10, Math.ceil(steps / 5)),
 );
+// AnomalyCLR's contrastive step (batch 256, three views) with the Events view's transformer.
+const clr = await page.evaluate(
+  (steps) => window.runClrBenchmark({ steps, tfjsSteps: { webgl: 5, webgpu: 3, cpu: 3 } }),
+  Math.max(10, Math.ceil(steps / 5)),
+);
 // Pairs of passes of our CPU path and TensorFlow.js wasm in turn (digits and table).
 const interleavedPairs = 7;
 const digitScoring = await page.evaluate((pairs) => window.runDigitScoring({ pairs }), interleavedPairs);
@@ -226,6 +231,17 @@ for (const [name, value] of Object.entries(conv.results)) {
 const [convFastestName, convFastest] = Object.entries(conv.results).filter(([n, v]) => n !== 'ours' && v != null).sort((a, b) => a[1] - b[1])[0] ?? [];
 const convRatio = convFastest && conv.results.ours ? convFastest / conv.results.ours : null;
 if (convRatio) console.log(`speed-up over the fastest TensorFlow.js backend that can train it (${convFastestName.slice(5)}): ${convRatio.toFixed(2)}x (target above 1x)`);
+console.log('');
+console.log(`Training step, AnomalyCLR (transformer: 2 blocks, 4 heads, width 32; batch 256 × 3 views of 19 objects; Adam), headless Chromium`);
+console.log(`| contestant | ms per step |`);
+console.log(`| --- | --- |`);
+for (const [name, value] of Object.entries(clr.results)) {
+  const note = clr.notes[name.slice(5)];
+  console.log(`| ${name === 'ours' ? 'Anomaly Playground (candle, wasm; augmentations inside the step)' : `TensorFlow.js 4.22 ${name.slice(5)}`} | ${note ? `cannot train it: ${note}` : fmt(value)} |`);
+}
+const [clrFastestName, clrFastest] = Object.entries(clr.results).filter(([n, v]) => n !== 'ours' && v != null).sort((a, b) => a[1] - b[1])[0] ?? [];
+const clrRatio = clrFastest && clr.results.ours ? clrFastest / clr.results.ours : null;
+if (clrRatio) console.log(`speed-up over the fastest TensorFlow.js backend (${clrFastestName.slice(5)}): ${clrRatio.toFixed(2)}x (target above 1x)`);
 console.log(`page download apart from the digits: ${(gzipBytes / 1e6).toFixed(2)} MB gzip (${(rawBytes / 1e6).toFixed(2)} MB raw; target at most 1.2 MB gzip)`);
 
 const perSecond = (rows, ms) => (ms == null ? null : rows / (ms / 1000));
@@ -336,6 +352,9 @@ const headline = {
   conv_step_speed_ratio_vs_tfjs: convRatio,
   conv_step_ms_per_step: conv.results,
   conv_step_tfjs_cannot_train: conv.notes,
+  clr_step_speed_ratio_vs_tfjs: clrRatio,
+  clr_step_ms_per_step: clr.results,
+  clr_step_tfjs_cannot_train: clr.notes,
   digit_scoring_speedup_vs_tfjs: digitRatios.fastest,
   table_scoring_speedup_median_pair: tableMedianPair,
   webgpu_speedup_digits: digitRatios.webgpu,
