@@ -108,12 +108,12 @@ test-engine:
 	cargo test -p anomaly-doors
 
 # Fuzzing every door that takes outside input (crates/doors): the CSV reader, the share-link decoder, the
-# model-file reader and the digit-file loader, under libFuzzer on stable Rust (cargo-fuzz, no sanitizer).
+# model-file reader, the digit-file loader and the Events view's reader of object tables, under libFuzzer on stable Rust (cargo-fuzz, no sanitizer).
 # Each starts from the kept malformed inputs in tests/fuzz-corpus/<door> and adds what it finds to
 # fuzz/corpus/<door> (not committed). A finding stops the run and is written to fuzz/artifacts/<door>/:
 # keep it in tests/fuzz-corpus/<door> once fixed. Inputs are at most 64 kB, and one allocation beyond
 # 256 MB counts as a finding (a header claiming a billion rows must not allocate for them).
-FUZZ_DOORS   := csv link model_file digits
+FUZZ_DOORS   := csv link model_file digits object_events
 FUZZ_SECONDS ?= 600
 fuzz: cargo-fuzz
 	@for door in $(FUZZ_DOORS); do \

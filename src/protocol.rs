@@ -68,8 +68,11 @@ pub enum Command {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum EventsCommand {
-    /// Generate the events and train the encoder and both scoring autoencoders from scratch.
-    Start { settings: ObjectStudySettings },
+    /// Train the encoder and both scoring autoencoders from scratch, on the toy's events or (with
+    /// `from_file`) on the file opened last.
+    Start { settings: ObjectStudySettings, from_file: bool },
+    /// Save the toy's events for these settings as CSV (one row an event, named slot columns).
+    DownloadToy { settings: ObjectStudySettings },
     Pause,
     /// Go on with a paused study.
     Resume,
@@ -151,6 +154,8 @@ pub enum FilePurpose {
     Model,
     /// A digits session saved earlier (`.safetensors`), to restore without training.
     Session,
+    /// The Events view's own table of events as object lists.
+    ObjectEvents,
 }
 
 impl FilePurpose {
@@ -160,6 +165,7 @@ impl FilePurpose {
             FilePurpose::Background => "background",
             FilePurpose::Model => "model",
             FilePurpose::Session => "session",
+            FilePurpose::ObjectEvents => "object-events",
         }
     }
 }
@@ -275,6 +281,10 @@ pub enum EventsEvent {
     Similarities(Similarities),
     /// Every fit is done and the test events are scored.
     Finished { result: StudyResult, seconds: f64 },
+    /// A file of events was read; a study can start on it.
+    FileRead { name: String, background: usize, signal: usize, kinds: Vec<String> },
+    /// A file could not be used; the one read before (if any) stays.
+    FileRefused { message: String },
     BenchmarkResult { steps: usize, milliseconds_per_step: f64 },
     /// The study could not start or go on; what was shown stays.
     Failed { message: String },

@@ -7,9 +7,9 @@ use plotters::prelude::*;
 use web_sys::HtmlCanvasElement;
 
 use super::charts::{draw_axes, draw_f32_axes, key_strip, keyed_chart, open, px, DrawResult, Mark};
-use super::palette::{ANOMALOUS, BLIND_GUESS, GREEN, NORMAL, PURPLE, TEXT};
+use super::palette::{ANOMALOUS, BLIND_GUESS, GREEN, NORMAL, ORANGE, PURPLE, SKY, TEXT};
 use anomaly_engine::objects::panels::{EventDisplay, RepresentationMap, Similarities};
-use anomaly_engine::objects::{ObjectType, Process};
+use anomaly_engine::objects::ObjectType;
 
 /// An object type's colour and key mark: electrons blue dots, muons green squares, jets vermillion
 /// triangles; the missing energy, which has no η, a dashed line across the plane at its φ.
@@ -77,27 +77,30 @@ pub fn similarity_histograms(canvas: &HtmlCanvasElement, similarities: &Similari
     area.present().map_err(|e| e.to_string())
 }
 
-/// A class's colour and glyph in the representation map; the background small grey dots under the rest.
-fn class_mark(process: Process) -> (&'static str, Mark) {
-    match process {
-        Process::A4l => ("A → 4ℓ", Mark::Triangle(ANOMALOUS.mix(0.8).filled())),
-        Process::LqBtau => ("LQ → bτ", Mark::Dot(NORMAL.mix(0.8).filled())),
-        Process::H0TauTau => ("h⁰ → ττ", Mark::Bar(GREEN.mix(0.8).filled())),
-        Process::HpmTauNu => ("h± → τν", Mark::Triangle(PURPLE.mix(0.8).filled())),
-        _ => ("background", Mark::Dot(BLIND_GUESS.mix(0.5).filled())),
+/// A group's colour and glyph in the representation map: the background (group 0) small grey dots under
+/// the rest, each kind of signal its own colour, the glyphs cycling so neighbours differ in both.
+fn class_mark(group: usize) -> Mark {
+    const SIGNALS: [RGBColor; 6] = [ANOMALOUS, NORMAL, GREEN, PURPLE, SKY, ORANGE];
+    if group == 0 {
+        return Mark::Dot(BLIND_GUESS.mix(0.5).filled());
+    }
+    let style = SIGNALS[(group - 1) % SIGNALS.len()].mix(0.8).filled();
+    match (group - 1) % 3 {
+        0 => Mark::Triangle(style),
+        1 => Mark::Dot(style),
+        _ => Mark::Bar(style),
     }
 }
 
-/// Test events at their representation's two principal axes.
-pub fn representation_map(canvas: &HtmlCanvasElement, map: &RepresentationMap) -> DrawResult {
+/// Test events at their representation's two principal axes; `names` are the signal groups' names.
+pub fn representation_map(canvas: &HtmlCanvasElement, map: &RepresentationMap, names: &[String]) -> DrawResult {
     let (area, size) = open(canvas)?;
     if map.points.is_empty() {
         return area.present().map_err(|e| e.to_string());
     }
-    let classes = [Process::W, Process::A4l, Process::LqBtau, Process::H0TauTau, Process::HpmTauNu];
-    let key: Vec<(String, Mark)> = classes.iter().map(|&p| class_mark(p)).map(|(n, m)| (n.to_string(), m)).collect();
+    let key: Vec<(String, Mark)> = std::iter::once("background").chain(names.iter().map(String::as_str)).enumerate().map(|(g, n)| (n.to_string(), class_mark(g))).collect();
     let area = key_strip(area, &size, &key)?;
-    let bound = |f: fn(&(f32, f32, Process)) -> f32| {
+    let bound = |f: fn(&(f32, f32, usize)) -> f32| {
         let (lo, hi) = map.points.iter().map(f).fold((f32::MAX, f32::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
         let pad = ((hi - lo) * 0.05).max(1e-3);
         (lo - pad)..(hi + pad)
@@ -105,9 +108,9 @@ pub fn representation_map(canvas: &HtmlCanvasElement, map: &RepresentationMap) -
     let mut chart = keyed_chart(&area, &size, 44.0).build_cartesian_2d(bound(|p| p.0), bound(|p| p.1)).map_err(|e| e.to_string())?;
     draw_f32_axes(&mut chart, &size, format!("principal axis 1 ({:.0}% of variance)", map.explained[0] * 100.0), format!("axis 2 ({:.0}%)", map.explained[1] * 100.0))?;
     let r = px(&size, 3.0) as i32;
-    for class in classes {
-        let points = map.points.iter().filter(|p| if class == Process::W { !p.2.is_signal() } else { p.2 == class });
-        let drawn = match class_mark(class).1 {
+    for group in 0..=names.len() {
+        let points = map.points.iter().filter(|p| p.2 == group);
+        let drawn = match class_mark(group) {
             Mark::Triangle(style) => chart.draw_series(points.map(|p| TriangleMarker::new((p.0, p.1), r + 1, style))).map(|_| ()),
             Mark::Bar(style) => chart.draw_series(points.map(|p| EmptyElement::at((p.0, p.1)) + Rectangle::new([(-r, -r), (r, r)], style))).map(|_| ()),
             Mark::Dot(style) | Mark::Line(style) | Mark::Dash(style) => chart.draw_series(points.map(|p| Circle::new((p.0, p.1), r as u32, style))).map(|_| ()),

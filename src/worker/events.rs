@@ -3,9 +3,15 @@
 //! how similar it finds events to their copies, and at the end what each signal's scores show. Pause,
 //! resume and step land between chunks.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use anomaly_engine::objects::clr::{ClrSettings, ClrTraining};
-use anomaly_engine::objects::study::{Phase, Study, StudySettings};
+use anomaly_engine::objects::study::{Phase, Study, StudyData, StudySettings};
+use anomaly_engine::objects::table::{read_events, study_data};
 use anomaly_engine::objects::toy::background;
+use anomaly_engine::objects::{to_csv, Event as ObjectEvent};
+use anomaly_engine::table::parse::parse_bytes;
 
 use super::meter::Meter;
 use super::run_loop::{train_chunk, Stop, StopAt};
@@ -13,7 +19,19 @@ use super::sequence::{self, Control, Driver, Sequence};
 use super::{now_ms, post, CHUNK_MILLISECONDS};
 use crate::protocol::{Event, EventsCommand, EventsEvent, RunEvent, RunOf, StepUnit};
 
-pub(crate) type Shared = sequence::Shared<Running>;
+/// The study in progress, and the events of the file opened last (its name, and each row as an
+/// event with whether it is signal and its kind), which a study on "your file" starts from.
+#[derive(Default)]
+pub(crate) struct EventsWorker {
+    driver: sequence::Shared<Running>,
+    file: RefCell<Option<(String, Vec<(ObjectEvent, bool, String)>)>>,
+}
+
+pub(crate) type Shared = Rc<EventsWorker>;
+
+/// A file of events larger than this is refused before it is read: the view learns from at most
+/// 50,000 events, which take a few MB of CSV.
+const MAX_FILE_BYTES: f64 = 200.0 * 1024.0 * 1024.0;
 
 pub(crate) struct Running {
     study: Study,
@@ -31,13 +49,31 @@ fn say_run(event: RunEvent) {
 
 pub(crate) fn handle(state: &Shared, command: EventsCommand) {
     match command {
-        EventsCommand::Start { settings } => match start(&settings) {
-            Ok(running) => Driver::start(state, running),
-            Err(message) => say(EventsEvent::Failed { message }),
-        },
+        EventsCommand::Start { settings, from_file } => {
+            let data = if from_file {
+                match state.file.borrow().as_ref() {
+                    Some((name, events)) => study_data(events.clone(), settings.seed, name).map_err(|err| format!("\"{name}\" cannot be used: {err}.")),
+                    None => Err("There is no file of events to learn from: open one first, or choose the toy.".to_string()),
+                }
+            } else {
+                Ok(StudyData::toy(&settings))
+            };
+            match data.and_then(|data| start(&settings, data)) {
+                Ok(running) => Driver::start(&state.driver, running),
+                Err(message) => say(EventsEvent::Failed { message }),
+            }
+        }
+        EventsCommand::DownloadToy { settings } => {
+            let data = StudyData::toy(&settings);
+            let mut events = data.train;
+            events.extend(data.test_background);
+            events.extend(data.test_signals.into_iter().flat_map(|g| g.events));
+            let name = format!("toy-object-events-seed{}-{}.csv", settings.seed, events.len());
+            super::tables::hand_over_as(&[&to_csv(&events)], &name, "text/csv");
+        }
         EventsCommand::Benchmark { steps } => say(benchmark(steps)),
         EventsCommand::Pause => {
-            state.borrow_mut().pause();
+            state.driver.borrow_mut().pause();
             say_run(RunEvent::Paused);
         }
         EventsCommand::Resume => go_on(state, None),
@@ -46,18 +82,55 @@ pub(crate) fn handle(state: &Shared, command: EventsCommand) {
 }
 
 fn go_on(state: &Shared, step: Option<StepUnit>) {
-    if !Driver::resume(state, step) {
+    if !Driver::resume(&state.driver, step) {
         say(EventsEvent::Failed { message: "There is no study to go on with: start one first.".into() });
     }
 }
 
-fn start(settings: &StudySettings) -> Result<Running, String> {
+/// Reads a visitor's file of events and keeps it for a study; says what it holds, or why it cannot be
+/// used (the file read before stays).
+pub(crate) fn open_file(state: &Shared, file: web_sys::File) {
+    let name = file.name();
+    let refuse = |reason: String| say(EventsEvent::FileRefused { message: format!("\"{name}\" could not be used, so nothing changed: {reason}.") });
+    if file.size() > MAX_FILE_BYTES {
+        return refuse(format!("it is {:.0} MB; the view learns from at most 50,000 events, a few MB of CSV, so save a part of it", file.size() / 1048576.0));
+    }
+    let source = super::source::Source::File(file);
+    let bytes = match source.read(0, source.len()) {
+        Ok(bytes) => bytes,
+        Err(reason) => return refuse(reason),
+    };
+    match accept_file(&bytes) {
+        Ok(events) => {
+            let signal: Vec<&(ObjectEvent, bool, String)> = events.iter().filter(|e| e.1).collect();
+            let mut kinds: Vec<String> = Vec::new();
+            for (_, _, kind) in &signal {
+                if !kinds.contains(kind) {
+                    kinds.push(kind.clone());
+                }
+            }
+            say(EventsEvent::FileRead { name: name.clone(), background: events.len() - signal.len(), signal: signal.len(), kinds });
+            *state.file.borrow_mut() = Some((name, events));
+        }
+        Err(reason) => refuse(reason),
+    }
+}
+
+/// A file's rows as events, when the view can learn from them (enough background and signal).
+fn accept_file(bytes: &[u8]) -> Result<Vec<(ObjectEvent, bool, String)>, String> {
+    let table = parse_bytes(bytes, 1 << 20).map_err(|err| err.to_string())?;
+    let events = read_events(&table).map_err(|err| err.to_string())?;
+    study_data(events.clone(), 1, "").map_err(|err| err.to_string())?;
+    Ok(events)
+}
+
+fn start(settings: &StudySettings, data: StudyData) -> Result<Running, String> {
     let problems = settings.problems();
     if !problems.is_empty() {
         return Err(format!("The study's settings cannot be used: {}.", problems.join("; ")));
     }
     let started_ms = now_ms();
-    let study = Study::start(settings).map_err(|err| format!("The study could not start: {err}."))?;
+    let study = Study::start_on(settings, data).map_err(|err| format!("The study could not start: {err}."))?;
     say(EventsEvent::Started { intro: study.intro(), phases: Phase::ALL.iter().map(|p| p.name().to_string()).collect() });
     let mut running = Running { study, meter: Meter::default(), started_ms };
     running.tell_similarities(0);
@@ -206,7 +279,7 @@ mod tests {
     fn a_study_trains_its_fits_in_chunks_and_tells_the_page_each_step() {
         let host = TestHost::install(1.0);
         let state = Shared::default();
-        handle(&state, EventsCommand::Start { settings: small() });
+        handle(&state, EventsCommand::Start { settings: small(), from_file: false });
         host.run_until_idle();
         let names: Vec<String> = told(&host).into_iter().filter(|n| n != "EpochEnded").collect();
         assert_eq!(
@@ -228,13 +301,13 @@ mod tests {
     fn pause_and_step_land_between_chunks() {
         let host = TestHost::install(1.0);
         let state = Shared::default();
-        handle(&state, EventsCommand::Start { settings: small() });
+        handle(&state, EventsCommand::Start { settings: small(), from_file: false });
         handle(&state, EventsCommand::Pause);
         host.run_until_idle();
         host.take_events();
         handle(&state, EventsCommand::Step { unit: StepUnit::Batch });
         host.run_until_idle();
-        assert_eq!(state.borrow_mut().run.as_mut().unwrap().study.training().unwrap().steps_done(), 1);
+        assert_eq!(state.driver.borrow_mut().run.as_mut().unwrap().study.training().unwrap().steps_done(), 1);
         assert_eq!(told(&host).last().map(String::as_str), Some("Paused"));
         handle(&state, EventsCommand::Resume);
         host.run_until_idle();
@@ -245,11 +318,36 @@ mod tests {
     fn no_anomalous_copies_get_a_sentence_and_nothing_starts() {
         let host = TestHost::install(1.0);
         let state = Shared::default();
-        handle(&state, EventsCommand::Start { settings: StudySettings { anomalies: AnomalyKinds { add_objects: false, split: false }, ..small() } });
+        handle(&state, EventsCommand::Start { settings: StudySettings { anomalies: AnomalyKinds { add_objects: false, split: false }, ..small() }, from_file: false });
         host.run_until_idle();
         let names = told(&host);
         assert_eq!(names.len(), 1, "{names:?}");
         assert!(names[0].starts_with("Failed: The study's settings cannot be used: switch on at least one anomalous augmentation"), "{names:?}");
-        assert!(state.borrow().run.is_none());
+        assert!(state.driver.borrow().run.is_none());
+    }
+
+    #[test]
+    fn a_file_of_events_trains_like_the_toy_and_names_its_own_kinds() {
+        let host = TestHost::install(1.0);
+        let state = Shared::default();
+        handle(&state, EventsCommand::Start { settings: small(), from_file: true });
+        host.run_until_idle();
+        assert_eq!(told(&host), ["Failed: There is no file of events to learn from: open one first, or choose the toy."]);
+        let mut events = background(600, 9);
+        events.extend(anomaly_engine::objects::toy::generate(anomaly_engine::objects::Process::HpmTauNu, 40, 9));
+        let read = accept_file(&to_csv(&events)).unwrap();
+        *state.file.borrow_mut() = Some(("mine.csv".into(), read));
+        handle(&state, EventsCommand::Start { settings: small(), from_file: true });
+        host.run_until_idle();
+        let finished = host.told(|event| match event {
+            Event::Events(event) => match *event {
+                EventsEvent::Finished { result, .. } => Some(result.signals.iter().map(|s| s.name.clone()).collect::<Vec<_>>().join(",")),
+                _ => None,
+            },
+            _ => None,
+        });
+        assert_eq!(finished, ["hpm_taunu"], "the signal is named by the file's process column");
+        let refused = accept_file(b"x,y,is_signal\n1,2,0\n").unwrap_err();
+        assert!(refused.starts_with("it has none of the object columns the Events view reads"), "{refused}");
     }
 }

@@ -118,6 +118,9 @@ pub fn start() {
             if purpose == FilePurpose::Session {
                 return open_session_file(&handler_state, file);
             }
+            if purpose == FilePurpose::ObjectEvents {
+                return events::open_file(&object_studies, file);
+            }
             return tables::load_file(&tables, purpose, file);
         }
         match serde_wasm_bindgen::from_value::<Command>(event.data()) {
@@ -141,7 +144,7 @@ pub fn start() {
 fn file_message(data: &JsValue) -> Option<(FilePurpose, web_sys::File)> {
     let file = js_sys::Reflect::get(data, &FILE_MESSAGE_KEY.into()).ok()?.dyn_into::<web_sys::File>().ok()?;
     let purpose = js_sys::Reflect::get(data, &"purpose".into()).ok()?.as_string();
-    let purpose = [FilePurpose::Background, FilePurpose::Model, FilePurpose::Session]
+    let purpose = [FilePurpose::Background, FilePurpose::Model, FilePurpose::Session, FilePurpose::ObjectEvents]
         .into_iter()
         .find(|p| purpose.as_deref() == Some(p.as_str()))
         .unwrap_or(FilePurpose::Events);

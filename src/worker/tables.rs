@@ -193,7 +193,7 @@ async fn load(state: Shared, purpose: FilePurpose, source: Source, name: String,
     match purpose {
         FilePurpose::Events => st.events = loaded,
         FilePurpose::Background => st.background = loaded,
-        FilePurpose::Model | FilePurpose::Session => {} // read by `load_model`, and by the digit session
+        FilePurpose::Model | FilePurpose::Session | FilePurpose::ObjectEvents => {} // read by `load_model`, the digit session and the Events view
     }
     // A model trained for other data would score the wrong columns.
     st.run = None;

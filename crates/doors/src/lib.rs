@@ -10,6 +10,7 @@
 use anomaly_engine::baselines::Rows;
 use anomaly_engine::data::mnist::DigitSet;
 use anomaly_engine::inference::CpuScorer;
+use anomaly_engine::objects::table::{read_events, study_data};
 use anomaly_engine::table::export::{is_formula, ScoredCsv};
 use anomaly_engine::digit_session::DigitSession;
 use anomaly_engine::table::model_file::ModelFile;
@@ -23,14 +24,49 @@ const MAX_SENTENCE_CHARS: usize = 600;
 const MAX_LINK_NOTICE_CHARS: usize = 1500;
 
 /// The doors, by the name their fuzz target and corpus folder go by.
-pub const DOORS: [(&str, fn(&[u8])); 4] =
-    [("csv", check_csv), ("link", check_link), ("model_file", check_model_file), ("digits", check_digits)];
+pub const DOORS: [(&str, fn(&[u8])); 5] = [
+    ("csv", check_csv),
+    ("link", check_link),
+    ("model_file", check_model_file),
+    ("digits", check_digits),
+    ("object_events", check_object_events),
+];
 
 /// A refusal reads as one sentence: not empty, no line breaks, not a wall of text.
 fn assert_sentence(text: &str) {
     assert!(!text.trim().is_empty(), "an empty message");
     assert!(!text.contains('\n'), "a message over several lines: {text:?}");
     assert!(text.chars().count() <= MAX_SENTENCE_CHARS, "a message of {} characters: {text:?}", text.chars().count());
+}
+
+/// A visitor's table of events as object lists, for the Events view: refused in a sentence, or events
+/// whose every object has a finite direction and a pT of zero or more, which become a study's data (or a
+/// sentence saying there are too few).
+pub fn check_object_events(bytes: &[u8]) {
+    let table = match parse_bytes(bytes, 4096) {
+        Ok(table) => table,
+        Err(err) => return assert_sentence(&err.to_string()),
+    };
+    let events = match read_events(&table) {
+        Ok(events) => events,
+        Err(err) => return assert_sentence(&err.to_string()),
+    };
+    assert_eq!(events.len(), table.rows(), "one event a row");
+    for (event, _, kind) in &events {
+        assert!(!kind.is_empty(), "every event has a kind");
+        for (_, object) in event.objects() {
+            assert!(object.pt > 0.0 && object.pt.is_finite() && object.eta.is_finite() && object.phi.is_finite(), "{object:?}");
+        }
+    }
+    let rows = events.len();
+    match study_data(events, bytes.len() as u64, "fuzz.csv") {
+        Ok(data) => {
+            let signal: usize = data.test_signals.iter().map(|g| g.events.len()).sum();
+            assert!(data.train.len() + data.test_background.len() + signal <= rows);
+            assert!(!data.train.is_empty() && !data.test_background.is_empty() && signal > 0);
+        }
+        Err(err) => assert_sentence(&err.to_string()),
+    }
 }
 
 /// A visitor's table: parsed in slices of any size to the same table, and written back out (the

@@ -13,15 +13,14 @@ use super::loss::redraw;
 use super::state::{Playground, View};
 use super::table::event_target;
 use super::thousands;
-use super::worker_link::send;
+use super::worker_link::{send, send_file};
 use crate::plots::charts::{roc_curves, EVENT_CLASSES};
 use crate::plots::events::{event_display, representation_map, similarity_histograms, OBJECT_KEY};
 use crate::plots::palette::css;
-use crate::protocol::{Command, EventsCommand, StepUnit};
+use crate::protocol::{Command, EventsCommand, FilePurpose, StepUnit};
 use anomaly_engine::objects::clr::Variant;
 use anomaly_engine::objects::encoder::EncoderKind;
 use anomaly_engine::objects::panels::{EventDisplay, EFFICIENCY};
-use anomaly_engine::objects::Process;
 use anomaly_state::events::{EPOCHS, SEEDS, TEST_EVENTS, TRAIN_SLIDER};
 
 #[component]
@@ -65,7 +64,26 @@ fn EventsControls() -> impl IntoView {
             return events.notice.set(Some(format!("The study cannot start: {problem}.")));
         }
         events.request.begin(events.phase, StudyPhase::Starting);
-        send(state, &Command::Events(EventsCommand::Start { settings: choice.settings() }));
+        let from_file = events.use_file.get_untracked() && events.file.with_untracked(Option::is_some);
+        send(state, &Command::Events(EventsCommand::Start { settings: choice.settings(), from_file }));
+    };
+    let open = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        if let Some(file) = input.files().and_then(|f| f.get(0)) {
+            send_file(state, FilePurpose::ObjectEvents, &file);
+        }
+        input.set_value("");
+    };
+    let download = move |_| send(state, &Command::Events(EventsCommand::DownloadToy { settings: events.choice.get_untracked().settings() }));
+    let source_text = move || match events.file.get() {
+        Some(f) => format!(
+            "\"{}\": {} background and {} signal events ({}). Half the background is learned from, the other half and the signal judge.",
+            f.name,
+            thousands(f.background),
+            thousands(f.signal),
+            f.kinds.join(", ")
+        ),
+        None => "Your own file: a CSV with one row an event, columns such as met_pt, met_phi, e1_pt, e1_eta, e1_phi … j10_phi (0 for an empty slot), is_signal (1 or 0), and optionally process naming each signal's kind. The toy's download is an example.".to_string(),
     };
     let pause = move |_| send(state, &Command::Events(EventsCommand::Pause));
     let resume = move |_| {
@@ -114,6 +132,9 @@ fn EventsControls() -> impl IntoView {
     let plan_text = move || {
         let choice = events.choice.get();
         let steps = choice.train_events.div_ceil(256) * EPOCHS;
+        if events.use_file.get() && events.file.with(Option::is_some) {
+            return format!("{EPOCHS} epochs of the encoder on half your file's background; the seed picks the halves. The slider applies to the toy.");
+        }
         format!(
             "{} background events to learn from, {EPOCHS} epochs ({steps} steps of 256 events, each seen three ways); then {} test events of the background and of each signal. The default takes about a minute on one core; the time grows with the events.",
             thousands(choice.train_events),
@@ -122,6 +143,26 @@ fn EventsControls() -> impl IntoView {
     };
     view! {
         <form class="settings" on:submit=|ev| ev.prevent_default() novalidate>
+            <fieldset disabled=busy>
+                <legend>"Events"</legend>
+                <div class="choice">
+                    <input type="radio" name="events-source" id="events-source-toy" prop:checked=move || !events.use_file.get() on:change=move |_| events.use_file.set(false)/>
+                    <label for="events-source-toy">"The toy (four signals hidden among Standard Model processes)"</label>
+                </div>
+                <div class="choice">
+                    <input type="radio" name="events-source" id="events-source-file" disabled=move || events.file.with(Option::is_none)
+                        prop:checked=move || events.use_file.get() on:change=move |_| events.use_file.set(true)/>
+                    <label for="events-source-file">"Your file"</label>
+                </div>
+                <p class="hint" id="events-file-text">{source_text}</p>
+                <div class="run-buttons">
+                    <label class="file-button">
+                        <input type="file" id="events-file" accept=".csv,text/csv" on:change=open aria-describedby="events-file-text"/>
+                        <span>"Open a CSV of events"</span>
+                    </label>
+                    <button type="button" id="events-download-toy" on:click=download>"Download the toy's events (CSV)"</button>
+                </div>
+            </fieldset>
             <fieldset disabled=busy>
                 <legend>"What the encoder learns from"</legend>
                 {loss_option(Variant::AnomalyClr, "clr", "AnomalyCLR", " Pull each event towards its physical copy, push it away from its anomalous copy and from other events.")}
@@ -294,7 +335,7 @@ fn AucPanel() -> impl IntoView {
     };
     let text = move || {
         events.result.with(|r| match r {
-            Some(result) => verdict(&result.signals) + &switched_off().unwrap_or_default(),
+            Some(result) => verdict(&result.signals, events.intro.with(|i| i.as_ref().is_none_or(|i| i.source == "the toy"))) + &switched_off().unwrap_or_default(),
             None => "The AUC and the background rejection of both autoencoders on each signal appear here when the study is done.".to_string(),
         })
     };
@@ -309,7 +350,7 @@ fn AucPanel() -> impl IntoView {
                 </thead>
                 <tbody>
                     {move || events.result.get().map(|r| r.signals.into_iter().map(|s| view! {
-                        <tr><th scope="row">{s.signal.name()}</th><td>{format!("{:.3}", s.auc_raw)}</td><td>{format!("{:.3}", s.auc_clr)}</td>
+                        <tr><th scope="row">{s.name}</th><td>{format!("{:.3}", s.auc_raw)}</td><td>{format!("{:.3}", s.auc_clr)}</td>
                         <td>{rejection_cell(s.inv_eps_b_raw)}</td><td>{rejection_cell(s.inv_eps_b_clr)}</td></tr>
                     }).collect_view())}
                 </tbody>
@@ -324,28 +365,34 @@ fn AucPanel() -> impl IntoView {
 fn RocPanel() -> impl IntoView {
     let state = expect_context::<Playground>();
     let events = state.events;
-    let chosen = RwSignal::new(Process::A4l);
+    // The signal chosen by its key; the first one until the visitor picks another.
+    let chosen = RwSignal::new(None::<String>);
     let canvas = NodeRef::<leptos::html::Canvas>::new();
-    let shown = move || events.result.with(|r| r.as_ref().and_then(|r| r.signals.iter().find(|s| s.signal == chosen.get()).cloned()));
+    let shown = move || {
+        let key = chosen.get();
+        events.result.with(|r| r.as_ref().and_then(|r| r.signals.iter().find(|s| Some(&s.key) == key.as_ref()).or(r.signals.first()).cloned()))
+    };
     redraw(canvas, "events ROC curves", move |c| {
         let Some(s) = shown() else { return Ok(()) };
         roc_curves(c, &[(&s.roc_raw, format!("raw objects (AUC {:.3})", s.auc_raw)), (&s.roc_clr, format!("AnomalyCLR (AUC {:.3})", s.auc_clr))], &EVENT_CLASSES)
     });
     let caption = move || match shown() {
-        Some(s) => format!("ROC curves for {}: the autoencoder on raw objects (solid blue, AUC {:.3}) and on the representations (dashed vermillion, AUC {:.3}).", s.signal.name(), s.auc_raw, s.auc_clr),
+        Some(s) => format!("ROC curves for {}: the autoencoder on raw objects (solid blue, AUC {:.3}) and on the representations (dashed vermillion, AUC {:.3}).", s.name, s.auc_raw, s.auc_clr),
         None => "Each signal's ROC curves appear here when the study is done.".to_string(),
     };
-    let choose = move |signal: Process| {
-        let id = format!("events-roc-{}", signal.key());
+    let choices = move || events.result.with(|r| r.as_ref().map(|r| r.signals.iter().map(|s| (s.key.clone(), s.name.clone())).collect::<Vec<_>>()).unwrap_or_default());
+    let choose = move |(key, name): (String, String)| {
+        let id = format!("events-roc-{key}");
+        let (mine, picked) = (key.clone(), key.clone());
         view! {
-            <input type="radio" name="events-roc-signal" id=id.clone() prop:checked=move || chosen.get() == signal on:change=move |_| chosen.set(signal)/>
-            <label for=id>{signal.name()}</label>
+            <input type="radio" name="events-roc-signal" id=id.clone() prop:checked=move || shown().is_some_and(|s| s.key == mine) on:change=move |_| chosen.set(Some(picked.clone()))/>
+            <label for=id>{name}</label>
         }
     };
     view! {
         <figure class="panel" id="events-roc">
             <h3>"Threshold by threshold"</h3>
-            <div class="choice-row" role="radiogroup" aria-label="Which signal">{Process::SIGNALS.into_iter().map(choose).collect_view()}</div>
+            <div class="choice-row" role="radiogroup" aria-label="Which signal">{move || choices().into_iter().map(choose).collect_view()}</div>
             <canvas node_ref=canvas class="chart" role="img" aria-label=caption></canvas>
             <figcaption id="events-roc-caption">{caption}</figcaption>
         </figure>
@@ -357,7 +404,9 @@ fn MapPanel() -> impl IntoView {
     let state = expect_context::<Playground>();
     let events = state.events;
     let canvas = NodeRef::<leptos::html::Canvas>::new();
-    redraw(canvas, "representation map", move |c| events.result.with(|r| r.as_ref().map_or(Ok(()), |r| representation_map(c, &r.map))));
+    redraw(canvas, "representation map", move |c| {
+        events.result.with(|r| r.as_ref().map_or(Ok(()), |r| representation_map(c, &r.map, &r.signals.iter().map(|s| s.name.clone()).collect::<Vec<_>>())))
+    });
     let caption = move || {
         events.result.with(|r| match r {
             Some(r) => format!(

@@ -9,6 +9,15 @@ use crate::protocol::{EventsEvent, RunEvent};
 use anomaly_engine::objects::panels::{Similarities, SignalFigures, StudyIntro, StudyResult};
 use anomaly_state::events::EventChoice;
 
+/// A visitor's file of events, as the worker read it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FileSummary {
+    pub name: String,
+    pub background: usize,
+    pub signal: usize,
+    pub kinds: Vec<String>,
+}
+
 #[derive(Clone, Copy)]
 pub struct EventsState {
     pub choice: RwSignal<EventChoice>,
@@ -27,6 +36,9 @@ pub struct EventsState {
     /// The choice the shown result was trained with (the table says what was switched off).
     pub result_choice: RwSignal<Option<EventChoice>>,
     pub seconds: RwSignal<Option<f64>>,
+    /// The file of events read last, and whether the next study learns from it (not from the toy).
+    pub file: RwSignal<Option<FileSummary>>,
+    pub use_file: RwSignal<bool>,
 }
 
 impl EventsState {
@@ -44,6 +56,8 @@ impl EventsState {
             result: RwSignal::new(None),
             result_choice: RwSignal::new(None),
             seconds: RwSignal::new(None),
+            file: RwSignal::new(None),
+            use_file: RwSignal::new(false),
         }
     }
 
@@ -76,6 +90,12 @@ impl EventsState {
                 self.run.set(None);
                 self.phase.set(StudyPhase::Finished);
             }
+            EventsEvent::FileRead { name, background, signal, kinds } => {
+                self.notice.set(None);
+                self.file.set(Some(FileSummary { name, background, signal, kinds }));
+                self.use_file.set(true);
+            }
+            EventsEvent::FileRefused { message } => self.notice.set(Some(message)),
             EventsEvent::Failed { message } => self.failed(message),
             EventsEvent::BenchmarkResult { .. } => {} // for `make bench`, which reads the message itself
         }
@@ -117,16 +137,19 @@ impl RunView for EventsState {
     }
 }
 
-/// What the comparison says: on how many signals the representation beats the raw objects, and the
-/// paper's claim beside it.
-pub fn verdict(signals: &[SignalFigures]) -> String {
-    let better: Vec<&str> = signals.iter().filter(|s| s.auc_clr > s.auc_raw).map(|s| s.signal.name()).collect();
-    let worse: Vec<&str> = signals.iter().filter(|s| s.auc_clr <= s.auc_raw).map(|s| s.signal.name()).collect();
+/// What the comparison says: on how many signals the representation beats the raw objects, and, on the
+/// toy, the paper's claim beside it.
+pub fn verdict(signals: &[SignalFigures], toy: bool) -> String {
+    let better: Vec<&str> = signals.iter().filter(|s| s.auc_clr > s.auc_raw).map(|s| s.name.as_str()).collect();
+    let worse: Vec<&str> = signals.iter().filter(|s| s.auc_clr <= s.auc_raw).map(|s| s.name.as_str()).collect();
     let mut text = format!("The autoencoder on the representations has the higher AUC on {} of {} signals", better.len(), signals.len());
     if better.is_empty() {
         text += ".";
     } else {
         text += &format!(" ({}).", better.join(", "));
+    }
+    if !toy {
+        return text;
     }
     if worse.is_empty() {
         text += " The paper found the same for all four.";
@@ -158,16 +181,17 @@ mod tests {
 
     fn figures(signal: Process, auc_raw: f64, auc_clr: f64) -> SignalFigures {
         let roc = Roc { false_positive_rate: vec![0.0, 1.0], true_positive_rate: vec![0.0, 1.0], auc: 0.5 };
-        SignalFigures { signal, auc_raw, auc_clr, inv_eps_b_raw: 2.0, inv_eps_b_clr: 3.0, roc_raw: roc.clone(), roc_clr: roc }
+        SignalFigures { name: signal.name().to_string(), key: signal.key().to_string(), auc_raw, auc_clr, inv_eps_b_raw: 2.0, inv_eps_b_clr: 3.0, roc_raw: roc.clone(), roc_clr: roc }
     }
 
     #[test]
     fn the_verdict_counts_the_signals_and_says_where_the_paper_differs() {
         let mixed = [figures(Process::A4l, 0.85, 0.88), figures(Process::LqBtau, 0.68, 0.62)];
         assert_eq!(
-            verdict(&mixed),
+            verdict(&mixed, true),
             "The autoencoder on the representations has the higher AUC on 1 of 2 signals (A → 4ℓ). Not on LQ → bτ: the paper found the representation better on all four, so here the toy and the small encoder differ from it."
         );
-        assert!(verdict(&[figures(Process::A4l, 0.5, 0.9)]).ends_with("The paper found the same for all four."));
+        assert!(verdict(&[figures(Process::A4l, 0.5, 0.9)], true).ends_with("The paper found the same for all four."));
+        assert!(verdict(&mixed, false).ends_with("(A → 4ℓ)."), "a visitor's file is not compared with the paper");
     }
 }

@@ -312,7 +312,7 @@ impl TableState {
                         self.info.set(Some(info));
                     }
                     FilePurpose::Background => self.background.set(Some(info)),
-                    FilePurpose::Model | FilePurpose::Session => {} // models arrive as `ModelLoaded`; sessions are the digits'
+                    FilePurpose::Model | FilePurpose::Session | FilePurpose::ObjectEvents => {} // models arrive as `ModelLoaded`; sessions are the digits'
                 }
             }
             TableEvent::LoadFailed { purpose: FilePurpose::Model, message } => self.model_problem.set(Some(message)),

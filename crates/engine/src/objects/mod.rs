@@ -9,6 +9,7 @@ pub mod clr;
 pub mod encoder;
 pub mod panels;
 pub mod study;
+pub mod table;
 pub mod toy;
 
 /// Slots: 0 the MET, 1–4 electrons, 5–8 muons, 9–18 jets.
@@ -108,7 +109,8 @@ impl Process {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Event {
     pub slots: [Object; SLOTS],
-    pub process: Process,
+    /// Where a toy event comes from; None for an event read from a visitor's file.
+    pub process: Option<Process>,
 }
 
 impl Event {
@@ -132,7 +134,7 @@ impl Event {
 pub const FEATURES_PER_SLOT: usize = 4;
 
 /// The column names of a slot: `met_pt`, `e1_eta`, `mu4_phi`, `j10_pt`, …
-fn slot_name(slot: usize) -> String {
+pub(crate) fn slot_name(slot: usize) -> String {
     match ObjectType::of_slot(slot) {
         ObjectType::Met => "met".into(),
         ObjectType::Electron => format!("e{}", slot - ELECTRONS.start + 1),
@@ -153,7 +155,7 @@ pub fn to_csv(events: &[Event]) -> Vec<u8> {
         for object in &event.slots {
             out += &format!("{},{},{},", object.pt, object.eta, object.phi);
         }
-        out += &format!("{},{}\n", event.process.key(), u8::from(event.process.is_signal()));
+        out += &format!("{},{}\n", event.process.map_or("unknown", Process::key), u8::from(event.process.is_some_and(Process::is_signal)));
     }
     out.into_bytes()
 }

@@ -6,8 +6,8 @@
 use super::augment::{add_objects, physical, split_objects};
 use super::clr::{represent, RowScorer};
 use super::encoder::Encoder;
-use super::study::{raw_rows, Probe, Study};
-use super::{Event, ObjectType, Process};
+use super::study::{raw_rows, Probe, Study, TestGroup};
+use super::{Event, ObjectType};
 use crate::metrics::{roc_curve, Histogram, Roc};
 use crate::projection::principal_plane;
 use crate::rng::SeededRng;
@@ -33,14 +33,16 @@ pub struct DisplayObject {
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EventDisplay {
     pub title: String,
-    pub process: Process,
+    /// What kind of event it is ("W → ℓν", "a background event of your file").
+    pub kind: String,
     pub objects: Vec<DisplayObject>,
 }
 
 impl EventDisplay {
     pub fn of(event: &Event, title: impl Into<String>) -> Self {
         let objects = event.objects().map(|(slot, o)| DisplayObject { kind: ObjectType::of_slot(slot), pt: o.pt, eta: o.eta, phi: o.phi }).collect();
-        Self { title: title.into(), process: event.process, objects }
+        let kind = event.process.map_or_else(|| "from your file".to_string(), |p| p.name().to_string());
+        Self { title: title.into(), kind, objects }
     }
 
     /// A sentence for a screen reader: the objects, hardest first.
@@ -54,7 +56,7 @@ impl EventDisplay {
                 kind => format!("{} {:.0} GeV at η {:.1}, φ {:.1}", type_name(kind), o.pt, o.eta, o.phi),
             })
             .collect();
-        format!("{} ({}): {}.", self.title, self.process.name(), listed.join("; "))
+        format!("{} ({}): {}.", self.title, self.kind, listed.join("; "))
     }
 }
 
@@ -79,6 +81,8 @@ pub struct StudyIntro {
     pub parameters: usize,
     pub train_events: usize,
     pub test_events: usize,
+    /// Where the events come from: "the toy", or the visitor's file's name.
+    pub source: String,
 }
 
 impl StudyIntro {
@@ -91,10 +95,11 @@ impl StudyIntro {
             physical: EventDisplay::of(&physical(event, &mut rng), "Physical copy: turned, smeared"),
             added: EventDisplay::of(&add_objects(event, &mut rng), "Anomalous copy: objects added"),
             split: EventDisplay::of(&split_objects(event, &mut rng), "Anomalous copy: objects split"),
-            signals: study.test_signals.iter().map(|events| EventDisplay::of(&events[0], events[0].process.name())).collect(),
+            signals: study.test_signals.iter().map(|group| EventDisplay::of(&group.events[0], group.name.clone())).collect(),
             parameters: study.parameters(),
-            train_events: study.settings.train_events,
-            test_events: study.settings.test_events,
+            train_events: study.train.len(),
+            test_events: study.test_background.len(),
+            source: study.source.clone(),
         }
     }
 }
@@ -145,7 +150,8 @@ pub fn rejection(signal: &[f32], background: &[f32]) -> Result<(Roc, f64), crate
 /// One signal's comparison: the autoencoder on raw objects against the one on representations.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SignalFigures {
-    pub signal: Process,
+    pub name: String,
+    pub key: String,
     pub auc_raw: f64,
     pub auc_clr: f64,
     pub inv_eps_b_raw: f64,
@@ -154,10 +160,11 @@ pub struct SignalFigures {
     pub roc_clr: Roc,
 }
 
-/// Test events in the representation space's two principal axes, with their process.
+/// Test events in the representation space's two principal axes, with their group: 0 the background,
+/// k the k-th kind of signal.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RepresentationMap {
-    pub points: Vec<(f32, f32, Process)>,
+    pub points: Vec<(f32, f32, usize)>,
     /// The share of the variance along each axis.
     pub explained: [f32; 2],
 }
@@ -175,17 +182,18 @@ impl StudyResult {
         let background_clr = clr.scores(&background_z)?;
         let width = encoder.config().output;
         let mut map_rows: Vec<f32> = background_z[..MAP_POINTS.min(study.test_background.len()) * width].to_vec();
-        let mut map_labels: Vec<Process> = study.test_background.iter().take(MAP_POINTS).map(|e| e.process).collect();
+        let mut map_labels: Vec<usize> = vec![0; MAP_POINTS.min(study.test_background.len())];
         let mut signals = Vec::new();
-        for events in &study.test_signals {
+        for (group, TestGroup { name, key, events }) in study.test_signals.iter().enumerate() {
             let z = represent(encoder, events)?;
             let metric = |err: crate::metrics::MetricError| super::study::StudyError::Settings(format!("the scores could not be ranked: {err}"));
             let (roc_raw, inv_eps_b_raw) = rejection(&raw.scores(&raw_rows(events))?, &background_raw).map_err(metric)?;
             let (roc_clr, inv_eps_b_clr) = rejection(&clr.scores(&z)?, &background_clr).map_err(metric)?;
             map_rows.extend_from_slice(&z[..MAP_POINTS.min(events.len()) * width]);
-            map_labels.extend(events.iter().take(MAP_POINTS).map(|e| e.process));
+            map_labels.extend(std::iter::repeat_n(group + 1, MAP_POINTS.min(events.len())));
             signals.push(SignalFigures {
-                signal: events[0].process,
+                name: name.clone(),
+                key: key.clone(),
                 auc_raw: roc_raw.auc,
                 auc_clr: roc_clr.auc,
                 inv_eps_b_raw,
@@ -204,6 +212,7 @@ impl StudyResult {
 mod tests {
     use super::*;
     use crate::objects::toy::generate;
+    use crate::objects::Process;
 
     #[test]
     fn rejection_at_thirty_percent_is_read_from_the_exact_curve() {

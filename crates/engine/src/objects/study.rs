@@ -154,8 +154,10 @@ pub struct Probe {
 }
 
 impl Probe {
-    fn new(settings: &StudySettings) -> Self {
-        let events = background(PROBE_EVENTS, settings.seed + 2_000);
+    /// From the toy's own background, or from the first of a file's test background events.
+    fn new(settings: &StudySettings, test_background: &[Event]) -> Self {
+        let toy = test_background.first().is_some_and(|e| e.process.is_some());
+        let events = if toy { background(PROBE_EVENTS, settings.seed + 2_000) } else { test_background.iter().take(PROBE_EVENTS).cloned().collect() };
         let mut rng = SeededRng::derive(settings.seed, "clr-probe");
         let physical = events.iter().map(|e| physical(e, &mut rng)).collect();
         let kinds = if settings.anomalies.any() { settings.anomalies } else { AnomalyKinds::BOTH };
@@ -164,12 +166,48 @@ impl Probe {
     }
 }
 
+/// A kind of signal to judge the scores on: its name on the page, its key (for element ids) and its
+/// test events.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TestGroup {
+    pub name: String,
+    pub key: String,
+    pub events: Vec<Event>,
+}
+
+/// What a study learns from and is judged on: background events to train on, background test events,
+/// and test events of each kind of signal.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StudyData {
+    pub train: Vec<Event>,
+    pub test_background: Vec<Event>,
+    pub test_signals: Vec<TestGroup>,
+    /// Where the events come from, for the page ("the toy", or the file's name).
+    pub source: String,
+}
+
+impl StudyData {
+    /// The toy's events for these settings: the background mix, and each of [`Process::SIGNALS`].
+    pub fn toy(settings: &StudySettings) -> Self {
+        let seed = settings.seed;
+        Self {
+            train: background(settings.train_events, seed),
+            test_background: background(settings.test_events, seed + 500),
+            test_signals: Process::SIGNALS
+                .iter()
+                .map(|&s| TestGroup { name: s.name().to_string(), key: s.key().to_string(), events: generate(s, settings.test_events, seed + 500) })
+                .collect(),
+            source: "the toy".to_string(),
+        }
+    }
+}
+
 pub struct Study {
     pub settings: StudySettings,
     pub train: Vec<Event>,
     pub test_background: Vec<Event>,
-    /// Test events of each of [`Process::SIGNALS`], in that order.
-    pub test_signals: Vec<Vec<Event>>,
+    pub test_signals: Vec<TestGroup>,
+    pub source: String,
     pub probe: Probe,
     fit: Option<Fit>,
     encoder: Option<TrainedEncoder>,
@@ -184,21 +222,34 @@ pub fn raw_rows(events: &[Event]) -> Vec<f32> {
 }
 
 impl Study {
-    /// Generates the events and starts the encoder.
+    /// Generates the toy's events and starts the encoder.
     pub fn start(settings: &StudySettings) -> Result<Self, StudyError> {
         if let Some(first) = settings.problems().first() {
             return Err(StudyError::Settings(first.clone()));
         }
-        let seed = settings.seed;
-        let train = background(settings.train_events, seed);
-        let encoder = ClrTraining::new(train.clone(), &settings.clr_settings())?;
+        Self::start_on(settings, StudyData::toy(settings))
+    }
+
+    /// Starts the encoder on given events (a visitor's file); the settings' event counts are not used.
+    pub fn start_on(settings: &StudySettings, data: StudyData) -> Result<Self, StudyError> {
+        let mut checked = settings.clone();
+        (checked.train_events, checked.test_events) = (MIN_EVENTS, MIN_EVENTS);
+        if let Some(first) = checked.problems().first() {
+            return Err(StudyError::Settings(first.clone()));
+        }
+        if data.train.is_empty() || data.test_background.is_empty() || data.test_signals.iter().all(|g| g.events.is_empty()) {
+            return Err(StudyError::Settings("there are no background events to learn from, or none to judge with".into()));
+        }
+        let encoder = ClrTraining::new(data.train.clone(), &settings.clr_settings())?;
         let parameters = encoder.parameters();
+        let probe = Probe::new(settings, &data.test_background);
         Ok(Self {
             settings: settings.clone(),
-            test_background: background(settings.test_events, seed + 500),
-            test_signals: Process::SIGNALS.iter().map(|&s| generate(s, settings.test_events, seed + 500)).collect(),
-            probe: Probe::new(settings),
-            train,
+            test_background: data.test_background,
+            test_signals: data.test_signals.into_iter().filter(|g| !g.events.is_empty()).collect(),
+            source: data.source,
+            probe,
+            train: data.train,
             fit: Some(Fit::Encoder(encoder)),
             encoder: None,
             raw: None,
@@ -311,14 +362,14 @@ mod tests {
         }
         assert_eq!(ended, Phase::ALL);
         let result = study.result.as_ref().unwrap();
-        assert_eq!(result.signals.iter().map(|s| s.signal).collect::<Vec<_>>(), Process::SIGNALS);
+        assert_eq!(result.signals.iter().map(|s| s.key.as_str()).collect::<Vec<_>>(), Process::SIGNALS.map(Process::key));
         for figures in &result.signals {
             for auc in [figures.auc_raw, figures.auc_clr] {
                 assert!((0.0..=1.0).contains(&auc), "{figures:?}");
             }
             assert!(figures.inv_eps_b_clr >= 1.0 && figures.inv_eps_b_raw >= 1.0);
         }
-        assert!(result.map.points.len() > 100 && result.map.points.iter().any(|p| p.2.is_signal()));
+        assert!(result.map.points.len() > 100 && result.map.points.iter().any(|p| p.2 > 0));
         assert!(study.similarities(9).is_ok(), "the trained encoder still answers");
         assert!(study.advance().unwrap().is_none());
     }

@@ -138,7 +138,7 @@ fn detect(mut truth: Truth, process: Process, rng: &mut SeededRng) -> Option<Eve
             slots[slot] = Object { pt: pt as f32, eta: eta as f32, phi: phi as f32 };
         }
     }
-    Some(Event { slots, process })
+    Some(Event { slots, process: Some(process) })
 }
 
 /// The chance that the detector finds a lepton of this pT: 50 % at 3 GeV, rising to 95 % from 30 GeV on.
@@ -406,7 +406,7 @@ mod tests {
     fn the_background_mix_has_the_challenge_shares_and_the_csv_names_every_slot() {
         let events = background(20_000, 3);
         for (process, share) in BACKGROUND_MIX {
-            let got = events.iter().filter(|e| e.process == process).count() as f64 / events.len() as f64;
+            let got = events.iter().filter(|e| e.process == Some(process)).count() as f64 / events.len() as f64;
             assert!((got - share).abs() < 0.012, "{process:?}: {got} of the events, not {share}");
         }
         let csv = String::from_utf8(to_csv(&events[..5])).unwrap();
