@@ -30,7 +30,7 @@ pub const OBJECT_KEY: [(&str, RGBColor, &str); 4] =
 /// the panel's (one for all its displays), not each canvas's.
 pub fn event_display(canvas: &HtmlCanvasElement, event: &EventDisplay) -> DrawResult {
     let (area, size) = open(canvas)?;
-    let mut chart = keyed_chart(&area, &size, 30.0).margin_top(px(&size, 8.0)).build_cartesian_2d(-PI..PI, -4.2f32..4.2f32).map_err(|e| e.to_string())?;
+    let mut chart = keyed_chart(&area, &size, 42.0).margin_top(px(&size, 8.0)).build_cartesian_2d(-PI..PI, -4.2f32..4.2f32).map_err(|e| e.to_string())?;
     draw_axes(&mut chart, &size, "φ", "η")?;
     let hardest = event.objects.iter().map(|o| o.pt).fold(1.0f32, f32::max);
     let radius = |pt: f32| (px(&size, 3.0) as f32 + px(&size, 10.0) as f32 * (pt / hardest).sqrt()) as i32;

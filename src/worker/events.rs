@@ -318,7 +318,7 @@ mod tests {
     fn no_anomalous_copies_get_a_sentence_and_nothing_starts() {
         let host = TestHost::install(1.0);
         let state = Shared::default();
-        handle(&state, EventsCommand::Start { settings: StudySettings { anomalies: AnomalyKinds { add_objects: false, split: false }, ..small() }, from_file: false });
+        handle(&state, EventsCommand::Start { settings: StudySettings { anomalies: AnomalyKinds::NONE, ..small() }, from_file: false });
         host.run_until_idle();
         let names = told(&host);
         assert_eq!(names.len(), 1, "{names:?}");

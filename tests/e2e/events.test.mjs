@@ -4,6 +4,7 @@
 // the representation map read out numbers; a hand-edited link gets a sentence and the defaults.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { openPage, withServedApp, artifacts, seriousA11yViolations } from './support.mjs';
 
@@ -69,21 +70,69 @@ test('a linked study trains the encoder and both autoencoders, pauses and steps,
   await context.close();
 });
 
-test('an Events link with both anomalous copies off and too few events gets a sentence, uses the defaults and still starts', async () => {
-  const { page, context, problems } = await openPage(app.browser, `${app.server.url}#view=events&events.add=off&events.split=off&events.train=10&events.loss=simclr`);
+test('an Events link with every anomalous copy off, too few events and a wild temperature gets a sentence, uses the defaults and still starts', async () => {
+  const { page, context, problems } = await openPage(app.browser, `${app.server.url}#view=events&events.add=off&events.split=off&events.train=10&events.loss=simclr&events.temp=5`);
   await page.waitForSelector('#events-start');
   const notice = await page.textContent('#events-notice');
   assert.match(notice, /events\.train must be between 2000 and 20000/);
   assert.match(notice, /events\.loss="simclr" is not a value/);
-  assert.match(notice, /events\.add and events\.split are both off/);
+  assert.match(notice, /events\.add, events\.split and events\.scale are all off/);
+  assert.match(notice, /events\.temp must be between 0\.02 and 1/);
   assert.equal(await page.inputValue('#events-train'), '6000');
+  assert.equal(await page.inputValue('#events-temp'), '0.1');
+  // A temperature typed out of range is refused with a sentence; the box shows the one kept.
+  await page.fill('#events-temp', '7');
+  await page.press('#events-temp', 'Tab');
+  await page.waitForFunction(() => document.querySelector('#events-notice').textContent.includes('The temperature must be a number from 0.02 to 1'));
+  assert.equal(await page.inputValue('#events-temp'), '0.1');
+  assert.ok(!(await page.isChecked('#events-scale')), 'scaling momenta is off by default');
   assert.ok(await page.isChecked('#events-add'), 'adding objects is back on');
   assert.ok(!(await page.isChecked('#events-split')));
   // Unticking the last anomalous copy by hand is refused with a sentence, and nothing is lost.
   await page.click('#events-add');
   await page.click('#events-start');
-  await page.waitForFunction(() => document.querySelector('#events-notice').textContent.includes('both off'));
+  await page.waitForFunction(() => document.querySelector('#events-notice').textContent.includes('are all off'));
   assert.match(await status(page), /^Press the button/);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("the toy's events download as a CSV that opens again as the visitor's own file; a table of plain features and a file of too few events each get a sentence and the file read before stays", async () => {
+  const { page, context, problems } = await openPage(app.browser, `${app.server.url}#view=events&events.train=2000&events.seed=5`);
+  await page.waitForSelector('#events-start');
+  assert.match(await page.textContent('#events-file-text'), /^Your own file: a CSV with one row an event/);
+  assert.ok(await page.isDisabled('#events-source-file'), 'no file yet');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#events-download-toy')]);
+  assert.equal(download.suggestedFilename(), 'toy-object-events-seed5-7000.csv');
+  const toyPath = path.join(artifacts, 'events-toy.csv');
+  await download.saveAs(toyPath);
+  const csv = fs.readFileSync(toyPath, 'utf8');
+  const header = csv.slice(0, csv.indexOf('\n')).split(',');
+  for (const column of ['met_pt', 'met_phi', 'e1_pt', 'mu4_phi', 'j10_eta', 'is_signal', 'process']) assert.ok(header.includes(column), `${column} in ${header}`);
+  assert.equal(csv.trim().split('\n').length, 7001, 'a header and 2,000 + 1,000 background and 4 × 1,000 signal events');
+
+  await page.setInputFiles('#events-file', toyPath);
+  await page.waitForFunction(() => document.querySelector('#events-file-text').textContent.startsWith('"events-toy.csv"'), null, { timeout: 60_000 });
+  assert.match(await page.textContent('#events-file-text'), /^"events-toy\.csv": 3,000 background and 4,000 signal events \(/);
+  assert.ok(await page.isChecked('#events-source-file'), 'the file is chosen once read');
+  assert.match(await page.textContent('#events-plan'), /half your file's background/);
+
+  // Plain features, then too few events: each refused with its sentence, and the toy's file stays chosen.
+  await page.setInputFiles('#events-file', { name: 'features.csv', mimeType: 'text/csv', buffer: Buffer.from('a,b,is_signal\n1,2,0\n3,4,1\n') });
+  await page.waitForFunction(() => !document.querySelector('#events-notice').hidden, null, { timeout: 30_000 });
+  assert.match(await page.textContent('#events-notice'), /none of the object columns the Events view reads/);
+  const few = header.join(',') + '\n' + csv.trim().split('\n').slice(1, 101).join('\n') + '\n';
+  await page.setInputFiles('#events-file', { name: 'few.csv', mimeType: 'text/csv', buffer: Buffer.from(few) });
+  await page.waitForFunction(() => /at least \d+ background events/.test(document.querySelector('#events-notice').textContent), null, { timeout: 30_000 });
+  assert.match(await page.textContent('#events-file-text'), /^"events-toy\.csv"/, 'the good file read before stays');
+
+  await page.click('#events-start');
+  await page.waitForFunction(() => document.querySelector('#events-status').textContent.startsWith('The study is done'), null, { timeout: 600_000 });
+  const rows = await page.$$eval('#events-auc-table tbody tr', (trs) => trs.map((tr) => tr.children[0].textContent));
+  assert.equal(rows.length, 4, `one row per signal kind the process column names: ${rows}`);
+  const verdict = await page.textContent('#events-verdict');
+  assert.match(verdict, /^The autoencoder on the representations has the higher AUC on \d of 4 signals/);
+  assert.doesNotMatch(verdict, /paper/, 'a visitor\'s file is not compared with the paper\'s toy');
   assert.deepEqual(problems, []);
   await context.close();
 });

@@ -21,7 +21,7 @@ use crate::protocol::{Command, EventsCommand, FilePurpose, StepUnit};
 use anomaly_engine::objects::clr::Variant;
 use anomaly_engine::objects::encoder::EncoderKind;
 use anomaly_engine::objects::panels::{EventDisplay, EFFICIENCY};
-use anomaly_state::events::{EPOCHS, SEEDS, TEST_EVENTS, TRAIN_SLIDER};
+use anomaly_state::events::{EventChoice, EPOCHS, SEEDS, TEMPERATURES, TEST_EVENTS, TRAIN_SLIDER};
 
 #[component]
 pub fn EventsSection() -> impl IntoView {
@@ -33,7 +33,8 @@ pub fn EventsSection() -> impl IntoView {
                 <p class="hint">
                     "A collision event is a list of objects: electrons, muons, jets and the missing energy the invisible particles carried off, "
                     "each with its momentum pT and its direction (η, φ). A small transformer learns a summary of each event without ever seeing a signal. "
-                    "The events here are a toy built from simple formulas in the style of a public CMS data challenge, not a detector simulation."
+                    "The events here are a toy built from simple formulas in the style of a public CMS data challenge, not a detector simulation. "
+                    "Method: Dillon, Feiden, Favaro, Modak & Plehn, \"Anomalies, Representations, and Self-Supervision\", arXiv:2301.04660."
                 </p>
                 <EventsControls/>
                 <EventsStatus/>
@@ -105,7 +106,25 @@ fn EventsControls() -> impl IntoView {
                 events.choice.update(|c| c.seed = seed);
                 events.notice.set(None);
             }
-            _ => events.notice.set(Some("The seed must be a whole number from 1 to 1,000,000; the study keeps the last good one.".into())),
+            _ => {
+                input.set_value(&events.choice.get_untracked().seed.to_string());
+                events.notice.set(Some("The seed must be a whole number from 1 to 1,000,000; the study keeps the last good one.".into()));
+            }
+        }
+    };
+    let (cold, hot) = TEMPERATURES;
+    let on_temperature = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        match input.value().trim().parse::<f64>() {
+            Ok(t) if (cold..=hot).contains(&t) => {
+                events.choice.update(|c| c.temperature = t);
+                events.notice.set(None);
+            }
+            _ => {
+                let kept = events.choice.get_untracked().temperature;
+                input.set_value(&kept.to_string());
+                events.notice.set(Some(format!("The temperature must be a number from {cold} to {hot}; the study keeps the last good one ({kept}).")));
+            }
         }
     };
     let loss_option = move |variant: Variant, key: &'static str, label: &'static str, hint: &'static str| {
@@ -157,10 +176,10 @@ fn EventsControls() -> impl IntoView {
                 <p class="hint" id="events-file-text">{source_text}</p>
                 <div class="run-buttons">
                     <label class="file-button">
-                        <input type="file" id="events-file" accept=".csv,text/csv" on:change=open aria-describedby="events-file-text"/>
+                        <input type="file" id="events-file" accept=".csv,text/csv" disabled=move || busy() || !listening() on:change=open aria-describedby="events-file-text"/>
                         <span>"Open a CSV of events"</span>
                     </label>
-                    <button type="button" id="events-download-toy" on:click=download>"Download the toy's events (CSV)"</button>
+                    <button type="button" id="events-download-toy" disabled=move || !listening() on:click=download>"Download the toy's events (CSV)"</button>
                 </div>
             </fieldset>
             <fieldset disabled=busy>
@@ -168,6 +187,10 @@ fn EventsControls() -> impl IntoView {
                 {loss_option(Variant::AnomalyClr, "clr", "AnomalyCLR", " Pull each event towards its physical copy, push it away from its anomalous copy and from other events.")}
                 {loss_option(Variant::AnomalyClrPlus, "plus", "AnomalyCLR+", " The same without pushing other events away.")}
                 {loss_option(Variant::PhysicalOnly, "physical", "Physical copies only", " Plain contrastive learning: no anomalous copies (the paper's comparison).")}
+                <label for="events-temp">"Temperature τ (0.02–1)"</label>
+                <input type="number" id="events-temp" min=cold max=hot step="0.01" inputmode="decimal" prop:value=move || events.choice.get().temperature.to_string()
+                    on:change=on_temperature aria-describedby="events-temp-hint"/>
+                <p class="hint" id="events-temp-hint">"How sharply the loss tells similar from dissimilar: smaller is stricter. The paper uses 0.1."</p>
             </fieldset>
             <fieldset disabled=move || busy() || physical_only()>
                 <legend>"Anomalous copies"</legend>
@@ -180,6 +203,11 @@ fn EventsControls() -> impl IntoView {
                     <input type="checkbox" id="events-split" prop:checked=move || events.choice.get().split
                         on:change=move |ev| { let input: web_sys::HtmlInputElement = event_target(&ev); events.choice.update(|c| c.split = input.checked()) }/>
                     <label for="events-split">"Split objects"<span class="hint">" One object becomes two in the same direction, sharing its pT."</span></label>
+                </div>
+                <div class="choice">
+                    <input type="checkbox" id="events-scale" prop:checked=move || events.choice.get().scale
+                        on:change=move |ev| { let input: web_sys::HtmlInputElement = event_target(&ev); events.choice.update(|c| c.scale = input.checked()) }/>
+                    <label for="events-scale">"Scale momenta"<span class="hint">" The missing energy, or every pT, one to five times larger. Off in the paper's runs."</span></label>
                 </div>
             </fieldset>
             <fieldset disabled=busy>
@@ -330,7 +358,14 @@ fn AucPanel() -> impl IntoView {
                     off.push("splitting objects");
                 }
             }
-            if off.is_empty() { String::new() } else { format!(" This encoder trained without {}.", off.join(" or ")) }
+            let mut text = if off.is_empty() { String::new() } else { format!(" This encoder trained without {}.", off.join(" or ")) };
+            if c.scale && c.variant != Variant::PhysicalOnly {
+                text += " Scaling the momenta was on.";
+            }
+            if c.temperature != EventChoice::default().temperature {
+                text += &format!(" Its temperature was {} (the paper's is 0.1).", c.temperature);
+            }
+            text
         })
     };
     let text = move || {
@@ -340,7 +375,7 @@ fn AucPanel() -> impl IntoView {
         })
     };
     view! {
-        <figure class="panel wide" id="events-auc">
+        <figure class="panel" id="events-auc">
             <h3>"Raw objects against representations"</h3>
             <table class="auc-table" id="events-auc-table" hidden=move || events.result.with(Option::is_none)>
                 <caption>{format!("AUC (0.5 is a blind guess) and 1/ε_B, how many background events there are for each one kept when {:.0} % of the signal is kept", EFFICIENCY * 100.0)}</caption>

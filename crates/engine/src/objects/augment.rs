@@ -10,7 +10,8 @@
 //! type's threshold and the event's largest pT, η uniform within the acceptance, φ uniform; the MET takes
 //! the recoil so the event stays balanced), or collinear splits (for each type, as many of its objects as
 //! there are free slots split in two along their direction, a share U(0, 1) each, the total pT kept; the
-//! event's leading lepton is never split below the 23 GeV trigger).
+//! event's leading lepton is never split below the 23 GeV trigger). A third kind, off by default as in
+//! the authors' code, scales the MET or every pT by U(1, 5).
 
 use std::f32::consts::PI;
 
@@ -61,36 +62,60 @@ pub fn physical(event: &Event, rng: &mut SeededRng) -> Event {
     out
 }
 
-/// Which anomalous augmentations a run draws from (the page lets a visitor switch either off).
+/// Which anomalous augmentations a run draws from. Adding objects and splitting them are on by default,
+/// as in the authors' runs; scaling the MET or every pT is their third kind, off by default.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AnomalyKinds {
     pub add_objects: bool,
     pub split: bool,
+    pub scale: bool,
 }
 
 impl AnomalyKinds {
-    pub const BOTH: AnomalyKinds = AnomalyKinds { add_objects: true, split: true };
+    pub const DEFAULT: AnomalyKinds = AnomalyKinds { add_objects: true, split: true, scale: false };
+    pub const NONE: AnomalyKinds = AnomalyKinds { add_objects: false, split: false, scale: false };
 
     pub fn any(self) -> bool {
-        self.add_objects || self.split
+        self.add_objects || self.split || self.scale
     }
 }
 
 /// An anomalously augmented copy: extra objects or collinear splits, either with equal chance.
 pub fn anomalous(event: &Event, rng: &mut SeededRng) -> Event {
-    anomalous_of(event, rng, AnomalyKinds::BOTH)
+    anomalous_of(event, rng, AnomalyKinds::DEFAULT)
 }
 
-/// An anomalously augmented copy drawn from the kinds switched on (with neither, the event itself).
+/// An anomalously augmented copy drawn, with equal chance, from the kinds switched on (with none, the
+/// event itself).
 pub fn anomalous_of(event: &Event, rng: &mut SeededRng, kinds: AnomalyKinds) -> Event {
-    match (kinds.add_objects, kinds.split) {
-        (true, true) => {
-            if rng.uniform() < 0.5 { add_objects(event, rng) } else { split_objects(event, rng) }
+    let on: Vec<fn(&Event, &mut SeededRng) -> Event> = [(kinds.add_objects, add_objects as fn(&Event, &mut SeededRng) -> Event), (kinds.split, split_objects), (kinds.scale, scale_momenta)]
+        .into_iter()
+        .filter_map(|(switched_on, make)| switched_on.then_some(make))
+        .collect();
+    match on.len() {
+        0 => event.clone(),
+        1 => on[0](event, rng),
+        n => {
+            // One uniform draw picks the kind (with two kinds, below one half picks the first).
+            let pick = ((rng.uniform() * n as f32) as usize).min(n - 1);
+            on[pick](event, rng)
         }
-        (true, false) => add_objects(event, rng),
-        (false, true) => split_objects(event, rng),
-        (false, false) => event.clone(),
     }
+}
+
+/// The MET alone, or every object's pT, the MET's included, scaled by one factor U(1, 5): an event
+/// with far more energy, or far more missing energy, than its kind makes. Directions are kept, so
+/// every object stays in its acceptance and above its threshold.
+pub fn scale_momenta(event: &Event, rng: &mut SeededRng) -> Event {
+    let mut out = event.clone();
+    let only_met = rng.uniform() < 0.5;
+    let factor = 1.0 + 4.0 * rng.uniform();
+    for (slot, object) in out.slots.iter_mut().enumerate() {
+        if slot == 0 || !only_met {
+            object.pt *= factor;
+        }
+    }
+    out
 }
 
 /// Extra objects in free slots, the MET taking their recoil.
@@ -207,5 +232,41 @@ mod tests {
             let leptons = |e: &Event| ELECTRONS.chain(MUONS).map(|s| e.slots[s].pt).fold(0.0, f32::max);
             assert!(leptons(&split) >= TRIGGER_PT as f32 - 1e-3, "the trigger lepton was split below 23 GeV");
         }
+    }
+
+    #[test]
+    fn scaled_copies_multiply_the_met_or_every_pt_by_one_factor_and_keep_directions() {
+        let mut rng = SeededRng::new(6);
+        let (mut met_only, mut all) = (0, 0);
+        for event in background(300, 4) {
+            let scaled = scale_momenta(&event, &mut rng);
+            let factor = scaled.slots[0].pt / event.slots[0].pt;
+            assert!((1.0..=5.0 + 1e-4).contains(&factor), "{factor}");
+            let others_scaled = event.objects().filter(|(s, _)| *s > 0).all(|(s, o)| (scaled.slots[s].pt - o.pt * factor).abs() <= 1e-3 * o.pt * factor);
+            let others_kept = event.objects().filter(|(s, _)| *s > 0).all(|(s, o)| scaled.slots[s].pt == o.pt);
+            assert!(others_scaled || others_kept);
+            if others_kept { met_only += 1 } else { all += 1 }
+            for (a, b) in event.slots.iter().zip(&scaled.slots) {
+                assert_eq!((a.eta, a.phi), (b.eta, b.phi));
+            }
+        }
+        assert!(met_only > 100 && all > 100, "{met_only} {all}");
+    }
+
+    #[test]
+    fn an_anomalous_copy_comes_only_from_the_kinds_switched_on() {
+        let events = background(200, 5);
+        let mut rng = SeededRng::new(7);
+        let only_scale = AnomalyKinds { scale: true, ..AnomalyKinds::NONE };
+        for event in &events {
+            let copy = anomalous_of(event, &mut rng, only_scale);
+            assert_eq!(copy.objects().count(), event.objects().count(), "scaling neither adds nor splits");
+            assert!(copy.slots[0].pt >= event.slots[0].pt);
+            assert_eq!(anomalous_of(event, &mut rng, AnomalyKinds::NONE), *event);
+        }
+        // With all three on, each kind turns up: some copies gain objects, some keep their count.
+        let all = AnomalyKinds { scale: true, ..AnomalyKinds::DEFAULT };
+        let grown = events.iter().filter(|e| anomalous_of(e, &mut rng, all).objects().count() > e.objects().count()).count();
+        assert!(grown > 50 && grown < 190, "{grown}");
     }
 }

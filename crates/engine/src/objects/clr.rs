@@ -45,7 +45,7 @@ impl Default for ClrSettings {
         Self {
             encoder: EncoderConfig::default(),
             variant: Variant::AnomalyClr,
-            anomalies: AnomalyKinds::BOTH,
+            anomalies: AnomalyKinds::DEFAULT,
             temperature: 0.1,
             schedule: Schedule { batch_size: 256, epochs: 10, learning_rate: 1e-3, streams: ("clr-batches", "clr-augmentations"), ..Schedule::default() },
         }

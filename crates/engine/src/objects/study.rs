@@ -63,7 +63,7 @@ impl Default for StudySettings {
             test_events: 1_000,
             encoder: EncoderConfig::default(),
             variant: Variant::AnomalyClr,
-            anomalies: AnomalyKinds::BOTH,
+            anomalies: AnomalyKinds::DEFAULT,
             temperature: 0.1,
             epochs: 4,
             scorer_epochs: 10,
@@ -84,7 +84,7 @@ impl StudySettings {
             problems.push(format!("the test events must be between {MIN_EVENTS} and {MAX_TEST_EVENTS}, not {}", self.test_events));
         }
         if self.variant != Variant::PhysicalOnly && !self.anomalies.any() {
-            problems.push("switch on at least one anomalous augmentation (adding objects or splitting them), or train with physical augmentations only".to_string());
+            problems.push("switch on at least one anomalous augmentation (adding objects, splitting them or scaling momenta), or train with physical augmentations only".to_string());
         }
         if !(self.temperature.is_finite() && (0.01..=10.0).contains(&self.temperature)) {
             problems.push(format!("the temperature must be between 0.01 and 10, not {}", self.temperature));
@@ -160,7 +160,7 @@ impl Probe {
         let events = if toy { background(PROBE_EVENTS, settings.seed + 2_000) } else { test_background.iter().take(PROBE_EVENTS).cloned().collect() };
         let mut rng = SeededRng::derive(settings.seed, "clr-probe");
         let physical = events.iter().map(|e| physical(e, &mut rng)).collect();
-        let kinds = if settings.anomalies.any() { settings.anomalies } else { AnomalyKinds::BOTH };
+        let kinds = if settings.anomalies.any() { settings.anomalies } else { AnomalyKinds::DEFAULT };
         let anomalous = events.iter().map(|e| anomalous_of(e, &mut rng, kinds)).collect();
         Self { events, physical, anomalous }
     }
@@ -378,7 +378,7 @@ mod tests {
     fn bad_settings_are_named_one_sentence_each() {
         let bad = StudySettings {
             train_events: 10,
-            anomalies: AnomalyKinds { add_objects: false, split: false },
+            anomalies: AnomalyKinds::NONE,
             temperature: 0.0,
             encoder: EncoderConfig { heads: 3, ..EncoderConfig::default() },
             ..StudySettings::default()
@@ -387,7 +387,7 @@ mod tests {
         assert_eq!(problems.len(), 4, "{problems:?}");
         assert!(problems[1].starts_with("switch on at least one anomalous augmentation"), "{problems:?}");
         assert!(matches!(Study::start(&bad), Err(StudyError::Settings(_))));
-        assert!(StudySettings { variant: Variant::PhysicalOnly, anomalies: AnomalyKinds { add_objects: false, split: false }, ..StudySettings::default() }.problems().is_empty());
+        assert!(StudySettings { variant: Variant::PhysicalOnly, anomalies: AnomalyKinds::NONE, ..StudySettings::default() }.problems().is_empty());
         assert!(StudySettings::default().problems().is_empty());
     }
 

@@ -484,6 +484,8 @@ mod tests {
                 variant: [Variant::AnomalyClr, Variant::AnomalyClrPlus, Variant::PhysicalOnly][rng.below(3)],
                 add_objects: rng.uniform() < 0.5,
                 split: true,
+                scale: rng.uniform() < 0.3,
+                temperature: (1 + rng.below(50)) as f64 / 50.0,
                 encoder: if rng.uniform() < 0.5 { EncoderKind::Transformer } else { EncoderKind::DeepSets },
                 train_events: (2 + rng.below(19)) * 1_000,
                 seed: 1 + rng.below(1_000_000) as u64,
@@ -680,7 +682,8 @@ mod tests {
             ("view=jets&hide=jets", "view=jets asks for a view this link also hides"),
             ("events.train=10", "events.train must be between 2000 and 20000"),
             ("events.loss=simclr", "events.loss=\"simclr\" is not a value"),
-            ("events.add=off&events.split=off", "events.add and events.split are both off"),
+            ("events.add=off&events.split=off", "events.add, events.split and events.scale are all off"),
+            ("events.temp=5", "events.temp must be between 0.02 and 1"),
             ("events.seed=0", "events.seed must be between 1 and 1000000"),
         ];
         for (fragment, expected) in cases {
