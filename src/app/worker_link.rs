@@ -15,6 +15,9 @@ const WORKER_SCRIPT: &str = "./worker_loader.js";
 
 struct Link {
     worker: Worker,
+    /// Messages sent before the worker said it listens: posted then, because the worker drops a
+    /// message that arrives before its handler is set.
+    waiting: Option<Vec<JsValue>>,
     // Kept so the handlers live exactly as long as this worker.
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_error: Closure<dyn FnMut(ErrorEvent)>,
@@ -43,6 +46,10 @@ pub fn start_worker(state: Playground) {
             return save_blob(state, &blob, &name);
         }
         match serde_wasm_bindgen::from_value::<Event>(message.data()) {
+            Ok(Event::Listening) => {
+                post_waiting(state);
+                state.apply(Event::Listening);
+            }
             Ok(event) => state.apply(event),
             Err(err) => state.notice.set(Some(format!("The page could not read a message from the worker: {err}."))),
         }
@@ -53,7 +60,7 @@ pub fn start_worker(state: Playground) {
     });
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-    LINK.with(|link| *link.borrow_mut() = Some(Link { worker, _on_message: on_message, _on_error: on_error }));
+    LINK.with(|link| *link.borrow_mut() = Some(Link { worker, waiting: Some(Vec::new()), _on_message: on_message, _on_error: on_error }));
     // A new worker after a crash starts on automatic: tell it what the visitor chose before.
     if let Some(choice) = state.backend.with_untracked(|b| b.as_ref().map(|b| b.choice)).filter(|&c| c != BackendChoice::Automatic) {
         send(state, &Command::UseBackend(choice));
@@ -70,31 +77,42 @@ fn stop_worker() {
 
 /// Sends a command; if there is no worker, says so instead of failing silently.
 pub fn send(state: Playground, command: &Command) {
+    match serde_wasm_bindgen::to_value(command) {
+        Ok(value) => post(state, value),
+        Err(err) => state.phase.set(Phase::WorkerDied(err.to_string())),
+    }
+}
+
+/// Posts a message now, or keeps it until the worker listens.
+fn post(state: Playground, message: JsValue) {
     let sent = LINK.with(|link| {
-        let link = link.borrow();
-        let Some(link) = link.as_ref() else { return Err("there is no worker".to_string()) };
-        let value = serde_wasm_bindgen::to_value(command).map_err(|e| e.to_string())?;
-        link.worker.post_message(&value).map_err(|e| e.as_string().unwrap_or_else(|| "the browser refused".into()))
+        let mut link = link.borrow_mut();
+        let Some(link) = link.as_mut() else { return Err("there is no worker".to_string()) };
+        match link.waiting.as_mut() {
+            Some(waiting) => Ok(waiting.push(message)),
+            None => link.worker.post_message(&message).map_err(|e| e.as_string().unwrap_or_else(|| "the browser refused".into())),
+        }
     });
     if let Err(reason) = sent {
         state.phase.set(Phase::WorkerDied(reason));
     }
 }
 
+/// The worker listens: posts, in order, what was sent before.
+fn post_waiting(state: Playground) {
+    let waiting = LINK.with(|link| link.borrow_mut().as_mut().and_then(|link| link.waiting.take())).unwrap_or_default();
+    for message in waiting {
+        post(state, message);
+    }
+}
+
 /// Hands a visitor's file to the worker: the browser passes a reference, so nothing is copied here and
 /// nothing leaves the machine.
 pub fn send_file(state: Playground, purpose: FilePurpose, file: &web_sys::File) {
-    let sent = LINK.with(|link| {
-        let link = link.borrow();
-        let Some(link) = link.as_ref() else { return Err("there is no worker".to_string()) };
-        let message = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&message, &FILE_MESSAGE_KEY.into(), file);
-        let _ = js_sys::Reflect::set(&message, &"purpose".into(), &purpose.as_str().into());
-        link.worker.post_message(&message).map_err(|e| e.as_string().unwrap_or_else(|| "the browser refused".into()))
-    });
-    if let Err(reason) = sent {
-        state.phase.set(Phase::WorkerDied(reason));
-    }
+    let message = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&message, &FILE_MESSAGE_KEY.into(), file);
+    let _ = js_sys::Reflect::set(&message, &"purpose".into(), &purpose.as_str().into());
+    post(state, message.into());
 }
 
 fn download_message(data: &JsValue) -> Option<(web_sys::Blob, String)> {

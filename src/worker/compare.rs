@@ -2,12 +2,13 @@
 //! autoencoder trains on and scores every row with each, in slices of about
 //! [`super::CHUNK_MILLISECONDS`], so that Cancel lands at once and progress keeps flowing. Each slice is
 //! timed here and booked to its method's fit or score time. A cancelled or failed comparison leaves the
-//! last finished one in place.
+//! last finished one in place. A model file's methods come here too, to score without being fitted again.
 
 use std::rc::Rc;
 
 use anomaly_engine::table::compare::{AutoencoderScores, Comparison, ComparisonChoice, Work};
 use anomaly_engine::table::prepare::{TableSetup, TrainOn};
+use anomaly_engine::table::saved_baselines::SavedBaselines;
 use anomaly_engine::table::Table;
 
 use super::tables::Shared;
@@ -46,7 +47,7 @@ fn say(event: TableEvent) {
 }
 
 pub fn start(state: &Shared, setup: TableSetup, choice: ComparisonChoice) {
-    let mut st = state.borrow_mut();
+    let st = state.borrow();
     let Some(events) = st.events.as_ref() else {
         return say(TableEvent::CompareFailed { message: "Load a file (or the simulated events) first.".into() });
     };
@@ -55,8 +56,23 @@ pub fn start(state: &Shared, setup: TableSetup, choice: ComparisonChoice) {
         (TrainOn::OtherFile, Some(b)) => Some(b.table.clone()),
         _ => None,
     };
-    match Comparison::new(&table, &setup, background.as_deref(), choice) {
+    let comparison = Comparison::new(&table, &setup, background.as_deref(), choice);
+    drop(st);
+    begin(state, comparison, table, setup);
+}
+
+/// Scores the loaded rows with the classical methods a model file carries (fitted when it was saved),
+/// beside the autoencoder `setup` scored them with.
+pub fn start_saved(state: &Shared, setup: TableSetup, saved: &SavedBaselines) {
+    let Some(table) = state.borrow().events.as_ref().map(|events| events.table.clone()) else { return };
+    let comparison = Comparison::from_saved(&table, &setup, saved);
+    begin(state, comparison, table, setup);
+}
+
+fn begin(state: &Shared, comparison: Result<Comparison, String>, table: Rc<Table>, setup: TableSetup) {
+    match comparison {
         Ok(comparison) => {
+            let mut st = state.borrow_mut();
             st.compare.generation += 1;
             let generation = st.compare.generation;
             st.compare.running = Some(Running { comparison, table, setup });

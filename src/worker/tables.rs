@@ -12,6 +12,7 @@ use anomaly_engine::models::ScoringModel;
 use anomaly_engine::table::compare::{download_cells, download_column_names};
 use anomaly_engine::table::export::{ranks, ScoredCsv};
 use anomaly_engine::table::model_file::ModelFile;
+use anomaly_engine::table::saved_baselines::SavedBaselines;
 use anomaly_engine::table::parse::{split_record, trim_line_ends};
 use anomaly_engine::table::prepare::{TableSetup, TrainOn};
 use anomaly_engine::table::run::{TableRun, NO_MODEL_FILE};
@@ -53,6 +54,8 @@ struct Run {
     meter: Meter,
     /// The trained weights on the scoring backend, made when scoring starts.
     scorer: Option<ModelScorer>,
+    /// The classical methods of the model file this run scores with: compared once its scores are in.
+    saved_baselines: Option<SavedBaselines>,
 }
 
 #[derive(Default)]
@@ -245,7 +248,7 @@ fn train(state: &Shared, setup: TableSetup) {
         match TableRun::new(&events.table, &setup, background.as_deref()) {
             Ok(run) => {
                 say(TableEvent::TrainStarted { summary: run.summary.clone(), epochs: run.training().epochs() });
-                st.run = Some(Run { run, phase: RunPhase::Training, meter: Meter::default(), scorer: None });
+                st.run = Some(Run { run, phase: RunPhase::Training, meter: Meter::default(), scorer: None, saved_baselines: None });
             }
             Err(message) => return failed(message),
         }
@@ -296,7 +299,8 @@ fn score_with_model(state: &Shared, setup: TableSetup) {
         Ok(run) => {
             say(TableEvent::TrainStarted { summary: run.summary.clone(), epochs: 0 });
             say(TableEvent::Scoring { fraction: 0.0 });
-            st.run = Some(Run { run, phase: RunPhase::Scoring, meter: Meter::default(), scorer: None });
+            let saved_baselines = model.baselines.clone();
+            st.run = Some(Run { run, phase: RunPhase::Scoring, meter: Meter::default(), scorer: None, saved_baselines });
         }
         Err(message) => return failed(message),
     }
@@ -368,6 +372,8 @@ fn score_on_cpu(state: &Shared) {
     }
     if run.run.scoring_done() {
         run.finish_scoring(&events.table, &events.source, Backend::Cpu);
+        drop(st);
+        compare_saved_baselines(state);
     } else {
         say(TableEvent::Scoring { fraction: run.run.scored_fraction() });
     }
@@ -410,8 +416,19 @@ async fn score_next_batch(state: &Shared, generation: u64) {
     run.scorer = Some(scorer);
     if run.run.scoring_done() {
         run.finish_scoring(&events.table, &events.source, backend);
+        drop(st);
+        compare_saved_baselines(state);
     } else {
         say(TableEvent::Scoring { fraction: run.run.scored_fraction() });
+    }
+}
+
+/// A model file's classical methods score the same rows once its autoencoder has: the comparison panel
+/// shows them beside it, as on the day they were fitted, without fitting them again.
+fn compare_saved_baselines(state: &Shared) {
+    let saved = state.borrow_mut().run.as_mut().and_then(|run| run.saved_baselines.take().map(|saved| (run.run.setup.clone(), saved)));
+    if let Some((setup, saved)) = saved {
+        super::compare::start_saved(state, setup, &saved);
     }
 }
 

@@ -129,3 +129,23 @@ test('without a WebGPU adapter the page says so in a sentence and scores everyth
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('a choice made before the worker listens is kept and reaches it', async () => {
+  // Hold the worker's wasm back so the worker cannot listen yet, choose the CPU, then let it load.
+  const context = await app.browser.newContext({ viewport: { width: 1280, height: 900 }, serviceWorkers: 'block' });
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  await context.route('**/worker_bg.wasm', async (route) => { await held; await route.continue(); });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console: ${msg.text()}`); });
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  await page.goto(app.server.url);
+  await page.waitForSelector('#backend-choice');
+  await page.selectOption('#backend-choice', 'cpu');
+  release();
+  await page.waitForFunction(() => document.querySelector('#backend-status')?.textContent === 'Scoring runs on the CPU, as chosen.', null, { timeout: 60_000 });
+  assert.equal(await page.inputValue('#backend-choice'), 'cpu');
+  assert.deepEqual(problems, []);
+  await context.close();
+});

@@ -97,7 +97,19 @@ test('every method on the toy dijet events, beside the autoencoder, with a verdi
   // Loaded back on the page, the file says what it holds beside the autoencoder.
   await page.setInputFiles('#model-file', modelPath);
   await page.waitForSelector('#model-baselines');
-  assert.match(await page.textContent('#model-baselines'), /\(PCA reconstruction error, Isolation Forest, kNN distance, ECOD, LOF\)\. This page scores with its autoencoder/);
+  assert.match(await page.textContent('#model-baselines'), /\(PCA reconstruction error, Isolation Forest, kNN distance, ECOD, LOF\)\. Scoring with this model scores with them too/);
+  // Scoring with it scores with every method it holds, fitted on these very rows and not fitted again:
+  // the same figures as the comparison that was saved, and no fit time.
+  await page.click('#score-with-model');
+  await page.waitForFunction(() => /come from the model file, fitted on [\d,]+ rows of this file/.test(document.querySelector('#cmp-fitted-on')?.textContent ?? ''), null, { timeout: 120_000 });
+  const fromFile = await methodRows(page);
+  assert.deepEqual(Object.keys(fromFile), Object.keys(rows));
+  for (const key of ['pca', 'iforest', 'knn', 'ecod', 'lof']) {
+    assert.deepEqual(fromFile[key].slice(0, 4), rows[key].slice(0, 4), `${key}: the same figures of merit`);
+    assert.equal(fromFile[key][4], '–', `${key} was not fitted again`);
+  }
+  // The autoencoder may score on another backend this time: the same to float rounding.
+  assert.ok(Math.abs(Number(fromFile.vae[0]) - Number(rows.vae[0])) <= 0.001, `autoencoder AUC ${fromFile.vae[0]} against ${rows.vae[0]}`);
 
   // Cancel keeps the finished comparison.
   await page.click('#cmp-run');

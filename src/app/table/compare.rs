@@ -14,7 +14,7 @@ use crate::plots::compare::roc_overlay;
 use crate::plots::resonance::sic_curves;
 use crate::protocol::{Command, TableCommand};
 use anomaly_engine::baselines::BaselineKind;
-use anomaly_engine::table::compare::{ComparisonSummary, MethodSummary, AGREEMENT_ROWS};
+use anomaly_engine::table::compare::{ComparisonSummary, FittedOn, MethodSummary, AGREEMENT_ROWS};
 
 #[component]
 pub fn ComparePanel() -> impl IntoView {
@@ -131,7 +131,7 @@ fn CompareResults() -> impl IntoView {
                 let labelled = s.labelled;
                 view! {
                     <p class="verdict" id="cmp-verdict">{s.verdict.clone()}</p>
-                    <p class="explain">{format!("All trained on the same {} rows.", thousands(s.training_rows))}
+                    <p class="explain" id="cmp-fitted-on">{fitted_on_sentence(&s)}
                         {(!s.methods.iter().any(|m| m.key == "vae")).then_some(" Train and score the autoencoder first to see it in the same table.")}</p>
                     <MethodTable summary=s.clone()/>
                     {if labelled { view! { <CompareCurves summary=s.clone()/> }.into_any() } else { view! { <Unlabelled summary=s/> }.into_any() }}
@@ -141,6 +141,20 @@ fn CompareResults() -> impl IntoView {
         <div id="cmp-why" hidden=none>
             {move || summary().map(|s| view! { <Explanations summary=s/><CompareDownload/> })}
         </div>
+    }
+}
+
+/// On which rows the methods were fitted: here, or (read from a model file) on this file or another.
+fn fitted_on_sentence(summary: &ComparisonSummary) -> String {
+    let rows = thousands(summary.training_rows);
+    match summary.fitted_on {
+        FittedOn::ThisRun => format!("All trained on the same {rows} rows."),
+        FittedOn::ModelFileSameRows => format!(
+            "The classical methods come from the model file, fitted on {rows} rows of this file and not fitted again (so there is no fit time); they score these rows as on the day they were fitted."
+        ),
+        FittedOn::ModelFileOtherRows => format!(
+            "The classical methods come from the model file, fitted on {rows} rows of another file and not fitted again (so there is no fit time); every row here is new to them."
+        ),
     }
 }
 
@@ -301,6 +315,8 @@ fn Explanations(summary: ComparisonSummary) -> impl IntoView {
     let options = explained.iter().map(|m| view! { <option value=m.key.clone()>{m.name.clone()}</option> }).collect_view();
     let features = summary.features.clone();
     let ranges = summary.ranges.clone();
+    // Methods from a model file fitted on another file have no training rows here: this file's rows stand in.
+    let range_of = if summary.fitted_on == FittedOn::ModelFileOtherRows { "this file's rows" } else { "training rows" };
     let method = move || explained.iter().find(|m| m.key == chosen.get()).cloned();
     view! {
         <div class="explanations" id="cmp-explanations">
@@ -316,7 +332,7 @@ fn Explanations(summary: ComparisonSummary) -> impl IntoView {
                         let name = features.get(f.feature).cloned().unwrap_or_default();
                         let width = if largest > 0.0 { 100.0 * f.part / largest } else { 0.0 };
                         let range = format!(
-                            "value {}; training rows: 5–95 % from {} to {}",
+                            "value {}; {range_of}: 5–95 % from {} to {}",
                             significant(f.value), significant(ranges.low[f.feature]), significant(ranges.high[f.feature])
                         );
                         let outside = f.value < ranges.low[f.feature] || f.value > ranges.high[f.feature];

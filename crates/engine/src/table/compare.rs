@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::column::NO_LABEL;
+use super::column::{ColumnData, NO_LABEL};
 use super::export::ExtraCell;
 use super::prepare::{Preprocessing, TableSetup};
 use super::run::{training_rows, TrainingRows};
@@ -96,6 +96,23 @@ pub struct Comparison {
     rows: usize,
     pub runs: Vec<MethodRun>,
     stage: Stage,
+    fitted_on: FittedOn,
+    /// Methods read from a model file, taken in turn instead of being fitted.
+    loaded: Vec<Baseline>,
+    /// The model file's record of its training rows, kept for saving the methods again.
+    loaded_record: Option<TrainingRowsRecord>,
+}
+
+/// Where a comparison's methods were fitted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FittedOn {
+    /// Here, on the rows the autoencoder trains on.
+    #[default]
+    ThisRun,
+    /// Read from a model file fitted on rows of this very file: they score exactly as when fitted.
+    ModelFileSameRows,
+    /// Read from a model file fitted on other rows: every row here is new to them.
+    ModelFileOtherRows,
 }
 
 impl Comparison {
@@ -109,7 +126,6 @@ impl Comparison {
         }
         let labels = setup.labels(table);
         let TrainingRows { selection, preprocessing, train, from_scored_table, .. } = training_rows(table, setup, background, labels.as_deref())?;
-        let width = preprocessing.features.len();
         let mut training_place = vec![u32::MAX; table.rows()];
         if from_scored_table {
             for (place, &row) in selection.train.iter().enumerate() {
@@ -117,13 +133,7 @@ impl Comparison {
             }
         }
         let training_table_rows = from_scored_table.then(|| selection.train.iter().map(|&r| r as u32).collect());
-        // The typical range in the table's own units: percentiles survive the monotone way back.
-        let mut ranges = FeatureRanges::of(Rows::new(&train, width), choice.settings.seed);
-        for (f, transform) in preprocessing.features.iter().enumerate() {
-            for v in [&mut ranges.low[f], &mut ranges.median[f], &mut ranges.high[f]] {
-                *v = transform.unapply(*v);
-            }
-        }
+        let ranges = ranges_in_table_units(&train, &preprocessing, choice.settings.seed);
         let mut methods: Vec<BaselineKind> = Vec::new();
         for kind in &choice.methods {
             if !methods.contains(kind) {
@@ -142,7 +152,77 @@ impl Comparison {
             rows: table.rows(),
             runs: Vec::new(),
             stage: Stage::Fit,
+            fitted_on: FittedOn::ThisRun,
+            loaded: Vec::new(),
+            loaded_record: None,
         })
+    }
+
+    /// The methods a model file carries, to score `table` without fitting them again. When `table` is
+    /// the file they were fitted on (the rows the model file names, standardised, have its fingerprint),
+    /// those rows are scored as training rows, exactly as when the methods were fitted; otherwise every
+    /// row is new to them, as in the native scorer. `setup` gives the label.
+    pub fn from_saved(table: &Table, setup: &TableSetup, saved: &SavedBaselines) -> Result<Self, String> {
+        let columns = saved
+            .feature_names()
+            .iter()
+            .map(|name| {
+                table.column_names().iter().position(|n| n == name).ok_or_else(|| {
+                    format!("This file has no column named \"{name}\", which the model file's classical methods were fitted on.")
+                })
+            })
+            .collect::<Result<Vec<usize>, _>>()?;
+        if let Some(&k) = columns.iter().find(|&&k| !matches!(table.columns[k].data, ColumnData::Numeric(_))) {
+            return Err(format!("The column \"{}\" holds text, but the model file's classical methods read it as a number.", table.columns[k].name()));
+        }
+        let preprocessing = saved.preprocessing.clone();
+        let width = columns.len();
+        let record = saved.training_rows.as_ref();
+        let same_rows = record.and_then(|record| {
+            let mut train = vec![0f32; record.rows.len() * width];
+            for (row, out) in record.rows.iter().zip(train.chunks_exact_mut(width)) {
+                let row = *row as usize;
+                if row >= table.rows() || !preprocessing.transform_row(table, &columns, row, out) {
+                    return None;
+                }
+            }
+            (fingerprint(train.chunks_exact(width)) == record.fingerprint).then_some((train, record.rows.clone()))
+        });
+        let mut training_place = vec![u32::MAX; table.rows()];
+        let (fitted_on, train, training_table_rows, ranges) = match same_rows {
+            Some((train, rows)) => {
+                for (place, &row) in rows.iter().enumerate() {
+                    training_place[row as usize] = place as u32;
+                }
+                let ranges = ranges_in_table_units(&train, &preprocessing, saved.settings.seed);
+                (FittedOn::ModelFileSameRows, train, Some(rows), ranges)
+            }
+            None => {
+                // No training rows here to show a typical range of: this file's own rows stand in.
+                let sample = sample_rows(table, &columns, &preprocessing, RANGE_ROWS);
+                (FittedOn::ModelFileOtherRows, Vec::new(), None, ranges_in_table_units(&sample, &preprocessing, saved.settings.seed))
+            }
+        };
+        Ok(Self {
+            choice: ComparisonChoice { methods: saved.methods.iter().map(Baseline::kind).collect(), settings: saved.settings.clone() },
+            columns,
+            preprocessing,
+            labels: setup.labels(table),
+            train,
+            training_place,
+            training_table_rows,
+            ranges,
+            rows: table.rows(),
+            runs: Vec::new(),
+            stage: Stage::Fit,
+            fitted_on,
+            loaded: saved.methods.clone(),
+            loaded_record: saved.training_rows.clone(),
+        })
+    }
+
+    pub fn fitted_on(&self) -> FittedOn {
+        self.fitted_on
     }
 
     pub fn width(&self) -> usize {
@@ -150,7 +230,10 @@ impl Comparison {
     }
 
     pub fn training_rows(&self) -> usize {
-        self.train.len() / self.width()
+        match (&self.loaded_record, self.fitted_on) {
+            (Some(record), FittedOn::ModelFileOtherRows) => record.rows.len(),
+            _ => self.train.len() / self.width(),
+        }
     }
 
     pub fn is_finished(&self) -> bool {
@@ -180,6 +263,12 @@ impl Comparison {
         match std::mem::replace(&mut self.stage, Stage::Fit) {
             Stage::Fit => {
                 let Some(&kind) = self.choice.methods.get(self.runs.len()) else { return Work::Finished };
+                if let Some(at) = self.loaded.iter().position(|m| m.kind() == kind) {
+                    let model = self.loaded.swap_remove(at);
+                    self.runs.push(self.empty_run(kind, Some(model), None));
+                    self.stage = Stage::Score { next_row: 0, prepared: None };
+                    return Work::Fit(kind);
+                }
                 let train = Rows::new(&self.train, self.width());
                 let fitted = if kind == BaselineKind::Lof {
                     let s = &self.choice.settings;
@@ -272,7 +361,8 @@ impl Comparison {
         }
         for run in &self.runs {
             let explainer = run.model.as_ref().map_or(Explainer::Nothing, Explainer::Baseline);
-            let mut summary = self.method_summary(table, run.kind.key(), run.kind.name(), &run.scores, explainer, Some(run.fit_ms), Some(run.score_ms), run.error.clone());
+            let fit_ms = (self.fitted_on == FittedOn::ThisRun).then_some(run.fit_ms);
+            let mut summary = self.method_summary(table, run.kind.key(), run.kind.name(), &run.scores, explainer, fit_ms, Some(run.score_ms), run.error.clone());
             summary.note = run.model.as_ref().and_then(note_of);
             summary.prepare_ms = Some(run.prepare_ms);
             methods.push(summary);
@@ -284,6 +374,7 @@ impl Comparison {
             training_rows: self.training_rows(),
             features: self.columns.iter().map(|&k| table.columns[k].name().to_string()).collect(),
             ranges: self.ranges.clone(),
+            fitted_on: self.fitted_on,
             agreement,
             verdict,
             methods,
@@ -393,12 +484,41 @@ impl Comparison {
             return None;
         }
         let width = self.width();
-        let training_rows = self.training_table_rows.as_ref().map(|rows| TrainingRowsRecord {
-            rows: rows.clone(),
-            fingerprint: fingerprint(self.train.chunks_exact(width)),
-        });
+        let training_rows = match self.fitted_on {
+            FittedOn::ModelFileOtherRows => self.loaded_record.clone(),
+            _ => self.training_table_rows.as_ref().map(|rows| TrainingRowsRecord { rows: rows.clone(), fingerprint: fingerprint(self.train.chunks_exact(width)) }),
+        };
         Some(SavedBaselines { methods, settings: self.choice.settings.clone(), preprocessing: self.preprocessing.clone(), training_rows })
     }
+}
+
+/// Rows of this file a typical range is read from when the training rows are not at hand.
+const RANGE_ROWS: usize = 20_000;
+
+/// The 5th, 50th and 95th percentiles of prepared rows, in the table's own units: percentiles survive
+/// the monotone way back.
+fn ranges_in_table_units(prepared: &[f32], preprocessing: &Preprocessing, seed: u64) -> FeatureRanges {
+    let mut ranges = FeatureRanges::of(Rows::new(prepared, preprocessing.features.len()), seed);
+    for (f, transform) in preprocessing.features.iter().enumerate() {
+        for v in [&mut ranges.low[f], &mut ranges.median[f], &mut ranges.high[f]] {
+            *v = transform.unapply(*v);
+        }
+    }
+    ranges
+}
+
+/// Up to `most` usable rows of the table, evenly spaced, prepared.
+fn sample_rows(table: &Table, columns: &[usize], preprocessing: &Preprocessing, most: usize) -> Vec<f32> {
+    let width = columns.len();
+    let stride = table.rows().div_ceil(most.max(1)).max(1);
+    let mut out = Vec::with_capacity(table.rows().min(most) * width);
+    let mut row_values = vec![0f32; width];
+    for row in (0..table.rows()).step_by(stride) {
+        if preprocessing.transform_row(table, columns, row, &mut row_values) {
+            out.extend_from_slice(&row_values);
+        }
+    }
+    out
 }
 
 /// "name:part;…" of the largest parts of a row's score (at most [`FEATURES_SHOWN`], positive ones only),
@@ -542,8 +662,10 @@ pub struct ComparisonSummary {
     pub labelled: bool,
     pub training_rows: usize,
     pub features: Vec<String>,
-    /// The training rows' 5th, 50th and 95th percentiles, in the table's units.
+    /// The training rows' 5th, 50th and 95th percentiles, in the table's units (the scored file's
+    /// rows' when the methods come from a model file fitted on other rows).
     pub ranges: FeatureRanges,
+    pub fitted_on: FittedOn,
     /// Shares of top rows in common, method by method (in `methods` order).
     pub agreement: Vec<Vec<f64>>,
     pub verdict: String,
@@ -650,6 +772,60 @@ mod tests {
             }
         }
         assert!(!comparison.top_features(&table, BaselineKind::Ecod, summary.methods[0].top_rows[0].row).is_empty());
+    }
+
+    /// A model file's methods score the file they were fitted on exactly as when fitted (training rows
+    /// as training rows), score another file's rows as new, and are saved again as they were read.
+    #[test]
+    fn methods_from_a_model_file_score_as_fitted_without_fitting_again() {
+        let (table, setup) = toy_table();
+        let mut fitted = Comparison::new(&table, &setup, None, ComparisonChoice::default()).unwrap();
+        run_all(&mut fitted, &table);
+        let saved = fitted.saved_baselines().expect("a finished comparison");
+        let mut loaded = Comparison::from_saved(&table, &setup, &saved).unwrap();
+        assert_eq!(loaded.fitted_on(), FittedOn::ModelFileSameRows);
+        run_all(&mut loaded, &table);
+        for (a, b) in fitted.runs.iter().zip(&loaded.runs) {
+            assert_eq!(a.kind, b.kind);
+            assert!(a.scores.iter().zip(&b.scores).all(|(x, y)| x.to_bits() == y.to_bits()), "{:?} scores differ", a.kind);
+        }
+        let (before, after) = (fitted.summary(&table, None), loaded.summary(&table, None));
+        assert_eq!(after.fitted_on, FittedOn::ModelFileSameRows);
+        assert_eq!((after.training_rows, &after.ranges), (before.training_rows, &before.ranges));
+        for (a, b) in before.methods.iter().zip(&after.methods) {
+            assert_eq!((a.auc, &a.top_rows), (b.auc, &b.top_rows), "{}", a.name);
+            assert!(a.fit_ms.is_some() && b.fit_ms.is_none(), "nothing was fitted the second time");
+        }
+        assert!(loaded.saved_baselines().unwrap() == saved, "saved again as read");
+
+        // Another file: every row is new to the methods, whatever its row numbers.
+        let other_events = dijet::generate(2000, 0.05, 9);
+        let other = parse_bytes(&dijet::to_csv(&other_events), 1 << 16).unwrap();
+        let mut elsewhere = Comparison::from_saved(&other, &TableSetup::suggested(&other), &saved).unwrap();
+        assert_eq!(elsewhere.fitted_on(), FittedOn::ModelFileOtherRows);
+        run_all(&mut elsewhere, &other);
+        let width = elsewhere.width();
+        let mut prepared = vec![0f32; width];
+        for run in &elsewhere.runs {
+            let model = run.model.as_ref().unwrap();
+            for row in [0, 1, 777] {
+                assert!(elsewhere.preprocessing.transform_row(&other, &elsewhere.columns, row, &mut prepared));
+                let mut score = [0f32];
+                model.score_into(Rows::new(&prepared, width), &|_| None, &mut score);
+                assert_eq!(run.scores[row].to_bits(), score[0].to_bits(), "{:?} row {row}", run.kind);
+            }
+        }
+        let summary = elsewhere.summary(&other, None);
+        assert_eq!((summary.fitted_on, summary.training_rows), (FittedOn::ModelFileOtherRows, before.training_rows));
+        assert!(summary.methods.iter().all(|m| m.error.is_none() && m.auc.unwrap() > 0.5));
+        assert!(elsewhere.saved_baselines().unwrap() == saved, "the record of the training file is kept");
+
+        // A file without one of the methods' columns is refused with a sentence.
+        let name = &saved.preprocessing.features[0].name;
+        let csv = String::from_utf8(dijet::to_csv(&other_events)).unwrap().replacen(name.as_str(), "renamed", 1);
+        let renamed = parse_bytes(csv.as_bytes(), 1 << 16).unwrap();
+        let refused = Comparison::from_saved(&renamed, &TableSetup::suggested(&renamed), &saved).err().unwrap();
+        assert_eq!(refused, format!("This file has no column named \"{name}\", which the model file's classical methods were fitted on."));
     }
 
     #[test]
