@@ -163,8 +163,11 @@ fn MethodTable(summary: ComparisonSummary) -> impl IntoView {
     let labelled = summary.labelled;
     let preparing: Vec<f64> = summary.methods.iter().filter_map(|m| m.prepare_ms).collect();
     let prepare_note = (!preparing.is_empty()).then(|| format!(
-        " Fit and score are each method's own work; reading and standardising the rows from the file took about {} more per method.",
-        milliseconds(Some(preparing.iter().sum::<f64>() / preparing.len() as f64))
+        " Fit and score are each method's own work; reading and standardising the rows from the file took {} more per method.",
+        match preparing.iter().sum::<f64>() / preparing.len() as f64 {
+            ms if ms < 1.0 => "under 1 ms".to_string(),
+            ms => format!("about {}", milliseconds(Some(ms))),
+        }
     ));
     let rows = summary.methods.into_iter().map(|m| {
         let cells = if let Some(error) = &m.error {
