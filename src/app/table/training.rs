@@ -297,7 +297,7 @@ pub fn SavedModel() -> impl IntoView {
                 )}</p>
                 {(!m.baselines.is_empty()).then(|| view! {
                     <p id="model-baselines" class="explain">{format!(
-                        "It also holds the classical methods of a comparison ({}). Scoring with this model scores with them too, without fitting them again: they appear under “Would a simple method do?” below. The native anomaly-score program (README) writes their scores as well.",
+                        "It also holds the classical methods of a comparison ({}). Scoring with this model scores with them too, without fitting them again: their figures appear under “Would a simple method do?”. The native anomaly-score program (README) writes their scores as well.",
                         m.baselines.join(", ")
                     )}</p>
                 })}
