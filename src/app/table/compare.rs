@@ -153,7 +153,8 @@ fn fitted_on_sentence(summary: &ComparisonSummary) -> String {
             "The classical methods come from the model file, fitted on {rows} rows of this file and not fitted again (so there is no fit time); they score these rows as on the day they were fitted."
         ),
         FittedOn::ModelFileOtherRows => format!(
-            "The classical methods come from the model file, fitted on {rows} rows of another file and not fitted again (so there is no fit time); every row here is new to them."
+            "The classical methods come from the model file, fitted on {} and not fitted again (so there is no fit time); every row here is new to them.",
+            if summary.training_rows == 0 { "the rows of another file".to_string() } else { format!("{rows} rows of another file") }
         ),
     }
 }

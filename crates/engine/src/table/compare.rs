@@ -229,9 +229,12 @@ impl Comparison {
         self.preprocessing.features.len()
     }
 
+    /// How many rows the methods were fitted on; 0 when a model file's methods were fitted on a separate
+    /// background file, which the file does not count.
     pub fn training_rows(&self) -> usize {
         match (&self.loaded_record, self.fitted_on) {
             (Some(record), FittedOn::ModelFileOtherRows) => record.rows.len(),
+            (None, FittedOn::ModelFileOtherRows) => 0,
             _ => self.train.len() / self.width(),
         }
     }
@@ -660,6 +663,7 @@ pub struct DownloadColumns {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ComparisonSummary {
     pub labelled: bool,
+    /// 0 when not known: methods read from a model file that were fitted on a separate background file.
     pub training_rows: usize,
     pub features: Vec<String>,
     /// The training rows' 5th, 50th and 95th percentiles, in the table's units (the scored file's
@@ -819,6 +823,13 @@ mod tests {
         assert_eq!((summary.fitted_on, summary.training_rows), (FittedOn::ModelFileOtherRows, before.training_rows));
         assert!(summary.methods.iter().all(|m| m.error.is_none() && m.auc.unwrap() > 0.5));
         assert!(elsewhere.saved_baselines().unwrap() == saved, "the record of the training file is kept");
+
+        // Methods fitted on a separate background file name no rows of this one: every row is new, count unknown.
+        let unrecorded = SavedBaselines { training_rows: None, ..saved.clone() };
+        let mut background_fitted = Comparison::from_saved(&table, &setup, &unrecorded).unwrap();
+        assert_eq!(background_fitted.fitted_on(), FittedOn::ModelFileOtherRows);
+        run_all(&mut background_fitted, &table);
+        assert_eq!(background_fitted.summary(&table, None).training_rows, 0);
 
         // A file without one of the methods' columns is refused with a sentence.
         let name = &saved.preprocessing.features[0].name;
