@@ -35,6 +35,8 @@ test('every method on the toy dijet events, beside the autoencoder, with a verdi
   assert.deepEqual(Object.keys(rows), ['vae', 'pca', 'iforest', 'knn', 'ecod', 'lof']);
   const aucs = Object.fromEntries(Object.entries(rows).map(([k, cells]) => [k, Number(cells[0])]));
   for (const [key, auc] of Object.entries(aucs)) assert.ok(auc > 0.6 && auc <= 1, `${key} AUC ${auc}`);
+  // 1/ε_B: a tenth below 100, whole numbers with separators above, "> n" when no background row passes.
+  for (const [key, cells] of Object.entries(rows)) assert.match(cells[3], /^(> )?\d{1,3}(,\d{3})*$|^\d{1,2}\.\d$/, `${key} 1/ε_B ${cells[3]}`);
   // The autoencoder's AUC is the one its own panel shows.
   assert.equal(rows.vae[0], await page.textContent('#figure-auc'));
   // Fit and score times are shown for the baselines.

@@ -179,6 +179,8 @@ fn MethodTable(summary: ComparisonSummary) -> impl IntoView {
                 <td>{figure(m.average_precision, 3)}</td>
                 <td>{figure(m.max_sic, 2)}</td>
                 <td>{match (m.rejection_at_30, m.sic.as_ref()) {
+                    // Large rejections as whole numbers with separators, like the "> 5,940" beside them.
+                    (Some(r), _) if (10.0 * r).round() >= 1000.0 => thousands(r.round() as usize),
                     (Some(r), _) => format!("{r:.1}"),
                     // No background row passes the cut: the rejection is beyond what the rows can tell.
                     (None, Some(sic)) => format!("> {}", thousands(sic.background_rows)),
