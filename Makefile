@@ -22,7 +22,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 export CARGO_TERM_COLOR := never
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: help serve test dist bench bench-scale bench-peers bench-science fuzz fuzz-smoke setup tools wasm-target trunk wasm-bindgen cargo-fuzz apt-packages \
+.PHONY: help serve test dist bench bench-scale bench-peers bench-science fuzz fuzz-smoke setup tools wasm-target rust-src trunk wasm-bindgen cargo-fuzz apt-packages \
         node-packages data build test-engine test-gpu-browser test-browser native-scorer onnx-env clean science-peers
 
 help:
@@ -37,10 +37,14 @@ help:
 
 setup: tools apt-packages node-packages data
 
-tools: wasm-target trunk wasm-bindgen
+tools: wasm-target rust-src trunk wasm-bindgen
 
 wasm-target:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+
+# The standard library's source: the threaded worker rebuilds std with atomics (tools/threaded-worker.sh).
+rust-src:
+	@rustup component list --installed | grep -qx rust-src || rustup component add rust-src
 
 trunk:
 	@trunk --version 2>/dev/null | grep -qx 'trunk $(TRUNK_VERSION)' || cargo install trunk@$(TRUNK_VERSION) --locked

@@ -9,7 +9,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import http from 'node:http';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { launch, distDir, repoRoot } from '../tests/e2e/support.mjs';
+import { launch, distDir, repoRoot, ISOLATION_HEADERS } from '../tests/e2e/support.mjs';
 import { coldLoad } from './cold-load.mjs';
 
 const steps = Number(process.env.BENCH_STEPS ?? 100);
@@ -22,19 +22,28 @@ const roots = [
 ];
 const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css' };
 
-const server = http.createServer((req, res) => {
-  const urlPath = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-  const [prefix, root] = roots.find(([p]) => urlPath.startsWith(p));
-  const file = path.join(root, urlPath.slice(prefix.length));
-  if (!file.startsWith(root) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
-    res.writeHead(404).end();
-    return;
-  }
-  res.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' });
-  fs.createReadStream(file).pipe(res);
-});
-await new Promise((r) => server.listen(0, '127.0.0.1', r));
+/** The bench's static server; `headers` go on every answer (the isolation headers, for the thread benchmark). */
+async function startServer(headers = {}) {
+  const server = http.createServer((req, res) => {
+    const urlPath = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    const [prefix, root] = roots.find(([p]) => urlPath.startsWith(p));
+    const file = path.join(root, urlPath.slice(prefix.length));
+    if (!file.startsWith(root) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream', ...headers });
+    fs.createReadStream(file).pipe(res);
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return server;
+}
+// Not isolated, as most hosts serve the page: TensorFlow.js wasm runs its single-threaded build here.
+const server = await startServer();
 const url = `http://127.0.0.1:${server.address().port}/bench/bench.html`;
+// Isolated, for threads against threads (benches/threads.js).
+const isolatedServer = await startServer(ISOLATION_HEADERS);
+const threadsUrl = `http://127.0.0.1:${isolatedServer.address().port}/bench/threads.html`;
 
 /** A seeded CSV of `rows` × `columns` numbers (about 160 MB at a million rows), made once. */
 function writeEventsCsv(file, rows, columns) {
@@ -196,6 +205,15 @@ const ours = await inFreshTab(browser, tablesUrl, (tab) => tab.evaluate(() => wi
 const peers = await inFreshTab(browser, tablesUrl, (tab) => tab.evaluate((args) => window.runPeers(args), { weights: ours.result.weights, rows: ours.result.rows }));
 const interleaved = await inFreshTab(browser, tablesUrl, (tab) => tab.evaluate((args) => window.runInterleaved(args), { pairs: interleavedPairs }));
 const download = await memoryByPhase(browser, tablesUrl, (tab) => tab.evaluate(() => window.runDownload()));
+// Threads against threads, on the isolated server: ours in one tab (1 and 2 threads in turn), TensorFlow.js
+// threaded wasm in a fresh tab per thread count, on our trained table model's weights.
+const oursThreaded = await inFreshTab(browser, threadsUrl, (tab) => tab.evaluate((args) => window.runOursThreaded(args), { steps }));
+const tfjsThreaded = {};
+for (const threads of [1, 2]) {
+  tfjsThreaded[threads] = (await inFreshTab(browser, threadsUrl, (tab) => tab.evaluate((args) => window.runTfjsThreaded(args),
+    { threads, steps: Math.ceil(steps / 2), weights: oursThreaded.result.weights, rows: oursThreaded.result.rows }))).result;
+}
+isolatedServer.close();
 const appUrl = url.replace('bench/bench.html', 'index.html');
 const loads = [['this machine', await coldLoad(browser, appUrl)], ['CPU slowed 4× (a phone)', await coldLoad(browser, appUrl, { cpuSlowdown: 4 })]];
 await browser.close();
@@ -326,6 +344,30 @@ for (const { step, tab_mb, browser_process_mb } of download.phases) {
 }
 console.log(`peak of the tab (VmHWM): ${download.peak.toFixed(0)} MB, ${downloadRatio.toFixed(2)}× the file (target under 2.5×); the scored file is ${(download.result.downloadBytes / 2 ** 20).toFixed(0)} MB`);
 
+// Threads (README, "Every core").
+const t = oursThreaded.result;
+const threadedBytes = fs.readdirSync(path.join(distDir, 'threads'), { recursive: true })
+  .map((name) => path.join(distDir, 'threads', name)).filter((file) => fs.statSync(file).isFile())
+  .reduce((sum, file) => sum + zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length, 0);
+const singleWorkerBytes = ['worker.js', 'worker_bg.wasm', 'worker_loader.js']
+  .reduce((sum, name) => sum + zlib.gzipSync(fs.readFileSync(path.join(distDir, name)), { level: 9 }).length, 0);
+const threadedPageBytes = gzipBytes - singleWorkerBytes + threadedBytes;
+const bestTfjs = (key) => Math.min(tfjsThreaded[1][key], tfjsThreaded[2][key]);
+const threadScaling = t.training[1] / t.training[2];
+const trainingVsTfjsThreaded = bestTfjs('training') / t.training[2];
+const tableScoringVsTfjsThreaded = bestTfjs('scoring') / t.scoring[2];
+console.log('');
+console.log(`Threads on this machine's ${os.cpus().length} cores, cross-origin isolated page, fastest of 3 rounds each`);
+console.log('| work | ours, 1 thread | ours, 2 threads | scaling | TensorFlow.js wasm threaded SIMD, 1 thread | the same, 2 threads |');
+console.log('| --- | --- | --- | --- | --- | --- |');
+console.log(`| training step, digit VAE (ms) | ${t.training[1].toFixed(2)} | ${t.training[2].toFixed(2)} | ${threadScaling.toFixed(2)}x | ${tfjsThreaded[1].training.toFixed(2)} | ${tfjsThreaded[2].training.toFixed(2)} |`);
+console.log(`| scoring ${t.rows.toLocaleString('en')} prepared table rows (M rows/s) | ${rate(perSecond(t.rows, t.scoring[1]))} | ${rate(perSecond(t.rows, t.scoring[2]))} | ${(t.scoring[1] / t.scoring[2]).toFixed(2)}x | ${rate(perSecond(t.rows, tfjsThreaded[1].scoring))} | ${rate(perSecond(t.rows, tfjsThreaded[2].scoring))} |`);
+console.log(`| parsing the table (M rows/s) | ${rate(perSecond(t.rows, t.parse[1]))} | ${rate(perSecond(t.rows, t.parse[2]))} | ${(t.parse[1] / t.parse[2]).toFixed(2)}x | – | – |`);
+console.log(`TensorFlow.js reported ${tfjsThreaded[1].threads} and ${tfjsThreaded[2].threads} threads`);
+console.log(`training, 2 threads over 1: ${threadScaling.toFixed(2)}x (target 1.6x); over TensorFlow.js wasm's best threaded step: ${trainingVsTfjsThreaded.toFixed(2)}x (target 5x)`);
+console.log(`table scoring, 2 threads, over TensorFlow.js wasm's best threaded pass: ${tableScoringVsTfjsThreaded.toFixed(2)}x (target 2.5x)`);
+console.log(`page download apart from the digits, threaded build: ${(threadedPageBytes / 1e6).toFixed(2)} MB gzip (the single-threaded page: ${(gzipBytes / 1e6).toFixed(2)} MB)`);
+
 // The native scorer on the same file with the model the page trained: its time and its peak memory
 // (GNU time's maximum resident set size), which should stay flat whatever the file's size.
 const modelFile = path.join(dataDir, 'events-model.safetensors');
@@ -365,6 +407,11 @@ const headline = {
   download_peak_tab_mb: download.peak,
   download_peak_over_file_size: downloadRatio,
   download_peak_by_step_mb: download.phases,
+  thread_scaling_training: threadScaling,
+  training_speedup_vs_tfjs_best_threaded: trainingVsTfjsThreaded,
+  table_scoring_speedup_vs_tfjs_best_threaded: tableScoringVsTfjsThreaded,
+  threads_ms: { ours: { training: t.training, parse: t.parse, scoring: t.scoring, rows: t.rows }, tfjs_wasm_threaded: tfjsThreaded },
+  page_gzip_mb_threaded_build: threadedPageBytes / 1e6,
 };
 const artifacts = path.join(repoRoot, 'benches', 'artifacts');
 fs.mkdirSync(artifacts, { recursive: true });

@@ -52,6 +52,9 @@ pub enum Command {
     Table(TableCommand),
     /// Where scoring should run from now on.
     UseBackend(BackendChoice),
+    /// How many of the threaded build's threads to use: 0 for all of them. The single-threaded build
+    /// keeps one whatever is asked.
+    UseThreads(usize),
     /// Score the 10,000 digits with an untrained digit VAE on this backend and report the time and the
     /// weights (used by `make bench`).
     BenchmarkDigitScoring { backend: BackendChoice },
@@ -135,6 +138,19 @@ pub struct BackendStatus {
     pub adapter: Option<String>,
     /// Why WebGPU is not used (or stopped being used), as a sentence for the visitor.
     pub note: Option<String>,
+    /// The CPU threads training and scoring use.
+    pub threads: ThreadStatus,
+}
+
+/// The worker's build and the threads it computes on (README, "Every core").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadStatus {
+    /// Threads in the threaded build's pool; 0 in the single-threaded build.
+    pub pool: usize,
+    /// What the visitor asked for: 0 for all of the pool, else a count.
+    pub choice: usize,
+    /// Threads the engine splits its work over now (1 in the single-threaded build).
+    pub used: usize,
 }
 
 /// A message carrying a `File` is a plain object `{ file: File, purpose: "events" | "background" }`

@@ -6,8 +6,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-// Fetched only when a visitor asks for them; the service worker keeps them once fetched.
+// Fetched only when a visitor asks for them; the service worker keeps them once fetched. The threaded
+// worker (threads/) is fetched only by a cross-origin isolated page, which never needs the other one.
 const ON_DEMAND = ['data/fashion.bin'];
+const ON_DEMAND_FOLDERS = ['threads/'];
 const SELF = 'sw.js';
 
 const folder = process.argv[2] ?? process.env.TRUNK_STAGING_DIR;
@@ -24,8 +26,8 @@ const hash = crypto.createHash('sha256');
 for (const file of all) hash.update(file).update('\0').update(fs.readFileSync(path.join(folder, file)));
 const version = hash.digest('hex').slice(0, 16);
 // The page is cached as './', its address; index.html is the same file.
-const files = ['./', ...all.filter((f) => f !== 'index.html' && !ON_DEMAND.includes(f))];
-const onDemand = ON_DEMAND.filter((f) => all.includes(f));
+const onDemand = all.filter((f) => ON_DEMAND.includes(f) || ON_DEMAND_FOLDERS.some((folder) => f.startsWith(folder)));
+const files = ['./', ...all.filter((f) => f !== 'index.html' && !onDemand.includes(f))];
 
 const line = `const BUILD = ${JSON.stringify({ version, files, onDemand })};`;
 const pattern = /^const BUILD = .*;$/m;

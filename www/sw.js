@@ -3,6 +3,10 @@
 // the build that installed it, so an old page never mixes with a new build's worker or wasm. A new build
 // installs beside the old one and waits until the visitor chooses to reload (the page offers it).
 //
+// Every answer also carries the two headers that make the page cross-origin isolated, which the threaded
+// worker needs (README, "Every core"), so a host that cannot set headers (GitHub Pages) still gets every
+// core from the second load on. All the page's files are its own, so requiring that is safe.
+//
 // `tools/service-worker.mjs` writes the line below at build time: the build's version and its files.
 const BUILD = { version: 'unbuilt', files: [], onDemand: [] };
 
@@ -45,9 +49,18 @@ async function answer(request) {
   // The page itself, under whatever query the address carries (settings travel in the fragment).
   const key = request.mode === 'navigate' && (path === '' || path === 'index.html') ? new URL('./', SCOPE).href : url.href;
   const kept = await cache.match(key, { ignoreSearch: request.mode === 'navigate' });
-  if (kept) return kept;
+  if (kept) return isolated(kept);
   const response = await fetch(request);
-  // Files fetched only when asked for (Fashion-MNIST) are kept once fetched, so they work offline too.
+  // Files fetched only when asked for (Fashion-MNIST, the threaded worker) are kept once fetched, so they
+  // work offline too.
   if (response.ok && BUILD.onDemand.includes(path)) await cache.put(key, response.clone());
-  return response;
+  return isolated(response);
+}
+
+function isolated(response) {
+  if (response.type === 'opaque' || response.type === 'opaqueredirect') return response;
+  const headers = new Headers(response.headers);
+  headers.set('Cross-Origin-Opener-Policy', 'same-origin');
+  headers.set('Cross-Origin-Embedder-Policy', 'require-corp');
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
 }

@@ -52,6 +52,10 @@ pub fn apply_setup(state: Playground, setup: &SharedSetup) {
     state.events.choice.set(setup.events);
     state.hidden.set(setup.hidden.clone());
     state.embedded.set(setup.embed);
+    // A setup without a thread count (a tutorial step's) leaves the visitor's choice alone.
+    if setup.threads.is_some() {
+        state.threads.set(setup.threads);
+    }
     if setup.view.hidden_by().is_some_and(|part| setup.hidden.contains(&part)) {
         state.view.set(View::Digits); // a hidden tab cannot be the one shown
     }
@@ -81,6 +85,7 @@ fn current_setup(state: Playground) -> SharedSetup {
         tutorial: state.tutorial.get(),
         table: state.table.shared(),
         embed: state.embedded.get(),
+        threads: state.threads.get(),
     }
 }
 

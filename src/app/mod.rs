@@ -38,6 +38,7 @@ fn App() -> impl IntoView {
     provide_context(state);
     link::sync_with_address_bar(state);
     worker_link::start_worker(state);
+    worker_link::follow_thread_choice(state);
     watch_window_size(state);
     provide_context(offline::Offline::start(state));
     view! {

@@ -47,7 +47,8 @@ fn container() -> Option<ServiceWorkerContainer> {
 async fn register(container: ServiceWorkerContainer, offline: Offline) {
     // Without a service worker the page works as before, online only; nothing to tell the visitor.
     let Ok(registration) = JsFuture::from(container.register("./sw.js")).await else { return };
-    let registration: ServiceWorkerRegistration = registration.unchecked_into();
+    // A browser told to block service workers resolves with nothing.
+    let Ok(registration) = registration.dyn_into::<ServiceWorkerRegistration>() else { return };
     // A newer build already waiting (installed on an earlier load that was not reloaded).
     if container.controller().is_some() {
         if let Some(waiting) = registration.waiting() {

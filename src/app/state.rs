@@ -8,6 +8,7 @@ use super::events::state::EventsState;
 use super::jets::state::JetState;
 use super::table::state::{TableState, TABLE_FIELD};
 use crate::protocol::{Backend, BackendStatus, Event, FamilyThumbnail, RunOf};
+pub use super::worker_link::{SingleReason, WorkerBuild};
 use anomaly_engine::awareness::{AwarenessSettings, FamilyAuc, FamilyDetail};
 use anomaly_state::page::PagePart;
 use anomaly_state::tutorials::TutorialStep;
@@ -97,6 +98,10 @@ pub struct Playground {
     pub view: RwSignal<View>,
     /// Where scoring runs (WebGPU or the CPU) and why, as the worker reports it.
     pub backend: RwSignal<Option<BackendStatus>>,
+    /// The worker build that runs and why (set when the worker starts).
+    pub build: RwSignal<WorkerBuild>,
+    /// The visitor's thread count; `None` for all the threaded build has.
+    pub threads: RwSignal<Option<usize>>,
     /// Where the latest evaluation of the test digits was scored.
     pub evaluated_on: RwSignal<Option<Backend>>,
     /// Classroom mode: parts of the page the link hides.
@@ -162,6 +167,8 @@ impl Playground {
             events: EventsState::new(),
             view: RwSignal::new(View::Digits),
             backend: RwSignal::new(None),
+            build: RwSignal::new(WorkerBuild::Single(SingleReason::NotIsolated)),
+            threads: RwSignal::new(None),
             evaluated_on: RwSignal::new(None),
             hidden: RwSignal::new(Vec::new()),
             embedded: RwSignal::new(false),

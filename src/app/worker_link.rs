@@ -5,13 +5,75 @@ use std::cell::RefCell;
 
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
-use web_sys::{ErrorEvent, MessageEvent, Worker};
+use web_sys::{ErrorEvent, MessageEvent, Worker, WorkerOptions, WorkerType};
 
 use super::state::{Phase, Playground};
 use crate::protocol::{BackendChoice, Command, Event, FilePurpose, DOWNLOAD_MESSAGE_KEY, FILE_MESSAGE_KEY};
+use anomaly_state::link::MAX_THREADS;
 
-/// Trunk's loader for the worker binary; a classic worker, because the loader uses `importScripts`.
+/// Trunk's loader for the single-threaded worker; a classic worker, because the loader uses `importScripts`.
 const WORKER_SCRIPT: &str = "./worker_loader.js";
+/// The threaded build's loader (`www/threads/start.js`), a module worker; `?pool=N` sizes its thread pool.
+const THREADED_WORKER_SCRIPT: &str = "./threads/start.js";
+
+/// Which build of the worker runs (README, "Every core").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WorkerBuild {
+    /// The threaded build, with a pool of this many threads.
+    Threaded { pool: usize },
+    Single(SingleReason),
+}
+
+/// Why the single-threaded build runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SingleReason {
+    /// The page is not cross-origin isolated, but the playground's service worker now answers it, and
+    /// its answers carry the isolation headers: the next load can share memory.
+    ReloadWouldIsolate,
+    /// An embedded page is isolated only when the page around it is, and allows it.
+    Embedded,
+    /// The host sends no isolation headers, and no service worker adds them (yet).
+    NotIsolated,
+    /// The browser reports a single core.
+    OneCore,
+    /// The threaded build failed to start; the reason as the browser gave it.
+    ThreadedFailed(String),
+}
+
+/// The build this page can run: threads need shared memory, which browsers give only to cross-origin
+/// isolated pages.
+fn possible_build() -> WorkerBuild {
+    let Some(window) = web_sys::window() else { return WorkerBuild::Single(SingleReason::NotIsolated) };
+    let isolated = js_sys::Reflect::get(&window, &"crossOriginIsolated".into()).ok().and_then(|v| v.as_bool()) == Some(true);
+    let cores = window.navigator().hardware_concurrency() as usize;
+    if isolated {
+        return match cores {
+            0 | 1 => WorkerBuild::Single(SingleReason::OneCore),
+            cores => WorkerBuild::Threaded { pool: cores.min(MAX_THREADS) },
+        };
+    }
+    let framed = window.top().ok().flatten().is_some_and(|top| !js_sys::Object::is(&top, &window));
+    let controlled = js_sys::Reflect::get(&window.navigator(), &"serviceWorker".into())
+        .ok()
+        .filter(|sw| !sw.is_undefined())
+        .is_some_and(|_| window.navigator().service_worker().controller().is_some());
+    WorkerBuild::Single(match (framed, controlled) {
+        (true, _) => SingleReason::Embedded,
+        (false, true) => SingleReason::ReloadWouldIsolate,
+        (false, false) => SingleReason::NotIsolated,
+    })
+}
+
+fn new_worker(build: &WorkerBuild) -> Result<Worker, JsValue> {
+    match build {
+        WorkerBuild::Threaded { pool } => {
+            let options = WorkerOptions::new();
+            options.set_type(WorkerType::Module);
+            Worker::new_with_options(&format!("{THREADED_WORKER_SCRIPT}?pool={pool}"), &options)
+        }
+        WorkerBuild::Single(_) => Worker::new(WORKER_SCRIPT),
+    }
+}
 
 struct Link {
     worker: Worker,
@@ -20,19 +82,25 @@ struct Link {
     waiting: Option<Vec<JsValue>>,
     // Kept so the handlers live exactly as long as this worker.
     _on_message: Closure<dyn FnMut(MessageEvent)>,
-    _on_error: Closure<dyn FnMut(ErrorEvent)>,
+    _on_error: Closure<dyn FnMut(web_sys::Event)>,
 }
 
 thread_local! {
     static LINK: RefCell<Option<Link>> = const { RefCell::new(None) };
 }
 
-/// Starts a worker (ending any previous one) and routes its events into `state`.
+/// Starts a worker (ending any previous one), the threaded build when the page can run it, and routes its
+/// events into `state`.
 pub fn start_worker(state: Playground) {
+    start_build(state, possible_build());
+}
+
+fn start_build(state: Playground, build: WorkerBuild) {
     stop_worker();
     state.phase.set(Phase::LoadingData);
     state.worker_listening.set(false);
-    let worker = match Worker::new(WORKER_SCRIPT) {
+    state.build.set(build.clone());
+    let worker = match new_worker(&build) {
         Ok(worker) => worker,
         Err(err) => {
             let detail = err.as_string().unwrap_or_else(|| "no detail".into());
@@ -54,9 +122,17 @@ pub fn start_worker(state: Playground) {
             Err(err) => state.notice.set(Some(format!("The page could not read a message from the worker: {err}."))),
         }
     });
-    let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |error: ErrorEvent| {
+    // A module worker that fails to load fires a plain `Event`, not an `ErrorEvent`: read it as either.
+    let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |error: web_sys::Event| {
         error.prevent_default();
-        state.phase.set(Phase::WorkerDied(error.message()));
+        let message = error.dyn_ref::<ErrorEvent>().map(ErrorEvent::message).filter(|m| !m.is_empty());
+        let threaded = matches!(state.build.get_untracked(), WorkerBuild::Threaded { .. });
+        if threaded && !state.worker_listening.get_untracked() {
+            // The threaded build never started: the single-threaded one always can.
+            let reason = message.unwrap_or_else(|| "its files did not load".into());
+            return start_build(state, WorkerBuild::Single(SingleReason::ThreadedFailed(reason)));
+        }
+        state.phase.set(Phase::WorkerDied(message.unwrap_or_else(|| "no detail".into())));
     });
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
@@ -65,6 +141,18 @@ pub fn start_worker(state: Playground) {
     if let Some(choice) = state.backend.with_untracked(|b| b.as_ref().map(|b| b.choice)).filter(|&c| c != BackendChoice::Automatic) {
         send(state, &Command::UseBackend(choice));
     }
+    if let Some(threads) = state.threads.get_untracked() {
+        send(state, &Command::UseThreads(threads));
+    }
+}
+
+/// Tells the worker each new thread choice (the page's choice or a link's).
+pub fn follow_thread_choice(state: Playground) {
+    Effect::watch(
+        move || state.threads.get(),
+        move |threads, _, _| send(state, &Command::UseThreads(threads.unwrap_or(0))),
+        false,
+    );
 }
 
 fn stop_worker() {

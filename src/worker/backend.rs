@@ -62,7 +62,7 @@ pub fn choose(choice: BackendChoice) {
     }
 }
 
-fn post_status() {
+pub(super) fn post_status() {
     post(&Event::Backend(status()));
 }
 
@@ -79,7 +79,7 @@ fn status() -> BackendStatus {
             (GpuState::Unavailable(why), _) => (Some(Backend::Cpu), Some(why.clone())),
             (GpuState::Untried | GpuState::Starting, _) => (None, None),
         };
-        BackendStatus { choice: b.choice, active, adapter, note }
+        BackendStatus { choice: b.choice, active, adapter, note, threads: super::threads::status() }
     })
 }
 
@@ -243,9 +243,9 @@ impl ModelScorer {
 
     /// The CPU kernel, in slices with a pause between them so that the worker keeps answering messages.
     async fn score_on_cpu(&self, rows: &[f32]) -> Vec<f32> {
-        // About 256 digits or 10,000 table rows: a few milliseconds, and few enough calls that each
-        // call's set-up costs nothing.
-        const SLICE_VALUES: usize = 200_000;
+        // About 1,300 digits or 50,000 table rows: several milliseconds, so that each call's set-up
+        // (and, in the threaded build, waking the other threads) costs nothing beside it.
+        const SLICE_VALUES: usize = 1_000_000;
         let features = self.cpu.features();
         let n = rows.len() / features;
         let slice_rows = (SLICE_VALUES / features).max(1);

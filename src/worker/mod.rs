@@ -16,6 +16,10 @@ mod session;
 mod source;
 mod table_awareness;
 mod tables;
+mod threads;
+
+#[cfg(all(feature = "threads", target_arch = "wasm32"))]
+pub use threads::{init_thread_pool, start_threaded};
 #[cfg(test)]
 mod test_host;
 
@@ -34,10 +38,11 @@ use anomaly_engine::data::DigitSet;
 use anomaly_engine::digit_session::DigitSession;
 use session::{Session, WorkerState};
 
-/// Where the page's build puts the digit file, relative to the worker script.
-const DIGITS_URL: &str = "./data/digits.bin";
+/// Where the page's build puts the digit file, relative to the worker script: the single-threaded build
+/// sits beside the page, the threaded one in `threads/`.
+const DIGITS_URL: &str = if cfg!(feature = "threads") { "../data/digits.bin" } else { "./data/digits.bin" };
 /// Fashion-MNIST, converted at setup like the digits (`make data`).
-const FASHION_URL: &str = "./data/fashion.bin";
+const FASHION_URL: &str = if cfg!(feature = "threads") { "../data/fashion.bin" } else { "./data/fashion.bin" };
 pub(crate) const CHUNK_MILLISECONDS: f64 = 40.0;
 
 pub(crate) fn scope() -> DedicatedWorkerGlobalScope {
@@ -312,6 +317,7 @@ fn handle(state: &Rc<RefCell<WorkerState>>, command: Command) {
         }
         Command::Table(_) | Command::Hunt(_) | Command::Jets(_) | Command::Events(_) => {} // routed to their workers before this match
         Command::UseBackend(choice) => backend::choose(choice),
+        Command::UseThreads(choice) => threads::choose(choice),
         Command::BenchmarkDigitScoring { backend } => {
             let digits = st.digits.clone();
             drop(st);

@@ -666,11 +666,16 @@ async fn download(state: Shared) {
 const SHORT_OF_MEMORY: &str = "The browser could not assemble the download (is the tab short of memory?).";
 
 /// One part of a download as a `Blob`. The browser copies the bytes straight out of the worker's
-/// memory, with no JS-heap copy in between.
+/// memory, with no JS-heap copy in between, except in the threaded build: a Blob refuses a view of
+/// shared memory, so there the bytes are copied out first.
 fn part_blob(bytes: &[u8]) -> Option<web_sys::Blob> {
-    // SAFETY: the view is read by the Blob constructor at once; nothing allocates in between, so
-    // the worker's memory cannot grow and detach it.
-    let view = unsafe { js_sys::Uint8Array::view(bytes) };
+    let view = if cfg!(target_feature = "atomics") {
+        js_sys::Uint8Array::from(bytes)
+    } else {
+        // SAFETY: the view is read by the Blob constructor at once; nothing allocates in between, so
+        // the worker's memory cannot grow and detach it.
+        unsafe { js_sys::Uint8Array::view(bytes) }
+    };
     let parts = js_sys::Array::of1(&view);
     web_sys::Blob::new_with_u8_array_sequence(&parts).ok()
 }

@@ -20,9 +20,11 @@ const types = {
 /**
  * Serves `root` on 127.0.0.1 at a free port, under the path `base` (as a host serving the app from a
  * sub-path; anything outside it is not found). Every request is logged in `requests`.
- * `override(urlPath)` may return {status, body} to simulate a broken deployment.
+ * `override(urlPath)` may return {status, body} to simulate a broken deployment. `isolated` sends the two
+ * headers that make the page cross-origin isolated, as `trunk serve` and a host that can set headers do.
  */
-export async function serve(root, { override, base = '/' } = {}) {
+export const ISOLATION_HEADERS = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
+export async function serve(root, { override, base = '/', isolated = false } = {}) {
   const requests = [];
   const server = http.createServer((req, res) => {
     const fullPath = decodeURIComponent(new URL(req.url, 'http://x').pathname);
@@ -40,7 +42,7 @@ export async function serve(root, { override, base = '/' } = {}) {
       res.end('not found');
       return;
     }
-    res.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' });
+    res.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream', ...(isolated ? ISOLATION_HEADERS : {}) });
     fs.createReadStream(file).pipe(res);
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -100,10 +102,10 @@ export const distDir = process.env.DIST ?? path.join(repoRoot, 'dist');
  * Registers before/after hooks that serve the built app and launch Chromium once for a test file.
  * Returns an object whose `server` and `browser` are set once the hooks have run.
  */
-export function withServedApp() {
+export function withServedApp(serveOptions = {}) {
   const app = {};
   before(async () => {
-    app.server = await serve(distDir);
+    app.server = await serve(distDir, serveOptions);
     app.browser = await launch();
   });
   after(async () => {

@@ -22,6 +22,7 @@ pub mod method;
 pub mod metrics;
 pub mod models;
 pub mod objects;
+pub mod parallel;
 pub mod projection;
 pub mod resonance;
 pub mod rng;

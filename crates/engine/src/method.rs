@@ -29,6 +29,15 @@ pub struct StepContext<'a> {
 pub trait TrainStep {
     /// The mean loss over the rows of `batch` (rows × values): the quantity the optimiser minimises.
     fn loss(&self, batch: &Tensor, context: &mut StepContext) -> Result<Tensor>;
+
+    /// `Some(n)` when the loss is a mean over rows, each row's term depending on that row alone and on
+    /// `n` normal draws of its own from `context.noise` (taken row by row), and nothing drawn from
+    /// `context.batches`. Then the loop may split a batch over threads and add the shards' gradients
+    /// (see [`crate::parallel`]) with the very noise one batch would have drawn. `None` (the default)
+    /// keeps every batch in one piece.
+    fn noise_draws_per_row(&self) -> Option<usize> {
+        None
+    }
 }
 
 /// One inference step of a method: its anomaly scores.

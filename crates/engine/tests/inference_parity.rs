@@ -97,6 +97,26 @@ fn skipping_zero_inputs_changes_no_score() {
     }
 }
 
+/// Split over threads (the page's threaded build), every row keeps its score to the last bit, for a row
+/// count that leaves a short last run.
+#[test]
+fn threads_change_no_score() {
+    let features = 70;
+    let trainer = trained_with(features, 68, Likelihood::Bernoulli, 7);
+    let scorer = CpuScorer::new(&trainer.model().weights().unwrap(), Likelihood::Bernoulli, true);
+    let rows = 64 * 9 + 5;
+    let data = sparse_rows(rows, features, 9);
+    let mut one = vec![0f32; rows];
+    scorer.score(&data, &mut one);
+    for threads in [2, 3] {
+        anomaly_engine::parallel::set_threads(threads);
+        let mut split = vec![f32::NAN; rows];
+        scorer.score(&data, &mut split);
+        anomaly_engine::parallel::set_threads(1);
+        assert_eq!(split.iter().map(|s| s.to_bits()).collect::<Vec<_>>(), one.iter().map(|s| s.to_bits()).collect::<Vec<_>>(), "{threads} threads");
+    }
+}
+
 #[test]
 fn a_nan_input_gives_a_nan_score_and_spares_its_neighbours() {
     let features = 50;

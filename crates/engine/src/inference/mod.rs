@@ -24,6 +24,8 @@ use crate::models::{Likelihood, ScoringModel, VaeWeights};
 /// Rows that go through each layer together, so that each tile of weights, once read from memory, is
 /// used for all of them. Their activations (200 KB for a digit model) stay in a core's L2 cache.
 const BATCH: usize = 64;
+/// The fewest rows worth handing to another thread.
+const MIN_ROWS_PER_THREAD: usize = 4 * BATCH;
 // A batch padded to whole groups must still fit the batch's buffers.
 const _: () = assert!(BATCH.is_multiple_of(GROUP_ROWS_LCM));
 
@@ -74,11 +76,25 @@ impl CpuScorer {
         self.encoder_hidden.inputs
     }
 
-    /// Scores `rows` (row-major, [`Self::features`] values each) into `scores`, one per row.
+    /// Scores `rows` (row-major, [`Self::features`] values each) into `scores`, one per row, split over
+    /// the engine's threads (`crate::parallel`) in runs of whole batches. A row's score does not depend
+    /// on the rows beside it, so every thread count gives the same scores to the last bit.
     pub fn score(&self, rows: &[f32], scores: &mut [f32]) {
         let f = self.features();
         let n = rows.len() / f;
         assert_eq!(scores.len(), n, "one score per row");
+        let parts = crate::parallel::threads().min(n / MIN_ROWS_PER_THREAD);
+        if parts <= 1 {
+            return self.score_on_this_thread(rows, scores);
+        }
+        let per_part = n.div_ceil(parts).next_multiple_of(BATCH);
+        let pieces: Vec<(&[f32], &mut [f32])> = rows.chunks(per_part * f).zip(scores.chunks_mut(per_part)).collect();
+        crate::parallel::map_parts(pieces, |(rows, scores)| self.score_on_this_thread(rows, scores));
+    }
+
+    fn score_on_this_thread(&self, rows: &[f32], scores: &mut [f32]) {
+        let f = self.features();
+        let n = rows.len() / f;
         let buffer = |layer: &Dense| vec![0f32; BATCH * layer.padded];
         let mut scratch = Scratch {
             hidden: buffer(&self.encoder_hidden),

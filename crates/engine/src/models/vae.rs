@@ -170,6 +170,10 @@ impl TrainStep for Vae {
         let kl = kl_divergence(&out.mean, &out.log_variance)?.mean_all()?;
         reconstruction + kl.affine(self.config.beta as f64, 0.0)?
     }
+
+    fn noise_draws_per_row(&self) -> Option<usize> {
+        Some(self.config.shape.latent)
+    }
 }
 
 impl InferenceStep for Vae {

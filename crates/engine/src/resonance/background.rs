@@ -181,7 +181,7 @@ pub struct Fitting<T> {
 
 impl<T> Fitting<T> {
     /// `model` is trained through `trainer` (a view of it sharing its variables `vars`).
-    pub fn new<M: TrainStep + 'static>(model: T, trainer: M, vars: Vec<Var>, data: TrainData, schedule: Schedule) -> Result<Self, TrainError> {
+    pub fn new<M: TrainStep + Sync + 'static>(model: T, trainer: M, vars: Vec<Var>, data: TrainData, schedule: Schedule) -> Result<Self, TrainError> {
         let run = Box::new(TrainLoop::new(trainer, vars.clone(), data, schedule, Rollback::LastStep)?);
         Ok(Self { model, run, vars, best: None, last_validation: None, epoch_losses: (0.0, 0), last_epoch: None })
     }

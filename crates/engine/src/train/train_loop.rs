@@ -8,11 +8,22 @@ use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 
 use super::{StepReport, TrainData, TrainError};
 use crate::method::{StepContext, TrainStep};
+use crate::parallel;
 use crate::rng::SeededRng;
 use crate::settings::OptimiserSettings;
 
 /// Rows a validation pass puts in one batch.
 const VALIDATION_CHUNK: usize = 512;
+
+/// The fewest rows a training shard gets: below this, a thread's share of a step costs less than
+/// handing it over.
+const MIN_SHARD_ROWS: usize = 16;
+
+/// A step's gradients: still to take from its loss, or already summed over shards.
+enum Gradients {
+    Pending(Tensor),
+    Ready(GradStore),
+}
 
 /// How a run steps through its data. Same schedule + same data + same model = same numbers.
 #[derive(Clone, Debug, PartialEq)]
@@ -101,7 +112,9 @@ pub struct TrainLoop<M> {
     model: M,
     /// The model's variables in a stable order, so snapshots line up with them.
     vars: Vec<Var>,
-    optimizer: AdamW,
+    /// AdamW, one per variable: each variable's update depends only on its own gradient and state, so
+    /// they may run on different threads (see [`crate::parallel`]) with the same arithmetic as one AdamW.
+    optimizers: Vec<AdamW>,
     data: TrainData,
     schedule: Schedule,
     order: Vec<usize>,
@@ -122,14 +135,14 @@ impl<M: TrainStep> TrainLoop<M> {
             return Err(TrainError::NoTrainingData);
         }
         let params = ParamsAdamW { lr: schedule.learning_rate, weight_decay: schedule.weight_decay, ..Default::default() };
-        let optimizer = AdamW::new(vars.clone(), params)?;
+        let optimizers = vars.iter().map(|var| AdamW::new(vec![var.clone()], params.clone())).collect::<candle_core::Result<_>>()?;
         let saved = match rollback {
             Rollback::Start => snapshot(&vars)?,
             Rollback::LastStep => Vec::new(),
         };
         Ok(Self {
             model,
-            optimizer,
+            optimizers,
             order: (0..data.train_rows()).collect(),
             data,
             cursor: 0,
@@ -196,21 +209,76 @@ impl<M: TrainStep> TrainLoop<M> {
     }
 }
 
-impl<M: TrainStep> Training for TrainLoop<M> {
+impl<M: TrainStep + Sync> TrainLoop<M> {
+    /// How a batch of `rows` is split over the engine's threads: `Some((shards, noise draws per row))`
+    /// when there is more than one thread, the method allows it, and every shard gets at least
+    /// [`MIN_SHARD_ROWS`] rows; `None` keeps the batch whole.
+    fn shards(&self, rows: usize) -> Option<(usize, usize)> {
+        let shards = parallel::threads().min(rows / MIN_SHARD_ROWS);
+        let draws = self.model.noise_draws_per_row()?;
+        (shards > 1).then_some((shards, draws))
+    }
+
+    /// The batch's mean loss and its gradients, each shard's computed on its own thread: shard i's loss
+    /// is weighted by its share of the rows, so the values and gradients add up to the whole batch's. The
+    /// shards draw exactly the noise the whole batch would have drawn, in the same order.
+    fn sharded_gradients(&mut self, batch: &Tensor, shards: usize, draws: usize) -> Result<(f32, Gradients), TrainError> {
+        let rows = batch.dims()[0];
+        let mut parts = Vec::with_capacity(shards);
+        for range in parallel::split(rows, shards) {
+            let noise = self.noise_rng.clone();
+            for _ in 0..range.len() * draws {
+                self.noise_rng.normal();
+            }
+            parts.push((batch.narrow(0, range.start, range.len())?, noise, range.len() as f64 / rows as f64));
+        }
+        let (model, batches) = (&self.model, &self.batch_rng);
+        let (step, total_steps) = (self.steps_done(), self.total_steps());
+        let results = parallel::map_parts(parts, |(shard, mut noise, weight)| -> candle_core::Result<(f32, GradStore)> {
+            // A shardable loss draws nothing from the batch stream; it still needs one to borrow.
+            let mut batches = batches.clone();
+            let mut context = StepContext { step, total_steps, batches: &mut batches, noise: &mut noise };
+            let loss = model.loss(&shard, &mut context)?.affine(weight, 0.0)?;
+            Ok((loss.to_scalar::<f32>()?, loss.backward()?))
+        });
+        let (values, stores): (Vec<f32>, Vec<GradStore>) = results.into_iter().collect::<candle_core::Result<Vec<_>>>()?.into_iter().unzip();
+        // Each variable's gradient: the shards' in shard order, the variables side by side.
+        let sums = parallel::map_parts(self.vars.iter().collect(), |var: &Var| -> candle_core::Result<Option<Tensor>> {
+            let mut parts = stores.iter().filter_map(|store| store.get(var.as_tensor()));
+            let Some(first) = parts.next() else { return Ok(None) };
+            parts.try_fold(first.clone(), |sum, part| sum + part).map(Some)
+        });
+        // The first shard's store, its entries replaced by the sums (candle offers no empty store).
+        let mut gradients = stores.into_iter().next().expect("at least one shard");
+        for (var, sum) in self.vars.iter().zip(sums) {
+            if let Some(sum) = sum? {
+                gradients.insert(var.as_tensor(), sum);
+            }
+        }
+        Ok((values.iter().sum(), Gradients::Ready(gradients)))
+    }
+}
+
+impl<M: TrainStep + Sync> Training for TrainLoop<M> {
     fn step(&mut self) -> Result<StepReport, TrainError> {
         if let Some(err) = &self.diverged {
             return Err(err.clone());
         }
         let batch = self.next_batch()?;
         let rows = batch.dims()[0];
-        let mut context = StepContext {
-            step: self.steps_done(),
-            total_steps: self.total_steps(),
-            batches: &mut self.batch_rng,
-            noise: &mut self.noise_rng,
+        let (loss_value, pending) = match self.shards(rows) {
+            Some((shards, draws)) => self.sharded_gradients(&batch, shards, draws)?,
+            None => {
+                let mut context = StepContext {
+                    step: self.steps_done(),
+                    total_steps: self.total_steps(),
+                    batches: &mut self.batch_rng,
+                    noise: &mut self.noise_rng,
+                };
+                let loss = self.model.loss(&batch, &mut context)?;
+                (loss.to_scalar::<f32>()?, Gradients::Pending(loss))
+            }
         };
-        let loss = self.model.loss(&batch, &mut context)?;
-        let loss_value = loss.to_scalar::<f32>()?;
         if !loss_value.is_finite() {
             restore(&self.vars, &self.saved)?;
             let err = TrainError::Diverged { epoch: self.epochs_done + 1, step: self.step_in_epoch() + 1, loss: loss_value };
@@ -220,16 +288,22 @@ impl<M: TrainStep> Training for TrainLoop<M> {
         if let Rollback::LastStep = self.rollback {
             self.saved = snapshot(&self.vars)?;
         }
-        let mut gradients = loss.backward()?;
+        let mut gradients = match pending {
+            Gradients::Pending(loss) => loss.backward()?,
+            Gradients::Ready(gradients) => gradients,
+        };
         if let Some(max_norm) = self.schedule.max_gradient_norm {
             clip_gradient_norm(&mut gradients, &self.vars, max_norm)?;
         }
         if let Some(end) = self.schedule.final_learning_rate {
             let progress = self.steps_done() as f64 / self.total_steps().max(1) as f64;
             let start = self.schedule.learning_rate;
-            self.optimizer.set_learning_rate(end + (start - end) * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos()));
+            let rate = end + (start - end) * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos());
+            self.optimizers.iter_mut().for_each(|optimizer| optimizer.set_learning_rate(rate));
         }
-        self.optimizer.step(&gradients)?;
+        let gradients = &gradients;
+        let optimizers: Vec<&mut AdamW> = self.optimizers.iter_mut().collect();
+        parallel::map_parts(optimizers, |optimizer| optimizer.step(gradients)).into_iter().collect::<candle_core::Result<()>>()?;
         self.cursor += rows;
         let epoch_finished = self.cursor >= self.order.len();
         if epoch_finished {
@@ -317,8 +391,9 @@ pub fn clip_gradient_norm(gradients: &mut GradStore, vars: &[Var], max_norm: f64
     Ok(norm)
 }
 
+/// A copy of every variable, the variables side by side on the engine's threads.
 fn snapshot(vars: &[Var]) -> candle_core::Result<Vec<Tensor>> {
-    vars.iter().map(|var| var.as_tensor().copy()).collect()
+    parallel::map_parts(vars.iter().collect(), |var: &Var| var.as_tensor().copy()).into_iter().collect()
 }
 
 fn restore(vars: &[Var], saved: &[Tensor]) -> candle_core::Result<()> {

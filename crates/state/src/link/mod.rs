@@ -68,7 +68,12 @@ pub struct SharedSetup {
     pub events: EventChoice,
     /// Embed mode: the compact page for an iframe (no page header, the chosen view only).
     pub embed: bool,
+    /// How many CPU threads the threaded build may use; `None` for all it has (README, "Every core").
+    pub threads: Option<usize>,
 }
+
+/// The most threads a link may ask for: the threaded build's largest pool.
+pub const MAX_THREADS: usize = 16;
 
 /// One part of a link that was not used, said so a visitor knows what happened.
 #[derive(Clone, Debug, PartialEq)]
@@ -205,6 +210,10 @@ pub fn encode(setup: &SharedSetup) -> String {
     if let Some(step) = setup.tutorial {
         link += &format!("&tut={}", step.key());
     }
+    // A thread count only when chosen, so every other link reads as before.
+    if let Some(threads) = setup.threads {
+        link += &format!("&threads={threads}");
+    }
     // Only embedded pages say so, so every other link reads as before.
     if setup.embed {
         link += "&embed=1";
@@ -291,6 +300,20 @@ pub fn decode(fragment: &str) -> DecodedLink {
                     true
                 }
                 _ => false,
+            },
+            "threads" => match value.parse::<usize>() {
+                Ok(n) if (1..=MAX_THREADS).contains(&n) => {
+                    setup.threads = Some(n);
+                    true
+                }
+                _ if value == "auto" => {
+                    setup.threads = None;
+                    true
+                }
+                _ => {
+                    problem(key, format!("threads={} is not a thread count (auto, or 1 to {MAX_THREADS}), so all threads are used", quote(value)));
+                    continue;
+                }
             },
             "sim.rows" => value.parse().map(|v| setup.simulation.rows = v).is_ok(),
             "sim.signal" => value.parse().map(|v| setup.simulation.signal_fraction = v).is_ok(),
@@ -492,6 +515,7 @@ mod tests {
             },
             table: (rng.uniform() < 0.5).then(|| random_table(rng)),
             embed: rng.uniform() < 0.3,
+            threads: (rng.uniform() < 0.3).then(|| 1 + rng.below(MAX_THREADS)),
             tutorial: if rng.uniform() < 0.5 {
                 let tutorial = rng.below(TUTORIALS.len());
                 Some(TutorialStep { tutorial, step: rng.below(TUTORIALS[tutorial].steps.len()) })
@@ -557,6 +581,23 @@ mod tests {
             assert_eq!(decoded.problems, vec![], "{link}");
             assert_eq!(decoded.setup, setup, "{link}");
             assert_eq!(decode(&format!("#{link}")).setup, setup, "a leading # is accepted");
+        }
+    }
+
+    #[test]
+    fn a_thread_count_travels_only_when_chosen_and_a_bad_one_is_said() {
+        assert!(!encode(&SharedSetup::default()).contains("threads="), "ordinary links do not mention threads");
+        let decoded = decode("v=1&threads=2");
+        assert_eq!((decoded.setup.threads, decoded.problems.len()), (Some(2), 0));
+        assert!(encode(&decoded.setup).ends_with("&threads=2"));
+        assert_eq!(decode("threads=auto").setup.threads, None);
+        for bad in ["0", "17", "two", "-1"] {
+            let decoded = decode(&format!("threads={bad}"));
+            assert_eq!(decoded.setup.threads, None, "{bad}");
+            assert_eq!(
+                decoded.problems[0].message,
+                format!("threads=\"{bad}\" is not a thread count (auto, or 1 to 16), so all threads are used")
+            );
         }
     }
 
