@@ -7,7 +7,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // Fetched only when a visitor asks for them; the service worker keeps them once fetched. The threaded
-// worker (threads/) is fetched only by a cross-origin isolated page, which never needs the other one.
+// worker (threads/) is fetched only by a cross-origin isolated page: copying it up front would make every
+// visitor download a second worker that most first visits cannot use.
 const ON_DEMAND = ['data/fashion.bin'];
 const ON_DEMAND_FOLDERS = ['threads/'];
 const SELF = 'sw.js';
