@@ -17,19 +17,34 @@ async function benchFile() {
   return new File([blob], 'events.csv', { type: 'text/csv' });
 }
 
-function ourWorker() {
-  const worker = new Worker('/worker_loader.js');
+/**
+ * Our worker (the single-threaded build unless `script` and `options` name another), and `next(name)`: the
+ * payload of the next event called `name`, at the top level or in a table event.
+ */
+function ourWorker(script = '/worker_loader.js', options = undefined) {
+  const worker = new Worker(script, options);
   const next = (pick) => new Promise((resolve, reject) => {
     worker.onmessage = (e) => {
       const d = e.data;
       const t = d && d.Table;
-      if (d && d.DataReady && pick === 'DataReady') return resolve(d.DataReady);
+      if (d && d[pick] !== undefined) return resolve(d[pick]);
       if (t && t[pick] !== undefined) return resolve(t[pick]);
       if ((t && (t.Failed || t.LoadFailed)) || (d && (d.Crashed || d.Failed))) reject(new Error(JSON.stringify(d).slice(0, 400)));
     };
-    worker.onerror = (e) => reject(new Error(e.message));
+    worker.onerror = (e) => reject(new Error(e.message ?? `${script} did not start`));
   });
   return { worker, next };
+}
+
+/** Trains the loaded table's suggested model for one epoch on a 20,000-row sample and waits until every row is scored. */
+async function trainOnSample(worker, next, info) {
+  const setup = info.suggested;
+  setup.model.epochs = 1;
+  setup.max_training_rows = 20000;
+  setup.validation_fraction = 0;
+  const scored = next('Scored');
+  worker.postMessage({ Table: { Train: { setup } } });
+  await scored;
 }
 
 /** Our worker with the bench file loaded, its model trained on a 20,000-row sample and every row scored. */
@@ -41,14 +56,8 @@ async function trainedWorker(file) {
   worker.postMessage({ file, purpose: 'events' });
   const info = await loading;
   const parseMs = performance.now() - started;
-  const setup = info.suggested;
-  setup.model.epochs = 1;
-  setup.max_training_rows = 20000;
-  setup.validation_fraction = 0;
   started = performance.now();
-  const scored = next('Scored');
-  worker.postMessage({ Table: { Train: { setup } } });
-  await scored;
+  await trainOnSample(worker, next, info);
   return { worker, next, info, parseMs, trainAndScoreMs: performance.now() - started };
 }
 
@@ -151,13 +160,7 @@ window.runDownload = async () => {
   worker.postMessage({ file, purpose: 'events' });
   const info = await loading;
   await mark('file parsed');
-  const setup = info.suggested;
-  setup.model.epochs = 1;
-  setup.max_training_rows = 20000;
-  setup.validation_fraction = 0;
-  const scored = next('Scored');
-  worker.postMessage({ Table: { Train: { setup } } });
-  await scored;
+  await trainOnSample(worker, next, info);
   await mark('trained on a sample, every row scored');
   const written = new Promise((resolve, reject) => {
     worker.onmessage = (e) => {

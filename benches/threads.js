@@ -9,21 +9,6 @@
 
 const ROUNDS = 3;
 
-function threadedWorker(pool) {
-  const worker = new Worker(`/threads/start.js?pool=${pool}`, { type: 'module' });
-  const next = (pick) => new Promise((resolve, reject) => {
-    worker.onmessage = (e) => {
-      const d = e.data;
-      const t = d && d.Table;
-      if (d && d[pick] !== undefined) return resolve(d[pick]);
-      if (t && t[pick] !== undefined) return resolve(t[pick]);
-      if ((t && (t.Failed || t.LoadFailed)) || (d && (d.Crashed || d.Failed))) reject(new Error(JSON.stringify(d).slice(0, 400)));
-    };
-    worker.onerror = (e) => reject(new Error(e.message ?? 'the threaded worker did not start'));
-  });
-  return { worker, next };
-}
-
 /** Tells the worker to use `threads` threads, and waits until it says so (a status sent earlier, such as the
  * one after its WebGPU check, may arrive first). */
 async function useThreads(worker, next, threads) {
@@ -36,7 +21,7 @@ async function useThreads(worker, next, threads) {
 
 window.runOursThreaded = async ({ steps }) => {
   if (!crossOriginIsolated) throw new Error('the thread benchmark needs a cross-origin isolated page');
-  const { worker, next } = threadedWorker(2);
+  const { worker, next } = ourWorker('/threads/start.js?pool=2', { type: 'module' });
   await next('DataReady');
   const training = { 1: Infinity, 2: Infinity };
   for (let round = 0; round < ROUNDS; round++) {
@@ -58,13 +43,7 @@ window.runOursThreaded = async ({ steps }) => {
     info = await loading;
     parse[threads] = performance.now() - started;
   }
-  const setup = info.suggested;
-  setup.model.epochs = 1;
-  setup.max_training_rows = 20000;
-  setup.validation_fraction = 0;
-  const scored = next('Scored');
-  worker.postMessage({ Table: { Train: { setup } } });
-  await scored;
+  await trainOnSample(worker, next, info);
   const scoring = { 1: Infinity, 2: Infinity };
   let weights;
   for (let round = 0; round < ROUNDS; round++) {

@@ -67,12 +67,8 @@ fn ThreadChoice() -> impl IntoView {
         WorkerBuild::Threaded { pool } => pool,
         WorkerBuild::Single(_) => 1,
     };
-    let counts = move || {
-        let pool = pool();
-        let mut counts: Vec<usize> = std::iter::successors(Some(1usize), |n| Some(n * 2)).take_while(|&n| n < pool).collect();
-        counts.push(pool);
-        counts
-    };
+    // Fewer threads than the pool has, in powers of two ("All" is the pool).
+    let counts = move || std::iter::successors(Some(1usize), |n| Some(n * 2)).take_while(|&n| n < pool()).collect::<Vec<_>>();
     let on_change = move |ev: leptos::ev::Event| {
         state.threads.set(event_target_value(&ev).parse::<usize>().ok().filter(|&n| n >= 1));
     };
@@ -94,7 +90,7 @@ fn ThreadChoice() -> impl IntoView {
         <select id="threads-choice" on:change=on_change disabled=move || pool() < 2
             prop:value=move || state.threads.get().map(|n| n.to_string()).unwrap_or_else(|| "auto".into())>
             <option value="auto">{move || format!("All ({})", pool())}</option>
-            {move || counts().into_iter().filter(|&n| n < pool()).map(|n| view! { <option value=n.to_string()>{n}</option> }).collect_view()}
+            {move || counts().into_iter().map(|n| view! { <option value=n.to_string()>{n}</option> }).collect_view()}
         </select>
         <p id="threads-status" role="status" aria-live="polite">{move || threads_sentence(&build(), used())}</p>
         {move || (build() == WorkerBuild::Single(SingleReason::ReloadWouldIsolate)).then(|| view! {
@@ -107,7 +103,6 @@ fn ThreadChoice() -> impl IntoView {
 fn threads_sentence(build: &WorkerBuild, status: Option<ThreadStatus>) -> String {
     match build {
         WorkerBuild::Threaded { pool } => match status.filter(|s| s.pool > 0) {
-            Some(ThreadStatus { used: 1, .. }) => format!("Training and scoring use 1 of {pool} threads, as chosen (the threaded build)."),
             Some(ThreadStatus { used, .. }) if used < *pool => format!("Training and scoring use {used} of {pool} threads, as chosen (the threaded build)."),
             Some(_) => format!("Training and scoring use all {pool} threads of this device (the threaded build: this page is cross-origin isolated)."),
             None => format!("Starting the threaded build on {pool} threads…"),

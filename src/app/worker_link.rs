@@ -52,16 +52,10 @@ fn possible_build() -> WorkerBuild {
             cores => WorkerBuild::Threaded { pool: cores.min(MAX_THREADS) },
         };
     }
+    // Whether a reload would be isolated depends on the service worker, which the page learns later
+    // (`compute.rs` turns NotIsolated into ReloadWouldIsolate once the offline copy answers the page).
     let framed = window.top().ok().flatten().is_some_and(|top| !js_sys::Object::is(&top, &window));
-    let controlled = js_sys::Reflect::get(&window.navigator(), &"serviceWorker".into())
-        .ok()
-        .filter(|sw| !sw.is_undefined())
-        .is_some_and(|_| window.navigator().service_worker().controller().is_some());
-    WorkerBuild::Single(match (framed, controlled) {
-        (true, _) => SingleReason::Embedded,
-        (false, true) => SingleReason::ReloadWouldIsolate,
-        (false, false) => SingleReason::NotIsolated,
-    })
+    WorkerBuild::Single(if framed { SingleReason::Embedded } else { SingleReason::NotIsolated })
 }
 
 fn new_worker(build: &WorkerBuild) -> Result<Worker, JsValue> {

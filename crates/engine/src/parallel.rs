@@ -59,17 +59,6 @@ where
     parts.into_par_iter().map(work).collect()
 }
 
-/// Rows `[0, rows)` split over the engine's threads, at least `min_rows` to a part, each part's rows
-/// given to `work`; the results in row order.
-pub fn map_rows<T, F>(rows: usize, min_rows: usize, work: F) -> Vec<T>
-where
-    T: Send,
-    F: Fn(std::ops::Range<usize>) -> T + Sync + Send,
-{
-    let parts = threads().min(rows / min_rows.max(1)).max(1);
-    map_parts(split(rows, parts), work)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
