@@ -15,7 +15,7 @@ use anomaly_engine::table::export::{is_formula, ScoredCsv};
 use anomaly_engine::digit_session::DigitSession;
 use anomaly_engine::table::model_file::ModelFile;
 use anomaly_engine::table::parse::{split_record, trim_line_ends};
-use anomaly_engine::table::parse_bytes;
+use anomaly_engine::table::{parse_bytes, ColumnData, ColumnSummary, Table};
 use anomaly_state::link::{decode, encode};
 
 /// The longest refusal a visitor should have to read.
@@ -69,6 +69,26 @@ pub fn check_object_events(bytes: &[u8]) {
     }
 }
 
+/// Two parses of one file agree in everything a table holds (numbers to the bit: NaN marks a missing cell).
+fn assert_same_table(a: &Table, b: &Table) {
+    assert_eq!((&a.dialect, &a.header_span, &a.notes), (&b.dialect, &b.header_span, &b.notes), "threads changed the table");
+    assert_eq!((&a.row_starts, &a.row_lines), (&b.row_starts, &b.row_lines), "threads changed the rows");
+    assert_eq!(a.columns.len(), b.columns.len());
+    for (x, y) in a.columns.iter().zip(&b.columns) {
+        let same_numbers = |p: Option<f64>, q: Option<f64>| p.map(f64::to_bits) == q.map(f64::to_bits);
+        let (s, t) = (&x.summary, &y.summary);
+        assert!(same_numbers(s.min, t.min) && same_numbers(s.max, t.max) && same_numbers(s.mean, t.mean), "threads changed {}", s.name);
+        let rest = |s: &ColumnSummary| ColumnSummary { min: None, max: None, mean: None, ..s.clone() };
+        assert_eq!(rest(s), rest(t), "threads changed a column's summary");
+        match (&x.data, &y.data) {
+            (ColumnData::Numeric(p), ColumnData::Numeric(q)) => {
+                assert!(p.iter().map(|v| v.to_bits()).eq(q.iter().map(|v| v.to_bits())), "threads changed {}", s.name)
+            }
+            (p, q) => assert_eq!(p, q, "threads changed {}", s.name),
+        }
+    }
+}
+
 /// A visitor's table: parsed in slices of any size to the same table, and written back out (the
 /// download) with every line it read.
 pub fn check_csv(bytes: &[u8]) {
@@ -83,6 +103,14 @@ pub fn check_csv(bytes: &[u8]) {
         }
     };
     let whole = parse_bytes(bytes, bytes.len().max(1)).expect("the slice size changed the verdict");
+    // Read on three threads (pieces of a few dozen bytes under the fuzzer): the one reader's table.
+    anomaly_engine::parallel::set_threads(3);
+    let threaded = parse_bytes(bytes, chunk.max(bytes.len() / 2));
+    anomaly_engine::parallel::set_threads(1);
+    match threaded {
+        Ok(threaded) => assert_same_table(&threaded, &whole),
+        Err(err) => panic!("threads changed the verdict: {err}"),
+    }
     assert_eq!((whole.rows(), whole.column_names()), (table.rows(), table.column_names()), "the slice size changed the table");
     assert_eq!((&whole.row_starts, &whole.header_span), (&table.row_starts, &table.header_span));
     for note in &table.notes {

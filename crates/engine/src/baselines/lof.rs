@@ -14,7 +14,8 @@ use serde_json::{json, Value};
 use super::knn::keep_rows;
 use super::saved::{check, check_kept, count, TensorReader, TensorWriter};
 use super::neighbours::NeighbourIndex;
-use super::{BaselineError, Rows, SelfIndex};
+use super::{BaselineError, Rows, SelfIndex, MIN_ROWS_PER_THREAD};
+use crate::parallel;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Lof {
@@ -82,11 +83,22 @@ impl LofFitting {
         let train = Rows::new(&self.train, self.width);
         let start = self.neighbour_index.len() / self.k;
         let end = n.min(start.saturating_add(max_rows));
-        let (indices, distances) = (&mut self.neighbour_index, &mut self.neighbour_distance);
-        self.index.search(train.slice(start, end), self.k, &|i| Some(start + i), |_, found| {
-            indices.extend(found.iter().map(|n| n.1));
-            distances.extend(found.iter().map(|n| n.0.sqrt()));
+        // Each row's search is its own: the rows are split over the engine's threads and put back in order.
+        let (index, k) = (&self.index, self.k);
+        let parts = parallel::threads().min((end - start) / MIN_ROWS_PER_THREAD);
+        let found = parallel::map_parts(parallel::split(end - start, parts), |range| {
+            let (from, to) = (start + range.start, start + range.end);
+            let (mut indices, mut distances) = (Vec::with_capacity((to - from) * k), Vec::with_capacity((to - from) * k));
+            index.search(train.slice(from, to), k, &|i| Some(from + i), |_, found| {
+                indices.extend(found.iter().map(|n| n.1));
+                distances.extend(found.iter().map(|n| n.0.sqrt()));
+            });
+            (indices, distances)
         });
+        for (indices, distances) in found {
+            self.neighbour_index.extend_from_slice(&indices);
+            self.neighbour_distance.extend_from_slice(&distances);
+        }
         if self.neighbour_index.len() < n * self.k {
             return None;
         }

@@ -159,7 +159,10 @@ pub enum Baseline {
 
 /// Which training row a scored row is, if it is one: kNN and LOF leave a row out of its own
 /// neighbourhood, as scikit-learn and PyOD do for their training rows.
-pub type SelfIndex<'a> = &'a dyn Fn(usize) -> Option<usize>;
+pub type SelfIndex<'a> = &'a (dyn Fn(usize) -> Option<usize> + Sync);
+
+/// Rows below this are scored on one thread: a part must outweigh a thread's wake-up.
+const MIN_ROWS_PER_THREAD: usize = 512;
 
 /// One feature's part in a row's score.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -214,10 +217,25 @@ impl Baseline {
     }
 
     /// One score per row of `rows` into `out` (larger = more anomalous). `self_index(i)` names the
-    /// training row that row `i` is, if any.
+    /// training row that row `i` is, if any. Every detector scores a row on its own, so the rows are
+    /// split over the engine's threads (`crate::parallel`) without changing any score.
     pub fn score_into(&self, rows: Rows, self_index: SelfIndex, out: &mut [f32]) {
         assert_eq!(rows.width, self.width(), "rows of {} values for a detector of {}", rows.width, self.width());
         assert_eq!(rows.len(), out.len());
+        let parts = crate::parallel::threads().min(rows.len() / MIN_ROWS_PER_THREAD);
+        let mut pieces = Vec::with_capacity(parts.max(1));
+        let mut rest = out;
+        for range in crate::parallel::split(rows.len(), parts) {
+            let (piece, later) = std::mem::take(&mut rest).split_at_mut(range.len());
+            pieces.push((range, piece));
+            rest = later;
+        }
+        crate::parallel::map_parts(pieces, |(range, out)| {
+            self.score_on_this_thread(rows.slice(range.start, range.end), &|i| self_index(range.start + i), out)
+        });
+    }
+
+    fn score_on_this_thread(&self, rows: Rows, self_index: SelfIndex, out: &mut [f32]) {
         match self {
             Baseline::Pca(m) => m.score_into(rows, out),
             Baseline::IsolationForest(m) => m.score_into(rows, out),
@@ -301,7 +319,36 @@ pub(crate) fn sample_indices(n: usize, keep: usize, seed: u64, purpose: &str) ->
 
 #[cfg(test)]
 mod tests {
-    use super::sample_indices;
+    use super::test_data::normal_rows;
+    use super::*;
+
+    /// Scores from several threads are the one thread's, bit for bit, for every detector, for training
+    /// rows (left out of their own neighbourhoods) and new rows alike; LOF's fit is split too.
+    #[test]
+    fn threads_change_no_score() {
+        for width in [3, neighbours::TREE_MAX_FEATURES + 2] {
+            let (train, test) = (normal_rows(1_400, width, 1), normal_rows(1_100, width, 2));
+            let settings = BaselineSettings { lof_k: 10, ..Default::default() };
+            for kind in BaselineKind::ALL {
+                let score = |threads: usize| {
+                    crate::parallel::set_threads(threads);
+                    let model = Baseline::fit(kind, Rows::new(&train, width), &settings).unwrap();
+                    let mut own = vec![0.0; 1_400];
+                    model.score_into(Rows::new(&train, width), &|i| Some(i), &mut own);
+                    let new = model.score(Rows::new(&test, width));
+                    crate::parallel::set_threads(1);
+                    (own, new)
+                };
+                let one = score(1);
+                for threads in [2, 3] {
+                    let many = score(threads);
+                    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(bits(&one.0), bits(&many.0), "{kind:?}, {width} features, {threads} threads, training rows");
+                    assert_eq!(bits(&one.1), bits(&many.1), "{kind:?}, {width} features, {threads} threads, new rows");
+                }
+            }
+        }
+    }
 
     #[test]
     fn samples_are_distinct_sorted_seeded_and_cover_the_rows() {

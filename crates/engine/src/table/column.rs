@@ -214,13 +214,61 @@ impl ColumnBuilder {
                 self.levels.len() - 1
             }
             None => {
-                self.many_values = true;
-                self.codes = Vec::new();
+                self.drop_codes();
                 return Ok(());
             }
         };
         self.codes.push(code as u16);
         Ok(())
+    }
+
+    /// Room for `rows` more cells without growing.
+    pub fn reserve(&mut self, rows: usize) {
+        if self.numeric {
+            self.values.reserve(rows);
+        } else if !self.many_values {
+            self.codes.reserve(rows);
+        }
+    }
+
+    /// Adds the cells of `later`, a builder of the same column that read the rows after these: the same
+    /// column as one builder reading all the rows in order (text levels keep their order of first appearance).
+    pub fn append(&mut self, later: ColumnBuilder) {
+        self.missing += later.missing;
+        self.non_finite += later.non_finite;
+        self.not_numbers += later.not_numbers;
+        if self.first_not_number.is_none() {
+            self.first_not_number = later.first_not_number;
+        }
+        if self.numeric {
+            self.values.extend_from_slice(&later.values);
+            return;
+        }
+        if self.many_values {
+            return; // its levels stay as they were when it had too many
+        }
+        let mut recode = Vec::with_capacity(later.levels.len());
+        for level in later.levels {
+            let code = match self.levels.iter().position(|l| *l == level) {
+                Some(code) => code,
+                None if self.levels.len() < MAX_LEVELS => {
+                    self.levels.push(level);
+                    self.levels.len() - 1
+                }
+                None => return self.drop_codes(),
+            };
+            recode.push(code as u16);
+        }
+        if later.many_values {
+            return self.drop_codes();
+        }
+        self.codes.extend(later.codes.iter().map(|&c| if c == MISSING_CODE { c } else { recode[usize::from(c)] }));
+    }
+
+    /// Too many distinct values to be a feature or a label: the codes are not kept.
+    fn drop_codes(&mut self) {
+        self.many_values = true;
+        self.codes = Vec::new();
     }
 
     pub fn finish(self) -> Column {

@@ -15,6 +15,8 @@ use super::column::{numeric_value, read_number, Cell, Column, ColumnBuilder};
 use super::error::{cut_for_a_sentence, human_bytes, TableError};
 use super::sniff;
 
+mod split;
+
 /// The largest file accepted: its numbers (4 bytes each) and row offsets must fit in one tab's memory
 /// next to the model, and 32-bit WebAssembly addresses 4 GB at most.
 pub const MAX_FILE_BYTES: u64 = 1 << 30;
@@ -328,7 +330,14 @@ impl TableParser {
 impl Parsing {
     fn consume(&mut self, chunk: &[u8], end_of_input: bool) -> Result<(), TableError> {
         let mut input = chunk;
+        // Once per chunk, at the first record's end (and once the column types are known), the rest of the
+        // chunk may be parsed on every thread.
+        let mut may_split = !end_of_input;
         loop {
+            if may_split && self.record_start == self.consumed && !self.columns.is_empty() {
+                may_split = false;
+                input = &input[self.consume_split(input)?..];
+            }
             // csv-core reads an empty input as the end of the file, so only pass one when it is.
             if input.is_empty() && !end_of_input {
                 return Ok(());
@@ -552,7 +561,7 @@ impl Parsing {
         }
         Ok(Table {
             dialect: self.dialect,
-            columns: self.columns.into_iter().map(ColumnBuilder::finish).collect(),
+            columns: crate::parallel::map_parts(self.columns, ColumnBuilder::finish), // summaries, one column per thread
             header_span: self.header_span,
             row_starts: self.row_starts,
             row_lines: self.row_lines,
