@@ -13,7 +13,7 @@ use anomaly_state::link::MAX_THREADS;
 
 /// Trunk's loader for the single-threaded worker; a classic worker, because the loader uses `importScripts`.
 const WORKER_SCRIPT: &str = "./worker_loader.js";
-/// The threaded build's loader (`www/threads/start.js`), a module worker; `?pool=N` sizes its thread pool.
+/// The threaded build's loader (`www/threads/start.js`), a module worker; `?pool=N`: N threads compute.
 const THREADED_WORKER_SCRIPT: &str = "./threads/start.js";
 
 /// Which build of the worker runs (README, "Every core").

@@ -15,8 +15,9 @@ thread_local! {
     static CHOICE: Cell<usize> = const { Cell::new(0) };
 }
 
-/// The threaded build's entry point, called by `www/threads/start.js` once its pool of `pool` threads
-/// runs: from here on the worker is the same as the single-threaded one, on more threads.
+/// The threaded build's entry point, called by `www/threads/start.js` once its rayon pool runs: `pool`
+/// threads compute, this one and `pool − 1` in the rayon pool (`parallel::map_parts` gives the calling
+/// thread a part). From here on the worker is the same as the single-threaded one, on more threads.
 #[cfg(all(feature = "threads", target_arch = "wasm32"))]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn start_threaded(pool: usize) {

@@ -1,5 +1,6 @@
 // Every core (README, "Every core"): a cross-origin isolated page runs the threaded worker on all the machine's
-// threads and trains the same model as the single-threaded build for the same seed; a page served without the
+// threads and trains the same model as the single-threaded build for the same seed, and its classical methods
+// give the same scores; a page served without the
 // isolation headers runs the single-threaded build and says why; the service worker makes the next load isolated
 // on a host that cannot set headers; the thread choice travels in links; a threaded build that cannot start
 // falls back to the single-threaded one with a sentence.
@@ -41,6 +42,28 @@ async function trainToy(page, name) {
   return { auc, scores: lines.slice(1).map((line) => Number(line.split(',')[column])) };
 }
 
+/** Runs every classical method beside the trained model; returns the table's AUC cells and each slow
+ * method's scores from the comparison's download (the methods whose rows are split over the threads). */
+async function compareToy(page, name) {
+  await page.click('#to-compare');
+  await page.click('#cmp-run');
+  await page.waitForSelector('#cmp-verdict', { timeout: 180_000 });
+  const aucs = await page.$$eval('#cmp-table tbody tr', (rows) => rows.map((r) => `${r.dataset.method} ${r.querySelector('td').textContent.trim()}`));
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#cmp-download')]);
+  const saved = path.join(artifacts, `threads-compared-${name}.csv`);
+  await download.saveAs(saved);
+  const lines = fs.readFileSync(saved, 'utf8').trimEnd().split(/\r?\n/);
+  const header = lines[0].split(',');
+  const scores = {};
+  for (const key of ['iforest', 'knn', 'lof']) {
+    const column = header.indexOf(`${key}_score`);
+    assert.ok(column >= 0, `the download has ${key}_score`);
+    // The lists of top features are joined with ';', so a plain split by commas finds the columns.
+    scores[key] = lines.slice(1).map((line) => line.split(',')[column]);
+  }
+  return { aucs, scores };
+}
+
 test('isolated, the threaded build trains on every thread to the single-threaded build\'s model', async () => {
   const threaded = await openPage(browser, servers.isolated.url);
   assert.equal(await threaded.page.evaluate(() => crossOriginIsolated), true);
@@ -50,6 +73,7 @@ test('isolated, the threaded build trains on every thread to the single-threaded
   assert.match(await threadsSentence(threaded.page), new RegExp(`use all ${cores} threads of this device \\(the threaded build`));
   await threaded.page.locator('.compute-bar').screenshot({ path: path.join(artifacts, 'threads-bar.png') });
   const withThreads = await trainToy(threaded.page, 'threaded');
+  const comparedWithThreads = await compareToy(threaded.page, 'threaded');
   assert.deepEqual(threaded.problems, []);
 
   const single = await openPage(browser, servers.plain.url, undefined, { serviceWorkers: 'block' });
@@ -59,6 +83,7 @@ test('isolated, the threaded build trains on every thread to the single-threaded
     /^Training and scoring use one thread \(the single-threaded build\): this host does not make the page cross-origin isolated/);
   assert.equal(await single.page.isDisabled('#threads-choice'), true, 'no thread choice without threads');
   const withOne = await trainToy(single.page, 'single');
+  const comparedWithOne = await compareToy(single.page, 'single');
   assert.deepEqual(single.problems, []);
 
   // Same seed, same model: the AUC to three decimals, every score to a relative 1e-5.
@@ -70,6 +95,10 @@ test('isolated, the threaded build trains on every thread to the single-threaded
   });
   assert.ok(worst <= 1e-5, `largest relative score difference ${worst}`);
   console.log(`threaded against single-threaded build: largest relative score difference ${worst.toExponential(2)}, AUC ${withOne.auc}`);
+  // The classical methods split rows, never sums: the same scores to the last digit written. (The table's
+  // first row is the trained model, whose AUC may differ in the last bits, as above.)
+  assert.deepEqual(comparedWithThreads.aucs.slice(1), comparedWithOne.aucs.slice(1));
+  assert.deepEqual(comparedWithThreads.scores, comparedWithOne.scores);
   await threaded.context.close();
   await single.context.close();
 });

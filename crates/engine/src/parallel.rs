@@ -1,12 +1,12 @@
 //! How many threads the engine spreads its work over, and the one helper that spreads it.
 //!
 //! The count is a setting of the calling thread, 1 until the caller raises it: the page's threaded worker
-//! sets it to the size of its thread pool (README, "Every core"), a native bench to the cores it wants;
-//! the pool's own threads keep 1, so work is never split twice, and tests running side by side never
-//! see each other's setting. Work is
-//! split into as many parts as there are threads, each part computed on its own thread (rayon), and the
-//! parts are put back together in their fixed order. With one thread nothing is split, so results are
-//! those of the single-threaded build bit for bit.
+//! sets it to the threads it computes on (itself and its rayon pool; README, "Every core"), a native bench
+//! to the cores it wants; the pool's own threads keep 1, and so does the caller while it computes a part,
+//! so work is never split twice, and tests running side by side never see each other's setting. Work is
+//! split into as many parts as there are threads (or into natural parts, such as a model's variables, that
+//! the threads take in turn), and the parts' results are put back together in their fixed order. With one
+//! thread nothing is split, so results are those of the single-threaded build bit for bit.
 //!
 //! Scoring and searching split rows, which changes no number at all. Training splits a batch into shards
 //! whose gradients are added: the same sum in a different order, so losses and weights agree with one
@@ -14,6 +14,8 @@
 //! count is reproducible to the last bit.
 
 use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 thread_local! {
     static THREADS: Cell<usize> = const { Cell::new(1) };
@@ -44,19 +46,70 @@ pub fn split(len: usize, parts: usize) -> Vec<std::ops::Range<usize>> {
         .collect()
 }
 
-/// `work` on each of `parts`, spread over the thread pool, returned in the parts' order. With one
-/// thread (or one part) they run on the calling thread, one after another, without touching the pool.
+/// `work` on each of `parts`, returned in the parts' order, spread over the engine's threads: the calling
+/// thread and up to `threads() − 1` of the pool's each take the next part not yet taken until none is
+/// left, so uneven parts (variables of different sizes) still keep every thread busy. Which thread computes
+/// a part never changes its result. With one thread (or one part) they all run on the calling thread, one
+/// after another, without touching the pool.
+///
+/// The caller works rather than waits: handing everything to the pool (rayon's parallel iterators) woke one
+/// sleeping pool thread, which then woke the next for the second half, so the second part started two
+/// wake-ups late; in the browser, where a short pass (a slice of scoring, a few ms) follows serial work that
+/// lets the pool fall asleep, that cost a noticeable share of each pass.
 pub fn map_parts<P, T, F>(parts: Vec<P>, work: F) -> Vec<T>
 where
     P: Send,
     T: Send,
     F: Fn(P) -> T + Sync + Send,
 {
-    if parts.len() <= 1 || threads() <= 1 {
+    let count = parts.len();
+    if count <= 1 || threads() <= 1 {
         return parts.into_iter().map(work).collect();
     }
-    use rayon::prelude::*;
-    parts.into_par_iter().map(work).collect()
+    let parts: Vec<Mutex<Option<P>>> = parts.into_iter().map(|part| Mutex::new(Some(part))).collect();
+    let next = AtomicUsize::new(0);
+    let take_parts = || {
+        let mut done = Vec::new();
+        loop {
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            let Some(slot) = parts.get(index) else { return done };
+            let part = slot.lock().unwrap_or_else(PoisonError::into_inner).take().expect("each part is taken once");
+            done.push((index, work(part)));
+        }
+    };
+    let mut done: Vec<Vec<(usize, T)>> = (0..threads().min(count)).map(|_| Vec::new()).collect();
+    let (mine, helpers) = done.split_first_mut().expect("at least one thread");
+    let take_parts = &take_parts;
+    rayon::in_place_scope(|scope| {
+        for helper in helpers {
+            scope.spawn(move |_| *helper = take_parts());
+        }
+        // Its own parts run as the pool's do, on one thread: work is never split twice.
+        let _one_thread = OneThreadUntilDropped::new();
+        *mine = take_parts();
+    });
+    let mut results: Vec<Option<T>> = (0..count).map(|_| None).collect();
+    for (index, result) in done.into_iter().flatten() {
+        results[index] = Some(result);
+    }
+    results.into_iter().map(|result| result.expect("every part ran")).collect()
+}
+
+/// Sets the calling thread's count to 1, and back to what it was when dropped (also when a part panics).
+struct OneThreadUntilDropped(usize);
+
+impl OneThreadUntilDropped {
+    fn new() -> Self {
+        let outer = threads();
+        set_threads(1);
+        Self(outer)
+    }
+}
+
+impl Drop for OneThreadUntilDropped {
+    fn drop(&mut self) {
+        set_threads(self.0);
+    }
 }
 
 #[cfg(test)]
@@ -69,6 +122,14 @@ mod tests {
         assert_eq!(split(2, 4), vec![0..1, 1..2]);
         assert_eq!(split(0, 2), vec![0..0]);
         assert_eq!(split(64, 1), vec![0..64]);
+    }
+
+    #[test]
+    fn a_part_does_not_split_again() {
+        set_threads(2);
+        let inner = map_parts(vec![0, 1, 2], |_| threads());
+        set_threads(1);
+        assert_eq!(inner, vec![1, 1, 1], "every part sees one thread, on the caller and in the pool");
     }
 
     #[test]

@@ -41,7 +41,10 @@ impl Knn {
         if k == 0 || k >= n {
             return Err(BaselineError::BadNeighbours { method: "kNN", k, most: n - 1 });
         }
-        Ok(Self { width: train.width, k, train: values, kept, rows_given: train.len(), index: OnceLock::new() })
+        // The search structure is built here, as scikit-learn's fit builds its tree, so that scoring on
+        // several threads does not wait for one of them to build it.
+        let index = OnceLock::from(NeighbourIndex::new(&values, train.width));
+        Ok(Self { width: train.width, k, train: values, kept, rows_given: train.len(), index })
     }
 
     pub fn width(&self) -> usize {

@@ -217,12 +217,14 @@ impl Baseline {
     }
 
     /// One score per row of `rows` into `out` (larger = more anomalous). `self_index(i)` names the
-    /// training row that row `i` is, if any. Every detector scores a row on its own, so the rows are
-    /// split over the engine's threads (`crate::parallel`) without changing any score.
+    /// training row that row `i` is, if any. Every detector scores a row on its own, so the rows of the
+    /// slow ones are split over the engine's threads (`crate::parallel`) without changing any score.
     pub fn score_into(&self, rows: Rows, self_index: SelfIndex, out: &mut [f32]) {
         assert_eq!(rows.width, self.width(), "rows of {} values for a detector of {}", rows.width, self.width());
         assert_eq!(rows.len(), out.len());
-        let parts = crate::parallel::threads().min(rows.len() / MIN_ROWS_PER_THREAD);
+        // PCA and ECOD take well under a microsecond a row: waking a thread would cost more than it saves.
+        let heavy = matches!(self, Baseline::IsolationForest(_) | Baseline::Knn(_) | Baseline::Lof(_));
+        let parts = if heavy { crate::parallel::threads().min(rows.len() / MIN_ROWS_PER_THREAD) } else { 1 };
         let mut pieces = Vec::with_capacity(parts.max(1));
         let mut rest = out;
         for range in crate::parallel::split(rows.len(), parts) {

@@ -19,10 +19,11 @@ const VALIDATION_CHUNK: usize = 512;
 /// handing it over.
 const MIN_SHARD_ROWS: usize = 16;
 
-/// A step's gradients: still to take from its loss, or already summed over shards.
+/// A step's gradients: still to take from its loss, or one set per shard.
 enum Gradients {
     Pending(Tensor),
-    Ready(GradStore),
+    /// Each shard's gradients, to be added (see `TrainLoop::sum_shards`).
+    Shards(Vec<GradStore>),
 }
 
 /// How a run steps through its data. Same schedule + same data + same model = same numbers.
@@ -219,9 +220,9 @@ impl<M: TrainStep + Sync> TrainLoop<M> {
         (shards > 1).then_some((shards, draws))
     }
 
-    /// The batch's mean loss and its gradients, each shard's computed on its own thread: shard i's loss
-    /// is weighted by its share of the rows, so the values and gradients add up to the whole batch's. The
-    /// shards draw exactly the noise the whole batch would have drawn, in the same order.
+    /// The batch's mean loss and each shard's gradients, each shard computed on its own thread: shard i's
+    /// loss is weighted by its share of the rows, so the values and gradients add up to the whole batch's.
+    /// The shards draw exactly the noise the whole batch would have drawn, in the same order.
     fn sharded_gradients(&mut self, batch: &Tensor, shards: usize, draws: usize) -> Result<(f32, Gradients), TrainError> {
         let rows = batch.dims()[0];
         let mut parts = Vec::with_capacity(shards);
@@ -242,20 +243,36 @@ impl<M: TrainStep + Sync> TrainLoop<M> {
             Ok((loss.to_scalar::<f32>()?, loss.backward()?))
         });
         let (values, stores): (Vec<f32>, Vec<GradStore>) = results.into_iter().collect::<candle_core::Result<Vec<_>>>()?.into_iter().unzip();
-        // Each variable's gradient: the shards' in shard order, the variables side by side.
-        let sums = parallel::map_parts(self.vars.iter().collect(), |var: &Var| -> candle_core::Result<Option<Tensor>> {
-            let mut parts = stores.iter().filter_map(|store| store.get(var.as_tensor()));
-            let Some(first) = parts.next() else { return Ok(None) };
-            parts.try_fold(first.clone(), |sum, part| sum + part).map(Some)
+        Ok((values.iter().sum(), Gradients::Shards(stores)))
+    }
+}
+
+impl<M> TrainLoop<M> {
+    /// Adds the shards' gradients, each variable's in shard order, the variables side by side; on the
+    /// same threads, when `keep_copy`, the copy of each variable a diverging next step would restore
+    /// (one wake-up of the pool for both).
+    fn sum_shards(&mut self, stores: Vec<GradStore>, keep_copy: bool) -> candle_core::Result<GradStore> {
+        let shards = &stores;
+        let sums = parallel::map_parts(self.vars.iter().collect(), |var: &Var| -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
+            let copy = if keep_copy { Some(var.as_tensor().copy()?) } else { None };
+            let mut parts = shards.iter().filter_map(|store| store.get(var.as_tensor()));
+            let Some(first) = parts.next() else { return Ok((None, copy)) };
+            Ok((Some(parts.try_fold(first.clone(), |sum, part| sum + part)?), copy))
         });
+        let sums = sums.into_iter().collect::<candle_core::Result<Vec<_>>>()?;
         // The first shard's store, its entries replaced by the sums (candle offers no empty store).
         let mut gradients = stores.into_iter().next().expect("at least one shard");
-        for (var, sum) in self.vars.iter().zip(sums) {
-            if let Some(sum) = sum? {
+        let mut copies = Vec::with_capacity(if keep_copy { self.vars.len() } else { 0 });
+        for (var, (sum, copy)) in self.vars.iter().zip(sums) {
+            if let Some(sum) = sum {
                 gradients.insert(var.as_tensor(), sum);
             }
+            copies.extend(copy);
         }
-        Ok((values.iter().sum(), Gradients::Ready(gradients)))
+        if keep_copy {
+            self.saved = copies;
+        }
+        Ok(gradients)
     }
 }
 
@@ -285,12 +302,15 @@ impl<M: TrainStep + Sync> Training for TrainLoop<M> {
             self.diverged = Some(err.clone());
             return Err(err);
         }
-        if let Rollback::LastStep = self.rollback {
-            self.saved = snapshot(&self.vars)?;
-        }
+        let keep_copy = matches!(self.rollback, Rollback::LastStep);
         let mut gradients = match pending {
-            Gradients::Pending(loss) => loss.backward()?,
-            Gradients::Ready(gradients) => gradients,
+            Gradients::Pending(loss) => {
+                if keep_copy {
+                    self.saved = snapshot(&self.vars)?;
+                }
+                loss.backward()?
+            }
+            Gradients::Shards(stores) => self.sum_shards(stores, keep_copy)?,
         };
         if let Some(max_norm) = self.schedule.max_gradient_norm {
             clip_gradient_norm(&mut gradients, &self.vars, max_norm)?;

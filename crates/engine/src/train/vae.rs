@@ -204,36 +204,41 @@ mod tests {
         }
     }
 
+    /// On one thread, and on two (the batch in shards, the rollback copy taken beside the gradients' sum).
     #[test]
     fn a_non_finite_loss_stops_training_and_keeps_the_last_good_weights() {
-        let mut rows = data(3);
-        // One batch per epoch: the first step is fine, then a poisoned row makes the second loss NaN.
-        let mut settings = small_settings();
-        settings.optimiser.batch_size = 96;
-        let mut trainer = Trainer::new(&settings, TrainData {
-            features: 20,
-            likelihood: Likelihood::Bernoulli,
-            train: rows.train.clone(),
-            validation: rows.validation.clone(),
-        })
-        .unwrap();
-        let weights = |t: &Trainer| -> Vec<Vec<f32>> {
-            t.vars().iter().map(|v| v.as_tensor().flatten_all().unwrap().to_vec1().unwrap()).collect()
-        };
-        let initial = weights(&trainer);
-        trainer.step().unwrap();
-        let after_first_update = weights(&trainer);
-        // Put the poisoned value into the data the trainer reads next.
-        rows.train[5] = f32::NAN;
-        *trainer.run.train_rows_mut() = rows.train;
-        let err = trainer.step().unwrap_err();
-        assert!(matches!(err, TrainError::Diverged { epoch: 2, step: 1, .. }), "{err:?}");
-        assert!(err.to_string().contains("smaller learning rate"));
-        // The kept weights are the last ones known to give a finite loss: those before the latest update.
-        let kept = weights(&trainer);
-        assert_eq!(kept, initial);
-        assert_ne!(kept, after_first_update);
-        assert!(trainer.step().is_err(), "a diverged run refuses further steps");
+        for threads in [1, 2] {
+            crate::parallel::set_threads(threads);
+            let mut rows = data(3);
+            // One batch per epoch: the first step is fine, then a poisoned row makes the second loss NaN.
+            let mut settings = small_settings();
+            settings.optimiser.batch_size = 96;
+            let mut trainer = Trainer::new(&settings, TrainData {
+                features: 20,
+                likelihood: Likelihood::Bernoulli,
+                train: rows.train.clone(),
+                validation: rows.validation.clone(),
+            })
+            .unwrap();
+            let weights = |t: &Trainer| -> Vec<Vec<f32>> {
+                t.vars().iter().map(|v| v.as_tensor().flatten_all().unwrap().to_vec1().unwrap()).collect()
+            };
+            let initial = weights(&trainer);
+            trainer.step().unwrap();
+            let after_first_update = weights(&trainer);
+            // Put the poisoned value into the data the trainer reads next.
+            rows.train[5] = f32::NAN;
+            *trainer.run.train_rows_mut() = rows.train;
+            let err = trainer.step().unwrap_err();
+            assert!(matches!(err, TrainError::Diverged { epoch: 2, step: 1, .. }), "{err:?}");
+            assert!(err.to_string().contains("smaller learning rate"));
+            // The kept weights are the last ones known to give a finite loss: those before the latest update.
+            let kept = weights(&trainer);
+            assert_eq!(kept, initial);
+            assert_ne!(kept, after_first_update);
+            assert!(trainer.step().is_err(), "a diverged run refuses further steps");
+            crate::parallel::set_threads(1);
+        }
     }
 
     #[test]
