@@ -69,6 +69,15 @@ pub fn check_object_events(bytes: &[u8]) {
     }
 }
 
+/// The file read on three threads (under the fuzzer, pieces of a few dozen bytes), in slices of at least
+/// half the file so that there is something to cut.
+fn parse_on_three_threads(bytes: &[u8], chunk: usize) -> Result<Table, anomaly_engine::table::TableError> {
+    anomaly_engine::parallel::set_threads(3);
+    let parsed = parse_bytes(bytes, chunk.max(bytes.len() / 2));
+    anomaly_engine::parallel::set_threads(1);
+    parsed
+}
+
 /// Two parses of one file agree in everything a table holds (numbers to the bit: NaN marks a missing cell).
 fn assert_same_table(a: &Table, b: &Table) {
     assert_eq!((&a.dialect, &a.header_span, &a.notes), (&b.dialect, &b.header_span, &b.notes), "threads changed the table");
@@ -98,16 +107,13 @@ pub fn check_csv(bytes: &[u8]) {
         Ok(table) => table,
         Err(err) => {
             assert_sentence(&err.to_string());
-            assert_eq!(parse_bytes(bytes, bytes.len().max(1)).err(), Some(err), "the slice size changed the verdict");
+            assert_eq!(parse_bytes(bytes, bytes.len().max(1)).err(), Some(err.clone()), "the slice size changed the verdict");
+            assert_eq!(parse_on_three_threads(bytes, chunk).err(), Some(err), "threads changed the first problem");
             return;
         }
     };
     let whole = parse_bytes(bytes, bytes.len().max(1)).expect("the slice size changed the verdict");
-    // Read on three threads (pieces of a few dozen bytes under the fuzzer): the one reader's table.
-    anomaly_engine::parallel::set_threads(3);
-    let threaded = parse_bytes(bytes, chunk.max(bytes.len() / 2));
-    anomaly_engine::parallel::set_threads(1);
-    match threaded {
+    match parse_on_three_threads(bytes, chunk) {
         Ok(threaded) => assert_same_table(&threaded, &whole),
         Err(err) => panic!("threads changed the verdict: {err}"),
     }

@@ -52,10 +52,10 @@ pub fn split(len: usize, parts: usize) -> Vec<std::ops::Range<usize>> {
 /// a part never changes its result. With one thread (or one part) they all run on the calling thread, one
 /// after another, without touching the pool.
 ///
-/// The caller works rather than waits: handing everything to the pool (rayon's parallel iterators) woke one
-/// sleeping pool thread, which then woke the next for the second half, so the second part started two
-/// wake-ups late; in the browser, where a short pass (a slice of scoring, a few ms) follows serial work that
-/// lets the pool fall asleep, that cost a noticeable share of each pass.
+/// The caller works rather than waits: were the whole job handed to the pool, the pool thread woken for it
+/// would have to wake another for the second half, so the second part would start two wake-ups late. In
+/// the browser a short pass (a slice of scoring, a few ms) follows serial work that lets the pool fall
+/// asleep, and two wake-ups are a noticeable share of it.
 pub fn map_parts<P, T, F>(parts: Vec<P>, work: F) -> Vec<T>
 where
     P: Send,
